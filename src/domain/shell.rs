@@ -1,0 +1,591 @@
+//! The appliance shell: which screen is showing, where the focus is, standby, sound and the
+//! short notices, driven by [`Button`] presses. Pure state: the UI controller shows it and
+//! carries out what [`Outcome`] asks for (persisting settings, timing out a notice).
+//!
+//! The rules a patient relies on live here and are tested here: focus always sits on something
+//! that exists on the current screen, Home returns Home from anywhere, Back goes one step back and
+//! never leaves the appliance, and in standby only Power does anything.
+
+use super::button::Button;
+use super::settings::{Change, SettingRow, Settings};
+
+/// Every screen the shell can show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Screen {
+    Home,
+    Watch,
+    Learn,
+    MyHealth,
+    Call,
+    Ask,
+    Settings,
+}
+
+impl Screen {
+    /// Home's tiles in reading order: three across, two down. The focus index on Home is the
+    /// index into this array, and `ui/screens/home.slint` lays the tiles out in the same order.
+    pub const HOME_TILES: [Screen; 6] = [
+        Screen::Watch,
+        Screen::Learn,
+        Screen::MyHealth,
+        Screen::Call,
+        Screen::Ask,
+        Screen::Settings,
+    ];
+    const HOME_COLUMNS: usize = 3;
+
+    pub const ALL: [Screen; 7] = [
+        Screen::Home,
+        Screen::Watch,
+        Screen::Learn,
+        Screen::MyHealth,
+        Screen::Call,
+        Screen::Ask,
+        Screen::Settings,
+    ];
+
+    /// How the focusable things of this screen are arranged.
+    pub fn layout(self) -> Layout {
+        match self {
+            Screen::Home => Layout::Grid {
+                columns: Self::HOME_COLUMNS,
+                count: Self::HOME_TILES.len(),
+            },
+            Screen::Settings => Layout::Column {
+                count: SettingRow::ALL.len(),
+            },
+            // Screens whose feature has not landed hold one button: back to Home.
+            Screen::Watch | Screen::Learn | Screen::MyHealth | Screen::Call | Screen::Ask => {
+                Layout::Column { count: 1 }
+            }
+        }
+    }
+}
+
+/// The arrangement of a screen's focusable items, indexed from 0 in reading order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// Rows of `columns` items; the last row may be short.
+    Grid { columns: usize, count: usize },
+    /// One item per row. Left and Right do not move the focus (rows use them to change values).
+    Column { count: usize },
+}
+
+impl Layout {
+    pub fn count(self) -> usize {
+        match self {
+            Layout::Grid { count, .. } | Layout::Column { count } => count,
+        }
+    }
+
+    /// Where an arrow takes the focus. At an edge the focus stays: wrapping around surprises
+    /// people who cannot see the whole screen at once.
+    pub fn step(self, focus: usize, arrow: Button) -> usize {
+        match self {
+            Layout::Grid { columns, count } => {
+                let col = focus % columns;
+                match arrow {
+                    Button::Left if col > 0 => focus - 1,
+                    Button::Right if col + 1 < columns && focus + 1 < count => focus + 1,
+                    Button::Up if focus >= columns => focus - columns,
+                    Button::Down if focus + columns < count => focus + columns,
+                    // Down from a full row onto a short last row lands on its last item.
+                    Button::Down if (focus / columns + 1) * columns < count => count - 1,
+                    _ => focus,
+                }
+            }
+            Layout::Column { count } => match arrow {
+                Button::Up if focus > 0 => focus - 1,
+                Button::Down if focus + 1 < count => focus + 1,
+                _ => focus,
+            },
+        }
+    }
+}
+
+/// A short message shown over the current screen for a few seconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoticeKind {
+    /// The nurse-call button was pressed: the TV cannot place the call, the bed's own button can.
+    NurseCallUnavailable,
+    /// The language row was changed but only one language is installed.
+    OneLanguage,
+}
+
+/// A notice and its sequence number, so a timer set for an old notice never hides a newer one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Notice {
+    pub kind: NoticeKind,
+    pub seq: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Place {
+    screen: Screen,
+    focus: usize,
+}
+
+pub const MAX_VOLUME: u8 = 100;
+const START_VOLUME: u8 = 20;
+
+/// What the caller must do after a press.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// The button meant something here (otherwise it is ignored, and may be logged).
+    pub handled: bool,
+    /// Settings changed and should be saved.
+    pub settings_changed: bool,
+    /// A new notice is up: hide it after its time unless a newer one replaced it.
+    pub new_notice: Option<Notice>,
+}
+
+impl Outcome {
+    fn handled() -> Self {
+        Outcome {
+            handled: true,
+            ..Outcome::default()
+        }
+    }
+}
+
+/// The state of the shell.
+#[derive(Clone, Debug)]
+pub struct Shell {
+    /// Never empty; the bottom is always Home.
+    stack: Vec<Place>,
+    standby: bool,
+    settings: Settings,
+    muted: bool,
+    volume: u8,
+    notice: Option<Notice>,
+    notice_seq: u64,
+}
+
+impl Shell {
+    pub fn new(settings: Settings) -> Self {
+        Shell {
+            stack: vec![Place {
+                screen: Screen::Home,
+                focus: 0,
+            }],
+            standby: false,
+            settings,
+            muted: false,
+            volume: START_VOLUME,
+            notice: None,
+            notice_seq: 0,
+        }
+    }
+
+    pub fn screen(&self) -> Screen {
+        self.top().screen
+    }
+
+    pub fn focus(&self) -> usize {
+        self.top().focus
+    }
+
+    pub fn standby(&self) -> bool {
+        self.standby
+    }
+
+    pub fn settings(&self) -> Settings {
+        self.settings
+    }
+
+    pub fn muted(&self) -> bool {
+        self.muted
+    }
+
+    pub fn volume(&self) -> u8 {
+        self.volume
+    }
+
+    /// Sound is allowed out of the speakers: not muted and not in standby.
+    pub fn audible(&self) -> bool {
+        !self.muted && !self.standby
+    }
+
+    pub fn notice(&self) -> Option<Notice> {
+        self.notice
+    }
+
+    /// How many screens deep the patient is (Home is 1).
+    pub fn depth(&self) -> usize {
+        self.stack.len()
+    }
+
+    fn top(&self) -> &Place {
+        self.stack.last().expect("the stack always holds Home")
+    }
+
+    fn top_mut(&mut self) -> &mut Place {
+        self.stack.last_mut().expect("the stack always holds Home")
+    }
+
+    /// Hides the notice if it is still the one with this sequence number.
+    pub fn expire_notice(&mut self, seq: u64) {
+        if self.notice.is_some_and(|n| n.seq == seq) {
+            self.notice = None;
+        }
+    }
+
+    fn show_notice(&mut self, kind: NoticeKind) -> Outcome {
+        self.notice_seq += 1;
+        let notice = Notice {
+            kind,
+            seq: self.notice_seq,
+        };
+        self.notice = Some(notice);
+        Outcome {
+            handled: true,
+            new_notice: Some(notice),
+            ..Outcome::default()
+        }
+    }
+
+    /// Applies one button press.
+    pub fn press(&mut self, button: Button) -> Outcome {
+        if self.standby {
+            // A dark room at night: only Power brings the picture back, so a remote knocked in
+            // the bed does not light up the room.
+            if button == Button::Power {
+                self.standby = false;
+                return Outcome::handled();
+            }
+            return Outcome::default();
+        }
+        match button {
+            Button::Power => {
+                self.standby = true;
+                self.notice = None;
+                Outcome::handled()
+            }
+            Button::Home => {
+                self.stack.truncate(1);
+                Outcome::handled()
+            }
+            Button::Back => {
+                if self.stack.len() > 1 {
+                    self.stack.pop();
+                    Outcome::handled()
+                } else {
+                    Outcome::default()
+                }
+            }
+            Button::Mute => {
+                self.muted = !self.muted;
+                Outcome::handled()
+            }
+            Button::VolumeUp => {
+                self.muted = false;
+                self.volume = (self.volume + 1).min(MAX_VOLUME);
+                Outcome::handled()
+            }
+            Button::VolumeDown => {
+                self.muted = false;
+                self.volume = self.volume.saturating_sub(1);
+                Outcome::handled()
+            }
+            Button::Captions => {
+                self.settings.step(SettingRow::Captions, true);
+                Outcome {
+                    handled: true,
+                    settings_changed: true,
+                    new_notice: None,
+                }
+            }
+            Button::NurseCall => self.show_notice(NoticeKind::NurseCallUnavailable),
+            arrow if arrow.is_arrow() => self.arrow(arrow),
+            Button::Ok => self.activate(),
+            _ => Outcome::default(),
+        }
+    }
+
+    fn arrow(&mut self, arrow: Button) -> Outcome {
+        let place = *self.top();
+        if place.screen == Screen::Settings && matches!(arrow, Button::Left | Button::Right) {
+            return self.change_setting(place.focus, arrow == Button::Right);
+        }
+        let next = place.screen.layout().step(place.focus, arrow);
+        self.top_mut().focus = next;
+        Outcome {
+            handled: next != place.focus,
+            ..Outcome::default()
+        }
+    }
+
+    fn activate(&mut self) -> Outcome {
+        let place = *self.top();
+        match place.screen {
+            Screen::Home => {
+                self.stack.push(Place {
+                    screen: Screen::HOME_TILES[place.focus],
+                    focus: 0,
+                });
+                Outcome::handled()
+            }
+            Screen::Settings => self.change_setting(place.focus, true),
+            Screen::Watch | Screen::Learn | Screen::MyHealth | Screen::Call | Screen::Ask => {
+                self.stack.truncate(1);
+                Outcome::handled()
+            }
+        }
+    }
+
+    fn change_setting(&mut self, row: usize, forward: bool) -> Outcome {
+        match self.settings.step(SettingRow::ALL[row], forward) {
+            Change::Changed => Outcome {
+                handled: true,
+                settings_changed: true,
+                new_notice: None,
+            },
+            Change::OnlyChoice => self.show_notice(NoticeKind::OneLanguage),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::button::{Digit, parse_list};
+    use crate::domain::settings::{Contrast, TextSize};
+
+    fn shell_after(keys: &str) -> Shell {
+        let mut shell = Shell::new(Settings::default());
+        for b in parse_list(keys).unwrap() {
+            shell.press(b);
+        }
+        shell
+    }
+
+    /// Presses `keys` from Home and returns the screen reached.
+    fn open(keys: &str) -> Screen {
+        shell_after(keys).screen()
+    }
+
+    #[test]
+    fn home_tiles_open_their_screens() {
+        assert_eq!(open("ok"), Screen::Watch);
+        assert_eq!(open("right,ok"), Screen::Learn);
+        assert_eq!(open("right,right,ok"), Screen::MyHealth);
+        assert_eq!(open("down,ok"), Screen::Call);
+        assert_eq!(open("down,right,ok"), Screen::Ask);
+        assert_eq!(open("down,right,right,ok"), Screen::Settings);
+    }
+
+    #[test]
+    fn arrows_move_across_the_home_grid_and_stop_at_its_edges() {
+        let grid = Screen::Home.layout();
+        // 0 1 2
+        // 3 4 5
+        assert_eq!(grid.step(0, Button::Right), 1);
+        assert_eq!(grid.step(2, Button::Right), 2);
+        assert_eq!(grid.step(3, Button::Left), 3);
+        assert_eq!(grid.step(1, Button::Down), 4);
+        assert_eq!(grid.step(4, Button::Up), 1);
+        assert_eq!(grid.step(5, Button::Down), 5);
+        assert_eq!(grid.step(0, Button::Up), 0);
+    }
+
+    #[test]
+    fn down_onto_a_short_last_row_lands_on_its_last_item() {
+        let grid = Layout::Grid {
+            columns: 3,
+            count: 4,
+        };
+        assert_eq!(grid.step(2, Button::Down), 3);
+        assert_eq!(grid.step(0, Button::Down), 3);
+        assert_eq!(grid.step(3, Button::Down), 3);
+        assert_eq!(grid.step(3, Button::Right), 3);
+    }
+
+    #[test]
+    fn home_returns_home_from_every_screen_with_the_tile_still_focused() {
+        for (i, tile) in Screen::HOME_TILES.iter().enumerate() {
+            let mut shell = Shell::new(Settings::default());
+            let grid = Screen::Home.layout();
+            let mut focus = 0;
+            while focus != i {
+                let arrow = if i - focus >= 3 {
+                    Button::Down
+                } else {
+                    Button::Right
+                };
+                shell.press(arrow);
+                focus = grid.step(focus, arrow);
+            }
+            shell.press(Button::Ok);
+            assert_eq!(shell.screen(), *tile);
+            shell.press(Button::Down);
+            shell.press(Button::Home);
+            assert_eq!(shell.screen(), Screen::Home);
+            assert_eq!(shell.focus(), i, "Home keeps the tile that was opened");
+            assert_eq!(shell.depth(), 1);
+        }
+    }
+
+    #[test]
+    fn back_goes_one_step_and_never_leaves_home() {
+        let mut shell = shell_after("right,ok");
+        assert_eq!(shell.screen(), Screen::Learn);
+        assert!(shell.press(Button::Back).handled);
+        assert_eq!(shell.screen(), Screen::Home);
+        assert_eq!(shell.focus(), 1);
+        for _ in 0..5 {
+            assert!(!shell.press(Button::Back).handled);
+            assert_eq!(shell.screen(), Screen::Home);
+        }
+    }
+
+    #[test]
+    fn ok_on_a_screen_not_built_yet_goes_back_home() {
+        let mut shell = shell_after("down,ok");
+        assert_eq!(shell.screen(), Screen::Call);
+        shell.press(Button::Ok);
+        assert_eq!(shell.screen(), Screen::Home);
+        assert_eq!(shell.focus(), 3);
+    }
+
+    #[test]
+    fn settings_rows_change_with_ok_left_and_right_and_report_it() {
+        let mut shell = shell_after("down,right,right,ok");
+        assert_eq!(shell.screen(), Screen::Settings);
+        assert_eq!(shell.focus(), 0, "Language first");
+        shell.press(Button::Down);
+        let out = shell.press(Button::Ok);
+        assert!(out.settings_changed);
+        assert_eq!(shell.settings().text_size, TextSize::Large);
+        shell.press(Button::Down);
+        let out = shell.press(Button::Right);
+        assert!(out.settings_changed);
+        assert_eq!(shell.settings().contrast, Contrast::High);
+        shell.press(Button::Left);
+        assert_eq!(shell.settings().contrast, Contrast::Normal);
+        shell.press(Button::Down);
+        shell.press(Button::Down);
+        assert_eq!(
+            shell.focus(),
+            3,
+            "Captions is the last row; Down stops there"
+        );
+        shell.press(Button::Ok);
+        assert!(shell.settings().captions);
+    }
+
+    #[test]
+    fn the_language_row_explains_that_one_language_is_installed() {
+        let mut shell = shell_after("down,right,right,ok");
+        let out = shell.press(Button::Right);
+        assert!(!out.settings_changed);
+        assert_eq!(
+            out.new_notice.map(|n| n.kind),
+            Some(NoticeKind::OneLanguage)
+        );
+    }
+
+    #[test]
+    fn power_blacks_out_and_only_power_wakes() {
+        let mut shell = shell_after("right,ok");
+        shell.press(Button::NurseCall);
+        assert!(shell.notice().is_some());
+        shell.press(Button::Power);
+        assert!(shell.standby());
+        assert!(!shell.audible());
+        assert_eq!(shell.notice(), None, "standby clears what was on screen");
+        for b in Button::all().filter(|b| *b != Button::Power) {
+            assert!(!shell.press(b).handled, "{b} must not act in standby");
+        }
+        assert!(shell.standby());
+        shell.press(Button::Power);
+        assert!(!shell.standby());
+        assert_eq!(shell.screen(), Screen::Learn, "wakes where the patient was");
+        assert!(shell.audible());
+    }
+
+    #[test]
+    fn mute_and_volume() {
+        let mut shell = Shell::new(Settings::default());
+        let start = shell.volume();
+        shell.press(Button::Mute);
+        assert!(shell.muted() && !shell.audible());
+        shell.press(Button::VolumeUp);
+        assert!(!shell.muted(), "turning the volume up unmutes");
+        assert_eq!(shell.volume(), start + 1);
+        for _ in 0..500 {
+            shell.press(Button::VolumeUp);
+        }
+        assert_eq!(shell.volume(), MAX_VOLUME);
+        for _ in 0..500 {
+            shell.press(Button::VolumeDown);
+        }
+        assert_eq!(shell.volume(), 0);
+    }
+
+    #[test]
+    fn captions_key_toggles_the_saved_setting() {
+        let mut shell = Shell::new(Settings::default());
+        let out = shell.press(Button::Captions);
+        assert!(out.settings_changed);
+        assert!(shell.settings().captions);
+    }
+
+    #[test]
+    fn a_timer_for_an_old_notice_does_not_hide_a_newer_one() {
+        let mut shell = Shell::new(Settings::default());
+        let first = shell.press(Button::NurseCall).new_notice.unwrap();
+        let second = shell.press(Button::NurseCall).new_notice.unwrap();
+        shell.expire_notice(first.seq);
+        assert_eq!(shell.notice(), Some(second));
+        shell.expire_notice(second.seq);
+        assert_eq!(shell.notice(), None);
+    }
+
+    #[test]
+    fn buttons_with_no_meaning_here_are_ignored() {
+        let mut shell = Shell::new(Settings::default());
+        for b in [
+            Button::ChannelUp,
+            Button::Red,
+            Button::Digit(Digit::new(4).unwrap()),
+            Button::Guide,
+            Button::Left,
+            Button::Up,
+        ] {
+            assert!(!shell.press(b).handled, "{b}");
+        }
+        assert_eq!(shell.screen(), Screen::Home);
+        assert_eq!(shell.focus(), 0);
+    }
+
+    /// Thousands of random presses: the focus always sits on an item of the current screen, Home
+    /// is always at the bottom, and Home always gets back there.
+    #[test]
+    fn focus_is_never_lost_under_random_presses() {
+        let buttons: Vec<Button> = Button::all().collect();
+        let mut shell = Shell::new(Settings::default());
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..50_000 {
+            // xorshift: deterministic, no dependency.
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            shell.press(buttons[(state % buttons.len() as u64) as usize]);
+            assert!(shell.focus() < shell.screen().layout().count());
+            assert_eq!(shell.stack[0].screen, Screen::Home);
+            assert!(shell.depth() <= 2, "every screen is one press from Home");
+        }
+        if shell.standby() {
+            shell.press(Button::Power);
+        }
+        shell.press(Button::Home);
+        assert_eq!(shell.screen(), Screen::Home);
+    }
+
+    #[test]
+    fn every_screen_has_something_to_focus() {
+        for s in Screen::ALL {
+            assert!(s.layout().count() > 0, "{s:?}");
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! Bedside: the appliance for the TV in a hospital room. See `../shared/DESIGN.md` for the
+//! architecture and README.md for running it.
+
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod fhir;
+pub mod launch;
+pub mod store;
+pub mod ui;
+
+#[cfg(not(any(feature = "desktop", feature = "kms")))]
+compile_error!("build with at least one display backend: feature `desktop` (winit) or `kms`");

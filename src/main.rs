@@ -1,0 +1,130 @@
+//! `bedside`: the command line. See README.md for every command and option.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use jiff::civil::DateTime;
+
+use bedside::domain::button::{self, Button};
+use bedside::launch::{self, BenchChild, LaunchError, Setup, Snapshot};
+
+#[derive(Parser)]
+#[command(
+    name = "bedside",
+    version,
+    about = "The appliance for the TV in a hospital room"
+)]
+struct Cli {
+    /// The configuration file [default: /etc/bedside/bedside.toml]
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Run with built-in demo content: a demo patient admitted to a demo bed, no backend
+    #[arg(long, global = true)]
+    demo: bool,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Render the UI headless (software renderer, no display) after pressing buttons, to a PNG
+    Snapshot {
+        /// Where to write the PNG
+        #[arg(long, value_name = "FILE.png")]
+        out: PathBuf,
+        /// Buttons to press first, comma-separated lower-case names: "right,right,ok,back"
+        #[arg(long, value_name = "LIST", value_parser = parse_keys, default_value = "")]
+        keys: KeyList,
+        /// Picture size in pixels
+        #[arg(long, value_name = "WxH", value_parser = parse_size, default_value = "1920x1080")]
+        size: (u32, u32),
+        /// Fix the clock, e.g. 2026-11-25T09:41 (local time) [default: now]
+        #[arg(long, value_name = "DATETIME")]
+        now: Option<DateTime>,
+    },
+    /// A child process for `cargo bench --bench shell` to measure
+    #[command(hide = true)]
+    BenchChild {
+        #[arg(value_enum)]
+        what: BenchChild,
+    },
+}
+
+/// The buttons of `--keys`, in order.
+#[derive(Clone)]
+struct KeyList(Vec<Button>);
+
+fn parse_keys(list: &str) -> Result<KeyList, button::UnknownButton> {
+    button::parse_list(list).map(KeyList)
+}
+
+fn parse_size(text: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("`{text}` is not a size like 1920x1080 (each side 16 to 8192)");
+    let (w, h) = text.split_once(['x', 'X']).ok_or_else(bad)?;
+    let side = |s: &str| {
+        s.trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| (16..=8192).contains(n))
+    };
+    Ok((side(w).ok_or_else(bad)?, side(h).ok_or_else(bad)?))
+}
+
+fn init_logging(default: &str) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("BEDSIDE_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    // Under systemd the journal stamps every line already.
+    if std::env::var_os("JOURNAL_STREAM").is_some() {
+        builder.without_time().with_ansi(false).init();
+    } else {
+        builder.init();
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => {
+            init_logging("info");
+            Setup::load(cli.config.as_deref(), cli.demo).and_then(launch::run_on_display)
+        }
+        Some(Command::Snapshot {
+            out,
+            keys,
+            size,
+            now,
+        }) => {
+            // A snapshot prints nothing but errors.
+            init_logging("warn");
+            Setup::load(cli.config.as_deref(), cli.demo).and_then(|setup| {
+                launch::snapshot(
+                    setup,
+                    &Snapshot {
+                        out,
+                        size,
+                        keys: keys.0,
+                        now,
+                    },
+                )
+            })
+        }
+        Some(Command::BenchChild { what }) => {
+            init_logging("warn");
+            launch::bench_child(what, (1920, 1080))
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bedside: {e}");
+            match e {
+                LaunchError::NoDisplay(_) => ExitCode::from(3),
+                _ => ExitCode::FAILURE,
+            }
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! What the appliance keeps on disk.
+
+pub mod settings_file;

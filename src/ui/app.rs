@@ -1,0 +1,242 @@
+//! The shell controller: owns the [`Shell`] state, shows it through the `AppState` and `Theme`
+//! globals, and is the one dispatch path every button takes, whether it came from a remote, the
+//! keyboard, or `bedside snapshot --keys`.
+
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+use std::time::Duration;
+
+use jiff::civil::DateTime;
+use slint::{ComponentHandle, PlatformError, Timer, TimerMode};
+
+use super::generated::{self as ui, AppState, MainWindow, Theme};
+use super::keyboard;
+use crate::domain::button::Button;
+use crate::domain::clock::{self, ClockStyle, DayPart};
+use crate::domain::patient::Patient;
+use crate::domain::settings::{Contrast, Language, Settings, TextSize};
+use crate::domain::shell::{NoticeKind, Screen, Shell};
+use crate::store::settings_file::{SettingsFile, SettingsWriter};
+
+/// How long a notice stays up.
+pub const NOTICE_TIME: Duration = Duration::from_secs(8);
+
+/// The state of the link to the hospital's backend, for the header's status area.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Link {
+    /// No backend link: none configured yet, or it is down.
+    Offline,
+    Online,
+    /// Built-in demo content, no hospital behind it.
+    Demo,
+}
+
+/// What the shell shows that buttons do not change.
+#[derive(Clone, Debug)]
+pub struct Context {
+    pub bed_name: String,
+    pub patient: Option<Patient>,
+    pub link: Link,
+    pub clock_style: ClockStyle,
+}
+
+/// Where the clock's time comes from.
+#[derive(Clone, Copy, Debug)]
+pub enum TimeSource {
+    /// The system clock, in the system's time zone.
+    System,
+    /// A fixed moment, for pictures that do not change with the time of day.
+    Fixed(DateTime),
+}
+
+impl TimeSource {
+    fn now(self) -> DateTime {
+        match self {
+            TimeSource::System => jiff::Zoned::now().datetime(),
+            TimeSource::Fixed(at) => at,
+        }
+    }
+}
+
+struct State {
+    shell: Shell,
+    writer: SettingsWriter,
+    time: TimeSource,
+    clock_style: ClockStyle,
+    clock_timer: Timer,
+    notice_timer: Timer,
+}
+
+/// The running shell: the window and its controller.
+pub struct App {
+    window: MainWindow,
+    state: Rc<RefCell<State>>,
+}
+
+impl App {
+    /// Creates the window on the current Slint platform and shows the initial state.
+    pub fn new(
+        context: Context,
+        settings: SettingsFile,
+        time: TimeSource,
+    ) -> Result<App, PlatformError> {
+        let window = MainWindow::new()?;
+        let state = Rc::new(RefCell::new(State {
+            shell: Shell::new(settings.load()),
+            writer: SettingsWriter::spawn(settings),
+            time,
+            clock_style: context.clock_style,
+            clock_timer: Timer::default(),
+            notice_timer: Timer::default(),
+        }));
+
+        let globals = window.global::<AppState>();
+        globals.set_bed_name(context.bed_name.as_str().into());
+        globals.set_occupied(context.patient.is_some());
+        globals.set_first_name(
+            context
+                .patient
+                .as_ref()
+                .map(|p| p.preferred_first_name.as_str())
+                .unwrap_or_default()
+                .into(),
+        );
+        globals.set_connection(match context.link {
+            Link::Offline => ui::Connection::Offline,
+            Link::Online => ui::Connection::Online,
+            Link::Demo => ui::Connection::Demo,
+        });
+
+        let weak_window = window.as_weak();
+        let weak_state = Rc::downgrade(&state);
+        globals.on_key_pressed(move |text, repeat, modified| {
+            let Some(button) = keyboard::button_for(&text, modified) else {
+                return false;
+            };
+            if repeat && !button.repeats() {
+                return true;
+            }
+            if let (Some(window), Some(state)) = (weak_window.upgrade(), weak_state.upgrade()) {
+                press(&window, &state, button);
+            }
+            true
+        });
+
+        show(&window, &state.borrow().shell);
+        tick_clock(&window, &state);
+        Ok(App { window, state })
+    }
+
+    pub fn window(&self) -> &MainWindow {
+        &self.window
+    }
+
+    /// Dispatches one button press.
+    pub fn press(&self, button: Button) {
+        press(&self.window, &self.state, button);
+    }
+
+    /// Where the patient is, for tests and logs.
+    pub fn screen(&self) -> Screen {
+        self.state.borrow().shell.screen()
+    }
+}
+
+fn press(window: &MainWindow, state: &Rc<RefCell<State>>, button: Button) {
+    let mut st = state.borrow_mut();
+    let was_standby = st.shell.standby();
+    let outcome = st.shell.press(button);
+    if !outcome.handled {
+        tracing::debug!(%button, "button has no meaning here");
+    }
+    if outcome.settings_changed {
+        st.writer.save(st.shell.settings());
+    }
+    if let Some(notice) = outcome.new_notice {
+        let weak_window = window.as_weak();
+        let weak_state = Rc::downgrade(state);
+        st.notice_timer
+            .start(TimerMode::SingleShot, NOTICE_TIME, move || {
+                if let (Some(window), Some(state)) = (weak_window.upgrade(), weak_state.upgrade()) {
+                    state.borrow_mut().shell.expire_notice(notice.seq);
+                    show(&window, &state.borrow().shell);
+                }
+            });
+    }
+    show(window, &st.shell);
+    let standby = st.shell.standby();
+    drop(st);
+    if standby && !was_standby {
+        // Nothing is redrawn in standby: not even the clock.
+        state.borrow().clock_timer.stop();
+    } else if was_standby && !standby {
+        tick_clock(window, state);
+    }
+}
+
+/// Shows the time, then sets a timer for the start of the next minute.
+fn tick_clock(window: &MainWindow, state: &Rc<RefCell<State>>) {
+    let st = state.borrow();
+    let now = st.time.now();
+    let globals = window.global::<AppState>();
+    globals.set_time(clock::format_time(now.time(), st.clock_style).into());
+    globals.set_date(clock::format_date(now.date()).into());
+    globals.set_day_part(match clock::day_part(now.time()) {
+        DayPart::Morning => ui::DayPart::Morning,
+        DayPart::Afternoon => ui::DayPart::Afternoon,
+        DayPart::Evening => ui::DayPart::Evening,
+        DayPart::Night => ui::DayPart::Night,
+    });
+    if let TimeSource::System = st.time {
+        let into_minute = Duration::from_secs(now.second() as u64)
+            + Duration::from_nanos(now.subsec_nanosecond() as u64);
+        // A little past the minute, so a slightly early wake-up never shows the old minute.
+        let wait = Duration::from_secs(60).saturating_sub(into_minute) + Duration::from_millis(20);
+        let weak_window = window.as_weak();
+        let weak_state: Weak<RefCell<State>> = Rc::downgrade(state);
+        st.clock_timer.start(TimerMode::SingleShot, wait, move || {
+            if let (Some(window), Some(state)) = (weak_window.upgrade(), weak_state.upgrade()) {
+                tick_clock(&window, &state);
+            }
+        });
+    }
+}
+
+/// Copies the shell state into the globals. Slint only redraws what a changed property touches,
+/// so showing everything after each press costs nothing for what stayed the same.
+fn show(window: &MainWindow, shell: &Shell) {
+    let globals = window.global::<AppState>();
+    globals.set_screen(match shell.screen() {
+        Screen::Home => ui::Screen::Home,
+        Screen::Watch => ui::Screen::Watch,
+        Screen::Learn => ui::Screen::Learn,
+        Screen::MyHealth => ui::Screen::MyHealth,
+        Screen::Call => ui::Screen::Call,
+        Screen::Ask => ui::Screen::Ask,
+        Screen::Settings => ui::Screen::Settings,
+    });
+    globals.set_focus(shell.focus() as i32);
+    globals.set_standby(shell.standby());
+    globals.set_muted(shell.muted());
+    globals.set_volume(i32::from(shell.volume()));
+    globals.set_notice(match shell.notice().map(|n| n.kind) {
+        None => ui::NoticeKind::None,
+        Some(NoticeKind::NurseCallUnavailable) => ui::NoticeKind::NurseCallUnavailable,
+        Some(NoticeKind::OneLanguage) => ui::NoticeKind::OneLanguage,
+    });
+    show_settings(window, shell.settings());
+}
+
+fn show_settings(window: &MainWindow, settings: Settings) {
+    let theme = window.global::<Theme>();
+    theme.set_large_text(settings.text_size == TextSize::Large);
+    theme.set_high_contrast(settings.contrast == Contrast::High);
+    let globals = window.global::<AppState>();
+    globals.set_captions(settings.captions);
+    globals.set_language_name(
+        match settings.language {
+            Language::English => "English",
+        }
+        .into(),
+    );
+}
