@@ -382,6 +382,8 @@ mod tests {
         assert_eq!(grid.step(0, Button::Right), 1);
         assert_eq!(grid.step(2, Button::Right), 2);
         assert_eq!(grid.step(3, Button::Left), 3);
+        assert_eq!(grid.step(1, Button::Left), 0);
+        assert_eq!(grid.step(5, Button::Left), 4);
         assert_eq!(grid.step(1, Button::Down), 4);
         assert_eq!(grid.step(4, Button::Up), 1);
         assert_eq!(grid.step(5, Button::Down), 5);

@@ -1,0 +1,57 @@
+//! Golden pictures of every screen and state at 1920x1080, driven by remote buttons through
+//! `bedside snapshot`. Regenerate with `BEDSIDE_UPDATE_GOLDEN=1 cargo test --test golden`, then
+//! look at every changed PNG in tests/golden/ before committing it.
+
+mod common;
+
+use common::{assert_golden, demo, empty_bed_config, snapshot};
+
+const SETTINGS: &str = "down,right,right,ok";
+
+macro_rules! golden_demo {
+    ($($name:ident: $keys:expr;)*) => {
+        $(
+            #[test]
+            fn $name() {
+                assert_golden(&stringify!($name).replace('_', "-"), &demo(&$keys));
+            }
+        )*
+    };
+}
+
+golden_demo! {
+    home_with_patient: "";
+    home_focus_ask: "down,right";
+    watch: "ok";
+    learn: "right,ok";
+    my_health: "right,right,ok";
+    call: "down,ok";
+    ask: "down,right,ok";
+    settings: SETTINGS;
+    settings_large_text: format!("{SETTINGS},down,ok");
+    settings_high_contrast: format!("{SETTINGS},down,down,right");
+    home_large_text: format!("{SETTINGS},down,ok,home");
+    home_high_contrast: format!("{SETTINGS},down,down,ok,home");
+    home_large_text_high_contrast: format!("{SETTINGS},down,ok,down,ok,home");
+    watch_large_text_high_contrast: format!("{SETTINGS},down,ok,down,ok,home,up,left,left,ok");
+    notice_nurse_call: "nursecall";
+    notice_one_language: format!("{SETTINGS},ok");
+    status_muted_captions: "mute,captions";
+    standby: "power";
+}
+
+#[test]
+fn home_empty_bed_evening_12h() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = empty_bed_config(dir.path(), "[ui]\nclock = \"12h\"\n");
+    let picture = common::bedside_at(&config, "2026-11-25T20:15");
+    assert_golden("home-empty-bed-evening-12h", &picture);
+}
+
+#[test]
+fn home_at_a_quarter_of_the_size_is_the_same_picture_scaled() {
+    // The UI is laid out in units of the window height: 960x540 shows the same screen, smaller.
+    let small = snapshot(&["--demo", "--size", "960x540"], "");
+    assert_eq!((small.width, small.height), (960, 540));
+    assert_golden("home-960x540", &small);
+}
