@@ -7,7 +7,7 @@ use std::rc::{Rc, Weak};
 use std::time::Duration;
 
 use jiff::civil::DateTime;
-use slint::{ComponentHandle, PlatformError, Timer, TimerMode};
+use slint::{ComponentHandle, Model, ModelRc, PlatformError, Timer, TimerMode, VecModel};
 
 use super::generated::{self as ui, AppState, MainWindow, Theme};
 use super::keyboard;
@@ -60,6 +60,8 @@ impl TimeSource {
 
 struct State {
     shell: Shell,
+    /// `AppState.focus-flags`: one per focusable item of the current screen.
+    focus_flags: Rc<VecModel<bool>>,
     writer: SettingsWriter,
     time: TimeSource,
     clock_style: ClockStyle,
@@ -81,7 +83,12 @@ impl App {
         time: TimeSource,
     ) -> Result<App, PlatformError> {
         let window = MainWindow::new()?;
+        let focus_flags = Rc::new(VecModel::default());
+        window
+            .global::<AppState>()
+            .set_focus_flags(ModelRc::from(focus_flags.clone()));
         let state = Rc::new(RefCell::new(State {
+            focus_flags,
             shell: Shell::new(settings.load()),
             writer: SettingsWriter::spawn(settings),
             time,
@@ -122,7 +129,7 @@ impl App {
             true
         });
 
-        show(&window, &state.borrow().shell);
+        show(&window, &state.borrow());
         tick_clock(&window, &state);
         Ok(App { window, state })
     }
@@ -159,11 +166,11 @@ fn press(window: &MainWindow, state: &Rc<RefCell<State>>, button: Button) {
             .start(TimerMode::SingleShot, NOTICE_TIME, move || {
                 if let (Some(window), Some(state)) = (weak_window.upgrade(), weak_state.upgrade()) {
                     state.borrow_mut().shell.expire_notice(notice.seq);
-                    show(&window, &state.borrow().shell);
+                    show(&window, &state.borrow());
                 }
             });
     }
-    show(window, &st.shell);
+    show(window, &st);
     let standby = st.shell.standby();
     drop(st);
     if standby && !was_standby {
@@ -204,7 +211,13 @@ fn tick_clock(window: &MainWindow, state: &Rc<RefCell<State>>) {
 
 /// Copies the shell state into the globals. Slint only redraws what a changed property touches,
 /// so showing everything after each press costs nothing for what stayed the same.
-fn show(window: &MainWindow, shell: &Shell) {
+fn show(window: &MainWindow, state: &State) {
+    let shell = &state.shell;
+    show_focus(
+        &state.focus_flags,
+        shell.screen().layout().count(),
+        shell.focus(),
+    );
     let globals = window.global::<AppState>();
     globals.set_screen(match shell.screen() {
         Screen::Home => ui::Screen::Home,
@@ -225,6 +238,21 @@ fn show(window: &MainWindow, shell: &Shell) {
         Some(NoticeKind::OneLanguage) => ui::NoticeKind::OneLanguage,
     });
     show_settings(window, shell.settings());
+}
+
+/// Sets the focus flags, touching only the rows that change: a repeater then updates only those
+/// items, and only they are repainted.
+fn show_focus(flags: &VecModel<bool>, count: usize, focus: usize) {
+    if flags.row_count() != count {
+        flags.set_vec((0..count).map(|i| i == focus).collect::<Vec<_>>());
+        return;
+    }
+    for i in 0..count {
+        let want = i == focus;
+        if flags.row_data(i) != Some(want) {
+            flags.set_row_data(i, want);
+        }
+    }
 }
 
 fn show_settings(window: &MainWindow, settings: Settings) {
