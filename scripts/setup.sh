@@ -6,9 +6,11 @@ set -euo pipefail
 # Build: libinput/udev/xkbcommon for Slint's KMS backend (the appliance reads the display
 # straight through DRM), pkg-config and a C compiler for the -sys crates.
 # Run time: fontconfig finds fallback fonts for scripts our bundled font lacks.
+# Tests: udev checks systemd/70-bedside-input.rules (udevadm test).
 PACKAGES=(
   build-essential pkg-config curl ca-certificates git make
   libinput-dev libudev-dev libxkbcommon-dev libfontconfig1
+  udev
 )
 
 missing=()

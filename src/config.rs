@@ -21,6 +21,8 @@ pub struct Config {
     pub store: Store,
     #[serde(default)]
     pub ui: Ui,
+    #[serde(default)]
+    pub input: Input,
 }
 
 /// This box.
@@ -62,6 +64,28 @@ pub struct Ui {
     /// `"24h"` (default) or `"12h"`.
     #[serde(default)]
     pub clock: ClockStyle,
+}
+
+/// Remotes, pillow speakers, keyboards and badge readers.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Input {
+    /// A folder of keymap files that add to or replace the built-in ones (assets/keymaps);
+    /// reloaded when it changes.
+    pub keymaps: Option<PathBuf>,
+    /// Read `/dev/input` devices: `"auto"` (default: yes, unless a desktop session is there, so
+    /// a developer's own keyboard is never grabbed), `"on"` or `"off"`.
+    #[serde(default)]
+    pub evdev: Evdev,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Evdev {
+    #[default]
+    Auto,
+    On,
+    Off,
 }
 
 /// A FHIR identifier written `system|value`, both parts non-empty.
@@ -178,6 +202,7 @@ impl Config {
             },
             store: Store::default(),
             ui: Ui::default(),
+            input: Input::default(),
         }
     }
 }
@@ -196,6 +221,9 @@ name = "3 West, Room 12, Bed A"
 data_dir = "/tmp/bedside"
 [ui]
 clock = "12h"
+[input]
+keymaps = "/etc/bedside/keymaps"
+evdev = "on"
 "#;
 
     #[test]
@@ -206,6 +234,8 @@ clock = "12h"
         assert_eq!(c.bed.name.as_str(), "3 West, Room 12, Bed A");
         assert_eq!(c.store.data_dir, PathBuf::from("/tmp/bedside"));
         assert_eq!(c.ui.clock, ClockStyle::TwelveHour);
+        assert_eq!(c.input.keymaps, Some(PathBuf::from("/etc/bedside/keymaps")));
+        assert_eq!(c.input.evdev, Evdev::On);
     }
 
     #[test]

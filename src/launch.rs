@@ -2,6 +2,8 @@
 //! small child processes the benchmark measures.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use jiff::civil::DateTime;
@@ -11,6 +13,10 @@ use crate::config::{self, Config, ConfigError};
 use crate::demo;
 use crate::domain::button::Button;
 use crate::fhir::FhirError;
+use crate::input::device::DeviceClass;
+use crate::input::engine::{Engine, Output};
+use crate::input::keymap::{Keymap, KeymapError};
+use crate::input::replay::{Replay, ReplayError};
 use crate::store::settings_file::SettingsFile;
 use crate::ui::app::{App, Context, Link, TimeSource};
 use crate::ui::headless::Headless;
@@ -34,6 +40,10 @@ pub enum LaunchError {
     /// Slint failed once a display was there.
     #[error("user interface: {0}")]
     Ui(#[from] PlatformError),
+    #[error(transparent)]
+    Keymap(#[from] KeymapError),
+    #[error(transparent)]
+    Replay(#[from] ReplayError),
     #[error("cannot write {path}: {source}")]
     Write {
         path: PathBuf,
@@ -49,6 +59,14 @@ pub struct Setup {
 }
 
 impl Setup {
+    /// The keymaps: the built-in ones, with the config's folder over them.
+    pub fn keymap(&self) -> Result<Keymap, KeymapError> {
+        match &self.config.input.keymaps {
+            Some(dir) => Keymap::load_dir(dir),
+            None => Ok(Keymap::builtin()),
+        }
+    }
+
     /// `--demo` without `--config` runs on a built-in demo bed and writes nothing to disk. With
     /// `--config`, the file names the bed and the data directory; `--demo` then only admits the
     /// demo patient to it.
@@ -84,13 +102,55 @@ impl Setup {
 /// Runs the appliance on a display: a desktop window (winit) when there is a desktop session,
 /// otherwise KMS/DRM. `SLINT_BACKEND` (`winit`, `linuxkms`) forces one.
 pub fn run_on_display(setup: Setup) -> Result<(), LaunchError> {
+    let keymap = setup.keymap()?;
     let app = App::new(setup.context, setup.settings, TimeSource::System).map_err(|e| match e {
         e @ (PlatformError::NoPlatform | PlatformError::Other(_)) => LaunchError::NoDisplay(e),
         e => LaunchError::Ui(e),
     })?;
     tracing::info!(bed = %setup.config.bed.location, "showing the bedside UI");
+    start_input(&setup.config.input, keymap);
     app.window().run()?;
     Ok(())
+}
+
+/// Presses waiting for the UI thread beyond which repeating buttons (arrows, volume, channel) are
+/// dropped: a flood of events must not bury the UI under minutes of queued scrolling.
+const MAX_UI_BACKLOG: usize = 32;
+
+/// Starts reading `/dev/input` devices if the config says so (by default: when there is no
+/// desktop session, whose keyboard belongs to the developer). Failing to start is logged, never
+/// fatal: the UI still answers keys that reach its window.
+fn start_input(config: &config::Input, keymap: Keymap) {
+    let desktop =
+        std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
+    let wanted = match config.evdev {
+        config::Evdev::On => true,
+        config::Evdev::Off => false,
+        config::Evdev::Auto => !desktop,
+    };
+    if !wanted {
+        tracing::info!("not reading /dev/input (input.evdev, or a desktop session is present)");
+        return;
+    }
+    let backlog = Arc::new(AtomicUsize::new(0));
+    let deliver = move |output: Output| {
+        let droppable = matches!(output, Output::Button(b) if b.repeats());
+        if droppable && backlog.load(Ordering::Relaxed) >= MAX_UI_BACKLOG {
+            return;
+        }
+        backlog.fetch_add(1, Ordering::Relaxed);
+        let done = backlog.clone();
+        let sent = slint::invoke_from_event_loop(move || {
+            done.fetch_sub(1, Ordering::Relaxed);
+            crate::ui::app::deliver_input(output);
+        });
+        if sent.is_err() {
+            backlog.fetch_sub(1, Ordering::Relaxed);
+        }
+    };
+    if let Err(e) = crate::input::linux::start(keymap, config.keymaps.clone(), deliver) {
+        tracing::error!(error = %e, "cannot read input devices; only keys sent to the window work");
+    }
 }
 
 /// How far the snapshot clock moves after each button: longer than any transition, shorter than
@@ -103,16 +163,50 @@ pub struct Snapshot {
     pub size: (u32, u32),
     pub keys: Vec<Button>,
     pub now: Option<DateTime>,
+    /// Recorded input to play before the keys, and the class of device to play it as (by
+    /// default, what the recording's description says; a remote for raw streams).
+    pub replay: Option<(PathBuf, Option<DeviceClass>)>,
 }
 
 /// Renders the UI headless after pressing `keys`, through the same dispatch path as a remote,
 /// and writes a PNG.
 pub fn snapshot(setup: Setup, shot: &Snapshot) -> Result<(), LaunchError> {
+    let keymap = setup.keymap()?;
+    let replay = match &shot.replay {
+        Some((path, class)) => Some((Replay::load(path)?, *class)),
+        None => None,
+    };
     let headless = Headless::install(shot.size.0, shot.size.1)?;
     let time = shot.now.map_or(TimeSource::System, TimeSource::Fixed);
     let app = App::new(setup.context, setup.settings, time)?;
     app.window().show()?;
     headless.advance(SETTLE);
+    if let Some((replay, class)) = replay {
+        if replay.truncated > 0 {
+            tracing::warn!(
+                bytes = replay.truncated,
+                "the replay ends in a truncated record; skipped"
+            );
+        }
+        let class = class.or(if replay.device.keys.is_empty() {
+            // A raw stream says nothing about its device: take it for a remote.
+            Some(DeviceClass::Remote)
+        } else {
+            None
+        });
+        let mut engine = Engine::new(keymap);
+        let played = std::cell::Cell::new(Duration::ZERO);
+        replay.play(
+            &mut engine,
+            class,
+            |t| {
+                headless.advance(t.saturating_sub(played.get()));
+                played.set(t);
+            },
+            |output| app.input(output),
+        );
+        headless.advance(SETTLE);
+    }
     for &button in &shot.keys {
         app.press(button);
         headless.advance(SETTLE);

@@ -5,9 +5,13 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod fhir;
+pub mod input;
 pub mod launch;
 pub mod store;
 pub mod ui;
+
+#[cfg(test)]
+mod testdata;
 
 #[cfg(not(any(feature = "desktop", feature = "kms")))]
 compile_error!("build with at least one display backend: feature `desktop` (winit) or `kms`");

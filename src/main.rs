@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use jiff::civil::DateTime;
 
 use bedside::domain::button::{self, Button};
+use bedside::input::device::DeviceClass;
 use bedside::launch::{self, BenchChild, LaunchError, Setup, Snapshot};
 
 #[derive(Parser)]
@@ -42,6 +43,14 @@ enum Command {
         /// Fix the clock, e.g. 2026-11-25T09:41 (local time) [default: now]
         #[arg(long, value_name = "DATETIME")]
         now: Option<DateTime>,
+        /// Play recorded input first, at its recorded pace: an evemu recording or raw 24-byte
+        /// input_event records
+        #[arg(long, value_name = "FILE")]
+        replay: Option<PathBuf>,
+        /// Play the recording as this kind of device: remote, pillow-speaker, keyboard or
+        /// badge-reader [default: from the recording's description; remote for raw streams]
+        #[arg(long, value_name = "CLASS", value_parser = parse_class, requires = "replay")]
+        replay_class: Option<DeviceClass>,
     },
     /// A child process for `cargo bench --bench shell` to measure
     #[command(hide = true)]
@@ -57,6 +66,12 @@ struct KeyList(Vec<Button>);
 
 fn parse_keys(list: &str) -> Result<KeyList, button::UnknownButton> {
     button::parse_list(list).map(KeyList)
+}
+
+fn parse_class(name: &str) -> Result<DeviceClass, String> {
+    DeviceClass::from_name(name)
+        .filter(|c| *c != DeviceClass::Other)
+        .ok_or_else(|| format!("`{name}` is not remote, pillow-speaker, keyboard or badge-reader"))
 }
 
 fn parse_size(text: &str) -> Result<(u32, u32), String> {
@@ -97,6 +112,8 @@ fn main() -> ExitCode {
             keys,
             size,
             now,
+            replay,
+            replay_class,
         }) => {
             // A snapshot prints nothing but errors.
             init_logging("warn");
@@ -108,6 +125,7 @@ fn main() -> ExitCode {
                         size,
                         keys: keys.0,
                         now,
+                        replay: replay.map(|path| (path, replay_class)),
                     },
                 )
             })

@@ -110,6 +110,9 @@ pub enum NoticeKind {
     NurseCallUnavailable,
     /// The language row was changed but only one language is installed.
     OneLanguage,
+    /// A badge was read. Clinician sign-in comes with the session layer; until then the read is
+    /// acknowledged and nothing else happens.
+    BadgeRead,
 }
 
 /// A notice and its sequence number, so a timer set for an old notice never hides a newer one.
@@ -300,6 +303,14 @@ impl Shell {
             Button::Ok => self.activate(),
             _ => Outcome::default(),
         }
+    }
+
+    /// A staff badge was read (the number itself never reaches the shell).
+    pub fn badge_read(&mut self) -> Outcome {
+        if self.standby {
+            return Outcome::default();
+        }
+        self.show_notice(NoticeKind::BadgeRead)
     }
 
     fn arrow(&mut self, arrow: Button) -> Outcome {

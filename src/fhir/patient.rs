@@ -98,11 +98,7 @@ mod tests {
 
     #[test]
     fn the_official_fhir_example_patient_reads() {
-        let text = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../shared/testdata/fhir-r4/examples/patient-example.json"
-        ))
-        .unwrap();
+        let text = crate::testdata::read("fhir-r4/examples/patient-example.json");
         let v: Value = serde_json::from_str(&text).unwrap();
         // Peter James Chalmers goes by "Jim" (his usual name).
         assert_eq!(first(v), "Jim");

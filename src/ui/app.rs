@@ -15,7 +15,8 @@ use crate::domain::button::Button;
 use crate::domain::clock::{self, ClockStyle, DayPart};
 use crate::domain::patient::Patient;
 use crate::domain::settings::{Contrast, Language, Settings, TextSize};
-use crate::domain::shell::{NoticeKind, Screen, Shell};
+use crate::domain::shell::{NoticeKind, Outcome, Screen, Shell};
+use crate::input::engine::Output;
 use crate::store::settings_file::{SettingsFile, SettingsWriter};
 
 /// How long a notice stays up.
@@ -131,6 +132,7 @@ impl App {
 
         show(&window, &state.borrow());
         tick_clock(&window, &state);
+        INPUT_TARGET.with(|t| *t.borrow_mut() = Some((window.as_weak(), Rc::downgrade(&state))));
         Ok(App { window, state })
     }
 
@@ -143,19 +145,64 @@ impl App {
         press(&self.window, &self.state, button);
     }
 
+    /// Takes what the input layer produced: a button, or a badge read.
+    pub fn input(&self, output: Output) {
+        deliver(&self.window, &self.state, output);
+    }
+
     /// Where the patient is, for tests and logs.
     pub fn screen(&self) -> Screen {
         self.state.borrow().shell.screen()
     }
 }
 
+/// The window and controller state that input from device threads goes to.
+type InputTarget = (slint::Weak<MainWindow>, Weak<RefCell<State>>);
+
+thread_local! {
+    /// The shell that input from device threads goes to (see [`deliver_input`]).
+    static INPUT_TARGET: RefCell<Option<InputTarget>> = const { RefCell::new(None) };
+}
+
+/// Delivers input to the shell of this thread (the UI thread). Device threads call this through
+/// `slint::invoke_from_event_loop`; input arriving before the shell exists, or after it is gone,
+/// is dropped.
+pub fn deliver_input(output: Output) {
+    let target = INPUT_TARGET.with(|t| t.borrow().clone());
+    if let Some((window, state)) = target
+        && let (Some(window), Some(state)) = (window.upgrade(), state.upgrade())
+    {
+        deliver(&window, &state, output);
+    }
+}
+
+fn deliver(window: &MainWindow, state: &Rc<RefCell<State>>, output: Output) {
+    match output {
+        Output::Button(button) => press(window, state, button),
+        // The number stays here: the session layer (clinician sign-in) will take it.
+        Output::Badge(_) => apply(window, state, Shell::badge_read),
+    }
+}
+
 fn press(window: &MainWindow, state: &Rc<RefCell<State>>, button: Button) {
+    apply(window, state, |shell| {
+        let outcome = shell.press(button);
+        if !outcome.handled {
+            tracing::debug!(%button, "button has no meaning here");
+        }
+        outcome
+    });
+}
+
+/// Changes the shell and carries out what the change asks for.
+fn apply(
+    window: &MainWindow,
+    state: &Rc<RefCell<State>>,
+    change: impl FnOnce(&mut Shell) -> Outcome,
+) {
     let mut st = state.borrow_mut();
     let was_standby = st.shell.standby();
-    let outcome = st.shell.press(button);
-    if !outcome.handled {
-        tracing::debug!(%button, "button has no meaning here");
-    }
+    let outcome = change(&mut st.shell);
     if outcome.settings_changed {
         st.writer.save(st.shell.settings());
     }
@@ -236,6 +283,7 @@ fn show(window: &MainWindow, state: &State) {
         None => ui::NoticeKind::None,
         Some(NoticeKind::NurseCallUnavailable) => ui::NoticeKind::NurseCallUnavailable,
         Some(NoticeKind::OneLanguage) => ui::NoticeKind::OneLanguage,
+        Some(NoticeKind::BadgeRead) => ui::NoticeKind::BadgeRead,
     });
     show_settings(window, shell.settings());
 }
