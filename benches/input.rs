@@ -13,10 +13,7 @@ use bedside::input::device::{DeviceClass, DeviceInfo};
 use bedside::input::event::{RawEvent, SYN_REPORT};
 use bedside::input::keymap::Keymap;
 use bedside::input::linux;
-use bedside::launch::Setup;
-use bedside::ui::app::{App, TimeSource};
-use bedside::ui::headless::Headless;
-use slint::ComponentHandle;
+use bedside::ui::app::TimeSource;
 
 const KEY_LEFT: u16 = 105;
 const KEY_RIGHT: u16 = 106;
@@ -53,11 +50,9 @@ fn peak_rss_kb() -> u64 {
 /// Key record written → button handed to the shell on the UI thread (which also draws).
 fn latency() {
     const PRESSES: usize = 2000;
-    let headless = Headless::install(1920, 1080).unwrap();
-    let setup = Setup::load(None, true).unwrap();
     let at = "2026-11-25T09:41".parse().unwrap();
-    let app = App::new(setup.context, setup.settings, TimeSource::Fixed(at)).unwrap();
-    app.window().show().unwrap();
+    let (headless, _app) =
+        bedside::launch::headless_demo((1920, 1080), TimeSource::Fixed(at)).unwrap();
     headless.draw();
 
     let (reader, mut writer) = std::io::pipe().unwrap();

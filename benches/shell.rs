@@ -13,10 +13,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use bedside::domain::button::Button;
-use bedside::launch::Setup;
 use bedside::ui::app::{App, TimeSource};
 use bedside::ui::headless::Headless;
-use slint::ComponentHandle;
 
 const BIN: &str = env!("CARGO_BIN_EXE_bedside");
 
@@ -199,11 +197,9 @@ fn main() {
     let ff = first_frame();
     println!("process start to first frame   {}", ff.line());
 
-    let headless = Headless::install(1920, 1080).unwrap();
-    let setup = Setup::load(None, true).unwrap();
     let at = "2026-11-25T09:41".parse().unwrap();
-    let app = App::new(setup.context, setup.settings, TimeSource::Fixed(at)).unwrap();
-    app.window().show().unwrap();
+    let (headless, app) =
+        bedside::launch::headless_demo((1920, 1080), TimeSource::Fixed(at)).unwrap();
     headless.draw();
     let presses = press_to_frame(&headless, &app);
     let ptf = &presses.all;

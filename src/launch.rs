@@ -233,21 +233,21 @@ pub enum BenchChild {
 }
 
 pub fn bench_child(what: BenchChild, size: (u32, u32)) -> Result<(), LaunchError> {
+    let (headless, _app) = headless_demo(size, TimeSource::System)?;
+    headless.draw();
+    println!("frame");
+    if what == BenchChild::Idle {
+        slint::run_event_loop()?;
+    }
+    Ok(())
+}
+
+/// The demo shell on the headless platform, shown and ready to draw: for benchmarks and tests
+/// that drive the shell in-process. Installs this thread's Slint platform.
+pub fn headless_demo(size: (u32, u32), time: TimeSource) -> Result<(Headless, App), LaunchError> {
     let headless = Headless::install(size.0, size.1)?;
     let setup = Setup::load(None, true)?;
-    let app = App::new(setup.context, setup.settings, TimeSource::System)?;
+    let app = App::new(setup.context, setup.settings, time)?;
     app.window().show()?;
-    match what {
-        BenchChild::FirstFrame => {
-            headless.draw();
-            println!("frame");
-            Ok(())
-        }
-        BenchChild::Idle => {
-            headless.draw();
-            println!("frame");
-            slint::run_event_loop()?;
-            Ok(())
-        }
-    }
+    Ok((headless, app))
 }

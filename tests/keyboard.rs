@@ -5,9 +5,7 @@
 //! One test in this file: Slint's platform can be installed once per process.
 
 use bedside::domain::shell::Screen;
-use bedside::launch::Setup;
 use bedside::ui::app::{App, TimeSource};
-use bedside::ui::headless::Headless;
 use slint::platform::{Key, WindowEvent, WindowEventDispatchResult};
 use slint::{ComponentHandle, SharedString};
 
@@ -26,11 +24,9 @@ fn type_key(app: &App, key: impl Into<SharedString>) -> bool {
 
 #[test]
 fn keyboard_keys_drive_the_shell_like_a_remote() {
-    let _headless = Headless::install(1920, 1080).unwrap();
-    let setup = Setup::load(None, true).unwrap();
     let at = "2026-11-25T09:41".parse().unwrap();
-    let app = App::new(setup.context, setup.settings, TimeSource::Fixed(at)).unwrap();
-    app.window().show().unwrap();
+    let (_headless, app) =
+        bedside::launch::headless_demo((1920, 1080), TimeSource::Fixed(at)).unwrap();
 
     assert!(type_key(&app, Key::RightArrow));
     assert!(type_key(&app, Key::Return));
