@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use super::badge::{BadgeConfig, BadgeFilter, BadgeId, Filtered};
-use super::device::{DeviceClass, DeviceInfo, classify};
+use super::device::{DeviceClass, DeviceInfo};
 use super::event::{EV_KEY, EV_SYN, KEY_PRESS, KEY_RELEASE, RawEvent, SYN_DROPPED};
 use super::keymap::{Action, DeviceKeymap, Keymap};
 use super::repeat::{RepeatConfig, Repeater};
@@ -61,12 +61,7 @@ impl Engine {
 
     /// What `info` would be taken for.
     pub fn classify(&self, info: &DeviceInfo) -> DeviceClass {
-        classify(info, |code| {
-            self.keymap
-                .for_device(info, DeviceClass::PillowSpeaker)
-                .lookup(code)
-                .is_some_and(Action::is_button)
-        })
+        self.keymap.classify(info)
     }
 
     /// Starts reading a device as `class` (from [`Engine::classify`], or forced).

@@ -13,7 +13,7 @@ use std::str::FromStr;
 
 use serde::Deserialize;
 
-use super::device::{DeviceClass, DeviceInfo};
+use super::device::{DeviceClass, DeviceInfo, classify};
 use crate::domain::button::Button;
 
 /// What a key means.
@@ -228,6 +228,13 @@ impl Keymap {
         self.default.map.get(&code).copied()
     }
 
+    /// What `info` is taken for, with these keymaps deciding which of its keys mean something
+    /// (a hospital's file can make a handset's only keys meaningful).
+    pub fn classify(&self, info: &DeviceInfo) -> DeviceClass {
+        let map = self.for_device(info, DeviceClass::PillowSpeaker);
+        classify(info, |code| map.lookup(code).is_some_and(Action::is_button))
+    }
+
     /// The map for one device: the default with every matching override laid over it.
     pub fn for_device(&self, info: &DeviceInfo, class: DeviceClass) -> DeviceKeymap {
         let mut map = self.default.map.clone();
@@ -422,6 +429,23 @@ mod tests {
         .unwrap();
         let replaced = Keymap::load_dir(dir.path()).unwrap();
         assert_eq!(replaced.default_action(code("KEY_OK")), None);
+    }
+
+    #[test]
+    fn a_hospital_keymap_decides_which_handsets_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("handset.toml"),
+            "[match]\nvendor = 0x1234\n[buttons]\nnursecall = [\"KEY_F13\"]\n",
+        )
+        .unwrap();
+        let mut handset = DeviceInfo::default();
+        handset.id.bus = 3;
+        handset.id.vendor = 0x1234;
+        handset.keys = [code("KEY_F13")].into();
+        assert_eq!(Keymap::builtin().classify(&handset), DeviceClass::Other);
+        let keymap = Keymap::load_dir(dir.path()).unwrap();
+        assert_eq!(keymap.classify(&handset), DeviceClass::PillowSpeaker);
     }
 
     #[test]

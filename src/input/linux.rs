@@ -52,7 +52,7 @@ pub fn start(
     // Bounded: a device flooding faster than the engine keeps up blocks its reader, the kernel's
     // buffer overflows, and the engine sees SYN_DROPPED instead of memory growing.
     let (tx, rx) = mpsc::sync_channel::<Msg>(1024);
-    let engine = Engine::new(keymap);
+    let engine = Engine::new(keymap.clone());
     std::thread::Builder::new()
         .name("input-engine".into())
         .spawn(move || run_engine(engine, rx, deliver))?;
@@ -69,7 +69,7 @@ pub fn start(
     }
     std::thread::Builder::new()
         .name("input-hotplug".into())
-        .spawn(move || Hotplug::new(tx, keymap_dir).run(inotify))?;
+        .spawn(move || Hotplug::new(tx, keymap, keymap_dir).run(inotify))?;
     Ok(())
 }
 
@@ -132,6 +132,9 @@ fn run_engine(mut engine: Engine, rx: Receiver<Msg>, deliver: impl Fn(Output)) {
 
 struct Hotplug {
     tx: SyncSender<Msg>,
+    /// The keymaps in use, which decide whether a device is ours (as the engine's copy decides
+    /// what its keys mean).
+    keymap: Keymap,
     keymap_dir: Option<PathBuf>,
     next_id: DeviceId,
     /// Nodes being read; a reader removes its node when it stops.
@@ -145,9 +148,10 @@ struct Hotplug {
 }
 
 impl Hotplug {
-    fn new(tx: SyncSender<Msg>, keymap_dir: Option<PathBuf>) -> Self {
+    fn new(tx: SyncSender<Msg>, keymap: Keymap, keymap_dir: Option<PathBuf>) -> Self {
         Hotplug {
             tx,
+            keymap,
             keymap_dir,
             next_id: 1,
             open: Arc::default(),
@@ -214,11 +218,14 @@ impl Hotplug {
         }
     }
 
-    fn reload_keymaps(&self) {
+    fn reload_keymaps(&mut self) {
         let Some(dir) = &self.keymap_dir else { return };
         match Keymap::load_dir(dir) {
             Ok(keymap) => {
                 tracing::info!(dir = %dir.display(), "keymaps reloaded");
+                self.keymap = keymap.clone();
+                // Devices left alone under the old keymaps may be ours now.
+                self.ignored.clear();
                 let _ = self.tx.send(Msg::Keymap(keymap));
             }
             Err(e) => tracing::warn!(error = %e, "keymaps not reloaded; the previous ones stay"),
@@ -254,7 +261,7 @@ impl Hotplug {
     fn try_open(&mut self, path: &Path) {
         match open_device(path) {
             Ok(Some((device, info))) => {
-                let engine_class = classify_for(&info);
+                let engine_class = self.keymap.classify(&info);
                 if engine_class == DeviceClass::Other {
                     // Not ours: leave it for whoever wants it, and do not try again.
                     tracing::debug!(name = %info.name, "input device left alone");
@@ -309,15 +316,6 @@ impl Hotplug {
         self.retry
             .insert(path.to_owned(), (Instant::now() + pause, pause));
     }
-}
-
-/// Classification needs the keymap (which keys mean something): the built-in one answers that
-/// well enough for deciding whether a device is ours.
-fn classify_for(info: &DeviceInfo) -> DeviceClass {
-    thread_local! {
-        static ENGINE: Engine = Engine::new(Keymap::builtin());
-    }
-    ENGINE.with(|e| e.classify(info))
 }
 
 /// Opens a node and reads what it says about itself. `Ok(None)` for a node that vanished.
