@@ -108,9 +108,7 @@ impl Decoder {
             if self.pending.len() < self.record {
                 return;
             }
-            let record = std::mem::take(&mut self.pending);
-            out.push(self.decode(&record));
-            self.pending = record;
+            out.push(self.decode(&self.pending));
             self.pending.clear();
         }
         let whole = bytes.len() / self.record * self.record;

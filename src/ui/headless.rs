@@ -193,11 +193,6 @@ impl Headless {
         self.shared.frames_drawn.get()
     }
 
-    /// The last drawn frame, as tightly packed RGB bytes.
-    pub fn frame_rgb(&self) -> Vec<u8> {
-        self.shared.frame.borrow().as_bytes().to_vec()
-    }
-
     pub fn size(&self) -> (u32, u32) {
         let frame = self.shared.frame.borrow();
         (frame.width(), frame.height())
