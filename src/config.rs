@@ -17,6 +17,8 @@ pub const DEFAULT_PATH: &str = "/etc/bedside/bedside.toml";
 pub struct Config {
     pub device: Device,
     pub bed: Bed,
+    /// The hospital's FHIR R4 server. Without it the box shows the empty bed (or `--demo`).
+    pub backend: Option<Backend>,
     #[serde(default)]
     pub store: Store,
     #[serde(default)]
@@ -43,17 +45,125 @@ pub struct Bed {
     pub name: NonEmpty,
 }
 
+/// The hospital's FHIR R4 server and how the box signs in to it.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Backend {
+    /// Base URL, e.g. `https://fhir.example.org/r4`. `http://` is accepted only for loopback
+    /// addresses (a test or demo server on the box itself).
+    pub url: BaseUrl,
+    /// PEM file of the certificate authorities to trust for `https://`. Without it, the public
+    /// web roots are trusted. There is deliberately no way to turn certificate checks off.
+    pub ca_file: Option<PathBuf>,
+    /// Seconds between polls for changes (default 15, at least 2).
+    #[serde(default = "Backend::default_poll")]
+    pub poll_seconds: PollSeconds,
+    /// Seconds a whole request may take before it is given up (default 20).
+    #[serde(default = "Backend::default_timeout")]
+    pub timeout_seconds: PollSeconds,
+    /// SMART Backend Services credentials; omit for an open test server.
+    pub auth: Option<Auth>,
+}
+
+impl Backend {
+    fn default_poll() -> PollSeconds {
+        PollSeconds(15)
+    }
+    fn default_timeout() -> PollSeconds {
+        PollSeconds(20)
+    }
+}
+
+/// SMART Backend Services: OAuth2 client credentials with a signed JWT client assertion.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Auth {
+    /// The client id the hospital registered for this box.
+    pub client_id: NonEmpty,
+    /// PEM private key (PKCS#8, RSA or P-384 EC) the assertion is signed with; in production a
+    /// systemd credential.
+    pub key_file: PathBuf,
+    /// Key id (`kid`) the hospital registered the public key under, if it asks for one.
+    pub key_id: Option<String>,
+    /// Scopes to ask for (default: read everything, write what the box sends).
+    #[serde(default = "Auth::default_scope")]
+    pub scope: String,
+}
+
+impl Auth {
+    fn default_scope() -> String {
+        "system/*.read system/Observation.write system/Communication.write \
+         system/QuestionnaireResponse.write system/AuditEvent.write"
+            .to_owned()
+    }
+}
+
+/// A FHIR base URL: `https://`, or `http://` to a loopback address; no trailing slash kept.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct BaseUrl(String);
+
+impl TryFrom<String> for BaseUrl {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        let url = text.trim().trim_end_matches('/');
+        let loopback = [
+            "http://127.",
+            "http://localhost:",
+            "http://localhost/",
+            "http://[::1]",
+        ];
+        let https = url.starts_with("https://") && url.len() > "https://".len();
+        if https || loopback.iter().any(|p| url.starts_with(p)) {
+            Ok(BaseUrl(url.to_owned()))
+        } else {
+            Err(format!(
+                "`{text}` is not a usable FHIR base URL: use https:// (http:// only to a loopback test server)"
+            ))
+        }
+    }
+}
+
+impl BaseUrl {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A whole number of seconds from 2 to 3600.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "u64")]
+pub struct PollSeconds(pub u64);
+
+impl TryFrom<u64> for PollSeconds {
+    type Error = &'static str;
+
+    fn try_from(n: u64) -> Result<Self, Self::Error> {
+        if (2..=3600).contains(&n) {
+            Ok(PollSeconds(n))
+        } else {
+            Err("must be between 2 and 3600 seconds")
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Store {
-    /// Where the appliance keeps its state (the patient's display settings today).
+    /// Where the appliance keeps its state: the encrypted database and the display settings.
     pub data_dir: PathBuf,
+    /// The file holding the database key (in production a systemd credential): 64 hex digits
+    /// (a raw 256-bit key, e.g. from `openssl rand -hex 32`) or a passphrase of 16+ characters.
+    /// Needed when a backend is configured.
+    pub key_file: Option<PathBuf>,
 }
 
 impl Default for Store {
     fn default() -> Self {
         Store {
             data_dir: PathBuf::from("/var/lib/bedside"),
+            key_file: None,
         }
     }
 }
@@ -180,7 +290,14 @@ impl Config {
     }
 
     pub fn parse(text: &str) -> Result<Config, toml::de::Error> {
-        toml::from_str(text)
+        let config: Config = toml::from_str(text)?;
+        if config.backend.is_some() && config.store.key_file.is_none() {
+            // Patient data is only ever kept encrypted: a backend needs the database key.
+            return Err(serde::de::Error::custom(
+                "missing field `store.key_file`: a [backend] needs the database key file (see README)",
+            ));
+        }
+        Ok(config)
     }
 
     /// The configuration `--demo` runs with when no file is given: a demo bed and no data
@@ -200,6 +317,7 @@ impl Config {
                 },
                 name: NonEmpty("3 West · Room 12 · Bed A".into()),
             },
+            backend: None,
             store: Store::default(),
             ui: Ui::default(),
             input: Input::default(),
@@ -217,8 +335,16 @@ id = "urn:example:device|TV-3W-12A"
 [bed]
 location = "urn:example:bed|3W-12A"
 name = "3 West, Room 12, Bed A"
+[backend]
+url = "https://fhir.example.org/r4/"
+ca_file = "/etc/bedside/ca.pem"
+poll_seconds = 30
+[backend.auth]
+client_id = "bedside-3w-12a"
+key_file = "/run/credentials/bedside.service/client-key.pem"
 [store]
 data_dir = "/tmp/bedside"
+key_file = "/run/credentials/bedside.service/db-key"
 [ui]
 clock = "12h"
 [input]
@@ -236,6 +362,30 @@ evdev = "on"
         assert_eq!(c.ui.clock, ClockStyle::TwelveHour);
         assert_eq!(c.input.keymaps, Some(PathBuf::from("/etc/bedside/keymaps")));
         assert_eq!(c.input.evdev, Evdev::On);
+        let b = c.backend.unwrap();
+        assert_eq!(b.url.as_str(), "https://fhir.example.org/r4");
+        assert_eq!(b.poll_seconds, PollSeconds(30));
+        assert_eq!(b.timeout_seconds, PollSeconds(20));
+        assert_eq!(b.auth.unwrap().client_id.as_str(), "bedside-3w-12a");
+    }
+
+    #[test]
+    fn backend_settings_are_checked() {
+        let e = error_of(&GOOD.replace("https://fhir.example.org/r4/", "http://fhir.example.org"));
+        assert!(e.contains("https://") && e.contains("url ="), "{e}");
+        assert!(
+            Config::parse(
+                &GOOD.replace("https://fhir.example.org/r4/", "http://127.0.0.1:8090/fhir")
+            )
+            .is_ok()
+        );
+        let e = error_of(&GOOD.replace("poll_seconds = 30", "poll_seconds = 0"));
+        assert!(e.contains("between 2 and 3600"), "{e}");
+        let e =
+            error_of(&GOOD.replace("key_file = \"/run/credentials/bedside.service/db-key\"", ""));
+        assert!(e.contains("store.key_file"), "{e}");
+        let e = error_of(&GOOD.replace("client_id = \"bedside-3w-12a\"\n", ""));
+        assert!(e.contains("missing field `client_id`"), "{e}");
     }
 
     #[test]

@@ -44,6 +44,8 @@ pub enum LaunchError {
     Keymap(#[from] KeymapError),
     #[error(transparent)]
     Replay(#[from] ReplayError),
+    #[error(transparent)]
+    Sync(#[from] crate::sync::SyncError),
     #[error("cannot write {path}: {source}")]
     Write {
         path: PathBuf,
@@ -103,12 +105,19 @@ impl Setup {
 /// otherwise KMS/DRM. `SLINT_BACKEND` (`winit`, `linuxkms`) forces one.
 pub fn run_on_display(setup: Setup) -> Result<(), LaunchError> {
     let keymap = setup.keymap()?;
+    let demo = setup.context.link == Link::Demo;
     let app = App::new(setup.context, setup.settings, TimeSource::System).map_err(|e| match e {
         e @ (PlatformError::NoPlatform | PlatformError::Other(_)) => LaunchError::NoDisplay(e),
         e => LaunchError::Ui(e),
     })?;
     tracing::info!(bed = %setup.config.bed.location, "showing the bedside UI");
     start_input(&setup.config.input, keymap);
+    // Demo content stands in for the backend; otherwise sync runs while the window does.
+    let _sync = (!demo && setup.config.backend.is_some()).then(|| {
+        crate::sync::service::spawn(setup.config.clone(), |status| {
+            let _ = slint::invoke_from_event_loop(move || crate::ui::app::deliver_sync(status));
+        })
+    });
     app.window().run()?;
     Ok(())
 }
@@ -176,9 +185,19 @@ pub fn snapshot(setup: Setup, shot: &Snapshot) -> Result<(), LaunchError> {
         Some((path, class)) => Some((Replay::load(path)?, *class)),
         None => None,
     };
+    // A bed with a backend shows what its store holds, exactly as the appliance shows it before
+    // its first pass: no network here.
+    let stored = if setup.context.link != Link::Demo && setup.config.backend.is_some() {
+        Some(crate::sync::service::stored_status(&setup.config)?)
+    } else {
+        None
+    };
     let headless = Headless::install(shot.size.0, shot.size.1)?;
     let time = shot.now.map_or(TimeSource::System, TimeSource::Fixed);
     let app = App::new(setup.context, setup.settings, time)?;
+    if let Some(status) = stored {
+        app.sync_status(status);
+    }
     app.window().show()?;
     headless.advance(SETTLE);
     if let Some((replay, class)) = replay {

@@ -8,6 +8,7 @@ pub mod fhir;
 pub mod input;
 pub mod launch;
 pub mod store;
+pub mod sync;
 pub mod ui;
 
 #[cfg(test)]

@@ -6,9 +6,12 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use jiff::civil::DateTime;
 
+use bedside::config::{self, Config};
 use bedside::domain::button::{self, Button};
 use bedside::input::device::DeviceClass;
 use bedside::launch::{self, BenchChild, LaunchError, Setup, Snapshot};
+use bedside::sync::engine::{Engine, open_store};
+use bedside::sync::summary::Summary;
 
 #[derive(Parser)]
 #[command(
@@ -52,6 +55,16 @@ enum Command {
         #[arg(long, value_name = "CLASS", value_parser = parse_class, requires = "replay")]
         replay_class: Option<DeviceClass>,
     },
+    /// Sync with the hospital's FHIR backend: resolve the bed, load or update the patient's
+    /// chart, deliver the outbox, erase a discharged patient's data; print a one-line JSON
+    /// summary after each pass
+    Sync {
+        /// One pass, then exit (0 if it completed)
+        #[arg(long)]
+        once: bool,
+    },
+    /// Print the one-line JSON summary of what the store holds, without any network
+    Status,
     /// A child process for `cargo bench --bench shell` to measure
     #[command(hide = true)]
     BenchChild {
@@ -100,6 +113,88 @@ fn init_logging(default: &str) {
     }
 }
 
+fn load_config(path: Option<&std::path::Path>) -> Result<Config, ExitCode> {
+    Config::load(path.unwrap_or(std::path::Path::new(config::DEFAULT_PATH))).map_err(|e| {
+        eprintln!("bedside: {e}");
+        ExitCode::from(2)
+    })
+}
+
+/// `bedside sync [--once]`: passes and their summaries. Exit 0 when the (last) pass completed,
+/// 1 when it did not (the summary then says why in `error`), 2 for a config that cannot work.
+fn sync_command(path: Option<&std::path::Path>, once: bool) -> ExitCode {
+    let config = match load_config(path) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let mut engine = match Engine::open(&config) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("bedside: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    engine.eager = true;
+    let rebuilt = engine.recovery.is_some();
+    if let Some(r) = &engine.recovery {
+        eprintln!(
+            "bedside: the store was unreadable ({}); set aside as {}, {} outbox item(s) recovered, rebuilt",
+            r.reason,
+            r.set_aside.display(),
+            r.outbox_salvaged
+        );
+    }
+    let poll =
+        std::time::Duration::from_secs(config.backend.as_ref().map_or(15, |b| b.poll_seconds.0));
+    loop {
+        let result = engine.pass();
+        let summary = Summary::of(&config, engine.store(), result.as_ref().ok(), rebuilt);
+        let mut summary = match summary {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("bedside: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        if let Err(e) = &result {
+            eprintln!("bedside: sync: {e}");
+            summary.error = Some(e.to_string());
+        }
+        println!("{}", summary.to_line());
+        if once {
+            return if result.is_ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            };
+        }
+        std::thread::sleep(poll);
+    }
+}
+
+/// `bedside status`: the summary from the store alone.
+fn status_command(path: Option<&std::path::Path>) -> ExitCode {
+    let config = match load_config(path) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let result = open_store(&config)
+        .map_err(|e| e.to_string())
+        .and_then(|(store, rec)| {
+            Summary::of(&config, &store, None, rec.is_some()).map_err(|e| e.to_string())
+        });
+    match result {
+        Ok(summary) => {
+            println!("{}", summary.to_line());
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("bedside: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
@@ -129,6 +224,14 @@ fn main() -> ExitCode {
                     },
                 )
             })
+        }
+        Some(Command::Sync { once }) => {
+            init_logging("info");
+            return sync_command(cli.config.as_deref(), once);
+        }
+        Some(Command::Status) => {
+            init_logging("warn");
+            return status_command(cli.config.as_deref());
         }
         Some(Command::BenchChild { what }) => {
             init_logging("warn");

@@ -1,7 +1,7 @@
 //! Who is in the bed, as far as the shell needs to know.
 
 /// The admitted patient, reduced to what the header shows.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Patient {
     /// The first name the patient goes by, for "Good morning, Sina".
     pub preferred_first_name: String,

@@ -305,6 +305,22 @@ impl Shell {
         }
     }
 
+    /// Another patient, or nobody, is in the bed now: the previous occupant's choices (text
+    /// size, contrast, captions, volume) are forgotten and the screen starts over at Home. A
+    /// dark screen stays dark: the new patient may be asleep.
+    pub fn new_occupant(&mut self) -> Outcome {
+        let standby = self.standby;
+        let seq = self.notice_seq;
+        *self = Shell::new(Settings::default());
+        self.standby = standby;
+        self.notice_seq = seq;
+        Outcome {
+            handled: true,
+            settings_changed: true,
+            new_notice: None,
+        }
+    }
+
     /// A staff badge was read (the number itself never reaches the shell).
     pub fn badge_read(&mut self) -> Outcome {
         if self.standby {
@@ -600,5 +616,19 @@ mod tests {
         for s in Screen::ALL {
             assert!(s.layout().count() > 0, "{s:?}");
         }
+    }
+
+    #[test]
+    fn a_new_occupant_starts_fresh_at_home() {
+        let mut shell = Shell::new(Settings::default());
+        shell.press(Button::Right);
+        shell.press(Button::Ok);
+        shell.press(Button::VolumeUp);
+        let before = shell.volume();
+        let outcome = shell.new_occupant();
+        assert!(outcome.settings_changed);
+        assert_eq!((shell.screen(), shell.focus()), (Screen::Home, 0));
+        assert!(shell.volume() < before);
+        assert_eq!(shell.settings(), Settings::default());
     }
 }

@@ -2,6 +2,7 @@
 //! we need is checked and a missing piece is a named error.
 
 pub mod bundle;
+pub mod outbound;
 pub mod patient;
 
 /// Why a FHIR resource could not be read.

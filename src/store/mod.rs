@@ -1,3 +1,5 @@
 //! What the appliance keeps on disk.
 
+pub mod db;
+pub mod key;
 pub mod settings_file;

@@ -13,7 +13,7 @@ use std::thread::JoinHandle;
 
 use crate::domain::settings::Settings;
 
-const FILE_NAME: &str = "settings.toml";
+pub const FILE_NAME: &str = "settings.toml";
 
 /// Where settings live, or nowhere (the demo without a config file).
 #[derive(Clone, Debug)]

@@ -100,20 +100,8 @@ impl App {
 
         let globals = window.global::<AppState>();
         globals.set_bed_name(context.bed_name.as_str().into());
-        globals.set_occupied(context.patient.is_some());
-        globals.set_first_name(
-            context
-                .patient
-                .as_ref()
-                .map(|p| p.preferred_first_name.as_str())
-                .unwrap_or_default()
-                .into(),
-        );
-        globals.set_connection(match context.link {
-            Link::Offline => ui::Connection::Offline,
-            Link::Online => ui::Connection::Online,
-            Link::Demo => ui::Connection::Demo,
-        });
+        set_occupant(&globals, context.patient.as_ref());
+        set_link(&globals, context.link);
 
         let weak_window = window.as_weak();
         let weak_state = Rc::downgrade(&state);
@@ -150,6 +138,11 @@ impl App {
         deliver(&self.window, &self.state, output);
     }
 
+    /// Sync says who is in the bed now and how fresh the data is.
+    pub fn sync_status(&self, status: SyncStatus) {
+        deliver_sync_to(&self.window, &self.state, status);
+    }
+
     /// Where the patient is, for tests and logs.
     pub fn screen(&self) -> Screen {
         self.state.borrow().shell.screen()
@@ -174,6 +167,66 @@ pub fn deliver_input(output: Output) {
     {
         deliver(&window, &state, output);
     }
+}
+
+/// What sync tells the shell after each pass.
+#[derive(Clone, Debug)]
+pub struct SyncStatus {
+    /// The patient in the bed now (None: the bed is empty).
+    pub occupant: Option<Patient>,
+    /// A different patient than before (or none any more): start over for them.
+    pub occupant_changed: bool,
+    pub link: Link,
+    /// When the data last matched the backend (Unix seconds).
+    pub fresh_at: Option<i64>,
+}
+
+/// Delivers a sync status to the shell of this thread (the UI thread); the sync thread calls
+/// this through `slint::invoke_from_event_loop`.
+pub fn deliver_sync(status: SyncStatus) {
+    let target = INPUT_TARGET.with(|t| t.borrow().clone());
+    if let Some((window, state)) = target
+        && let (Some(window), Some(state)) = (window.upgrade(), state.upgrade())
+    {
+        deliver_sync_to(&window, &state, status);
+    }
+}
+
+fn deliver_sync_to(window: &MainWindow, state: &Rc<RefCell<State>>, status: SyncStatus) {
+    let globals = window.global::<AppState>();
+    set_occupant(&globals, status.occupant.as_ref());
+    set_link(&globals, status.link);
+    let updated = status
+        .fresh_at
+        .and_then(|s| jiff::Timestamp::from_second(s).ok())
+        .map(|t| {
+            let style = state.borrow().clock_style;
+            let local = t.to_zoned(jiff::tz::TimeZone::system()).datetime();
+            clock::format_time(local.time(), style)
+        })
+        .unwrap_or_default();
+    globals.set_updated_at(updated.into());
+    if status.occupant_changed {
+        apply(window, state, Shell::new_occupant);
+    }
+}
+
+fn set_occupant(globals: &AppState, patient: Option<&Patient>) {
+    globals.set_occupied(patient.is_some());
+    globals.set_first_name(
+        patient
+            .map(|p| p.preferred_first_name.as_str())
+            .unwrap_or_default()
+            .into(),
+    );
+}
+
+fn set_link(globals: &AppState, link: Link) {
+    globals.set_connection(match link {
+        Link::Offline => ui::Connection::Offline,
+        Link::Online => ui::Connection::Online,
+        Link::Demo => ui::Connection::Demo,
+    });
 }
 
 fn deliver(window: &MainWindow, state: &Rc<RefCell<State>>, output: Output) {

@@ -1,0 +1,663 @@
+//! One sync pass: deliver the outbox, find who is in the bed, then load or update their chart,
+//! or erase the previous occupant's.
+//!
+//! The store changes only in whole transactions: a pass that fails half-way (a timeout on the
+//! ninth search) leaves the store exactly as the last good pass left it.
+
+use std::collections::HashSet;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::SyncError;
+use super::client::{Client, Fetched, PAGE_SIZE};
+use super::plan::{self, Owner, Query, Window};
+use crate::config::{Config, Identifier};
+use crate::store::db::{Admission, Recovery, Store};
+use crate::store::key::DbKey;
+
+/// A full reload every so often is the safety net for what incremental searches cannot see
+/// (a resource deleted on the server). Donnell Green's whole chart loads in well under a second.
+const FULL_EVERY: Duration = Duration::from_secs(10 * 60);
+
+/// What one pass did.
+#[derive(Clone, Debug, Default)]
+pub struct PassReport {
+    /// The occupant changed (admitted, discharged, another patient).
+    pub occupant_changed: bool,
+    /// Rows of the chart changed.
+    pub chart_changed: usize,
+    /// The previous occupant's data was erased.
+    pub purged: bool,
+    /// A full load (as opposed to incremental).
+    pub full: bool,
+    /// Outbox items delivered.
+    pub delivered: u64,
+    /// Requests made.
+    pub requests: u64,
+}
+
+pub struct Engine {
+    client: Client,
+    store: Store,
+    bed: Identifier,
+    device: Identifier,
+    data_dir: PathBuf,
+    patient_etag: Option<String>,
+    /// This box's Device id on the backend, resolved at each full load (None: not registered).
+    device_ref: Option<String>,
+    /// Try every undelivered item now, whatever its backoff says (an operator's `sync --once`).
+    pub eager: bool,
+    /// The store was found damaged at open and rebuilt; reported once.
+    pub recovery: Option<Recovery>,
+}
+
+/// Percent-encodes a query value (FHIR values carry `|`, `,`, `:` and `+`).
+fn encode(value: &str) -> String {
+    let mut out = String::with_capacity(value.len());
+    for b in value.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+fn id_of(r: &Value) -> Option<&str> {
+    r["id"].as_str().filter(|s| !s.is_empty())
+}
+
+impl Engine {
+    /// Opens the store and the backend client from the config (which must name a backend).
+    pub fn open(config: &Config) -> Result<Engine, SyncError> {
+        let backend = config
+            .backend
+            .as_ref()
+            .ok_or_else(|| SyncError::Config("no [backend] in the config".into()))?;
+        let store = open_store(config)?;
+        let (store, recovery) = store;
+        Ok(Engine {
+            client: Client::new(backend)?,
+            store,
+            bed: config.bed.location.clone(),
+            device: config.device.id.clone(),
+            data_dir: config.store.data_dir.clone(),
+            patient_etag: None,
+            device_ref: None,
+            eager: false,
+            recovery,
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn store_mut(&mut self) -> &mut Store {
+        &mut self.store
+    }
+
+    /// One whole pass. On error the store is as the last good pass left it (and outbox items
+    /// delivered before the error stay delivered).
+    pub fn pass(&mut self) -> Result<PassReport, SyncError> {
+        let mut report = PassReport::default();
+        let window = Window::now();
+        let outbox = self.deliver_outbox(&mut report);
+
+        let location = self.location()?;
+        let current = self.current_encounter(&location)?;
+        // The server's own clock at the start of the pass, less a margin: the next pass asks
+        // for what changed since then (overlap is harmless, a gap would lose changes).
+        let cursor = (jiff::Timestamp::now()
+            + jiff::SignedDuration::from_secs(self.client.skew - 2))
+        .to_string();
+        let stored = self.store.admission()?;
+        match (stored, current) {
+            (None, None) => {}
+            (Some(_), None) => {
+                // Discharged or moved: deliver what they left first (done above), then erase.
+                report.purged = self.purge()?;
+                report.occupant_changed = true;
+            }
+            (Some(a), Some((enc, patient)))
+                if a.encounter == id_of(&enc).unwrap_or_default() && a.patient == patient =>
+            {
+                let now = jiff::Timestamp::now().as_second();
+                let due = self
+                    .store
+                    .full_at()?
+                    .is_none_or(|t| now - t >= FULL_EVERY.as_secs() as i64 || now < t);
+                let old_cursor = self.store.cursor()?;
+                match old_cursor {
+                    Some(since) if !due => {
+                        report.chart_changed =
+                            self.incremental(&window, enc, &patient, &since, &cursor)?;
+                    }
+                    _ => {
+                        report.chart_changed = self.full_load(&window, enc, &patient, &cursor)?;
+                        report.full = true;
+                    }
+                }
+            }
+            (old, Some((enc, patient))) => {
+                if old.is_some() {
+                    report.purged = self.purge()?;
+                }
+                report.occupant_changed = true;
+                report.chart_changed = self.full_load(&window, enc, &patient, &cursor)?;
+                report.full = true;
+            }
+        }
+        // Items the new occupant's admission may have unblocked, and a second try for anything
+        // that failed on a dropped connection earlier in the pass.
+        if outbox.is_err() {
+            let _ = self.deliver_outbox(&mut report);
+        }
+        self.store
+            .set_fresh_at(jiff::Timestamp::now().as_second())?;
+        report.requests = self.client.take_request_count();
+        Ok(report)
+    }
+
+    /// The bed's Location id, resolved once and kept.
+    fn location(&mut self) -> Result<String, SyncError> {
+        if let Some(id) = self.store.bed_location()? {
+            return Ok(id);
+        }
+        let path = format!("Location?identifier={}", encode(&self.bed.to_string()));
+        let found = self.search_all(&path, "Location", 2)?.0;
+        let matching: Vec<&Value> = found
+            .iter()
+            .filter(|l| has_identifier(l, &self.bed))
+            .collect();
+        match matching.as_slice() {
+            [one] => {
+                let id = id_of(one)
+                    .ok_or_else(|| SyncError::Malformed("Location without id".into()))?
+                    .to_owned();
+                self.store.set_bed_location(&id)?;
+                Ok(id)
+            }
+            [] => Err(SyncError::Bed(format!(
+                "{}: no Location with this identifier on the backend",
+                self.bed
+            ))),
+            _ => Err(SyncError::Bed(format!(
+                "{}: more than one Location has this identifier",
+                self.bed
+            ))),
+        }
+    }
+
+    /// The in-progress inpatient encounter at the bed, and its patient's id.
+    fn current_encounter(&mut self, location: &str) -> Result<Option<(Value, String)>, SyncError> {
+        let path = format!(
+            "Encounter?location={}&status=in-progress&_sort=-date",
+            encode(&format!("Location/{location}"))
+        );
+        let (found, _) = self.search_all(&path, "Encounter", 20)?;
+        let bed_ref = format!("Location/{location}");
+        let mut here: Vec<(Value, String)> = found
+            .into_iter()
+            .filter(|e| e["status"].as_str() == Some("in-progress"))
+            .filter(is_inpatient)
+            .filter(|e| at_bed_now(e, &bed_ref))
+            .filter_map(|e| {
+                let patient = e["subject"]["reference"]
+                    .as_str()
+                    .and_then(patient_id)?;
+                id_of(&e)?;
+                Some((e, patient))
+            })
+            .collect();
+        // Two open encounters in one bed is a registration error; the newest admission wins.
+        here.sort_by(|a, b| {
+            let start = |e: &Value| e["period"]["start"].as_str().unwrap_or("").to_owned();
+            start(&b.0).cmp(&start(&a.0))
+        });
+        if here.len() > 1 {
+            tracing::warn!(
+                encounters = here.len(),
+                "more than one in-progress encounter at this bed; showing the newest"
+            );
+        }
+        Ok(here.into_iter().next())
+    }
+
+    fn device_id(&mut self) -> Result<Option<String>, SyncError> {
+        let path = format!("Device?identifier={}", encode(&self.device.to_string()));
+        let (found, _) = self.search_all(&path, "Device", 2)?;
+        Ok(found
+            .iter()
+            .filter(|d| has_identifier(d, &self.device))
+            .find_map(|d| id_of(d).map(str::to_owned)))
+    }
+
+    fn read_patient(&mut self, id: &str, etag: Option<&str>) -> Result<Option<Value>, SyncError> {
+        match self.client.get(&format!("Patient/{id}"), etag)? {
+            Fetched::NotModified => Ok(None),
+            Fetched::Changed(answer) => {
+                let p = answer.json;
+                if p["resourceType"].as_str() != Some("Patient") || id_of(&p) != Some(id) {
+                    return Err(SyncError::Lying(
+                        "asked for the admitted Patient, got another resource".into(),
+                    ));
+                }
+                self.patient_etag = answer.etag;
+                Ok(Some(p))
+            }
+        }
+    }
+
+    fn full_load(
+        &mut self,
+        window: &Window,
+        encounter: Value,
+        patient: &str,
+        cursor: &str,
+    ) -> Result<usize, SyncError> {
+        let started = Instant::now();
+        let patient_json = self
+            .read_patient(patient, None)?
+            .ok_or_else(|| SyncError::Malformed("Patient read gave no body".into()))?;
+        let device = self.device_id()?;
+        self.device_ref = device.clone();
+        let mut chart = vec![encounter.clone(), patient_json];
+        let mut seen: HashSet<(String, String)> = HashSet::new();
+        for query in plan::queries() {
+            let owner = match query.owner {
+                Owner::Patient => format!("Patient/{patient}"),
+                Owner::Device => match &device {
+                    Some(d) => format!("Device/{d}"),
+                    None => continue,
+                },
+            };
+            let found = self.run_query(&query, &owner, window, None)?;
+            for r in found {
+                if (query.keep)(&r, window) {
+                    push_unique(&mut chart, &mut seen, r);
+                }
+            }
+        }
+        let referenced = self.fetch_referenced(&chart, &HashSet::new())?;
+        for r in referenced {
+            push_unique(&mut chart, &mut seen, r);
+        }
+        let admission = Admission {
+            encounter: id_of(&encounter).unwrap_or_default().to_owned(),
+            patient: patient.to_owned(),
+        };
+        self.store.replace_chart(&admission, &chart, cursor)?;
+        tracing::info!(
+            resources = chart.len(),
+            ms = started.elapsed().as_millis() as u64,
+            "chart loaded"
+        );
+        Ok(chart.len())
+    }
+
+    fn incremental(
+        &mut self,
+        window: &Window,
+        encounter: Value,
+        patient: &str,
+        since: &str,
+        cursor: &str,
+    ) -> Result<usize, SyncError> {
+        let mut changed = vec![encounter];
+        let mut deleted = Vec::new();
+        let etag = self.patient_etag.clone();
+        if let Some(p) = self.read_patient(patient, etag.as_deref())? {
+            changed.push(p);
+        }
+        let device = self.device_ref.clone();
+        for query in plan::queries() {
+            let owner = match query.owner {
+                Owner::Patient => format!("Patient/{patient}"),
+                Owner::Device => match &device {
+                    Some(d) => format!("Device/{d}"),
+                    None => continue,
+                },
+            };
+            for r in self.run_query(&query, &owner, window, Some(since))? {
+                if (query.keep)(&r, window) {
+                    changed.push(r);
+                } else if let Some(id) = id_of(&r) {
+                    // It left the set (a medication stopped, a result entered in error).
+                    deleted.push((query.kind.to_owned(), id.to_owned()));
+                }
+            }
+        }
+        let have: HashSet<(String, String)> = plan::REFERENCED
+            .iter()
+            .flat_map(|k| {
+                self.store
+                    .resources(k)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .filter_map(move |r| id_of(&r).map(|id| (k.to_string(), id.to_owned())))
+            })
+            .collect();
+        changed.extend(self.fetch_referenced(&changed, &have)?);
+        Ok(self.store.apply_changes(&changed, &deleted, cursor)?)
+    }
+
+    /// One query of the plan, pages followed up to its cap; only resources that belong to the
+    /// owner come back (whatever the server made of the parameters).
+    fn run_query(
+        &mut self,
+        query: &Query,
+        owner: &str,
+        window: &Window,
+        since: Option<&str>,
+    ) -> Result<Vec<Value>, SyncError> {
+        let mut path = format!("{}?{}={}", query.kind, query.owner_param, encode(owner));
+        match since {
+            None => {
+                for (k, v) in (query.filters)(window) {
+                    path.push_str(&format!("&{k}={}", encode(&v)));
+                }
+            }
+            Some(since) => path.push_str(&format!("&_lastUpdated=ge{}", encode(since))),
+        }
+        if let Some(sort) = query.sort {
+            path.push_str(&format!("&_sort={sort}"));
+        }
+        let (found, _) = self.search_all(&path, query.kind, query.cap)?;
+        let total = found.len();
+        let mine: Vec<Value> = found
+            .into_iter()
+            .filter(|r| plan::belongs(r, owner))
+            .collect();
+        if mine.len() < total {
+            tracing::warn!(
+                kind = query.kind,
+                ignored = total - mine.len(),
+                "the backend returned records of someone else; ignored"
+            );
+        }
+        Ok(mine)
+    }
+
+    /// Loads Practitioners, Medications, ... that the chart points to and `have` lacks.
+    fn fetch_referenced(
+        &mut self,
+        chart: &[Value],
+        have: &HashSet<(String, String)>,
+    ) -> Result<Vec<Value>, SyncError> {
+        let mut wanted = Vec::new();
+        for r in chart {
+            plan::references(r, plan::REFERENCED, &mut wanted);
+        }
+        let present: HashSet<(String, String)> = chart
+            .iter()
+            .filter_map(|r| Some((r["resourceType"].as_str()?.to_owned(), id_of(r)?.to_owned())))
+            .collect();
+        let mut unique: Vec<(String, String)> = Vec::new();
+        for w in wanted {
+            if !present.contains(&w) && !have.contains(&w) && !unique.contains(&w) {
+                unique.push(w);
+            }
+        }
+        unique.truncate(plan::REFERENCED_CAP);
+        let mut out = Vec::new();
+        for kind in plan::REFERENCED {
+            let ids: Vec<&str> = unique
+                .iter()
+                .filter(|(k, _)| k == kind)
+                .map(|(_, id)| id.as_str())
+                .collect();
+            for batch in ids.chunks(50) {
+                let path = format!("{kind}?_id={}", encode(&batch.join(",")));
+                let (found, _) = self.search_all(&path, kind, batch.len())?;
+                out.extend(
+                    found
+                        .into_iter()
+                        .filter(|r| id_of(r).is_some_and(|id| batch.contains(&id))),
+                );
+            }
+        }
+        Ok(out)
+    }
+
+    /// A search, following `next` links, keeping at most `cap` resources of `kind` (and the
+    /// `_include`d ones separately). Each resource is checked for a type and an id.
+    fn search_all(
+        &mut self,
+        path: &str,
+        kind: &str,
+        cap: usize,
+    ) -> Result<(Vec<Value>, Vec<Value>), SyncError> {
+        let mut url = format!("{path}&_count={}", PAGE_SIZE.min(cap.max(1)));
+        let mut matches = Vec::new();
+        let mut included = Vec::new();
+        let mut visited = HashSet::new();
+        loop {
+            let bundle = self.client.get_json(&url)?.json;
+            if bundle["resourceType"].as_str() != Some("Bundle") {
+                return Err(SyncError::Malformed(format!(
+                    "{kind} search: expected a Bundle, got {}",
+                    bundle["resourceType"].as_str().unwrap_or("?")
+                )));
+            }
+            for entry in bundle["entry"].as_array().into_iter().flatten() {
+                let r = &entry["resource"];
+                let rtype = r["resourceType"].as_str();
+                match entry["search"]["mode"].as_str() {
+                    Some("outcome") => continue,
+                    Some("include") => {
+                        if rtype.is_some() && id_of(r).is_some() {
+                            included.push(r.clone());
+                        }
+                        continue;
+                    }
+                    _ => {}
+                }
+                if rtype == Some("OperationOutcome") {
+                    continue;
+                }
+                if rtype != Some(kind) {
+                    return Err(SyncError::Lying(format!(
+                        "{kind} search returned a {}",
+                        rtype.unwrap_or("resource without resourceType")
+                    )));
+                }
+                if id_of(r).is_none() {
+                    return Err(SyncError::Malformed(format!("a {kind} without an id")));
+                }
+                if matches.len() < cap {
+                    matches.push(r.clone());
+                }
+            }
+            if matches.len() >= cap {
+                if bundle["total"].as_u64().is_some_and(|t| t as usize > cap) {
+                    tracing::warn!(kind, cap, "more records than the box keeps; newest kept");
+                }
+                break;
+            }
+            let next = bundle["link"].as_array().and_then(|links| {
+                links
+                    .iter()
+                    .find(|l| l["relation"].as_str() == Some("next"))
+                    .and_then(|l| l["url"].as_str())
+                    .map(str::to_owned)
+            });
+            match next {
+                Some(n) if visited.insert(n.clone()) => url = n,
+                Some(_) => {
+                    return Err(SyncError::Lying(format!(
+                        "{kind} search: a next link that loops"
+                    )));
+                }
+                None => break,
+            }
+        }
+        Ok((matches, included))
+    }
+
+    /// Delivers due outbox items, oldest first per patient. Stops at the first transient error
+    /// (the backend is down: no point hammering it); a refused item is set aside (kept).
+    fn deliver_outbox(&mut self, report: &mut PassReport) -> Result<(), SyncError> {
+        let mut eager = self.eager;
+        loop {
+            let now = jiff::Timestamp::now().as_second();
+            // Eager once: items that fail now get a backoff and end the loop like any other.
+            let due = self
+                .store
+                .outbox_due(if eager { i64::MAX } else { now }, false)?;
+            eager = false;
+            if due.is_empty() {
+                return Ok(());
+            }
+            for item in due {
+                match self.client.put(&item.kind, &item.id, &item.json) {
+                    Ok(_) => {
+                        self.store.delivered(item.seq)?;
+                        report.delivered += 1;
+                        tracing::info!(kind = item.kind, "outbox item delivered");
+                    }
+                    Err(e)
+                        if e.is_transient()
+                            || matches!(e, SyncError::Tls(_) | SyncError::Auth(_)) =>
+                    {
+                        let wait = e
+                            .retry_after()
+                            .map_or_else(|| backoff(item.attempts), |d| d.as_secs() as i64);
+                        self.store
+                            .failed(item.seq, &e.to_string(), now + wait, false)?;
+                        tracing::warn!(kind = item.kind, error = %e, retry_in_s = wait, "outbox delivery failed");
+                        return Err(e);
+                    }
+                    Err(e) => {
+                        self.store
+                            .failed(item.seq, &e.to_string(), now + 3600, true)?;
+                        tracing::error!(kind = item.kind, error = %e, "outbox item refused by the backend; kept");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Erases the occupant's data (store rows, the display settings they chose).
+    fn purge(&mut self) -> Result<bool, SyncError> {
+        let started = Instant::now();
+        let erased = self.store.purge()?;
+        let settings = self.data_dir.join(crate::store::settings_file::FILE_NAME);
+        let settings_erased = std::fs::remove_file(&settings).is_ok();
+        self.patient_etag = None;
+        self.device_ref = None;
+        tracing::info!(
+            ms = started.elapsed().as_millis() as u64,
+            "previous occupant's data erased"
+        );
+        Ok(erased || settings_erased)
+    }
+}
+
+/// Seconds to wait after `attempts` failures: 5 s doubling to 5 minutes.
+fn backoff(attempts: u32) -> i64 {
+    (5i64 << attempts.min(6)).min(300)
+}
+
+fn push_unique(chart: &mut Vec<Value>, seen: &mut HashSet<(String, String)>, r: Value) {
+    let key = (
+        r["resourceType"].as_str().unwrap_or_default().to_owned(),
+        id_of(&r).unwrap_or_default().to_owned(),
+    );
+    if seen.insert(key) {
+        chart.push(r);
+    }
+}
+
+fn has_identifier(r: &Value, id: &Identifier) -> bool {
+    r["identifier"].as_array().is_some_and(|ids| {
+        ids.iter().any(|i| {
+            i["system"].as_str() == Some(id.system.as_str())
+                && i["value"].as_str() == Some(id.value.as_str())
+        })
+    })
+}
+
+/// Encounter classes of a patient staying in a bed (v3 ActCode).
+fn is_inpatient(e: &Value) -> bool {
+    matches!(
+        e["class"]["code"].as_str(),
+        Some("IMP" | "ACUTE" | "NONAC" | "OBSENC")
+    )
+}
+
+/// The encounter lists the bed and has not moved on from it (a transfer marks the old bed's
+/// entry `completed` and adds the new one).
+fn at_bed_now(e: &Value, bed: &str) -> bool {
+    e["location"].as_array().is_some_and(|list| {
+        list.iter().any(|l| {
+            l["location"]["reference"]
+                .as_str()
+                .is_some_and(|r| plan::refers_to(r, bed))
+                && matches!(l["status"].as_str(), None | Some("active"))
+        })
+    })
+}
+
+fn patient_id(reference: &str) -> Option<String> {
+    let r = reference
+        .split_once("/_history/")
+        .map_or(reference, |(h, _)| h);
+    let (head, id) = r.rsplit_once('/')?;
+    (head.rsplit('/').next() == Some("Patient") && !id.is_empty()).then(|| id.to_owned())
+}
+
+/// Opens the store named by the config with its key.
+pub fn open_store(config: &Config) -> Result<(Store, Option<Recovery>), SyncError> {
+    let key_file = config.store.key_file.as_ref().ok_or_else(|| {
+        SyncError::Config("no store.key_file in the config: the store is always encrypted".into())
+    })?;
+    let key = DbKey::from_file(key_file)?;
+    Ok(Store::open(&config.store.data_dir, &key)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn query_values_are_encoded() {
+        assert_eq!(encode("urn:x|3W-12A"), "urn%3Ax%7C3W-12A");
+        assert_eq!(
+            encode("ge2026-11-25T00:00:00+01:00"),
+            "ge2026-11-25T00%3A00%3A00%2B01%3A00"
+        );
+    }
+
+    #[test]
+    fn a_transfer_leaves_the_old_bed() {
+        let e = json!({"location": [
+            {"location": {"reference": "Location/old"}, "status": "completed"},
+            {"location": {"reference": "Location/new"}, "status": "active"}]});
+        assert!(!at_bed_now(&e, "Location/old"));
+        assert!(at_bed_now(&e, "Location/new"));
+    }
+
+    #[test]
+    fn patient_ids_from_references() {
+        assert_eq!(patient_id("Patient/abc").as_deref(), Some("abc"));
+        assert_eq!(
+            patient_id("http://h/fhir/Patient/abc/_history/2").as_deref(),
+            Some("abc")
+        );
+        assert_eq!(patient_id("Group/abc"), None);
+        assert_eq!(patient_id("Patient/"), None);
+    }
+
+    #[test]
+    fn backoff_grows_and_stops() {
+        assert_eq!(backoff(0), 5);
+        assert_eq!(backoff(1), 10);
+        assert_eq!(backoff(10), 300);
+    }
+}
