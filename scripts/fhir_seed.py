@@ -15,12 +15,15 @@ Standard library only. Every command prints one line of JSON with the ids it mad
 import argparse
 import datetime
 import json
+import os
 import sys
 import urllib.error
 import urllib.parse
 import urllib.request
 
 HEADERS = {"Content-Type": "application/fhir+json", "Accept": "application/fhir+json"}
+if os.environ.get("FHIR_SEED_TOKEN"):  # a static bearer token, for a server that wants one
+    HEADERS["Authorization"] = "Bearer " + os.environ["FHIR_SEED_TOKEN"]
 
 
 def call(method, url, body=None):

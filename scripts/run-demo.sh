@@ -1,17 +1,62 @@
 #!/usr/bin/env bash
-# Builds and starts `bedside --demo`: a desktop window when there is a desktop session, KMS/DRM
-# when there is a display device. With neither it says so and writes a snapshot tour instead.
+# `make run`: the appliance on the real path, with no hospital around. Starts a local FHIR R4
+# server (sekmet-fhir, installed by setup into target/test-env), admits the demo patient (Synthea's
+# Sina Yundt) to the demo bed on it, and runs bedside against it: sync, encrypted store and all.
+# A desktop window when there is a desktop session, KMS/DRM when there is a display device; with
+# neither, one sync pass and pictures of the screens instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
+cargo build --locked --quiet
+
+demo=target/demo
+rm -rf "$demo/server" "$demo/data"
+mkdir -p "$demo/server"
+[ -s "$demo/db-key" ] || (umask 077 && openssl rand -hex 32 > "$demo/db-key")
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+base="http://127.0.0.1:$port/fhir"
+
+echo "Starting a local FHIR R4 server at $base (log: $demo/server/server.log)"
+(cd "$demo/server" && SEKMET_BASE_URL="$base" SEKMET_DB="$PWD/sekmet.db" \
+  exec ../../test-env/bin/sekmet serve --host 127.0.0.1 --port "$port" >server.log 2>&1) &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do
+  curl -fs "$base/metadata" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+python3 scripts/fhir_seed.py "$base" demo --bundle assets/demo/sina-yundt.json \
+  --bed "urn:bedside:demo:bed|3W-12A" --device "urn:bedside:demo:device|TV-DEMO" \
+  --name "3 West, Room 12, Bed A" >/dev/null
+echo "Admitted the demo patient to the demo bed."
+
+cat >"$demo/bedside.toml" <<EOF
+# Written by scripts/run-demo.sh for \`make run\`.
+[device]
+id = "urn:bedside:demo:device|TV-DEMO"
+[bed]
+location = "urn:bedside:demo:bed|3W-12A"
+name = "3 West · Room 12 · Bed A"
+[backend]
+url = "$base"
+poll_seconds = 5
+[store]
+data_dir = "$PWD/$demo/data"
+key_file = "$PWD/$demo/db-key"
+EOF
 
 if [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ] || compgen -G "/dev/dri/card*" >/dev/null; then
-  cargo build --locked --quiet
-  echo "Starting the demo. Keys: arrows move, Enter = OK, Esc/Backspace = Back, Home = Home,"
+  echo "Starting bedside. Keys: arrows move, Enter = OK, Esc/Backspace = Back, Home = Home,"
   echo "F12 = Power (standby), M = Mute, +/- = volume, N = nurse call. Close the window to quit."
-  exec target/debug/bedside --demo
+  echo "Try: python3 scripts/fhir_seed.py $base discharge --encounter ID  (the bed empties)"
+  target/debug/bedside --config "$demo/bedside.toml"
+  exit 0
 fi
 
-echo "No display here (no X11/Wayland session, no /dev/dri): writing a tour of every screen instead."
+echo "No display here (no X11/Wayland session, no /dev/dri): one sync pass, then pictures."
+target/debug/bedside sync --once --config "$demo/bedside.toml"
+mkdir -p target/tour
+target/debug/bedside snapshot --config "$demo/bedside.toml" --out target/tour/00-home-synced.png
+echo "  target/tour/00-home-synced.png (the synced patient, from the encrypted store)"
 scripts/tour.sh
 echo "Open the PNGs above to see the appliance."

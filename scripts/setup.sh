@@ -6,11 +6,13 @@ set -euo pipefail
 # Build: libinput/udev/xkbcommon for Slint's KMS backend (the appliance reads the display
 # straight through DRM), pkg-config and a C compiler for the -sys crates.
 # Run time: fontconfig finds fallback fonts for scripts our bundled font lacks.
-# Tests: udev checks systemd/70-bedside-input.rules (udevadm test).
+# libssl-dev: SQLCipher (the encrypted store) is built in and takes its crypto from OpenSSL.
+# Tests: udev checks systemd/70-bedside-input.rules (udevadm test); python3 + venv run the FHIR
+# test server and the FHIR schema validator; openssl makes the test keys.
 PACKAGES=(
   build-essential pkg-config curl ca-certificates git make
-  libinput-dev libudev-dev libxkbcommon-dev libfontconfig1
-  udev
+  libinput-dev libudev-dev libxkbcommon-dev libfontconfig1 libssl-dev openssl
+  udev python3 python3-venv
 )
 
 missing=()
@@ -36,3 +38,14 @@ if ! command -v cargo >/dev/null 2>&1; then
   fi
 fi
 rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy rustfmt >/dev/null 2>&1 || true
+
+# The FHIR R4 test server (sekmet-fhir, for `make run` and the sync tests) and the schema
+# validator, pinned, in a private virtualenv under target/ (nothing installed system-wide).
+ENV_DIR="$(cd "$(dirname "$0")/.." && pwd)/target/test-env"
+PY_PACKAGES=(sekmet-fhir==0.1.1 jsonschema==4.23.0)
+if [ ! -x "$ENV_DIR/bin/sekmet" ] || ! "$ENV_DIR/bin/python3" -c 'import jsonschema' 2>/dev/null; then
+  echo "setup: installing the FHIR test server into $ENV_DIR: ${PY_PACKAGES[*]}"
+  mkdir -p "$(dirname "$ENV_DIR")"
+  python3 -m venv "$ENV_DIR"
+  "$ENV_DIR/bin/pip" install -q --disable-pip-version-check "${PY_PACKAGES[@]}"
+fi

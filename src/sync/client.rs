@@ -240,6 +240,8 @@ fn transport(what: &str, e: ureq::Error) -> SyncError {
     match e {
         E::Timeout(_) => SyncError::Timeout(what.to_owned()),
         E::HostNotFound | E::ConnectionFailed => SyncError::Unreachable(e.to_string()),
+        // rustls reports handshake failures through the I/O error.
+        E::Io(io) if is_tls_failure(&io.to_string()) => SyncError::Tls(io.to_string()),
         E::Io(io) => SyncError::Unreachable(io.to_string()),
         E::Tls(_) | E::Rustls(_) | E::Pem(_) => SyncError::Tls(e.to_string()),
         E::BodyExceedsLimit(limit) => SyncError::TooLarge {
@@ -248,6 +250,12 @@ fn transport(what: &str, e: ureq::Error) -> SyncError {
         },
         other => SyncError::Protocol(other.to_string()),
     }
+}
+
+fn is_tls_failure(text: &str) -> bool {
+    ["certificate", "handshake", "tls", "TLS", "alert"]
+        .iter()
+        .any(|w| text.contains(w))
 }
 
 fn retry_after(headers: &ureq::http::HeaderMap) -> Duration {

@@ -207,9 +207,7 @@ impl Engine {
             .filter(is_inpatient)
             .filter(|e| at_bed_now(e, &bed_ref))
             .filter_map(|e| {
-                let patient = e["subject"]["reference"]
-                    .as_str()
-                    .and_then(patient_id)?;
+                let patient = e["subject"]["reference"].as_str().and_then(patient_id)?;
                 id_of(&e)?;
                 Some((e, patient))
             })

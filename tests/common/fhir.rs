@@ -82,7 +82,12 @@ impl FhirServer {
     pub fn start_with(settings: &str) -> FhirServer {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
-        let base = format!("http://127.0.0.1:{port}/fhir");
+        let scheme = if settings.contains("tls_certfile") {
+            "https"
+        } else {
+            "http"
+        };
+        let base = format!("{scheme}://127.0.0.1:{port}/fhir");
         std::fs::write(dir.path().join("settings.yaml"), settings).unwrap();
         let child = Command::new(sekmet_bin())
             .args(["serve", "--host", "127.0.0.1", "--port", &port.to_string()])
@@ -96,10 +101,16 @@ impl FhirServer {
             .expect("sekmet starts");
         let server = FhirServer { child, base, dir };
         let started = Instant::now();
-        while ureq::get(&format!("{}/metadata", server.base))
-            .call()
-            .is_err()
-        {
+        let ready = || {
+            if scheme == "https" {
+                std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+            } else {
+                ureq::get(&format!("{}/metadata", server.base))
+                    .call()
+                    .is_ok()
+            }
+        };
+        while !ready() {
             assert!(
                 started.elapsed() < Duration::from_secs(30),
                 "the FHIR server did not come up: {}",
