@@ -143,6 +143,25 @@ impl App {
         deliver_sync_to(&self.window, &self.state, status);
     }
 
+    /// The first name the header greets (empty for an empty bed), for tests.
+    pub fn greeted_name(&self) -> String {
+        self.window.global::<AppState>().get_first_name().into()
+    }
+
+    /// The link state the header shows, for tests.
+    pub fn shown_link(&self) -> Link {
+        match self.window.global::<AppState>().get_connection() {
+            ui::Connection::Online => Link::Online,
+            ui::Connection::Demo => Link::Demo,
+            ui::Connection::Offline => Link::Offline,
+        }
+    }
+
+    /// The volume the patient set, for tests.
+    pub fn volume(&self) -> u8 {
+        self.state.borrow().shell.volume()
+    }
+
     /// Where the patient is, for tests and logs.
     pub fn screen(&self) -> Screen {
         self.state.borrow().shell.screen()
