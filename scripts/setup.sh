@@ -49,3 +49,16 @@ if [ ! -x "$ENV_DIR/bin/sekmet" ] || ! "$ENV_DIR/bin/python3" -c 'import jsonsch
   python3 -m venv "$ENV_DIR"
   "$ENV_DIR/bin/pip" install -q --disable-pip-version-check "${PY_PACKAGES[@]}"
 fi
+
+# The second FHIR engine for the sync tests (Medplum's FHIR router, tests/medplum), pinned by its
+# package-lock.json. Node.js comes with the machine; Debian's is the fallback.
+if ! command -v node >/dev/null 2>&1; then
+  echo "setup: installing Node.js from Debian"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm >/dev/null
+fi
+MEDPLUM_DIR="$(cd "$(dirname "$0")/.." && pwd)/tests/medplum"
+if [ ! -d "$MEDPLUM_DIR/node_modules/@medplum/fhir-router" ]; then
+  echo "setup: installing the Medplum FHIR router test server (npm ci in tests/medplum)"
+  (cd "$MEDPLUM_DIR" && npm ci --silent --no-audit --no-fund)
+fi

@@ -1,5 +1,7 @@
-//! Sync against a real FHIR R4 server (sekmet-fhir on loopback), seeded with Synthea patients
-//! loaded as they are, through the real `bedside sync --once` / `bedside status` commands.
+//! Sync against real FHIR R4 servers on loopback, seeded with Synthea patients loaded as they
+//! are, through the real `bedside sync --once` / `bedside status` commands. The core tests run
+//! against two independent engines (sekmet-fhir and Medplum's FHIR router), so nothing depends
+//! on one server's quirks.
 
 mod common;
 
@@ -12,9 +14,25 @@ fn count(summary: &Value, kind: &str) -> u64 {
     summary["counts"][kind].as_u64().unwrap_or(0)
 }
 
-#[test]
-fn the_first_load_matches_the_server_and_is_encrypted_at_rest() {
-    let server = FhirServer::start();
+/// Runs a core test against each engine.
+macro_rules! on_both_engines {
+    ($($name:ident),* $(,)?) => {
+        mod sekmet {
+            $(#[test] fn $name() { super::$name(super::FhirServer::engine("sekmet")); })*
+        }
+        mod medplum {
+            $(#[test] fn $name() { super::$name(super::FhirServer::engine("medplum")); })*
+        }
+    };
+}
+
+on_both_engines!(
+    the_first_load_matches_the_server_and_is_encrypted_at_rest,
+    changes_arrive_and_discharge_purges_and_a_new_admission_loads,
+    an_outbox_item_survives_kill_9_and_is_delivered_once,
+);
+
+fn the_first_load_matches_the_server_and_is_encrypted_at_rest(server: FhirServer) {
     let (patient, _, _) = server.admit_synthea("Donnell");
     let bed = Bed::new(&server.base);
     let s = bed.sync_ok();
@@ -66,9 +84,7 @@ fn the_first_load_matches_the_server_and_is_encrypted_at_rest() {
     assert_eq!(st["patient_present"], true);
 }
 
-#[test]
-fn changes_arrive_and_discharge_purges_and_a_new_admission_loads() {
-    let server = FhirServer::start();
+fn changes_arrive_and_discharge_purges_and_a_new_admission_loads(server: FhirServer) {
     let (patient, encounter, location) = server.admit_synthea("Sina");
     let bed = Bed::new(&server.base);
     let first = bed.sync_ok();
@@ -123,9 +139,7 @@ fn changes_arrive_and_discharge_purges_and_a_new_admission_loads() {
 
 /// A pain score queued while the backend is down survives kill -9 at any moment of delivery and
 /// reaches the server exactly once.
-#[test]
-fn an_outbox_item_survives_kill_9_and_is_delivered_once() {
-    let server = FhirServer::start();
+fn an_outbox_item_survives_kill_9_and_is_delivered_once(server: FhirServer) {
     let (patient, encounter, _) = server.admit_synthea("Sina");
     let bed = Bed::new(&server.base);
     bed.sync_ok();

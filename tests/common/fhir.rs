@@ -78,6 +78,60 @@ impl FhirServer {
         FhirServer::start_with("")
     }
 
+    /// A second engine: Medplum's FHIR router over its in-memory repository (tests/medplum).
+    pub fn medplum() -> FhirServer {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let script = root().join("tests/medplum/server.mjs");
+        assert!(
+            root()
+                .join("tests/medplum/node_modules/@medplum/fhir-router")
+                .is_dir(),
+            "the Medplum test server is not installed (run `make setup`)"
+        );
+        let child = Command::new("node")
+            .arg("--experimental-websocket")
+            .arg(&script)
+            .arg(port.to_string())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.path().join("server.log")).unwrap())
+            .spawn()
+            .expect("node starts");
+        let server = FhirServer {
+            child,
+            base: format!("http://127.0.0.1:{port}/fhir"),
+            dir,
+        };
+        server.wait_ready(|| {
+            ureq::get(&format!("{}/metadata", server.base))
+                .call()
+                .is_ok()
+                || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        server
+    }
+
+    /// Either engine, by name: `sekmet` or `medplum`.
+    pub fn engine(name: &str) -> FhirServer {
+        match name {
+            "sekmet" => FhirServer::start(),
+            "medplum" => FhirServer::medplum(),
+            other => panic!("no FHIR engine {other}"),
+        }
+    }
+
+    fn wait_ready(&self, ready: impl Fn() -> bool) {
+        let started = Instant::now();
+        while !ready() {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "the FHIR server did not come up: {}",
+                std::fs::read_to_string(self.dir.path().join("server.log")).unwrap_or_default()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// sekmet-fhir with these lines of its YAML settings (e.g. `server_auth:`).
     pub fn start_with(settings: &str) -> FhirServer {
         let dir = tempfile::tempdir().unwrap();
@@ -100,8 +154,7 @@ impl FhirServer {
             .spawn()
             .expect("sekmet starts");
         let server = FhirServer { child, base, dir };
-        let started = Instant::now();
-        let ready = || {
+        server.wait_ready(|| {
             if scheme == "https" {
                 std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
             } else {
@@ -109,15 +162,7 @@ impl FhirServer {
                     .call()
                     .is_ok()
             }
-        };
-        while !ready() {
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "the FHIR server did not come up: {}",
-                std::fs::read_to_string(server.dir.path().join("server.log")).unwrap_or_default()
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        });
         server
     }
 
@@ -170,7 +215,7 @@ impl FhirServer {
     /// The server's own count for a search.
     pub fn count(&self, search: &str) -> u64 {
         let sep = if search.contains('?') { '&' } else { '?' };
-        self.get(&format!("{search}{sep}_summary=count"))["total"]
+        self.get(&format!("{search}{sep}_count=0&_total=accurate"))["total"]
             .as_u64()
             .unwrap()
     }
