@@ -49,7 +49,12 @@ fn donnell() -> PathBuf {
         .unwrap()
         .flatten()
         .map(|e| e.path())
-        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("Donnell"))
+        .find(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("Donnell")
+        })
         .expect("Donnell Green's bundle")
 }
 
@@ -62,7 +67,11 @@ fn sync_once(config: &Path) -> (Duration, serde_json::Value) {
         .output()
         .unwrap();
     let took = started.elapsed();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     (took, serde_json::from_slice(&out.stdout).unwrap())
 }
 
@@ -92,10 +101,19 @@ fn main() {
         .arg(&base)
         .args(["demo", "--bundle"])
         .arg(donnell())
-        .args(["--bed", "urn:example:bed|3W-12A", "--device", "urn:example:device|TV-3W-12A"])
+        .args([
+            "--bed",
+            "urn:example:bed|3W-12A",
+            "--device",
+            "urn:example:device|TV-3W-12A",
+        ])
         .output()
         .unwrap();
-    assert!(seeded.status.success(), "{}", String::from_utf8_lossy(&seeded.stderr));
+    assert!(
+        seeded.status.success(),
+        "{}",
+        String::from_utf8_lossy(&seeded.stderr)
+    );
 
     std::fs::write(work.path().join("key"), "ab".repeat(32)).unwrap();
     let config_for = |name: &str| {

@@ -216,6 +216,12 @@ impl Store {
         self.meta("bed.location")
     }
 
+    pub fn forget_bed_location(&self) -> Result<(), StoreError> {
+        self.conn
+            .execute("DELETE FROM meta WHERE key = 'bed.location'", [])?;
+        Ok(())
+    }
+
     pub fn set_bed_location(&self, id: &str) -> Result<(), StoreError> {
         Store::set_meta(&self.conn, "bed.location", id)
     }

@@ -114,7 +114,10 @@ impl Client {
     /// GET a path under the base (or a full URL on the same server, e.g. a `next` link).
     pub fn get(&mut self, path: &str, etag: Option<&str>) -> Result<Fetched, SyncError> {
         let url = self.url(path);
-        if !url.starts_with(&self.base) {
+        let under_base = url
+            .strip_prefix(&self.base)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '?']));
+        if !under_base {
             return Err(SyncError::Lying(
                 "a link points outside the configured FHIR base URL".into(),
             ));

@@ -108,8 +108,19 @@ impl Engine {
         let window = Window::now();
         let outbox = self.deliver_outbox(&mut report);
 
-        let location = self.location()?;
-        let current = self.current_encounter(&location)?;
+        let mut location = self.location()?;
+        let mut current = self.current_encounter(&location)?;
+        if current.is_none() {
+            // Before calling the bed empty, make sure it is still the same Location: a bed
+            // re-registered on the backend gets a new id, and the old one would look empty forever.
+            self.store.forget_bed_location()?;
+            let fresh = self.location()?;
+            if fresh != location {
+                tracing::info!("the bed's Location changed on the backend");
+                location = fresh;
+                current = self.current_encounter(&location)?;
+            }
+        }
         // The server's own clock at the start of the pass, less a margin: the next pass asks
         // for what changed since then (overlap is harmless, a gap would lose changes).
         let cursor = (jiff::Timestamp::now()
