@@ -63,6 +63,35 @@ pub struct Backend {
     pub timeout_seconds: PollSeconds,
     /// SMART Backend Services credentials; omit for an open test server.
     pub auth: Option<Auth>,
+    /// Where to listen for FHIR rest-hook notifications, e.g. `0.0.0.0:8765`. With it (and
+    /// `notify_url`) the box subscribes to changes of its bed and patient, and a change reaches
+    /// the screen at once instead of at the next poll; polling goes on as the safety net.
+    pub notify_listen: Option<std::net::SocketAddr>,
+    /// The URL the backend posts notifications to: this box as the backend reaches it.
+    pub notify_url: Option<NotifyUrl>,
+}
+
+/// An `http(s)://` URL.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct NotifyUrl(String);
+
+impl TryFrom<String> for NotifyUrl {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        if text.starts_with("http://") || text.starts_with("https://") {
+            Ok(NotifyUrl(text))
+        } else {
+            Err(format!("`{text}` is not an http(s):// URL"))
+        }
+    }
+}
+
+impl NotifyUrl {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
 }
 
 impl Backend {
@@ -291,6 +320,13 @@ impl Config {
 
     pub fn parse(text: &str) -> Result<Config, toml::de::Error> {
         let config: Config = toml::from_str(text)?;
+        if let Some(b) = &config.backend
+            && b.notify_listen.is_some() != b.notify_url.is_some()
+        {
+            return Err(serde::de::Error::custom(
+                "`backend.notify_listen` and `backend.notify_url` go together: give both or neither",
+            ));
+        }
         if config.backend.is_some() && config.store.key_file.is_none() {
             // Patient data is only ever kept encrypted: a backend needs the database key.
             return Err(serde::de::Error::custom(

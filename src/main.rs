@@ -11,6 +11,7 @@ use bedside::domain::button::{self, Button};
 use bedside::input::device::DeviceClass;
 use bedside::launch::{self, BenchChild, LaunchError, Setup, Snapshot};
 use bedside::sync::engine::{Engine, open_store};
+use bedside::sync::service::Event;
 use bedside::sync::summary::Summary;
 
 #[derive(Parser)]
@@ -127,6 +128,16 @@ fn sync_command(path: Option<&std::path::Path>, once: bool) -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
+    if !once {
+        // The appliance's own loop, printing a summary per pass, until killed.
+        let (tx, rx) = std::sync::mpsc::channel();
+        bedside::sync::service::run(&config, tx, rx, |event| {
+            if let Event::Pass(engine, result) = event {
+                print_summary(&config, engine, result.as_ref());
+            }
+        });
+        return ExitCode::SUCCESS;
+    }
     let mut engine = match Engine::open(&config) {
         Ok(e) => e,
         Err(e) => {
@@ -135,7 +146,6 @@ fn sync_command(path: Option<&std::path::Path>, once: bool) -> ExitCode {
         }
     };
     engine.eager = true;
-    let rebuilt = engine.recovery.is_some();
     if let Some(r) = &engine.recovery {
         eprintln!(
             "bedside: the store was unreadable ({}); set aside as {}, {} outbox item(s) recovered, rebuilt",
@@ -144,32 +154,43 @@ fn sync_command(path: Option<&std::path::Path>, once: bool) -> ExitCode {
             r.outbox_salvaged
         );
     }
-    let poll =
-        std::time::Duration::from_secs(config.backend.as_ref().map_or(15, |b| b.poll_seconds.0));
-    loop {
-        let result = engine.pass();
-        let summary = Summary::of(&config, engine.store(), result.as_ref().ok(), rebuilt);
-        let mut summary = match summary {
-            Ok(s) => s,
-            Err(e) => {
-                eprintln!("bedside: {e}");
-                return ExitCode::FAILURE;
-            }
-        };
-        if let Err(e) = &result {
-            eprintln!("bedside: sync: {e}");
-            summary.error = Some(e.to_string());
-        }
-        println!("{}", summary.to_line());
-        if once {
-            return if result.is_ok() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            };
-        }
-        std::thread::sleep(poll);
+    let result = engine.pass();
+    if !print_summary(&config, &engine, result.as_ref()) {
+        return ExitCode::FAILURE;
     }
+    if result.is_ok() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// Prints the one-line summary of a pass (and its error on stderr); false if even the store
+/// could not be read.
+fn print_summary(
+    config: &Config,
+    engine: &Engine,
+    result: Result<&bedside::sync::engine::PassReport, &bedside::sync::SyncError>,
+) -> bool {
+    let summary = Summary::of(
+        config,
+        engine.store(),
+        result.ok(),
+        engine.recovery.is_some(),
+    );
+    let mut summary = match summary {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("bedside: {e}");
+            return false;
+        }
+    };
+    if let Err(e) = result {
+        eprintln!("bedside: sync: {e}");
+        summary.error = Some(e.to_string());
+    }
+    println!("{}", summary.to_line());
+    true
 }
 
 /// `bedside status`: the summary from the store alone.

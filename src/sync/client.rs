@@ -210,6 +210,28 @@ impl Client {
         }
     }
 
+    /// DELETE a resource; a resource already gone (404/410) is not an error.
+    pub fn delete(&mut self, kind: &str, id: &str) -> Result<u16, SyncError> {
+        let url = format!("{}/{kind}/{id}", self.base);
+        let token = self.token()?;
+        let mut req = self
+            .agent
+            .delete(&url)
+            .header("Accept", "application/fhir+json");
+        if let Some(t) = &token {
+            req = req.header("Authorization", format!("Bearer {t}"));
+        }
+        self.requests += 1;
+        let response = req.call().map_err(|e| transport(kind, e))?;
+        match response.status().as_u16() {
+            s @ (200..=299 | 404 | 410) => Ok(s),
+            status => Err(SyncError::Status {
+                what: kind.to_owned(),
+                status,
+            }),
+        }
+    }
+
     fn token(&mut self) -> Result<Option<String>, SyncError> {
         let Some(auth) = &mut self.auth else {
             return Ok(None);

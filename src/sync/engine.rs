@@ -21,6 +21,17 @@ use crate::store::key::DbKey;
 /// (a resource deleted on the server). Donnell Green's whole chart loads in well under a second.
 const FULL_EVERY: Duration = Duration::from_secs(10 * 60);
 
+/// Subscriptions end by themselves an hour after they were last renewed, so a box that dies
+/// leaves nothing behind for long; each full reload renews them.
+const SUBSCRIPTION_LIFE: Duration = Duration::from_secs(60 * 60);
+
+/// Where the backend sends rest-hook notifications, and the secret they must carry.
+#[derive(Clone, Debug)]
+pub struct Notify {
+    pub url: String,
+    pub token: String,
+}
+
 /// What one pass did.
 #[derive(Clone, Debug, Default)]
 pub struct PassReport {
@@ -47,6 +58,10 @@ pub struct Engine {
     patient_etag: Option<String>,
     /// This box's Device id on the backend, resolved at each full load (None: not registered).
     device_ref: Option<String>,
+    /// Subscribe to changes of the bed and patient, notified here (the running appliance).
+    pub notify: Option<Notify>,
+    /// What the current subscriptions cover (location, patient) and when they were made.
+    subscribed: Option<(String, Option<String>, Instant)>,
     /// Try every undelivered item now, whatever its backoff says (an operator's `sync --once`).
     pub eager: bool,
     /// The store was found damaged at open and rebuilt; reported once.
@@ -89,6 +104,8 @@ impl Engine {
             patient_etag: None,
             device_ref: None,
             eager: false,
+            notify: None,
+            subscribed: None,
             recovery,
         })
     }
@@ -161,6 +178,13 @@ impl Engine {
                 report.occupant_changed = true;
                 report.chart_changed = self.full_load(&window, enc, &patient, &cursor)?;
                 report.full = true;
+            }
+        }
+        if self.notify.is_some() {
+            let patient = self.store.admission()?.map(|a| a.patient);
+            if let Err(e) = self.subscribe(&location, patient.as_deref()) {
+                // Polling still finds every change; only the shortcut is lost.
+                tracing::warn!(error = %e, "cannot subscribe to changes; polling only");
             }
         }
         // Items the new occupant's admission may have unblocked, and a second try for anything
@@ -506,6 +530,86 @@ impl Engine {
             }
         }
         Ok((matches, included))
+    }
+
+    /// Keeps rest-hook Subscriptions for the bed's encounters and the patient's records, with
+    /// ids derived from this box's identity (so a restart replaces, never piles up). The
+    /// notifications carry no payload: they only wake the next pass, which fetches as usual.
+    fn subscribe(&mut self, location: &str, patient: Option<&str>) -> Result<(), SyncError> {
+        let renew_after = SUBSCRIPTION_LIFE / 2;
+        if let Some((l, p, at)) = &self.subscribed
+            && l == location
+            && p.as_deref() == patient
+            && at.elapsed() < renew_after
+        {
+            return Ok(());
+        }
+        let Some(notify) = self.notify.clone() else {
+            return Ok(());
+        };
+        let slug: String = self
+            .device
+            .value
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .take(30)
+            .collect();
+        let end = (jiff::Timestamp::now()
+            + jiff::SignedDuration::from_secs(
+                SUBSCRIPTION_LIFE.as_secs() as i64 + self.client.skew,
+            ))
+        .to_string();
+        let mut slots: Vec<(String, Option<String>)> = vec![(
+            "bed".into(),
+            Some(format!("Encounter?location=Location/{location}")),
+        )];
+        let mut kinds: Vec<(&str, &str)> = vec![("Patient", "_id")];
+        for q in plan::queries() {
+            if q.owner == Owner::Patient && !kinds.iter().any(|(k, _)| *k == q.kind) {
+                kinds.push((q.kind, q.owner_param));
+            }
+        }
+        for (kind, param) in kinds {
+            let criteria = patient.map(|p| {
+                if param == "_id" {
+                    format!("{kind}?_id={p}")
+                } else {
+                    format!("{kind}?{param}=Patient/{p}")
+                }
+            });
+            slots.push((kind.to_ascii_lowercase(), criteria));
+        }
+        for (slot, criteria) in slots {
+            let id = format!("bedside-{slug}-{slot}");
+            match criteria {
+                Some(criteria) => {
+                    let sub = serde_json::json!({
+                        "resourceType": "Subscription",
+                        "id": id,
+                        "status": "requested",
+                        "reason": "Bedside TV: wake the box when its bed or patient changes",
+                        "criteria": criteria,
+                        "end": end,
+                        "channel": {
+                            "type": "rest-hook",
+                            "endpoint": notify.url,
+                            "header": [format!("Authorization: Bearer {}", notify.token)]
+                        }
+                    });
+                    self.client.put("Subscription", &id, &sub.to_string())?;
+                }
+                None => {
+                    self.client.delete("Subscription", &id)?;
+                }
+            }
+        }
+        self.subscribed = Some((
+            location.to_owned(),
+            patient.map(str::to_owned),
+            Instant::now(),
+        ));
+        tracing::info!(patient = patient.is_some(), "subscribed to changes");
+        Ok(())
     }
 
     /// Delivers due outbox items, oldest first per patient. Stops at the first transient error

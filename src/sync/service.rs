@@ -1,23 +1,24 @@
-//! The sync thread of the running appliance: a pass every `poll_seconds`, backing off while the
-//! backend is down, telling the UI what the store now holds after every pass (and once before
-//! the first, so a restarted box shows its patient at once, network or not).
+//! The sync loop of the running appliance (and of `bedside sync`): a pass every `poll_seconds`,
+//! backing off while the backend is down, at once when a rest-hook notification arrives, and
+//! the UI told what the store now holds after every pass (and once before the first, so a
+//! restarted box shows its patient at once, network or not).
 
-use std::sync::mpsc::{self, RecvTimeoutError, Sender};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use super::SyncError;
-use super::engine::Engine;
+use super::engine::{Engine, Notify, PassReport};
 use crate::config::Config;
 use crate::domain::patient::Patient;
 use crate::fhir;
 use crate::store::db::Store;
 use crate::ui::app::{Link, SyncStatus};
 
-/// Asks the sync thread for something.
+/// Asks the sync loop for something.
 #[derive(Debug)]
 pub enum Command {
-    /// Run a pass now (something was queued in the outbox).
+    /// Run a pass now (a notification came, or something was queued in the outbox).
     SyncNow,
     Stop,
 }
@@ -42,76 +43,37 @@ impl Drop for Handle {
     }
 }
 
-/// Starts the sync thread. `notify` runs on the sync thread; it should post to the UI.
+/// What the loop reports after each pass attempt.
+pub enum Event<'a> {
+    /// The store is open (before any pass): what it holds can be shown.
+    Opened(&'a Engine),
+    /// A pass ran.
+    Pass(&'a Engine, &'a Result<PassReport, SyncError>),
+}
+
+/// Starts the sync thread for the UI. `notify` runs on the sync thread; it should post to the UI.
 pub fn spawn(config: Config, notify: impl Fn(SyncStatus) + Send + 'static) -> Handle {
     let (tx, rx) = mpsc::channel();
+    let wake = tx.clone();
     let thread = std::thread::Builder::new()
         .name("sync".into())
         .spawn(move || {
-            let poll = Duration::from_secs(config.backend.as_ref().map_or(15, |b| b.poll_seconds.0));
-            let mut engine: Option<Engine> = None;
             let mut shown: Option<String> = None;
-            let mut failures: u32 = 0;
-            loop {
-                let mut wait = poll;
-                if engine.is_none() {
-                    match Engine::open(&config) {
-                        Ok(e) => {
-                            if let Some(r) = &e.recovery {
-                                tracing::error!(
-                                    set_aside = %r.set_aside.display(),
-                                    outbox_salvaged = r.outbox_salvaged,
-                                    reason = %r.reason,
-                                    "the store was unreadable and has been rebuilt"
-                                );
-                            }
-                            // What the store already knows, before any network.
-                            let (status, key) = status_of(e.store(), Link::Offline, &mut shown);
-                            notify(SyncStatus {
-                                occupant_changed: false,
-                                ..status
-                            });
-                            shown = key;
-                            engine = Some(e);
-                        }
-                        Err(e) => {
-                            tracing::error!(error = %e, "sync cannot start");
-                            failures += 1;
-                            wait = backoff(poll, failures, &e);
-                        }
-                    }
-                }
-                if let Some(e) = engine.as_mut() {
-                    let link = match e.pass() {
-                        Ok(report) => {
-                            failures = 0;
-                            if report.occupant_changed || report.chart_changed > 0 {
-                                tracing::info!(
-                                    changed = report.chart_changed,
-                                    full = report.full,
-                                    purged = report.purged,
-                                    requests = report.requests,
-                                    "sync pass"
-                                );
-                            }
-                            Link::Online
-                        }
-                        Err(err) => {
-                            failures += 1;
-                            wait = backoff(poll, failures, &err);
-                            tracing::warn!(error = %err, retry_in_s = wait.as_secs(), "sync pass failed");
-                            Link::Offline
-                        }
-                    };
-                    let (status, key) = status_of(e.store(), link, &mut shown);
-                    shown = key;
-                    notify(status);
-                }
-                match rx.recv_timeout(wait) {
-                    Ok(Command::SyncNow) | Err(RecvTimeoutError::Timeout) => {}
-                    Ok(Command::Stop) | Err(RecvTimeoutError::Disconnected) => break,
-                }
-            }
+            run(&config, wake, rx, |event| {
+                let (engine, link) = match event {
+                    Event::Opened(e) => (e, Link::Offline),
+                    Event::Pass(e, Ok(_)) => (e, Link::Online),
+                    Event::Pass(e, Err(_)) => (e, Link::Offline),
+                };
+                let (status, key) = status_of(engine.store(), link, &shown);
+                let first = matches!(event, Event::Opened(_));
+                shown = key;
+                notify(SyncStatus {
+                    // Showing what was already there at start is not a change of occupant.
+                    occupant_changed: status.occupant_changed && !first,
+                    ..status
+                });
+            });
         })
         .expect("the sync thread starts");
     Handle {
@@ -120,10 +82,135 @@ pub fn spawn(config: Config, notify: impl Fn(SyncStatus) + Send + 'static) -> Ha
     }
 }
 
+/// The loop itself, on the calling thread, until `Stop`: open the store (retrying), listen for
+/// notifications if configured, pass, report, wait.
+pub fn run(
+    config: &Config,
+    wake: Sender<Command>,
+    rx: Receiver<Command>,
+    mut report: impl FnMut(Event<'_>),
+) {
+    let poll = Duration::from_secs(config.backend.as_ref().map_or(15, |b| b.poll_seconds.0));
+    // `wake` lives as long as the loop: with every sender gone, the wait below would end at once.
+    let notify = start_listener(config, wake.clone());
+    let mut engine: Option<Engine> = None;
+    let mut failures: u32 = 0;
+    loop {
+        let mut wait = poll;
+        if engine.is_none() {
+            match Engine::open(config) {
+                Ok(mut e) => {
+                    if let Some(r) = &e.recovery {
+                        tracing::error!(
+                            set_aside = %r.set_aside.display(),
+                            outbox_salvaged = r.outbox_salvaged,
+                            reason = %r.reason,
+                            "the store was unreadable and has been rebuilt"
+                        );
+                    }
+                    e.notify = notify.clone();
+                    report(Event::Opened(&e));
+                    engine = Some(e);
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "sync cannot start");
+                    failures += 1;
+                    wait = backoff(poll, failures, &e);
+                }
+            }
+        }
+        if let Some(e) = engine.as_mut() {
+            let result = e.pass();
+            match &result {
+                Ok(r) => {
+                    failures = 0;
+                    if r.occupant_changed || r.chart_changed > 0 {
+                        tracing::info!(
+                            changed = r.chart_changed,
+                            full = r.full,
+                            purged = r.purged,
+                            requests = r.requests,
+                            "sync pass"
+                        );
+                    }
+                }
+                Err(err) => {
+                    failures += 1;
+                    wait = backoff(poll, failures, err);
+                    tracing::warn!(error = %err, retry_in_s = wait.as_secs(), "sync pass failed");
+                }
+            }
+            report(Event::Pass(e, &result));
+        }
+        match rx.recv_timeout(wait) {
+            Ok(Command::SyncNow) | Err(RecvTimeoutError::Timeout) => {}
+            Ok(Command::Stop) | Err(RecvTimeoutError::Disconnected) => {
+                drop(wake);
+                return;
+            }
+        }
+        // A burst of notifications is one pass.
+        while let Ok(c) = rx.try_recv() {
+            if matches!(c, Command::Stop) {
+                return;
+            }
+        }
+    }
+}
+
+/// Listens for rest-hook notifications when the config asks for it. A notification is a bare
+/// ping: its body is never read (no patient data arrives this way), it must carry the secret
+/// this run put in its Subscriptions, and all it does is wake the loop.
+fn start_listener(config: &Config, wake: Sender<Command>) -> Option<Notify> {
+    let backend = config.backend.as_ref()?;
+    let (addr, url) = (backend.notify_listen?, backend.notify_url.clone()?);
+    let server = match tiny_http::Server::http(addr) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(%addr, error = %e, "cannot listen for notifications; polling only");
+            return None;
+        }
+    };
+    let token = uuid::Uuid::new_v4().simple().to_string();
+    let expected = format!("Bearer {token}");
+    let spawned = std::thread::Builder::new()
+        .name("notify".into())
+        .spawn(move || {
+            for request in server.incoming_requests() {
+                let authorised = request.headers().iter().any(|h| {
+                    h.field.equiv("Authorization") && h.value.as_str() == expected.as_str()
+                });
+                let post = matches!(
+                    request.method(),
+                    tiny_http::Method::Post | tiny_http::Method::Put
+                );
+                let status = if !authorised {
+                    401
+                } else if !post {
+                    405
+                } else {
+                    if wake.send(Command::SyncNow).is_err() {
+                        return;
+                    }
+                    200
+                };
+                let _ = request.respond(tiny_http::Response::empty(status));
+            }
+        });
+    if spawned.is_err() {
+        return None;
+    }
+    tracing::info!(%addr, "listening for FHIR rest-hook notifications");
+    Some(Notify {
+        url: url.as_str().to_owned(),
+        token,
+    })
+}
+
 /// What the store holds, as the UI would show it before any network: for `bedside snapshot`.
 pub fn stored_status(config: &Config) -> Result<SyncStatus, SyncError> {
     let (store, _) = super::engine::open_store(config)?;
-    let (status, _) = status_of(&store, Link::Offline, &mut None);
+    let (status, _) = status_of(&store, Link::Offline, &None);
     Ok(SyncStatus {
         occupant_changed: false,
         ..status
@@ -131,11 +218,7 @@ pub fn stored_status(config: &Config) -> Result<SyncStatus, SyncError> {
 }
 
 /// The status to show, and the admission it is about (to tell when the occupant changed).
-fn status_of(
-    store: &Store,
-    link: Link,
-    shown: &mut Option<String>,
-) -> (SyncStatus, Option<String>) {
+fn status_of(store: &Store, link: Link, shown: &Option<String>) -> (SyncStatus, Option<String>) {
     let admission = store.admission().ok().flatten();
     let occupant = admission.as_ref().and_then(|a| {
         let json = store.resource("Patient", &a.patient).ok().flatten()?;
