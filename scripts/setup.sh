@@ -8,11 +8,12 @@ set -euo pipefail
 # Run time: fontconfig finds fallback fonts for scripts our bundled font lacks.
 # libssl-dev: SQLCipher (the encrypted store) is built in and takes its crypto from OpenSSL.
 # Tests: udev checks systemd/70-bedside-input.rules (udevadm test); python3 + venv run the FHIR
-# test server and the FHIR schema validator; openssl makes the test keys.
+# test server and the FHIR schema validator; openssl makes the test keys; faketime runs the box
+# with a wrong clock.
 PACKAGES=(
   build-essential pkg-config curl ca-certificates git make
   libinput-dev libudev-dev libxkbcommon-dev libfontconfig1 libssl-dev openssl
-  udev python3 python3-venv
+  udev python3 python3-venv faketime
 )
 
 missing=()

@@ -229,3 +229,43 @@ fn a_config_without_a_key_file_is_refused_by_name() {
     assert_eq!(code, 2);
     assert!(stderr.contains("store.key_file"), "{stderr}");
 }
+
+#[test]
+fn what_the_box_sends_is_valid_fhir_r4() {
+    use bedside::fhir::outbound;
+    let at = "2026-11-25T09:41:00Z".parse().unwrap();
+    fhir::assert_valid_fhir(&[
+        outbound::pain_score("p-1", "e-1", 0, at),
+        outbound::pain_score("p-1", "e-1", 10, at),
+        outbound::subscription(
+            "bedside-TV-3W-12A-observation",
+            "Observation?patient=Patient/p-1",
+            "2026-11-25T10:41:00Z",
+            "https://tv-3w-12a.example.org:8765/fhir-notify",
+            "Authorization: Bearer 0123456789abcdef",
+        ),
+    ]);
+    // The validator itself rejects what is not FHIR (so the check above can fail).
+    let bad = serde_json::json!({"resourceType": "Observation", "status": "finalised", "code": {}});
+    let caught = std::panic::catch_unwind(|| fhir::assert_valid_fhir(&[bad]));
+    assert!(caught.is_err(), "an invalid status must be caught");
+}
+
+/// A store that cannot be read at start (a torn disk block) is set aside and rebuilt from the
+/// backend; the summary says so.
+#[test]
+fn a_damaged_store_is_rebuilt_from_the_backend() {
+    let server = FhirServer::start();
+    server.admit_synthea("Sina");
+    let bed = Bed::new(&server.base);
+    let good = bed.sync_ok();
+    let db = bed.data_dir().join("bedside.db");
+    let mut bytes = std::fs::read(&db).unwrap();
+    bytes[..4096].fill(0x5A);
+    std::fs::write(&db, bytes).unwrap();
+    let (code, s, stderr) = bed.sync_once();
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(s["store_rebuilt"], true, "{s}");
+    assert!(stderr.contains("set aside"), "{stderr}");
+    assert_eq!(s["counts"], good["counts"], "the chart is back");
+}

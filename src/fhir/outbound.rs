@@ -36,3 +36,21 @@ pub fn pain_score(patient: &str, encounter: &str, score: u8, at: jiff::Timestamp
         }
     })
 }
+
+/// A rest-hook Subscription that wakes the box when something matching `criteria` changes. No
+/// payload: the notification carries no patient data, only the box's secret in `header`.
+pub fn subscription(id: &str, criteria: &str, end: &str, endpoint: &str, header: &str) -> Value {
+    json!({
+        "resourceType": "Subscription",
+        "id": id,
+        "status": "requested",
+        "reason": "Bedside TV: wake the box when its bed or patient changes",
+        "criteria": criteria,
+        "end": end,
+        "channel": {
+            "type": "rest-hook",
+            "endpoint": endpoint,
+            "header": [header]
+        }
+    })
+}

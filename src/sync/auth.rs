@@ -23,6 +23,8 @@ pub struct SmartAuth {
     scope: String,
     token_url: Option<String>,
     token: Option<(String, Instant)>,
+    /// The server's clock offset seen on the discovery answer, for the very first assertion.
+    discovered_skew: Option<i64>,
 }
 
 #[derive(Serialize)]
@@ -69,6 +71,7 @@ impl SmartAuth {
             scope: config.scope.clone(),
             token_url: None,
             token: None,
+            discovered_skew: None,
         })
     }
 
@@ -78,7 +81,12 @@ impl SmartAuth {
     }
 
     /// A valid access token, from the cache or freshly fetched.
-    pub fn token(&mut self, agent: &Agent, base: &str, skew: i64) -> Result<String, SyncError> {
+    pub fn token(
+        &mut self,
+        agent: &Agent,
+        base: &str,
+        skew: Option<i64>,
+    ) -> Result<String, SyncError> {
         if let Some((token, until)) = &self.token
             && Instant::now() < *until
         {
@@ -87,11 +95,19 @@ impl SmartAuth {
         let token_url = match &self.token_url {
             Some(u) => u.clone(),
             None => {
-                let u = discover(agent, base)?;
+                let (u, seen) = discover(agent, base)?;
                 self.token_url = Some(u.clone());
+                self.discovered_skew = seen;
                 u
             }
         };
+        let skew = skew.or(self.discovered_skew).unwrap_or(0);
+        if skew.abs() > 60 {
+            tracing::warn!(
+                skew_s = skew,
+                "this box's clock differs from the backend's; signing with the backend's time"
+            );
+        }
         let now = jiff::Timestamp::now().as_second() + skew;
         let claims = Claims {
             iss: &self.client_id,
@@ -152,7 +168,7 @@ impl SmartAuth {
     }
 }
 
-fn discover(agent: &Agent, base: &str) -> Result<String, SyncError> {
+fn discover(agent: &Agent, base: &str) -> Result<(String, Option<i64>), SyncError> {
     let url = format!("{base}/.well-known/smart-configuration");
     let mut response = agent
         .get(&url)
@@ -165,6 +181,7 @@ fn discover(agent: &Agent, base: &str) -> Result<String, SyncError> {
             response.status().as_u16()
         )));
     }
+    let skew = super::client::skew_of(response.headers());
     let body = response
         .body_mut()
         .with_config()
@@ -182,7 +199,7 @@ fn discover(agent: &Agent, base: &str) -> Result<String, SyncError> {
             "smart-configuration names a token endpoint without TLS".into(),
         ));
     }
-    Ok(config.token_endpoint)
+    Ok((config.token_endpoint, skew))
 }
 
 /// The key and the algorithm it signs with: P-384 EC (ES384) or RSA (RS384).

@@ -40,9 +40,10 @@ pub struct Client {
     agent: Agent,
     base: String,
     auth: Option<SmartAuth>,
-    /// Server clock minus ours, in seconds, from the `Date` of the latest answer: used to date
-    /// the client assertion so a box with a wrong clock still signs in.
-    pub skew: i64,
+    /// Server clock minus ours, in seconds, from the `Date` of the latest answer (None before
+    /// the first): used to date the client assertion and the sync cursor in the server's time,
+    /// so a box with a wrong clock still signs in and misses no change.
+    pub skew: Option<i64>,
     /// Requests made since the counter was last taken (for the benchmark and the summary).
     requests: u64,
 }
@@ -89,7 +90,7 @@ impl Client {
             agent,
             base: config.url.as_str().to_owned(),
             auth,
-            skew: 0,
+            skew: None,
             requests: 0,
         })
     }
@@ -240,14 +241,19 @@ impl Client {
     }
 
     fn note_date(&mut self, headers: &ureq::http::HeaderMap) {
-        let date = headers
-            .get("date")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|d| jiff::fmt::rfc2822::parse(d).ok());
-        if let Some(server) = date {
-            self.skew = server.timestamp().as_second() - jiff::Timestamp::now().as_second();
+        if let Some(skew) = skew_of(headers) {
+            self.skew = Some(skew);
         }
     }
+}
+
+/// Server clock minus ours (seconds), from an answer's `Date` header.
+pub(super) fn skew_of(headers: &ureq::http::HeaderMap) -> Option<i64> {
+    let date = headers
+        .get("date")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|d| jiff::fmt::rfc2822::parse(d).ok())?;
+    Some(date.timestamp().as_second() - jiff::Timestamp::now().as_second())
 }
 
 /// The resource type a path under the base is about, for messages ("Observation"); never an

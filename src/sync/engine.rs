@@ -141,7 +141,7 @@ impl Engine {
         // The server's own clock at the start of the pass, less a margin: the next pass asks
         // for what changed since then (overlap is harmless, a gap would lose changes).
         let cursor = (jiff::Timestamp::now()
-            + jiff::SignedDuration::from_secs(self.client.skew - 2))
+            + jiff::SignedDuration::from_secs(self.client.skew.unwrap_or(0) - 2))
         .to_string();
         let stored = self.store.admission()?;
         match (stored, current) {
@@ -556,7 +556,7 @@ impl Engine {
             .collect();
         let end = (jiff::Timestamp::now()
             + jiff::SignedDuration::from_secs(
-                SUBSCRIPTION_LIFE.as_secs() as i64 + self.client.skew,
+                SUBSCRIPTION_LIFE.as_secs() as i64 + self.client.skew.unwrap_or(0),
             ))
         .to_string();
         let mut slots: Vec<(String, Option<String>)> = vec![(
@@ -583,19 +583,13 @@ impl Engine {
             let id = format!("bedside-{slug}-{slot}");
             match criteria {
                 Some(criteria) => {
-                    let sub = serde_json::json!({
-                        "resourceType": "Subscription",
-                        "id": id,
-                        "status": "requested",
-                        "reason": "Bedside TV: wake the box when its bed or patient changes",
-                        "criteria": criteria,
-                        "end": end,
-                        "channel": {
-                            "type": "rest-hook",
-                            "endpoint": notify.url,
-                            "header": [format!("Authorization: Bearer {}", notify.token)]
-                        }
-                    });
+                    let sub = crate::fhir::outbound::subscription(
+                        &id,
+                        &criteria,
+                        &end,
+                        &notify.url,
+                        &format!("Authorization: Bearer {}", notify.token),
+                    );
                     self.client.put("Subscription", &id, &sub.to_string())?;
                 }
                 None => {
