@@ -81,17 +81,18 @@ impl Setup {
                 (config, settings)
             }
         };
-        let (patient, link) = if demo {
-            (Some(demo::patient()?), Link::Demo)
+        let (patient, link, record) = if demo {
+            (Some(demo::patient()?), Link::Demo, demo::record()?)
         } else {
             // The backend link arrives with sync; until then the bed shows as empty and offline.
-            (None, Link::Offline)
+            (None, Link::Offline, Default::default())
         };
         let context = Context {
             bed_name: config.bed.name.as_str().to_owned(),
             patient,
             link,
             clock_style: config.ui.clock,
+            record: std::sync::Arc::new(record),
         };
         Ok(Setup {
             config,
@@ -195,7 +196,11 @@ pub fn snapshot(setup: Setup, shot: &Snapshot) -> Result<(), LaunchError> {
     let headless = Headless::install(shot.size.0, shot.size.1)?;
     let time = shot.now.map_or(TimeSource::System, TimeSource::Fixed);
     let app = App::new(setup.context, setup.settings, time)?;
-    if let Some(status) = stored {
+    if let Some(mut status) = stored {
+        if shot.now.is_some() {
+            // A picture at a fixed moment must not change with when the store was last synced.
+            status.fresh_at = None;
+        }
         app.sync_status(status);
     }
     app.window().show()?;

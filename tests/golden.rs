@@ -7,6 +7,8 @@ mod common;
 use common::{assert_golden, demo, empty_bed_config, snapshot};
 
 const SETTINGS: &str = "down,right,right,ok";
+/// My health's menu, from Home.
+const HEALTH: &str = "right,right,ok";
 
 macro_rules! golden_demo {
     ($($name:ident: $keys:expr;)*) => {
@@ -24,7 +26,14 @@ golden_demo! {
     home_focus_ask: "down,right";
     watch: "ok";
     learn: "right,ok";
-    my_health: "right,right,ok";
+    my_health: HEALTH;
+    my_health_medicines: format!("{HEALTH},down,ok");
+    my_health_allergies_empty: format!("{HEALTH},down,right,ok");
+    my_health_problems: format!("{HEALTH},down,down,ok");
+    my_health_results: format!("{HEALTH},down,down,right,ok");
+    my_health_results_scrolled: format!("{HEALTH},down,down,right,ok,{}", ["down"; 9].join(","));
+    my_health_vitals_large_text_high_contrast:
+        format!("{SETTINGS},down,ok,down,ok,home,up,ok,down,down,down,ok");
     call: "down,ok";
     ask: "down,right,ok";
     settings: SETTINGS;

@@ -3,5 +3,7 @@
 pub mod button;
 pub mod clock;
 pub mod patient;
+pub mod plain;
+pub mod record;
 pub mod settings;
 pub mod shell;

@@ -7,6 +7,7 @@
 //! never leaves the appliance, and in standby only Power does anything.
 
 use super::button::Button;
+use super::record::Section;
 use super::settings::{Change, SettingRow, Settings};
 
 /// Every screen the shell can show.
@@ -19,6 +20,8 @@ pub enum Screen {
     Call,
     Ask,
     Settings,
+    /// One section of My health: a list of rows.
+    Record(Section),
 }
 
 impl Screen {
@@ -44,7 +47,8 @@ impl Screen {
         Screen::Settings,
     ];
 
-    /// How the focusable things of this screen are arranged.
+    /// How the focusable things of this screen are arranged. A record section's length depends
+    /// on the patient's data: [`Shell::layout`] knows it.
     pub fn layout(self) -> Layout {
         match self {
             Screen::Home => Layout::Grid {
@@ -54,10 +58,16 @@ impl Screen {
             Screen::Settings => Layout::Column {
                 count: SettingRow::ALL.len(),
             },
+            Screen::MyHealth => Layout::Grid {
+                columns: 2,
+                count: Section::ALL.len(),
+            },
             // Screens whose feature has not landed hold one button: back to Home.
-            Screen::Watch | Screen::Learn | Screen::MyHealth | Screen::Call | Screen::Ask => {
+            Screen::Watch | Screen::Learn | Screen::Call | Screen::Ask => {
                 Layout::Column { count: 1 }
             }
+            // An empty section still holds one thing: its "Nothing here yet".
+            Screen::Record(_) => Layout::Column { count: 1 },
         }
     }
 }
@@ -162,6 +172,8 @@ pub struct Shell {
     volume: u8,
     notice: Option<Notice>,
     notice_seq: u64,
+    /// Rows in each My health section, in `Section::ALL` order.
+    record_counts: [usize; 8],
 }
 
 impl Shell {
@@ -177,6 +189,35 @@ impl Shell {
             volume: START_VOLUME,
             notice: None,
             notice_seq: 0,
+            record_counts: [0; 8],
+        }
+    }
+
+    /// How the focusable things of `screen` are arranged now.
+    pub fn layout_of(&self, screen: Screen) -> Layout {
+        match screen {
+            Screen::Record(section) => Layout::Column {
+                count: self.record_counts[section.index()].max(1),
+            },
+            other => other.layout(),
+        }
+    }
+
+    /// The current screen's layout.
+    pub fn layout(&self) -> Layout {
+        self.layout_of(self.screen())
+    }
+
+    /// New data for My health: the rows each section now has. A focus beyond a section that
+    /// shrank moves to its last row.
+    pub fn set_record_counts(&mut self, counts: [usize; 8]) {
+        self.record_counts = counts;
+        for i in 0..self.stack.len() {
+            let place = self.stack[i];
+            let count = self.layout_of(place.screen).count();
+            if place.focus >= count {
+                self.stack[i].focus = count - 1;
+            }
         }
     }
 
@@ -311,8 +352,10 @@ impl Shell {
     pub fn new_occupant(&mut self) -> Outcome {
         let standby = self.standby;
         let seq = self.notice_seq;
+        let counts = self.record_counts;
         *self = Shell::new(Settings::default());
         self.standby = standby;
+        self.record_counts = counts;
         self.notice_seq = seq;
         Outcome {
             handled: true,
@@ -334,7 +377,7 @@ impl Shell {
         if place.screen == Screen::Settings && matches!(arrow, Button::Left | Button::Right) {
             return self.change_setting(place.focus, arrow == Button::Right);
         }
-        let next = place.screen.layout().step(place.focus, arrow);
+        let next = self.layout_of(place.screen).step(place.focus, arrow);
         self.top_mut().focus = next;
         Outcome {
             handled: next != place.focus,
@@ -353,7 +396,16 @@ impl Shell {
                 Outcome::handled()
             }
             Screen::Settings => self.change_setting(place.focus, true),
-            Screen::Watch | Screen::Learn | Screen::MyHealth | Screen::Call | Screen::Ask => {
+            Screen::MyHealth => {
+                self.stack.push(Place {
+                    screen: Screen::Record(Section::ALL[place.focus]),
+                    focus: 0,
+                });
+                Outcome::handled()
+            }
+            // Reading only: OK has nothing to do on a row.
+            Screen::Record(_) => Outcome::default(),
+            Screen::Watch | Screen::Learn | Screen::Call | Screen::Ask => {
                 self.stack.truncate(1);
                 Outcome::handled()
             }
@@ -600,9 +652,12 @@ mod tests {
             state ^= state >> 7;
             state ^= state << 17;
             shell.press(buttons[(state % buttons.len() as u64) as usize]);
-            assert!(shell.focus() < shell.screen().layout().count());
+            assert!(shell.focus() < shell.layout().count());
             assert_eq!(shell.stack[0].screen, Screen::Home);
-            assert!(shell.depth() <= 2, "every screen is one press from Home");
+            assert!(
+                shell.depth() <= 3,
+                "the deepest screens are My health sections: Home → My health → section"
+            );
         }
         if shell.standby() {
             shell.press(Button::Power);
@@ -630,5 +685,36 @@ mod tests {
         assert_eq!((shell.screen(), shell.focus()), (Screen::Home, 0));
         assert!(shell.volume() < before);
         assert_eq!(shell.settings(), Settings::default());
+    }
+
+    #[test]
+    fn my_health_opens_sections_that_scroll_through_their_rows() {
+        let mut shell = shell_after("right,right,ok");
+        assert_eq!(shell.screen(), Screen::MyHealth);
+        shell.set_record_counts([2, 0, 70, 0, 0, 300, 0, 0]);
+        for b in parse_list("down,ok").unwrap() {
+            shell.press(b);
+        }
+        assert_eq!(shell.screen(), Screen::Record(Section::Medications));
+        for _ in 0..100 {
+            shell.press(Button::Down);
+        }
+        assert_eq!(shell.focus(), 69, "stops at the last medicine");
+        shell.set_record_counts([2, 0, 10, 0, 0, 300, 0, 0]);
+        assert_eq!(shell.focus(), 9, "a shorter list keeps the focus on a row");
+        shell.press(Button::Back);
+        assert_eq!((shell.screen(), shell.focus()), (Screen::MyHealth, 2));
+        for b in parse_list("right,ok").unwrap() {
+            shell.press(b);
+        }
+        assert_eq!(shell.screen(), Screen::Record(Section::Allergies));
+        assert_eq!(
+            shell.layout().count(),
+            1,
+            "an empty section holds its message"
+        );
+        assert!(!shell.press(Button::Ok).handled);
+        shell.press(Button::Home);
+        assert_eq!(shell.screen(), Screen::Home);
     }
 }

@@ -4,6 +4,7 @@
 pub mod bundle;
 pub mod outbound;
 pub mod patient;
+pub mod record;
 
 /// Why a FHIR resource could not be read.
 #[derive(Debug, thiserror::Error)]

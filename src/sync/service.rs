@@ -3,6 +3,7 @@
 //! the UI told what the store now holds after every pass (and once before the first, so a
 //! restarted box shows its patient at once, network or not).
 
+use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -11,6 +12,7 @@ use super::SyncError;
 use super::engine::{Engine, Notify, PassReport};
 use crate::config::Config;
 use crate::domain::patient::Patient;
+use crate::domain::record::Record;
 use crate::fhir;
 use crate::store::db::Store;
 use crate::ui::app::{Link, SyncStatus};
@@ -230,6 +232,14 @@ fn status_of(store: &Store, link: Link, shown: &Option<String>) -> (SyncStatus, 
             }
         }
     });
+    let record = if admission.is_some() {
+        fhir::record::build(
+            |kind| store.resources(kind).unwrap_or_default(),
+            &jiff::Zoned::now(),
+        )
+    } else {
+        Record::default()
+    };
     let key = admission.map(|a| a.encounter);
     let changed = key != *shown;
     (
@@ -238,6 +248,7 @@ fn status_of(store: &Store, link: Link, shown: &Option<String>) -> (SyncStatus, 
             occupant_changed: changed,
             link,
             fresh_at: store.fresh_at().ok().flatten(),
+            record: Arc::new(record),
         },
         key,
     )

@@ -4,6 +4,7 @@
 
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::civil::DateTime;
@@ -14,6 +15,8 @@ use super::keyboard;
 use crate::domain::button::Button;
 use crate::domain::clock::{self, ClockStyle, DayPart};
 use crate::domain::patient::Patient;
+use crate::domain::plain::Flag;
+use crate::domain::record::{Record, Section};
 use crate::domain::settings::{Contrast, Language, Settings, TextSize};
 use crate::domain::shell::{NoticeKind, Outcome, Screen, Shell};
 use crate::input::engine::Output;
@@ -39,6 +42,8 @@ pub struct Context {
     pub patient: Option<Patient>,
     pub link: Link,
     pub clock_style: ClockStyle,
+    /// What My health shows until sync says otherwise.
+    pub record: Arc<Record>,
 }
 
 /// Where the clock's time comes from.
@@ -68,6 +73,14 @@ struct State {
     clock_style: ClockStyle,
     clock_timer: Timer,
     notice_timer: Timer,
+    /// The patient's record for My health, and a counter bumped when it changes.
+    record: Arc<Record>,
+    record_generation: u64,
+    /// `AppState.record-rows`, and what it holds now (section, generation, minute shown).
+    record_rows: Rc<VecModel<ui::RecordRow>>,
+    rows_shown: RefCell<Option<(Section, u64, DateTime)>>,
+    /// The index in the section of `record-rows`' first row.
+    rows_first: std::cell::Cell<usize>,
 }
 
 /// The running shell: the window and its controller.
@@ -88,6 +101,10 @@ impl App {
         window
             .global::<AppState>()
             .set_focus_flags(ModelRc::from(focus_flags.clone()));
+        let record_rows = Rc::new(VecModel::default());
+        window
+            .global::<AppState>()
+            .set_record_rows(ModelRc::from(record_rows.clone()));
         let state = Rc::new(RefCell::new(State {
             focus_flags,
             shell: Shell::new(settings.load()),
@@ -96,12 +113,18 @@ impl App {
             clock_style: context.clock_style,
             clock_timer: Timer::default(),
             notice_timer: Timer::default(),
+            record: Arc::default(),
+            record_generation: 0,
+            record_rows,
+            rows_shown: RefCell::new(None),
+            rows_first: std::cell::Cell::new(0),
         }));
 
         let globals = window.global::<AppState>();
         globals.set_bed_name(context.bed_name.as_str().into());
         set_occupant(&globals, context.patient.as_ref());
         set_link(&globals, context.link);
+        set_record(&globals, &mut state.borrow_mut(), context.record.clone());
 
         let weak_window = window.as_weak();
         let weak_state = Rc::downgrade(&state);
@@ -198,6 +221,8 @@ pub struct SyncStatus {
     pub link: Link,
     /// When the data last matched the backend (Unix seconds).
     pub fresh_at: Option<i64>,
+    /// The patient's record for My health, built from the store after the pass.
+    pub record: Arc<Record>,
 }
 
 /// Delivers a sync status to the shell of this thread (the UI thread); the sync thread calls
@@ -225,8 +250,67 @@ fn deliver_sync_to(window: &MainWindow, state: &Rc<RefCell<State>>, status: Sync
         })
         .unwrap_or_default();
     globals.set_updated_at(updated.into());
+    set_record(&globals, &mut state.borrow_mut(), status.record.clone());
     if status.occupant_changed {
         apply(window, state, Shell::new_occupant);
+    } else {
+        show(window, &state.borrow());
+    }
+}
+
+/// Takes a new record for My health (a no-op when nothing changed).
+fn set_record(globals: &AppState, st: &mut State, record: Arc<Record>) {
+    if *st.record == *record && st.record_generation > 0 {
+        return;
+    }
+    globals.set_health_summaries(ModelRc::from(Rc::new(VecModel::from(
+        Section::ALL
+            .iter()
+            .map(|s| summary(*s, &record).into())
+            .collect::<Vec<slint::SharedString>>(),
+    ))));
+    st.shell.set_record_counts(record.counts());
+    st.record = record;
+    st.record_generation += 1;
+}
+
+/// One line under a section's title on the My health menu.
+fn summary(section: Section, record: &Record) -> String {
+    let rows = record.rows(section);
+    let n = rows.len();
+    if n == 0 {
+        return "Nothing here yet".into();
+    }
+    let count = |one: &str, many: &str| {
+        if n == 1 {
+            one.to_owned()
+        } else {
+            format!("{n} {many}")
+        }
+    };
+    match section {
+        Section::CareTeam => count("1 person", "people"),
+        Section::Today => count("1 thing planned", "things planned"),
+        Section::Medications => count("1 medicine", "medicines"),
+        Section::Allergies => count("1 allergy", "allergies"),
+        Section::Problems => count("1 health problem", "health problems"),
+        Section::Results | Section::Vitals => {
+            let outside = rows
+                .iter()
+                .filter(|r| matches!(r.flag, Flag::High | Flag::Low | Flag::Critical))
+                .count();
+            let base = if section == Section::Results {
+                count("1 test", "tests")
+            } else {
+                count("1 measurement", "measurements")
+            };
+            if outside > 0 {
+                format!("{base} · {outside} outside normal")
+            } else {
+                base
+            }
+        }
+        Section::DietAndGoals => count("1 item", "items"),
     }
 }
 
@@ -313,6 +397,9 @@ fn tick_clock(window: &MainWindow, state: &Rc<RefCell<State>>) {
         DayPart::Evening => ui::DayPart::Evening,
         DayPart::Night => ui::DayPart::Night,
     });
+    if let Screen::Record(section) = st.shell.screen() {
+        show_record(&globals, &st, section);
+    }
     if let TimeSource::System = st.time {
         let into_minute = Duration::from_secs(now.second() as u64)
             + Duration::from_nanos(now.subsec_nanosecond() as u64);
@@ -330,13 +417,77 @@ fn tick_clock(window: &MainWindow, state: &Rc<RefCell<State>>) {
 
 /// Copies the shell state into the globals. Slint only redraws what a changed property touches,
 /// so showing everything after each press costs nothing for what stayed the same.
+/// Fills `AppState.record-rows` with the open section's rows, their times said against the
+/// clock on screen; only when the section, the data or the minute changed.
+/// Rows of a section held in `AppState.record-rows` at once: a window around the focus, so a
+/// list of 300 tests costs what a list of 24 does. Scrolling slides the window one row at a
+/// time (one row out, one in), never rebuilding it.
+const ROW_WINDOW: usize = 24;
+
+fn show_record(globals: &AppState, state: &State, section: Section) {
+    // To the minute: the times are said in minutes, and the clock ticks once a minute.
+    let now = state.time.now();
+    let now = now
+        .with()
+        .second(0)
+        .subsec_nanosecond(0)
+        .build()
+        .unwrap_or(now);
+    let key = (section, state.record_generation, now);
+    let mut shown = state.rows_shown.borrow_mut();
+    let zoned = now
+        .to_zoned(jiff::tz::TimeZone::system())
+        .unwrap_or_else(|_| jiff::Zoned::now());
+    let all = state.record.rows(section);
+    let row = |i: usize| {
+        let r = &all[i];
+        ui::RecordRow {
+            title: r.title.as_str().into(),
+            detail: r.detail.as_str().into(),
+            value: r.value.as_str().into(),
+            when: r.when.text(&zoned, state.clock_style).into(),
+            flag: match r.flag {
+                Flag::None => ui::Flag::None,
+                Flag::Normal => ui::Flag::Normal,
+                Flag::High => ui::Flag::High,
+                Flag::Low => ui::Flag::Low,
+                Flag::Critical => ui::Flag::Critical,
+            },
+        }
+    };
+    let size = ROW_WINDOW.min(all.len());
+    let target = state
+        .shell
+        .focus()
+        .saturating_sub(ROW_WINDOW / 2)
+        .min(all.len() - size);
+    let mut first = state.rows_first.get();
+    let model = &state.record_rows;
+    if shown.as_ref() != Some(&key) || first.abs_diff(target) >= size.max(1) {
+        model.set_vec((target..target + size).map(row).collect::<Vec<_>>());
+        first = target;
+    } else {
+        while first < target {
+            model.remove(0);
+            model.push(row(first + size));
+            first += 1;
+        }
+        while first > target {
+            first -= 1;
+            model.remove(model.row_count() - 1);
+            model.insert(0, row(first));
+        }
+    }
+    state.rows_first.set(first);
+    globals.set_record_section(section.index() as i32);
+    globals.set_record_first(first as i32);
+    globals.set_record_total(all.len() as i32);
+    *shown = Some(key);
+}
+
 fn show(window: &MainWindow, state: &State) {
     let shell = &state.shell;
-    show_focus(
-        &state.focus_flags,
-        shell.screen().layout().count(),
-        shell.focus(),
-    );
+    show_focus(&state.focus_flags, shell.layout().count(), shell.focus());
     let globals = window.global::<AppState>();
     globals.set_screen(match shell.screen() {
         Screen::Home => ui::Screen::Home,
@@ -346,7 +497,11 @@ fn show(window: &MainWindow, state: &State) {
         Screen::Call => ui::Screen::Call,
         Screen::Ask => ui::Screen::Ask,
         Screen::Settings => ui::Screen::Settings,
+        Screen::Record(_) => ui::Screen::Record,
     });
+    if let Screen::Record(section) = shell.screen() {
+        show_record(&globals, state, section);
+    }
     globals.set_focus(shell.focus() as i32);
     globals.set_standby(shell.standby());
     globals.set_muted(shell.muted());

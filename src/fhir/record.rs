@@ -1,0 +1,756 @@
+//! The stored chart (FHIR R4 resources) → the My health [`Record`]. A tolerant reader: a
+//! resource missing what a row needs gives a shorter row, never an error and never a blank box.
+
+use std::collections::HashMap;
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde_json::Value;
+
+use crate::domain::plain::{self, Flag};
+use crate::domain::record::{Record, Row, Section, When};
+
+/// Builds the record from resources of the store. `resources("Observation")` gives every stored
+/// Observation; `now` decides what "today" is.
+pub fn build(resources: impl Fn(&str) -> Vec<Value>, now: &jiff::Zoned) -> Record {
+    let practitioners: HashMap<String, Value> = by_id(resources("Practitioner"));
+    let roles: HashMap<String, Value> = by_id(resources("PractitionerRole"));
+    let medications: HashMap<String, Value> = by_id(resources("Medication"));
+    let mut record = Record::default();
+    record.set(
+        Section::CareTeam,
+        care_team(&resources, &practitioners, &roles),
+    );
+    record.set(Section::Today, today(&resources, &practitioners, now));
+    record.set(Section::Medications, medicines(&resources, &medications));
+    record.set(Section::Allergies, allergies(&resources));
+    record.set(Section::Problems, problems(&resources));
+    record.set(Section::Results, observations(&resources, "laboratory"));
+    record.set(Section::Vitals, observations(&resources, "vital-signs"));
+    record.set(Section::DietAndGoals, diet_and_goals(&resources));
+    record
+}
+
+fn by_id(list: Vec<Value>) -> HashMap<String, Value> {
+    list.into_iter()
+        .filter_map(|r| Some((r["id"].as_str()?.to_owned(), r)))
+        .collect()
+}
+
+/// The id a reference points at, if it is of `kind`.
+fn target<'a>(reference: &'a Value, kind: &str) -> Option<&'a str> {
+    let r = reference["reference"].as_str()?;
+    let r = r.split_once("/_history/").map_or(r, |(h, _)| h);
+    let (head, id) = r.rsplit_once('/')?;
+    (head.rsplit('/').next() == Some(kind)).then_some(id)
+}
+
+/// The words of a CodeableConcept: its text, else the first coding's display, else its code.
+pub fn concept(v: &Value) -> Option<String> {
+    let text = v["text"].as_str().filter(|s| !s.trim().is_empty());
+    let coding = || {
+        v["coding"].as_array()?.iter().find_map(|c| {
+            c["display"]
+                .as_str()
+                .or(c["code"].as_str())
+                .filter(|s| !s.trim().is_empty())
+        })
+    };
+    text.or_else(coding).map(|s| s.trim().to_owned())
+}
+
+fn name_of(person: &Value) -> Option<String> {
+    let names = person["name"].as_array()?;
+    let n = names
+        .iter()
+        .find(|n| n["use"].as_str() == Some("official"))
+        .or(names.first())?;
+    if let Some(t) = n["text"].as_str().filter(|t| !t.trim().is_empty()) {
+        return Some(t.trim().to_owned());
+    }
+    let words: Vec<&str> = ["prefix", "given"]
+        .iter()
+        .flat_map(|k| n[*k].as_array().into_iter().flatten())
+        .filter_map(Value::as_str)
+        .chain(n["family"].as_str())
+        .collect();
+    (!words.is_empty()).then(|| words.join(" "))
+}
+
+/// A FHIR dateTime or date as a moment (a bare date is its start, UTC).
+fn moment(s: Option<&str>) -> Option<Timestamp> {
+    let s = s?;
+    s.parse::<Timestamp>().ok().or_else(|| {
+        s.get(..10)?
+            .parse::<Date>()
+            .ok()?
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .ok()
+            .map(|z| z.timestamp())
+    })
+}
+
+fn date(s: Option<&str>) -> Option<Date> {
+    s?.get(..10)?.parse().ok()
+}
+
+fn join(parts: &[Option<String>]) -> String {
+    parts
+        .iter()
+        .flatten()
+        .filter(|s| !s.is_empty())
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
+fn care_team(
+    resources: &impl Fn(&str) -> Vec<Value>,
+    practitioners: &HashMap<String, Value>,
+    roles: &HashMap<String, Value>,
+) -> Vec<Row> {
+    let mut rows: Vec<(String, Row)> = Vec::new();
+    fn add(rows: &mut Vec<(String, Row)>, key: String, row: Row) {
+        if !rows.iter().any(|(k, _)| *k == key) {
+            rows.push((key, row));
+        }
+    }
+    for team in resources("CareTeam") {
+        for p in team["participant"].as_array().into_iter().flatten() {
+            let member = &p["member"];
+            let (person, role_text) = if let Some(id) = target(member, "Practitioner") {
+                (practitioners.get(id), None)
+            } else if let Some(id) = target(member, "PractitionerRole") {
+                let role = roles.get(id);
+                let person = role
+                    .and_then(|r| target(&r["practitioner"], "Practitioner"))
+                    .and_then(|id| practitioners.get(id));
+                let text = role.and_then(|r| r["code"].as_array()?.iter().find_map(concept));
+                (person, text)
+            } else {
+                (None, None)
+            };
+            let name = person
+                .and_then(name_of)
+                .or_else(|| member["display"].as_str().map(str::to_owned));
+            let Some(name) = name else { continue };
+            let role = p["role"]
+                .as_array()
+                .and_then(|list| list.iter().find_map(concept))
+                .or(role_text)
+                .unwrap_or_default();
+            let until = moment(p["period"]["end"].as_str());
+            add(
+                &mut rows,
+                name.clone(),
+                Row {
+                    title: name,
+                    detail: plain::role_name(&role),
+                    when: until.map_or(When::Unknown, |t| When::At("On shift until", t)),
+                    ..Row::default()
+                },
+            );
+        }
+    }
+    // Without a CareTeam, the people on the current encounter.
+    if rows.is_empty() {
+        for enc in resources("Encounter") {
+            for p in enc["participant"].as_array().into_iter().flatten() {
+                let Some(id) = target(&p["individual"], "Practitioner") else {
+                    continue;
+                };
+                let name = practitioners
+                    .get(id)
+                    .and_then(name_of)
+                    .or_else(|| p["individual"]["display"].as_str().map(str::to_owned));
+                let Some(name) = name else { continue };
+                let role = p["type"]
+                    .as_array()
+                    .and_then(|l| l.iter().find_map(concept))
+                    .unwrap_or_else(|| "attending".into());
+                add(
+                    &mut rows,
+                    id.to_owned(),
+                    Row {
+                        title: name,
+                        detail: plain::role_name(&role),
+                        ..Row::default()
+                    },
+                );
+            }
+        }
+    }
+    let mut rows: Vec<Row> = rows.into_iter().map(|(_, r)| r).collect();
+    rows.sort_by(|a, b| a.title.cmp(&b.title));
+    rows
+}
+
+fn today(
+    resources: &impl Fn(&str) -> Vec<Value>,
+    practitioners: &HashMap<String, Value>,
+    now: &jiff::Zoned,
+) -> Vec<Row> {
+    let start = now
+        .start_of_day()
+        .map_or(now.timestamp(), |z| z.timestamp());
+    let end = start + jiff::SignedDuration::from_hours(48);
+    let mut rows: Vec<Row> = resources("Appointment")
+        .into_iter()
+        .filter(|a| {
+            !matches!(
+                a["status"].as_str(),
+                Some("cancelled" | "entered-in-error" | "noshow")
+            )
+        })
+        .filter_map(|a| {
+            let at = moment(a["start"].as_str())?;
+            if at < start || at >= end {
+                return None;
+            }
+            let title = a["description"]
+                .as_str()
+                .map(str::to_owned)
+                .or_else(|| a["serviceType"].as_array()?.iter().find_map(concept))
+                .or_else(|| concept(&a["appointmentType"]))
+                .unwrap_or_else(|| "Appointment".into());
+            let with: Vec<String> = a["participant"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(|p| {
+                    let id = target(&p["actor"], "Practitioner")?;
+                    practitioners
+                        .get(id)
+                        .and_then(name_of)
+                        .or_else(|| p["actor"]["display"].as_str().map(str::to_owned))
+                })
+                .collect();
+            let place = a["participant"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find_map(|p| {
+                    target(&p["actor"], "Location")?;
+                    p["actor"]["display"].as_str().map(str::to_owned)
+                });
+            Some(Row {
+                title,
+                detail: join(&[
+                    (!with.is_empty()).then(|| format!("with {}", with.join(", "))),
+                    place,
+                ]),
+                when: When::At("", at),
+                ..Row::default()
+            })
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        a.when
+            .key()
+            .cmp(&b.when.key())
+            .then_with(|| a.title.cmp(&b.title))
+    });
+    // The day they may go home, when the encounter says.
+    for enc in resources("Encounter") {
+        if let Some(end) = moment(enc["period"]["end"].as_str())
+            && end > now.timestamp()
+        {
+            rows.push(Row {
+                title: "Expected to go home".into(),
+                when: When::On("", end.to_zoned(now.time_zone().clone()).date()),
+                ..Row::default()
+            });
+        }
+    }
+    rows
+}
+
+fn medicines(
+    resources: &impl Fn(&str) -> Vec<Value>,
+    medications: &HashMap<String, Value>,
+) -> Vec<Row> {
+    let given = resources("MedicationAdministration");
+    let mut rows: Vec<Row> = resources("MedicationRequest")
+        .into_iter()
+        .map(|m| {
+            let name = concept(&m["medicationCodeableConcept"])
+                .or_else(|| {
+                    let id = target(&m["medicationReference"], "Medication")?;
+                    concept(&medications.get(id)?["code"])
+                })
+                .or_else(|| {
+                    m["medicationReference"]["display"]
+                        .as_str()
+                        .map(str::to_owned)
+                })
+                .unwrap_or_else(|| "Medicine".into());
+            let dosage = &m["dosageInstruction"][0];
+            let dose = &dosage["doseAndRate"][0]["doseQuantity"];
+            let dose = dose["value"].as_f64().map(|v| {
+                let unit = dose["unit"]
+                    .as_str()
+                    .or(dose["code"].as_str())
+                    .unwrap_or("");
+                format!("{} {unit}", plain::trim_number(v))
+                    .trim()
+                    .to_owned()
+            });
+            let repeat = &dosage["timing"]["repeat"];
+            let often = plain::how_often(
+                repeat["frequency"].as_u64(),
+                repeat["period"].as_f64(),
+                repeat["periodUnit"].as_str(),
+            )
+            .or_else(|| dosage["text"].as_str().map(str::to_owned))
+            .or_else(|| {
+                dosage["asNeededBoolean"]
+                    .as_bool()
+                    .filter(|b| *b)
+                    .map(|_| "when needed".to_owned())
+            });
+            let route = concept(&dosage["route"]).map(|r| r.to_lowercase());
+            let reason = m["reasonCode"]
+                .as_array()
+                .and_then(|l| l.iter().find_map(concept))
+                .map(|r| format!("for {}", r.to_lowercase()));
+            let id = m["id"].as_str().unwrap_or_default();
+            let last = given
+                .iter()
+                .filter(|a| {
+                    target(&a["request"], "MedicationRequest") == Some(id)
+                        || (a["request"].is_null()
+                            && concept(&a["medicationCodeableConcept"]).as_deref()
+                                == Some(name.as_str()))
+                })
+                .filter(|a| a["status"].as_str() != Some("not-done"))
+                .filter_map(|a| {
+                    moment(
+                        a["effectiveDateTime"]
+                            .as_str()
+                            .or(a["effectivePeriod"]["start"].as_str()),
+                    )
+                })
+                .max();
+            Row {
+                title: name,
+                detail: join(&[route, often, reason]),
+                value: dose.unwrap_or_default(),
+                when: last.map_or(When::Unknown, |t| When::At("Last given", t)),
+                ..Row::default()
+            }
+        })
+        .collect();
+    rows.sort_by_key(|r| r.title.to_lowercase());
+    rows
+}
+
+fn allergies(resources: &impl Fn(&str) -> Vec<Value>) -> Vec<Row> {
+    let mut rows: Vec<Row> = resources("AllergyIntolerance")
+        .into_iter()
+        .filter(|a| {
+            !a["clinicalStatus"]["coding"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|c| matches!(c["code"].as_str(), Some("inactive" | "resolved")))
+        })
+        .map(|a| {
+            let reactions: Vec<String> = a["reaction"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .flat_map(|r| r["manifestation"].as_array().into_iter().flatten())
+                .filter_map(concept)
+                .map(|s| s.to_lowercase())
+                .collect();
+            let high = a["criticality"].as_str() == Some("high");
+            Row {
+                title: concept(&a["code"]).unwrap_or_else(|| "Allergy".into()),
+                // The category is left out: records often carry a wrong one (Synthea files bee
+                // venom under "food"), and the substance already says what it is.
+                detail: join(&[
+                    (!reactions.is_empty()).then(|| format!("causes {}", reactions.join(", ")))
+                ]),
+                value: if high {
+                    "Serious".into()
+                } else {
+                    String::new()
+                },
+                flag: if high { Flag::Critical } else { Flag::None },
+                when: date(a["recordedDate"].as_str())
+                    .map_or(When::Unknown, |d| When::On("Noted", d)),
+            }
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        b.flag
+            .eq(&Flag::Critical)
+            .cmp(&a.flag.eq(&Flag::Critical))
+            .then(a.title.cmp(&b.title))
+    });
+    rows
+}
+
+fn problems(resources: &impl Fn(&str) -> Vec<Value>) -> Vec<Row> {
+    let mut rows: Vec<Row> = resources("Condition")
+        .into_iter()
+        .map(|c| Row {
+            title: concept(&c["code"]).unwrap_or_else(|| "Health problem".into()),
+            detail: concept(&c["severity"])
+                .map(|s| s.to_lowercase())
+                .unwrap_or_default(),
+            when: date(
+                c["onsetDateTime"]
+                    .as_str()
+                    .or(c["onsetPeriod"]["start"].as_str())
+                    .or(c["recordedDate"].as_str()),
+            )
+            .map_or(When::Unknown, |d| When::On("Since", d)),
+            ..Row::default()
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        b.when
+            .key()
+            .cmp(&a.when.key())
+            .then_with(|| a.title.cmp(&b.title))
+    });
+    rows
+}
+
+/// Names patients know for common vital signs (LOINC).
+fn vital_name(code: &str) -> Option<&'static str> {
+    Some(match code {
+        "85354-9" | "55284-4" => "Blood pressure",
+        "8867-4" => "Heart rate",
+        "9279-1" => "Breathing rate",
+        "8310-5" | "8331-1" => "Temperature",
+        "2708-6" | "59408-5" => "Oxygen level",
+        "29463-7" => "Weight",
+        "8302-2" => "Height",
+        "39156-5" => "Body mass index",
+        "72514-3" => "Pain score",
+        _ => return None,
+    })
+}
+
+/// A value as text, with its unit: "5.8 %", "120/80 mmHg", "Positive".
+fn value_of(o: &Value) -> Option<(String, Option<f64>)> {
+    let q = &o["valueQuantity"];
+    if let Some(v) = q["value"].as_f64() {
+        let unit = q["unit"].as_str().or(q["code"].as_str()).unwrap_or("");
+        let unit = if unit.starts_with('{') { "" } else { unit };
+        return Some((
+            format!("{} {unit}", plain::trim_number(v))
+                .trim()
+                .to_owned(),
+            Some(v),
+        ));
+    }
+    if let Some(s) = o["valueString"].as_str() {
+        return Some((s.to_owned(), None));
+    }
+    if let Some(c) = concept(&o["valueCodeableConcept"]) {
+        return Some((c, None));
+    }
+    // Blood pressure: systolic / diastolic from the components.
+    let part = |code: &str| {
+        o["component"].as_array()?.iter().find_map(|c| {
+            let codes = c["code"]["coding"].as_array()?;
+            codes
+                .iter()
+                .any(|x| x["code"].as_str() == Some(code))
+                .then(|| c["valueQuantity"]["value"].as_f64())?
+        })
+    };
+    if let (Some(s), Some(d)) = (part("8480-6"), part("8462-4")) {
+        return Some((
+            format!("{}/{} mmHg", plain::trim_number(s), plain::trim_number(d)),
+            None,
+        ));
+    }
+    None
+}
+
+fn observations(resources: &impl Fn(&str) -> Vec<Value>, category: &str) -> Vec<Row> {
+    // Newest first, grouped by what was measured.
+    let mut all: Vec<(Timestamp, Value)> = resources("Observation")
+        .into_iter()
+        .filter(|o| {
+            o["category"].as_array().into_iter().flatten().any(|c| {
+                c["coding"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .any(|x| x["code"].as_str() == Some(category))
+            })
+        })
+        .filter_map(|o| {
+            let at = moment(
+                o["effectiveDateTime"]
+                    .as_str()
+                    .or(o["effectivePeriod"]["start"].as_str())
+                    .or(o["issued"].as_str()),
+            )?;
+            Some((at, o))
+        })
+        .collect();
+    all.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
+    let mut groups: Vec<(String, Vec<(Timestamp, Value)>)> = Vec::new();
+    for (at, o) in all {
+        let code = o["code"]["coding"][0]["code"]
+            .as_str()
+            .map(str::to_owned)
+            .or_else(|| concept(&o["code"]))
+            .unwrap_or_default();
+        match groups.iter_mut().find(|(c, _)| *c == code) {
+            Some((_, list)) => list.push((at, o)),
+            None => groups.push((code, vec![(at, o)])),
+        }
+    }
+    let mut rows: Vec<Row> = groups
+        .into_iter()
+        .filter_map(|(code, list)| {
+            let (at, latest) = list.iter().find(|(_, o)| value_of(o).is_some())?;
+            let (text, number) = value_of(latest)?;
+            let range = &latest["referenceRange"][0];
+            let (low, high) = (
+                range["low"]["value"].as_f64(),
+                range["high"]["value"].as_f64(),
+            );
+            let interpretation = latest["interpretation"][0]["coding"][0]["code"].as_str();
+            let flag = Flag::of(number, low, high, interpretation);
+            let range_text = match (low, high) {
+                (Some(l), Some(h)) => Some(format!(
+                    "normal {}–{}",
+                    plain::trim_number(l),
+                    plain::trim_number(h)
+                )),
+                (None, Some(h)) => Some(format!("normal below {}", plain::trim_number(h))),
+                (Some(l), None) => Some(format!("normal above {}", plain::trim_number(l))),
+                (None, None) => range["text"].as_str().map(|t| format!("normal {t}")),
+            };
+            let title = vital_name(&code)
+                .map(str::to_owned)
+                .or_else(|| concept(&latest["code"]).map(|n| plain::lab_name(&n)))
+                .unwrap_or_else(|| "Result".into());
+            let times = list.len();
+            Some(Row {
+                title,
+                detail: join(&[range_text, (times > 1).then(|| format!("{times} results"))]),
+                value: text,
+                flag,
+                when: When::At("", *at),
+            })
+        })
+        .collect();
+    // Newest first; the server's ids never decide the order (they are random).
+    rows.sort_by(|a, b| {
+        b.when
+            .key()
+            .cmp(&a.when.key())
+            .then_with(|| a.title.cmp(&b.title))
+    });
+    rows
+}
+
+fn diet_and_goals(resources: &impl Fn(&str) -> Vec<Value>) -> Vec<Row> {
+    let mut rows = Vec::new();
+    for n in resources("NutritionOrder") {
+        let kinds: Vec<String> = n["oralDiet"]["type"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(concept)
+            .collect();
+        let texture = n["oralDiet"]["texture"][0]["modifier"].clone();
+        rows.push(Row {
+            title: if kinds.is_empty() {
+                "Diet".into()
+            } else {
+                kinds.join(", ")
+            },
+            detail: join(&[
+                Some("Your diet".to_owned()),
+                concept(&texture),
+                n["oralDiet"]["instruction"].as_str().map(str::to_owned),
+            ]),
+            ..Row::default()
+        });
+    }
+    for g in resources("Goal") {
+        rows.push(Row {
+            title: concept(&g["description"]).unwrap_or_else(|| "Goal".into()),
+            detail: "Your goal".into(),
+            when: date(g["target"][0]["dueDate"].as_str())
+                .map_or(When::Unknown, |d| When::On("By", d)),
+            ..Row::default()
+        });
+    }
+    for c in resources("CarePlan") {
+        let title = c["title"]
+            .as_str()
+            .map(str::to_owned)
+            .or_else(|| c["category"].as_array()?.iter().rev().find_map(concept))
+            .unwrap_or_else(|| "Care plan".into());
+        let activities: Vec<String> = c["activity"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|a| concept(&a["detail"]["code"]))
+            .collect();
+        rows.push(Row {
+            title,
+            detail: join(&[
+                Some("Your care plan".to_owned()),
+                (!activities.is_empty()).then(|| activities.join(", ")),
+            ]),
+            when: date(c["period"]["start"].as_str())
+                .map_or(When::Unknown, |d| When::On("Since", d)),
+            ..Row::default()
+        });
+    }
+    // Diet, then goals, then care plans (the detail says which), each by title: never by the
+    // server's random ids.
+    rows.sort_by(|a, b| a.detail.cmp(&b.detail).then_with(|| a.title.cmp(&b.title)));
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn now() -> jiff::Zoned {
+        "2026-11-25T09:41:00+00:00[UTC]".parse().unwrap()
+    }
+
+    fn record(resources: Vec<Value>) -> Record {
+        build(
+            |kind| {
+                resources
+                    .iter()
+                    .filter(|r| r["resourceType"] == kind)
+                    .cloned()
+                    .collect()
+            },
+            &now(),
+        )
+    }
+
+    #[test]
+    fn labs_group_by_test_with_the_latest_value_and_a_flag() {
+        let obs = |v: f64, at: &str| {
+            json!({"resourceType":"Observation","status":"final",
+                "category":[{"coding":[{"code":"laboratory"}]}],
+                "code":{"coding":[{"system":"http://loinc.org","code":"2339-0","display":"Glucose"}]},
+                "effectiveDateTime": at,
+                "valueQuantity":{"value":v,"unit":"mg/dL"},
+                "referenceRange":[{"low":{"value":70},"high":{"value":99}}]})
+        };
+        let r = record(vec![
+            obs(90.0, "2026-11-20T08:00:00Z"),
+            obs(130.0, "2026-11-25T07:00:00Z"),
+        ]);
+        let rows = r.rows(Section::Results);
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].title, "Glucose");
+        assert_eq!(rows[0].value, "130 mg/dL");
+        assert_eq!(
+            rows[0].flag,
+            Flag::Critical,
+            "beyond the range by more than its width"
+        );
+        assert_eq!(rows[0].detail, "normal 70–99 · 2 results");
+        assert_eq!(rows[0].when.text(&now(), Default::default()), "2 hours ago");
+    }
+
+    #[test]
+    fn blood_pressure_reads_its_components() {
+        let bp = json!({"resourceType":"Observation","category":[{"coding":[{"code":"vital-signs"}]}],
+            "code":{"coding":[{"code":"85354-9","display":"Blood pressure panel"}]},
+            "effectiveDateTime":"2026-11-25T06:00:00Z",
+            "component":[
+              {"code":{"coding":[{"code":"8480-6"}]},"valueQuantity":{"value":128,"unit":"mm[Hg]"}},
+              {"code":{"coding":[{"code":"8462-4"}]},"valueQuantity":{"value":82,"unit":"mm[Hg]"}}]});
+        let r = record(vec![bp]);
+        let row = &r.rows(Section::Vitals)[0];
+        assert_eq!(
+            (row.title.as_str(), row.value.as_str()),
+            ("Blood pressure", "128/82 mmHg")
+        );
+        assert_eq!(row.flag, Flag::None, "no range: no flag");
+    }
+
+    #[test]
+    fn medicines_say_dose_route_how_often_reason_and_last_given() {
+        let req = json!({"resourceType":"MedicationRequest","id":"m1","status":"active",
+            "medicationCodeableConcept":{"text":"Metformin 500 mg tablet"},
+            "reasonCode":[{"text":"Diabetes"}],
+            "dosageInstruction":[{"route":{"text":"By mouth"},
+                "timing":{"repeat":{"frequency":2,"period":1,"periodUnit":"d"}},
+                "doseAndRate":[{"doseQuantity":{"value":500,"unit":"mg"}}]}]});
+        let given = json!({"resourceType":"MedicationAdministration","status":"completed",
+            "request":{"reference":"MedicationRequest/m1"},"effectiveDateTime":"2026-11-25T08:00:00Z"});
+        let r = record(vec![req, given]);
+        let row = &r.rows(Section::Medications)[0];
+        assert_eq!(row.value, "500 mg");
+        assert_eq!(row.detail, "by mouth · twice a day · for diabetes");
+        assert_eq!(
+            row.when.text(&now(), Default::default()),
+            "Last given 1 hour ago"
+        );
+    }
+
+    #[test]
+    fn the_care_team_falls_back_to_the_encounter() {
+        let doc = json!({"resourceType":"Practitioner","id":"d1",
+            "name":[{"prefix":["Dr."],"given":["Ana"],"family":"Silva"}]});
+        let enc = json!({"resourceType":"Encounter","participant":[{
+            "type":[{"text":"primary performer"}],"individual":{"reference":"Practitioner/d1"}}]});
+        let r = record(vec![doc, enc]);
+        let row = &r.rows(Section::CareTeam)[0];
+        assert_eq!(
+            (row.title.as_str(), row.detail.as_str()),
+            ("Dr. Ana Silva", "Attending doctor")
+        );
+    }
+
+    #[test]
+    fn empty_and_broken_resources_give_short_rows_not_errors() {
+        let r = record(vec![
+            json!({"resourceType":"Condition"}),
+            json!({"resourceType":"AllergyIntolerance","criticality":"high"}),
+            json!({"resourceType":"Observation","category":[{"coding":[{"code":"laboratory"}]}]}),
+        ]);
+        assert_eq!(r.rows(Section::Problems)[0].title, "Health problem");
+        assert_eq!(r.rows(Section::Allergies)[0].flag, Flag::Critical);
+        assert!(
+            r.rows(Section::Results).is_empty(),
+            "no time, no value: nothing to show"
+        );
+        assert!(r.rows(Section::Today).is_empty());
+    }
+
+    #[test]
+    fn today_keeps_today_and_tomorrow_in_order() {
+        let appt = |start: &str, what: &str| json!({"resourceType":"Appointment","status":"booked","start":start,"description":what});
+        let r = record(vec![
+            appt("2026-11-26T09:00:00Z", "Physiotherapy"),
+            appt("2026-11-25T10:21:00Z", "Chest X-ray"),
+            appt("2026-11-28T09:00:00Z", "Later"),
+        ]);
+        let titles: Vec<&str> = r
+            .rows(Section::Today)
+            .iter()
+            .map(|r| r.title.as_str())
+            .collect();
+        assert_eq!(titles, ["Chest X-ray", "Physiotherapy"]);
+        assert_eq!(
+            r.rows(Section::Today)[0]
+                .when
+                .text(&now(), Default::default()),
+            "In 40 minutes"
+        );
+    }
+}
