@@ -21,6 +21,7 @@ pub fn record_from_bundle(bundle: &str) -> Result<crate::domain::record::Record,
     let window = plan::Window::now();
     let queries = plan::queries();
     let mut by_kind: std::collections::HashMap<String, Vec<serde_json::Value>> = Default::default();
+    let everything = fhir::bundle::all_resources(bundle)?;
     for kind in [
         "Practitioner",
         "Encounter",
@@ -36,7 +37,11 @@ pub fn record_from_bundle(bundle: &str) -> Result<crate::domain::record::Record,
         "MedicationAdministration",
         "CareTeam",
     ] {
-        let mut list = fhir::bundle::resources_of(bundle, kind)?;
+        let mut list: Vec<serde_json::Value> = everything
+            .iter()
+            .filter(|r| r["resourceType"] == kind)
+            .cloned()
+            .collect();
         if let Some(q) = queries.iter().find(|q| q.kind == kind) {
             list.retain(|r| (q.keep)(r, &window));
         }

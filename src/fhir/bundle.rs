@@ -18,6 +18,22 @@ struct Entry {
     resource: Option<Value>,
 }
 
+/// Every resource of a bundle, in order.
+pub fn all_resources(json: &str) -> Result<Vec<Value>, FhirError> {
+    let bundle: Bundle = serde_json::from_str(json)?;
+    if bundle.resource_type != "Bundle" {
+        return Err(FhirError::WrongType {
+            expected: "Bundle",
+            found: bundle.resource_type,
+        });
+    }
+    Ok(bundle
+        .entry
+        .into_iter()
+        .filter_map(|e| e.resource)
+        .collect())
+}
+
 /// The resources of a bundle, in order, whose `resourceType` is `kind`.
 pub fn resources_of(json: &str, kind: &str) -> Result<Vec<Value>, FhirError> {
     let bundle: Bundle = serde_json::from_str(json)?;
