@@ -1,6 +1,7 @@
 //! My health's speed (`cargo bench --bench health`, release, software renderer, 1920x1080):
 //! opening Test results on the biggest chart and scrolling through every row and back with the
-//! arrows, press → rendered frame, p50/p99 (budget p99 < 8 ms). Two records: Donnell Green's
+//! arrows, press → rendered frame, p50/p99 (budget p99 < 8 ms); then opening a test's trend
+//! (chart and latest values) and stepping through the tests' trends with Down. Two records: Donnell Green's
 //! (Synthea's long chart, as sync selects it) and 300 tests × 4 results. Exits non-zero when the
 //! budget is broken.
 
@@ -87,7 +88,7 @@ fn main() {
             record: Arc::new(record),
         });
         headless.draw();
-        let (mut open, mut scroll) = (Vec::new(), Vec::new());
+        let (mut open, mut scroll, mut trend) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..10 {
             app.press(Button::Home);
             for b in parse_list("right,right,ok,down,down,right").unwrap() {
@@ -106,9 +107,23 @@ fn main() {
                     scroll.push(start.elapsed());
                 }
             }
+            // A trend opens with OK; Down shows the next test's.
+            for b in [Button::Ok].into_iter().chain([Button::Down; 40]) {
+                let start = Instant::now();
+                app.press(b);
+                headless.draw();
+                trend.push(start.elapsed());
+            }
             app.press(Button::Home);
             headless.draw();
         }
+        let trend_p99 = pct(&mut trend, 0.99);
+        println!(
+            "{name}: open a trend and step through trends, {} presses: p50 {:.2} ms  p99 {:.2} ms  [budget p99 8 ms]",
+            trend.len(),
+            ms(pct(&mut trend, 0.5)),
+            ms(trend_p99)
+        );
         let p99 = pct(&mut scroll, 0.99);
         println!(
             "{name}: open Test results ({rows} rows): p50 {:.2} ms  p99 {:.2} ms",
@@ -122,7 +137,7 @@ fn main() {
             ms(p99),
             ms(pct(&mut scroll, 1.0))
         );
-        if p99 > BUDGET || pct(&mut open, 0.99) > BUDGET * 4 {
+        if p99 > BUDGET || trend_p99 > BUDGET || pct(&mut open, 0.99) > BUDGET * 4 {
             failed = true;
         }
     }

@@ -11,6 +11,10 @@ Standard library only. Every command prints one line of JSON with the ids it mad
   fhir_seed.py BASE transfer --encounter ID --bed-id ID          move it to another bed
   fhir_seed.py BASE observe --patient ID [--code C --value V]    add a vital-sign Observation
   fhir_seed.py BASE demo --bundle B --bed S|V --device S|V       bed + device + load + admit
+  fhir_seed.py BASE ward --patient ID --encounter ID [--now T]    an inpatient's day around them:
+      care team (the official example practitioner with a photo, a nurse on shift, a physical
+      therapist), appointments today and tomorrow, an expected discharge date, a diet order, and
+      doses of the active medicines given this morning. --now (ISO 8601, UTC) fixes the day.
 """
 import argparse
 import datetime
@@ -110,6 +114,101 @@ def admit(base, patient, bed_id):
     return call("POST", f"{base}/Encounter", enc)["id"]
 
 
+SNOMED = "http://snomed.info/sct"
+# HL7's example practitioner with a photo (CC0), copied into the demo assets.
+DOCTOR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "assets", "demo",
+                      "practitioner-f005.json")
+
+
+def iso(t):
+    return t.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def ward(base, patient, enc_id, now_text):
+    now = (datetime.datetime.fromisoformat(now_text.replace("Z", "+00:00")) if now_text
+           else datetime.datetime.now(datetime.timezone.utc))
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=datetime.timezone.utc)
+    h = lambda hours: iso(now + datetime.timedelta(hours=hours))
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    at = lambda days, hour, minute=0: iso(day + datetime.timedelta(days=days, hours=hour, minutes=minute))
+    subject = {"reference": f"Patient/{patient}"}
+    encounter = {"reference": f"Encounter/{enc_id}"}
+
+    # The attending: HL7's own example practitioner, photo and all (CC0), under its own id.
+    with open(DOCTOR) as f:
+        doctor = json.load(f)
+    doctor.pop("text", None)
+    call("PUT", f"{base}/Practitioner/{doctor['id']}", doctor)
+    nurse = call("POST", f"{base}/Practitioner", {
+        "resourceType": "Practitioner", "active": True,
+        "name": [{"use": "official", "given": ["Grace"], "family": "Okafor"}]})["id"]
+    therapist = call("POST", f"{base}/Practitioner", {
+        "resourceType": "Practitioner", "active": True,
+        "name": [{"use": "official", "given": ["Tomás"], "family": "Herrera"}]})["id"]
+    role = lambda code, display: [{"coding": [{"system": SNOMED, "code": code, "display": display}]}]
+    team = call("POST", f"{base}/CareTeam", {
+        "resourceType": "CareTeam", "status": "active", "name": "3 West inpatient team",
+        "subject": subject, "encounter": encounter,
+        "participant": [
+            {"role": role("224535009", "Registered nurse"),
+             "member": {"reference": f"Practitioner/{nurse}"},
+             "period": {"start": at(0, 7), "end": at(0, 19)}},
+            {"role": role("405279007", "Attending physician"),
+             "member": {"reference": f"Practitioner/{doctor['id']}"}},
+            {"role": role("36682004", "Physical therapist"),
+             "member": {"reference": f"Practitioner/{therapist}"}},
+        ]})["id"]
+
+    radiology = call("POST", f"{base}/Location", {
+        "resourceType": "Location", "status": "active", "name": "Radiology, ground floor",
+        "mode": "instance"})["id"]
+    appointments = []
+    for start, minutes, what, who, place in [
+        (h(80 / 60), 20, "Chest X-ray", None, radiology),
+        (at(0, 14), 45, "Physiotherapy: walking practice", therapist, None),
+        (at(1, 9, 30), 30, "Ward round with your doctor", doctor["id"], None),
+    ]:
+        t0 = datetime.datetime.fromisoformat(start.replace("Z", "+00:00"))
+        participants = [{"actor": subject, "status": "accepted"}]
+        if who:
+            participants.append({"actor": {"reference": f"Practitioner/{who}"}, "status": "accepted"})
+        if place:
+            participants.append({"actor": {"reference": f"Location/{place}",
+                                           "display": "Radiology, ground floor"},
+                                 "status": "accepted"})
+        appointments.append(call("POST", f"{base}/Appointment", {
+            "resourceType": "Appointment", "status": "booked", "description": what,
+            "start": start, "end": iso(t0 + datetime.timedelta(minutes=minutes)),
+            "participant": participants})["id"])
+
+    # The day they are expected to go home: the encounter's planned end.
+    def expect_home(enc):
+        enc.setdefault("period", {})["end"] = at(2, 11)
+    update_encounter(base, enc_id, expect_home)
+
+    diet = call("POST", f"{base}/NutritionOrder", {
+        "resourceType": "NutritionOrder", "status": "active", "intent": "order",
+        "patient": subject, "encounter": encounter, "dateTime": h(-20),
+        "oralDiet": {"type": [{"coding": [{"system": SNOMED, "code": "160674005",
+                                           "display": "Low salt diet"}], "text": "Low salt diet"}],
+                     "instruction": "No added salt; ask for a salt substitute if you like"}})["id"]
+
+    given = []
+    found = call("GET", f"{base}/MedicationRequest?patient={patient}&status=active&_count=100")
+    for e in found.get("entry", []):
+        req = e["resource"]
+        given.append(call("POST", f"{base}/MedicationAdministration", {
+            "resourceType": "MedicationAdministration", "status": "completed",
+            "medicationCodeableConcept": req.get("medicationCodeableConcept",
+                                                 {"text": "Medicine"}),
+            "subject": subject, "context": encounter,
+            "request": {"reference": f"MedicationRequest/{req['id']}"},
+            "effectiveDateTime": h(-1.5)})["id"])
+    return {"care_team": team, "practitioners": [doctor["id"], nurse, therapist],
+            "appointments": appointments, "nutrition_order": diet, "administrations": given}
+
+
 def update_encounter(base, enc_id, change):
     enc = call("GET", f"{base}/Encounter/{enc_id}")
     change(enc)
@@ -128,6 +227,8 @@ def main():
     s = sub.add_parser("transfer"); s.add_argument("--encounter", required=True); s.add_argument("--bed-id", required=True)
     s = sub.add_parser("observe"); s.add_argument("--patient", required=True)
     s.add_argument("--code", default="8867-4"); s.add_argument("--value", type=float, default=72)
+    s = sub.add_parser("ward"); s.add_argument("--patient", required=True)
+    s.add_argument("--encounter", required=True); s.add_argument("--now")
     s = sub.add_parser("demo"); s.add_argument("--bundle", required=True)
     s.add_argument("--bed", required=True); s.add_argument("--device", required=True); s.add_argument("--name")
     a = p.parse_args()
@@ -168,6 +269,8 @@ def main():
                               "code": "/min"},
         }
         out = {"observation": call("POST", f"{base}/Observation", obs)["id"]}
+    elif a.cmd == "ward":
+        out = ward(base, a.patient, a.encounter, a.now)
     elif a.cmd == "demo":
         bed = ensure_bed(base, a.bed, a.name)
         device = ensure_device(base, a.device)

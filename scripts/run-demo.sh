@@ -25,10 +25,12 @@ for _ in $(seq 1 100); do
   curl -fs "$base/metadata" >/dev/null 2>&1 && break
   sleep 0.1
 done
-python3 scripts/fhir_seed.py "$base" demo --bundle assets/demo/sina-yundt.json \
+admitted=$(python3 scripts/fhir_seed.py "$base" demo --bundle assets/demo/sina-yundt.json \
   --bed "urn:bedside:demo:bed|3W-12A" --device "urn:bedside:demo:device|TV-DEMO" \
-  --name "3 West, Room 12, Bed A" >/dev/null
-echo "Admitted the demo patient to the demo bed."
+  --name "3 West, Room 12, Bed A")
+field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$admitted" "$1"; }
+python3 scripts/fhir_seed.py "$base" ward --patient "$(field patient)" --encounter "$(field encounter)" >/dev/null
+echo "Admitted the demo patient to the demo bed, with a care team, today's plan and a diet."
 
 cat >"$demo/bedside.toml" <<EOF
 # Written by scripts/run-demo.sh for \`make run\`.

@@ -24,4 +24,7 @@ done <<TOUR
 09-home-large-text-high-contrast $settings,down,ok,down,ok,home
 10-nurse-call nursecall
 11-muted-captions mute,captions
+12-results-trend right,right,ok,down,down,right,ok,ok
+13-pin-choose $settings,down,down,down,down,ok
+14-privacy right,right,ok,privacy
 TOUR

@@ -77,7 +77,17 @@ impl Setup {
             (None, true) => (Config::demo(), SettingsFile::none()),
             (path, _) => {
                 let config = Config::load(path.unwrap_or(Path::new(config::DEFAULT_PATH)))?;
-                let settings = SettingsFile::in_dir(&config.store.data_dir);
+                let mut settings = SettingsFile::in_dir(&config.store.data_dir);
+                // The privacy PIN is hashed under a key derived from the store's; without one
+                // (no backend), a PIN lasts until the program ends.
+                if let Some(key) = config
+                    .store
+                    .key_file
+                    .as_deref()
+                    .and_then(|f| crate::store::key::DbKey::from_file(f).ok())
+                {
+                    settings = settings.with_pin_secret(key.material());
+                }
                 (config, settings)
             }
         };
@@ -189,7 +199,13 @@ pub fn snapshot(setup: Setup, shot: &Snapshot) -> Result<(), LaunchError> {
     // A bed with a backend shows what its store holds, exactly as the appliance shows it before
     // its first pass: no network here.
     let stored = if setup.context.link != Link::Demo && setup.config.backend.is_some() {
-        Some(crate::sync::service::stored_status(&setup.config)?)
+        let now = match shot.now {
+            Some(at) => at
+                .to_zoned(jiff::tz::TimeZone::system())
+                .unwrap_or_else(|_| jiff::Zoned::now()),
+            None => jiff::Zoned::now(),
+        };
+        Some(crate::sync::service::stored_status(&setup.config, &now)?)
     } else {
         None
     };

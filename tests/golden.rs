@@ -9,6 +9,8 @@ use common::{assert_golden, demo, empty_bed_config, snapshot};
 const SETTINGS: &str = "down,right,right,ok";
 /// My health's menu, from Home.
 const HEALTH: &str = "right,right,ok";
+/// Settings → the privacy PIN row → the digit pad.
+const PIN: &str = "down,right,right,ok,down,down,down,down,ok";
 
 macro_rules! golden_demo {
     ($($name:ident: $keys:expr;)*) => {
@@ -32,6 +34,21 @@ golden_demo! {
     my_health_problems: format!("{HEALTH},down,down,ok");
     my_health_results: format!("{HEALTH},down,down,right,ok");
     my_health_results_scrolled: format!("{HEALTH},down,down,right,ok,{}", ["down"; 9].join(","));
+    my_health_private: format!("{HEALTH},down,ok,privacy");
+    my_health_trend_private: format!("{HEALTH},down,down,right,ok,ok,privacy");
+    my_health_results_trend: format!("{HEALTH},down,down,right,ok,ok");
+    my_health_vitals_trend_blood_pressure: format!("{HEALTH},down,down,down,ok,ok");
+    pin_choose: PIN;
+    pin_choose_two_typed: format!("{PIN},1,9");
+    pin_confirm: format!("{PIN},1,9,4,7");
+    pin_mismatch: format!("{PIN},1,9,4,7,1,9,4,8");
+    pin_set_notice: format!("{PIN},1,9,4,7,1,9,4,7");
+    pin_unlock: format!("{PIN},1,9,4,7,1,9,4,7,home,up,ok");
+    pin_wrong: format!("{PIN},1,9,4,7,1,9,4,7,home,up,ok,1,1,1,1");
+    pin_locked_out: format!("{PIN},1,9,4,7,1,9,4,7,home,up,ok,{}", ["0"; 20].join(","));
+    pin_unlocked_my_health: format!("{PIN},1,9,4,7,1,9,4,7,home,up,ok,1,9,4,7");
+    pin_large_text: format!("{SETTINGS},down,ok,down,down,down,ok");
+    home_private: "privacy";
     my_health_vitals_large_text_high_contrast:
         format!("{SETTINGS},down,ok,down,ok,home,up,ok,down,down,down,ok");
     call: "down,ok";

@@ -151,3 +151,53 @@ fn a_hostile_chart_stays_readable() {
         ),
     );
 }
+
+/// An inpatient's day as a hospital records it: a care team (the official example practitioner
+/// with her photo, a nurse on shift, a physical therapist), appointments today and tomorrow, an
+/// expected discharge date, a diet, and this morning's doses. The box syncs with its clock on
+/// the golden pictures' day, so "today" is the day the pictures show.
+#[test]
+fn an_inpatients_day_with_the_care_team_and_the_plan() {
+    let server = FhirServer::start();
+    let (patient, encounter, _) = server.admit_synthea("Donnell");
+    let ward = server.seed(&[
+        "ward",
+        "--patient",
+        &patient,
+        "--encounter",
+        &encounter,
+        "--now",
+        "2026-11-25T09:01:00Z",
+    ]);
+    assert_eq!(ward["appointments"].as_array().unwrap().len(), 3);
+    let bed = Bed::new(&server.base);
+    let out = std::process::Command::new("faketime")
+        .args(["2026-11-25 09:30:00", env!("CARGO_BIN_EXE_bedside")])
+        .args(["sync", "--once", "--config"])
+        .arg(&bed.config)
+        .env("TZ", "UTC")
+        .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let summary: Value =
+        serde_json::from_slice(out.stdout.split(|b| *b == b'\n').next().unwrap()).unwrap();
+    assert_eq!(summary["counts"]["Appointment"], 3, "{summary}");
+    assert_eq!(summary["counts"]["CareTeam"], 1, "{summary}");
+    assert!(
+        summary["counts"]["Practitioner"].as_u64() >= Some(3),
+        "the three on the team: {summary}"
+    );
+    for (name, keys) in [
+        ("ward-care-team", format!("{HEALTH},ok")),
+        ("ward-today", format!("{HEALTH},right,ok")),
+        ("ward-medicines", format!("{HEALTH},down,ok")),
+        ("ward-diet", format!("{HEALTH},down,down,down,right,ok")),
+    ] {
+        assert_golden(&format!("health-{name}"), &shot(&bed, &keys));
+    }
+}

@@ -73,7 +73,7 @@ fn arrows_move_the_focus_across_home_as_the_grid_says() {
 #[test]
 fn up_and_down_move_through_the_settings_rows_and_stop_at_the_ends() {
     let settings = "down,right,right,ok";
-    let rows: Vec<(f64, f64)> = (0..4)
+    let rows: Vec<(f64, f64)> = (0..5)
         .map(|i| focus_centre(&demo(&join(settings, &vec!["down"; i].join(",")))))
         .collect();
     for pair in rows.windows(2) {
@@ -81,8 +81,8 @@ fn up_and_down_move_through_the_settings_rows_and_stop_at_the_ends() {
     }
     assert!(close(focus_centre(&demo(&join(settings, "up"))), rows[0]));
     assert!(close(
-        focus_centre(&demo(&join(settings, "down,down,down,down,down"))),
-        rows[3]
+        focus_centre(&demo(&join(settings, "down,down,down,down,down,down"))),
+        rows[4]
     ));
     // Left and Right change the value; they never move the focus off the row.
     assert!(close(

@@ -51,11 +51,14 @@ pub enum Button {
     Blue,
     Captions,
     NurseCall,
+    /// Hide the patient's name and record at once (visitors came in), until pressed again. A
+    /// long press of Info, or any key a keymap names `privacy`.
+    Privacy,
     Power,
 }
 
 /// Every button other than the digits, with its lower-case name, in the order of the type.
-const NAMED: [(Button, &str); 28] = [
+const NAMED: [(Button, &str); 29] = [
     (Button::Up, "up"),
     (Button::Down, "down"),
     (Button::Left, "left"),
@@ -83,6 +86,7 @@ const NAMED: [(Button, &str); 28] = [
     (Button::Blue, "blue"),
     (Button::Captions, "captions"),
     (Button::NurseCall, "nursecall"),
+    (Button::Privacy, "privacy"),
     (Button::Power, "power"),
 ];
 
@@ -185,7 +189,7 @@ mod tests {
     #[test]
     fn every_button_round_trips_through_its_name() {
         let all: Vec<Button> = Button::all().collect();
-        assert_eq!(all.len(), 38, "28 named buttons and 10 digits");
+        assert_eq!(all.len(), 39, "29 named buttons and 10 digits");
         for b in all {
             assert_eq!(b.name().parse::<Button>(), Ok(b), "{b}");
         }
@@ -196,7 +200,7 @@ mod tests {
         let mut names: Vec<String> = Button::all().map(Button::name).collect();
         names.sort();
         names.dedup();
-        assert_eq!(names.len(), 38);
+        assert_eq!(names.len(), 39);
     }
 
     #[test]

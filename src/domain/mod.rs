@@ -4,6 +4,7 @@ pub mod button;
 pub mod clock;
 pub mod patient;
 pub mod plain;
+pub mod privacy;
 pub mod record;
 pub mod settings;
 pub mod shell;

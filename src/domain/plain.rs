@@ -238,6 +238,35 @@ pub fn how_often(
     })
 }
 
+/// SNOMED CT displays end in a semantic tag for terminologists ("Hypertension (disorder)",
+/// "Care plan (record artifact)"); patients read the words without it. Other brackets stay.
+pub fn without_semantic_tag(text: &str) -> &str {
+    const TAGS: [&str; 14] = [
+        "disorder",
+        "finding",
+        "procedure",
+        "record artifact",
+        "regime/therapy",
+        "situation",
+        "observable entity",
+        "substance",
+        "product",
+        "medicinal product",
+        "qualifier value",
+        "morphologic abnormality",
+        "person",
+        "body structure",
+    ];
+    let trimmed = text.trim_end();
+    if let Some(open) = trimmed.rfind(" (")
+        && trimmed.ends_with(')')
+        && TAGS.contains(&&trimmed[open + 2..trimmed.len() - 1])
+    {
+        return trimmed[..open].trim_end();
+    }
+    trimmed
+}
+
 /// 7.0 → "7", 7.25 → "7.25", never more than 2 decimals.
 pub fn trim_number(v: f64) -> String {
     let s = format!("{v:.2}");
@@ -355,5 +384,26 @@ mod tests {
         assert_eq!(how_often(None, None, Some("d")), None);
         assert_eq!(trim_number(7.0), "7");
         assert_eq!(trim_number(7.256), "7.26");
+    }
+
+    #[test]
+    fn snomed_semantic_tags_are_dropped_and_other_brackets_kept() {
+        assert_eq!(
+            without_semantic_tag("Hypertension (disorder)"),
+            "Hypertension"
+        );
+        assert_eq!(
+            without_semantic_tag("Care plan (record artifact)"),
+            "Care plan"
+        );
+        assert_eq!(
+            without_semantic_tag("Hypertension (high blood pressure)"),
+            "Hypertension (high blood pressure)"
+        );
+        assert_eq!(without_semantic_tag("(finding)"), "(finding)");
+        assert_eq!(
+            without_semantic_tag("Body mass index 30+ - obesity (finding)"),
+            "Body mass index 30+ - obesity"
+        );
     }
 }

@@ -58,6 +58,137 @@ pub struct Row {
     pub value: String,
     pub flag: Flag,
     pub when: When,
+    /// For results and vital signs: every value of this test, for the trend screen.
+    pub trend: Option<Trend>,
+    /// A picture of the person (care team), as the backend sent it.
+    pub photo: Option<Photo>,
+}
+
+/// A picture, decoded and made small enough for the screen: RGBA pixels, row by row.
+#[derive(Clone, PartialEq)]
+pub struct Photo {
+    pub width: u32,
+    pub height: u32,
+    pub rgba: std::sync::Arc<[u8]>,
+}
+
+impl std::fmt::Debug for Photo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Photo({}x{})", self.width, self.height)
+    }
+}
+
+/// A test's values over time, oldest first, with the normal range of the latest.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Trend {
+    pub unit: String,
+    pub low: Option<f64>,
+    pub high: Option<f64>,
+    pub points: Vec<Point>,
+}
+
+/// One value of a test.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Point {
+    pub at: Timestamp,
+    /// The number, when the value is one (a blood pressure's is the systolic).
+    pub value: Option<f64>,
+    /// A second number measured with it: a blood pressure's diastolic.
+    pub second: Option<f64>,
+    /// The value as the patient reads it: "7.2 mmol/L", "128/82 mmHg", "Positive".
+    pub text: String,
+    pub flag: Flag,
+}
+
+/// Where a trend's numbers sit on a chart: every coordinate a fraction 0..1 of the chart's
+/// width (oldest left) and height (0 at the bottom), with the range of values the height spans.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Chart {
+    /// One per numeric value, oldest first.
+    pub points: Vec<ChartPoint>,
+    /// The normal range as fractions of the height, when the test has one.
+    pub band: Option<(f64, f64)>,
+    /// The values at the bottom and the top of the chart.
+    pub bottom: f64,
+    pub top: f64,
+}
+
+/// Where one value sits on a chart (fractions; `y2` for a blood pressure's second number).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ChartPoint {
+    pub x: f64,
+    pub y: f64,
+    pub y2: Option<f64>,
+}
+
+/// Most points a chart draws: the newest ones. More would be a smear on a TV across a room.
+pub const CHART_POINTS: usize = 40;
+
+impl Trend {
+    /// The chart of the numeric values, or None when fewer than two values are numbers.
+    /// Points are spaced by time, the value axis spans the values and the normal range with a
+    /// margin, rounded outwards to readable numbers.
+    pub fn chart(&self) -> Option<Chart> {
+        let numeric: Vec<&Point> = self.points.iter().filter(|p| p.value.is_some()).collect();
+        let numeric = &numeric[numeric.len().saturating_sub(CHART_POINTS)..];
+        if numeric.len() < 2 {
+            return None;
+        }
+        let values = numeric
+            .iter()
+            .flat_map(|p| p.value.into_iter().chain(p.second))
+            .chain(self.low)
+            .chain(self.high);
+        let (lo, hi) = values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        });
+        let span = if hi > lo { hi - lo } else { hi.abs().max(1.0) };
+        let (bottom, top) = nice_bounds(lo - span * 0.1, hi + span * 0.1);
+        let bottom = if lo >= 0.0 { bottom.max(0.0) } else { bottom };
+        let y = |v: f64| ((v - bottom) / (top - bottom)).clamp(0.0, 1.0);
+        let first = numeric[0].at.as_second() as f64;
+        let last = numeric[numeric.len() - 1].at.as_second() as f64;
+        let x = |p: &Point| {
+            if last > first {
+                (p.at.as_second() as f64 - first) / (last - first)
+            } else {
+                0.5
+            }
+        };
+        let band = match (self.low, self.high) {
+            (None, None) => None,
+            (low, high) => Some((y(low.unwrap_or(bottom)), y(high.unwrap_or(top)))),
+        };
+        Some(Chart {
+            points: numeric
+                .iter()
+                .map(|p| ChartPoint {
+                    x: x(p),
+                    y: y(p.value.unwrap_or(bottom)),
+                    y2: p.second.map(y),
+                })
+                .collect(),
+            band,
+            bottom,
+            top,
+        })
+    }
+}
+
+/// Widens `lo..hi` to multiples of a round step (1, 2 or 5 times a power of ten) so the axis
+/// reads "60 … 120", not "57.3 … 118.9".
+fn nice_bounds(lo: f64, hi: f64) -> (f64, f64) {
+    let raw = (hi - lo) / 4.0;
+    if !(raw.is_finite() && raw > 0.0) {
+        return (lo, hi);
+    }
+    let magnitude = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0]
+        .into_iter()
+        .map(|m| m * magnitude)
+        .find(|s| *s >= raw)
+        .unwrap_or(10.0 * magnitude);
+    ((lo / step).floor() * step, (hi / step).ceil() * step)
 }
 
 /// When something happened or will, kept as a time so the screen can say it relative to the
@@ -121,5 +252,79 @@ impl Record {
     /// How many rows each section has, in menu order.
     pub fn counts(&self) -> [usize; 8] {
         std::array::from_fn(|i| self.sections[i].len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(day: i64, value: f64) -> Point {
+        Point {
+            at: Timestamp::from_second(1_700_000_000 + day * 86_400).unwrap(),
+            value: Some(value),
+            second: None,
+            text: String::new(),
+            flag: Flag::None,
+        }
+    }
+
+    #[test]
+    fn a_chart_spaces_points_by_time_and_spans_values_and_the_normal_range() {
+        let trend = Trend {
+            unit: "mg/dL".into(),
+            low: Some(70.0),
+            high: Some(99.0),
+            points: vec![point(0, 90.0), point(1, 130.0), point(4, 110.0)],
+        };
+        let chart = trend.chart().unwrap();
+        assert_eq!((chart.bottom, chart.top), (60.0, 140.0));
+        let xs: Vec<f64> = chart.points.iter().map(|p| p.x).collect();
+        assert_eq!(xs, [0.0, 0.25, 1.0], "by time, not by index");
+        let (lo, hi) = chart.band.unwrap();
+        assert!((lo - 0.125).abs() < 1e-9 && (hi - 0.4875).abs() < 1e-9);
+        assert!(chart.points.iter().all(|p| (0.0..=1.0).contains(&p.y)));
+    }
+
+    #[test]
+    fn one_value_or_words_make_no_chart() {
+        let mut trend = Trend {
+            points: vec![point(0, 5.0)],
+            ..Trend::default()
+        };
+        assert_eq!(trend.chart(), None);
+        trend.points.push(Point {
+            value: None,
+            text: "Positive".into(),
+            ..point(1, 0.0)
+        });
+        assert_eq!(trend.chart(), None);
+    }
+
+    #[test]
+    fn the_same_value_every_time_still_draws_a_flat_line_inside_the_chart() {
+        let trend = Trend {
+            points: (0..30).map(|d| point(d, 37.0)).collect(),
+            ..Trend::default()
+        };
+        let chart = trend.chart().unwrap();
+        assert!(chart.bottom < 37.0 && chart.top > 37.0);
+        assert!(chart.points.iter().all(|p| p.y > 0.0 && p.y < 1.0));
+        assert_eq!(chart.band, None);
+    }
+
+    #[test]
+    fn a_chart_keeps_the_newest_points_only() {
+        let trend = Trend {
+            points: (0..300).map(|d| point(d, d as f64)).collect(),
+            ..Trend::default()
+        };
+        let chart = trend.chart().unwrap();
+        assert_eq!(chart.points.len(), CHART_POINTS);
+        assert!(
+            chart.bottom >= 200.0,
+            "only the newest values set the scale: {}",
+            chart.bottom
+        );
     }
 }

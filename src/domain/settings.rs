@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::privacy::PinHash;
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TextSize {
@@ -31,7 +33,8 @@ impl Language {
     pub const ALL: [Language; 1] = [Language::English];
 }
 
-/// What the patient chose on the Settings screen. Persisted across restarts.
+/// What the patient chose on the Settings screen. Persisted across restarts, erased when the
+/// patient leaves the bed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
@@ -40,6 +43,10 @@ pub struct Settings {
     pub contrast: Contrast,
     /// Whether captions are on when a programme starts.
     pub captions: bool,
+    /// The privacy PIN that guards My health, if the patient set one (kept only as a keyed hash:
+    /// see `domain::privacy`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub privacy_pin: Option<PinHash>,
 }
 
 /// The rows of the Settings screen, top to bottom. The focus index on that screen is the index
@@ -50,14 +57,17 @@ pub enum SettingRow {
     TextSize,
     Contrast,
     Captions,
+    /// Opens the digit pad to choose (or remove) the privacy PIN for My health.
+    PrivacyPin,
 }
 
 impl SettingRow {
-    pub const ALL: [SettingRow; 4] = [
+    pub const ALL: [SettingRow; 5] = [
         SettingRow::Language,
         SettingRow::TextSize,
         SettingRow::Contrast,
         SettingRow::Captions,
+        SettingRow::PrivacyPin,
     ];
 }
 
@@ -67,6 +77,8 @@ pub enum Change {
     Changed,
     /// The row has a single choice today (language): nothing to change.
     OnlyChoice,
+    /// The row is not a value to step: it opens a screen of its own (the privacy PIN).
+    Opens,
 }
 
 impl Settings {
@@ -94,6 +106,7 @@ impl Settings {
                 self.captions = !self.captions;
                 Change::Changed
             }
+            SettingRow::PrivacyPin => Change::Opens,
         }
     }
 }

@@ -7,6 +7,7 @@
 //! never leaves the appliance, and in standby only Power does anything.
 
 use super::button::Button;
+use super::privacy::{MAX_TRIES, PinHash, PinKey, PinMessage, PinPad, PinPurpose};
 use super::record::Section;
 use super::settings::{Change, SettingRow, Settings};
 
@@ -22,6 +23,11 @@ pub enum Screen {
     Settings,
     /// One section of My health: a list of rows.
     Record(Section),
+    /// One row of Test results or Vital signs in full: its values over time. The focus is the
+    /// row's index in the section, so Up and Down step through the tests.
+    Trend(Section),
+    /// The digit pad of the privacy PIN (what it is for is in [`Shell::pin_pad`]).
+    Pin,
 }
 
 impl Screen {
@@ -67,7 +73,9 @@ impl Screen {
                 Layout::Column { count: 1 }
             }
             // An empty section still holds one thing: its "Nothing here yet".
-            Screen::Record(_) => Layout::Column { count: 1 },
+            Screen::Record(_) | Screen::Trend(_) => Layout::Column { count: 1 },
+            // The pad takes digits, not focus.
+            Screen::Pin => Layout::Column { count: 1 },
         }
     }
 }
@@ -123,6 +131,12 @@ pub enum NoticeKind {
     /// A badge was read. Clinician sign-in comes with the session layer; until then the read is
     /// acknowledged and nothing else happens.
     BadgeRead,
+    /// The privacy PIN was set: My health will ask for it.
+    PinSet,
+    /// The privacy PIN was removed.
+    PinRemoved,
+    /// My health closed itself after two minutes without a press (the PIN guards it again).
+    HealthClosed,
 }
 
 /// A notice and its sequence number, so a timer set for an old notice never hides a newer one.
@@ -150,6 +164,8 @@ pub struct Outcome {
     pub settings_changed: bool,
     /// A new notice is up: hide it after its time unless a newer one replaced it.
     pub new_notice: Option<Notice>,
+    /// Too many wrong PINs: call [`Shell::end_pin_lockout`] after [`crate::domain::privacy::LOCKOUT`].
+    pub pin_lockout: bool,
 }
 
 impl Outcome {
@@ -174,10 +190,25 @@ pub struct Shell {
     notice_seq: u64,
     /// Rows in each My health section, in `Section::ALL` order.
     record_counts: [usize; 8],
+    /// The patient's name and record are hidden (Privacy), until Privacy is pressed again.
+    private: bool,
+    /// The secret the privacy PIN is hashed under.
+    pin_key: PinKey,
+    /// The digit pad, while its screen is open.
+    pin_pad: Option<PinPad>,
+    /// Wrong PINs in a row, and whether the pad is locked for a while after too many.
+    pin_failures: u8,
+    pin_locked: bool,
 }
 
 impl Shell {
+    /// A shell whose PIN key lasts for this run only (the demo, tests).
     pub fn new(settings: Settings) -> Self {
+        Shell::with_pin_key(settings, PinKey::random())
+    }
+
+    /// A shell that checks the privacy PIN in `settings` with `pin_key`.
+    pub fn with_pin_key(settings: Settings, pin_key: PinKey) -> Self {
         Shell {
             stack: vec![Place {
                 screen: Screen::Home,
@@ -190,13 +221,60 @@ impl Shell {
             notice: None,
             notice_seq: 0,
             record_counts: [0; 8],
+            private: false,
+            pin_key,
+            pin_pad: None,
+            pin_failures: 0,
+            pin_locked: false,
         }
+    }
+
+    /// The digit pad, while the PIN screen is open.
+    pub fn pin_pad(&self) -> Option<PinPad> {
+        self.pin_pad
+    }
+
+    /// A PIN guards My health.
+    pub fn pin_set(&self) -> bool {
+        self.settings.privacy_pin.is_some()
+    }
+
+    /// The pad was locked after too many wrong tries; the wait is over.
+    pub fn end_pin_lockout(&mut self) {
+        self.pin_locked = false;
+        self.pin_failures = 0;
+        if let Some(pad) = &mut self.pin_pad
+            && pad.message == PinMessage::LockedOut
+        {
+            pad.message = PinMessage::None;
+        }
+    }
+
+    /// Whether a press should (re)start the idle timer that closes My health: a PIN is set and
+    /// the patient is in My health.
+    pub fn health_open_under_pin(&self) -> bool {
+        self.pin_set() && self.stack.iter().any(|p| p.screen == Screen::MyHealth)
+    }
+
+    /// Nobody pressed anything for [`crate::domain::privacy::IDLE_CLOSE`]: My health closes and
+    /// its PIN guards it again. Anything else stays as it is.
+    pub fn idle_timeout(&mut self) -> Outcome {
+        if !self.health_open_under_pin() || self.standby {
+            return Outcome::default();
+        }
+        self.stack.truncate(1);
+        self.show_notice(NoticeKind::HealthClosed)
+    }
+
+    /// The name and the record are hidden.
+    pub fn private(&self) -> bool {
+        self.private
     }
 
     /// How the focusable things of `screen` are arranged now.
     pub fn layout_of(&self, screen: Screen) -> Layout {
         match screen {
-            Screen::Record(section) => Layout::Column {
+            Screen::Record(section) | Screen::Trend(section) => Layout::Column {
                 count: self.record_counts[section.index()].max(1),
             },
             other => other.layout(),
@@ -307,14 +385,29 @@ impl Shell {
             }
             Button::Home => {
                 self.stack.truncate(1);
+                self.pin_pad = None;
                 Outcome::handled()
             }
             Button::Back => {
                 if self.stack.len() > 1 {
-                    self.stack.pop();
+                    let left = self.stack.pop().expect("more than Home");
+                    match left.screen {
+                        Screen::Pin => self.pin_pad = None,
+                        // Back from a trend lands on the row it showed.
+                        Screen::Trend(_) => self.top_mut().focus = left.focus,
+                        _ => {}
+                    }
                     Outcome::handled()
                 } else {
                     Outcome::default()
+                }
+            }
+            Button::Digit(d) if self.screen() == Screen::Pin => self.pin_digit(d.value()),
+            Button::Left if self.screen() == Screen::Pin => {
+                let taken = self.pin_pad.as_mut().is_some_and(PinPad::pop);
+                Outcome {
+                    handled: taken,
+                    ..Outcome::default()
                 }
             }
             Button::Mute => {
@@ -336,10 +429,14 @@ impl Shell {
                 Outcome {
                     handled: true,
                     settings_changed: true,
-                    new_notice: None,
+                    ..Outcome::default()
                 }
             }
             Button::NurseCall => self.show_notice(NoticeKind::NurseCallUnavailable),
+            Button::Privacy => {
+                self.private = !self.private;
+                Outcome::handled()
+            }
             arrow if arrow.is_arrow() => self.arrow(arrow),
             Button::Ok => self.activate(),
             _ => Outcome::default(),
@@ -353,14 +450,14 @@ impl Shell {
         let standby = self.standby;
         let seq = self.notice_seq;
         let counts = self.record_counts;
-        *self = Shell::new(Settings::default());
+        *self = Shell::with_pin_key(Settings::default(), self.pin_key.clone());
         self.standby = standby;
         self.record_counts = counts;
         self.notice_seq = seq;
         Outcome {
             handled: true,
             settings_changed: true,
-            new_notice: None,
+            ..Outcome::default()
         }
     }
 
@@ -389,10 +486,11 @@ impl Shell {
         let place = *self.top();
         match place.screen {
             Screen::Home => {
-                self.stack.push(Place {
-                    screen: Screen::HOME_TILES[place.focus],
-                    focus: 0,
-                });
+                let screen = Screen::HOME_TILES[place.focus];
+                if screen == Screen::MyHealth && self.pin_set() {
+                    return self.open_pin_pad(PinPurpose::Unlock);
+                }
+                self.stack.push(Place { screen, focus: 0 });
                 Outcome::handled()
             }
             Screen::Settings => self.change_setting(place.focus, true),
@@ -403,8 +501,18 @@ impl Shell {
                 });
                 Outcome::handled()
             }
-            // Reading only: OK has nothing to do on a row.
-            Screen::Record(_) => Outcome::default(),
+            // A result or a vital sign opens its values over time.
+            Screen::Record(section @ (Section::Results | Section::Vitals))
+                if self.record_counts[section.index()] > 0 =>
+            {
+                self.stack.push(Place {
+                    screen: Screen::Trend(section),
+                    focus: place.focus,
+                });
+                Outcome::handled()
+            }
+            // Reading only: OK has nothing to do on other rows.
+            Screen::Record(_) | Screen::Trend(_) | Screen::Pin => Outcome::default(),
             Screen::Watch | Screen::Learn | Screen::Call | Screen::Ask => {
                 self.stack.truncate(1);
                 Outcome::handled()
@@ -417,10 +525,98 @@ impl Shell {
             Change::Changed => Outcome {
                 handled: true,
                 settings_changed: true,
-                new_notice: None,
+                ..Outcome::default()
             },
             Change::OnlyChoice => self.show_notice(NoticeKind::OneLanguage),
+            Change::Opens => self.open_pin_pad(if self.pin_set() {
+                PinPurpose::Remove
+            } else {
+                PinPurpose::Choose
+            }),
         }
+    }
+
+    fn open_pin_pad(&mut self, purpose: PinPurpose) -> Outcome {
+        let mut pad = PinPad::new(purpose);
+        if self.pin_locked && matches!(purpose, PinPurpose::Unlock | PinPurpose::Remove) {
+            pad.message = PinMessage::LockedOut;
+        }
+        self.pin_pad = Some(pad);
+        self.stack.push(Place {
+            screen: Screen::Pin,
+            focus: 0,
+        });
+        Outcome::handled()
+    }
+
+    /// A digit on the pad. Four digits decide: open My health, ask for the new PIN again, set
+    /// it, or remove it; a wrong PIN says how many tries are left, and the last one locks the
+    /// pad for a while.
+    fn pin_digit(&mut self, digit: u8) -> Outcome {
+        let Some(mut pad) = self.pin_pad else {
+            return Outcome::default();
+        };
+        let checks = matches!(pad.purpose, PinPurpose::Unlock | PinPurpose::Remove);
+        if checks && self.pin_locked {
+            return Outcome::handled();
+        }
+        pad.message = PinMessage::None;
+        let Some(pin) = pad.push(digit) else {
+            self.pin_pad = Some(pad);
+            return Outcome::handled();
+        };
+        let right = |shell: &Shell| {
+            shell
+                .settings
+                .privacy_pin
+                .is_some_and(|h| h.matches(&shell.pin_key, &pin))
+        };
+        let mut outcome = Outcome::handled();
+        match pad.purpose {
+            PinPurpose::Unlock | PinPurpose::Remove if right(self) => {
+                self.pin_failures = 0;
+                self.pin_pad = None;
+                self.stack.pop();
+                if pad.purpose == PinPurpose::Unlock {
+                    self.stack.push(Place {
+                        screen: Screen::MyHealth,
+                        focus: 0,
+                    });
+                    return outcome;
+                }
+                self.settings.privacy_pin = None;
+                outcome = self.show_notice(NoticeKind::PinRemoved);
+                outcome.settings_changed = true;
+                return outcome;
+            }
+            PinPurpose::Unlock | PinPurpose::Remove => {
+                self.pin_failures += 1;
+                if self.pin_failures >= MAX_TRIES {
+                    self.pin_locked = true;
+                    pad.message = PinMessage::LockedOut;
+                    outcome.pin_lockout = true;
+                } else {
+                    pad.message = PinMessage::Wrong {
+                        tries_left: MAX_TRIES - self.pin_failures,
+                    };
+                }
+            }
+            PinPurpose::Choose => pad = PinPad::new(PinPurpose::Confirm(pin)),
+            PinPurpose::Confirm(first) if first == pin => {
+                self.settings.privacy_pin = Some(PinHash::new(&self.pin_key, &pin));
+                self.pin_pad = None;
+                self.stack.pop();
+                outcome = self.show_notice(NoticeKind::PinSet);
+                outcome.settings_changed = true;
+                return outcome;
+            }
+            PinPurpose::Confirm(_) => {
+                pad = PinPad::new(PinPurpose::Choose);
+                pad.message = PinMessage::Mismatch;
+            }
+        }
+        self.pin_pad = Some(pad);
+        outcome
     }
 }
 
@@ -544,14 +740,16 @@ mod tests {
         shell.press(Button::Left);
         assert_eq!(shell.settings().contrast, Contrast::Normal);
         shell.press(Button::Down);
+        assert_eq!(shell.focus(), 3, "Captions");
+        shell.press(Button::Ok);
+        assert!(shell.settings().captions);
+        shell.press(Button::Down);
         shell.press(Button::Down);
         assert_eq!(
             shell.focus(),
-            3,
-            "Captions is the last row; Down stops there"
+            4,
+            "the privacy PIN is the last row; Down stops there"
         );
-        shell.press(Button::Ok);
-        assert!(shell.settings().captions);
     }
 
     #[test]
@@ -655,8 +853,8 @@ mod tests {
             assert!(shell.focus() < shell.layout().count());
             assert_eq!(shell.stack[0].screen, Screen::Home);
             assert!(
-                shell.depth() <= 3,
-                "the deepest screens are My health sections: Home → My health → section"
+                shell.depth() <= 4,
+                "the deepest screen is a trend: Home → My health → section → trend"
             );
         }
         if shell.standby() {
@@ -716,5 +914,190 @@ mod tests {
         assert!(!shell.press(Button::Ok).handled);
         shell.press(Button::Home);
         assert_eq!(shell.screen(), Screen::Home);
+    }
+
+    #[test]
+    fn privacy_hides_until_pressed_again_and_ends_with_the_patient() {
+        let mut shell = shell_after("right,right,ok");
+        assert!(!shell.private());
+        assert!(shell.press(Button::Privacy).handled);
+        assert!(shell.private());
+        shell.press(Button::Down);
+        shell.press(Button::Home);
+        assert!(shell.private(), "moving around keeps it hidden");
+        shell.press(Button::Privacy);
+        assert!(!shell.private());
+        shell.press(Button::Privacy);
+        shell.new_occupant();
+        assert!(!shell.private(), "a new patient starts visible");
+    }
+
+    fn type_pin(shell: &mut Shell, pin: &str) -> Outcome {
+        let mut last = Outcome::default();
+        for b in parse_list(&pin.chars().map(String::from).collect::<Vec<_>>().join(",")).unwrap() {
+            last = shell.press(b);
+        }
+        last
+    }
+
+    /// Settings → the PIN row (the last) → the pad.
+    const PIN_ROW: &str = "down,right,right,ok,down,down,down,down,ok";
+
+    #[test]
+    fn a_pin_is_chosen_twice_then_guards_my_health() {
+        let mut shell = shell_after(PIN_ROW);
+        assert_eq!(shell.screen(), Screen::Pin);
+        assert_eq!(shell.pin_pad().unwrap().purpose, PinPurpose::Choose);
+        type_pin(&mut shell, "1947");
+        assert!(matches!(
+            shell.pin_pad().unwrap().purpose,
+            PinPurpose::Confirm(_)
+        ));
+        type_pin(&mut shell, "1948");
+        let pad = shell.pin_pad().unwrap();
+        assert_eq!(
+            (pad.purpose, pad.message),
+            (PinPurpose::Choose, PinMessage::Mismatch),
+            "two different PINs: choose again"
+        );
+        type_pin(&mut shell, "1947");
+        let out = type_pin(&mut shell, "1947");
+        assert!(out.settings_changed, "the PIN is saved");
+        assert_eq!(out.new_notice.map(|n| n.kind), Some(NoticeKind::PinSet));
+        assert_eq!(shell.screen(), Screen::Settings);
+        assert!(shell.pin_set());
+        let saved = toml::to_string(&shell.settings()).unwrap();
+        assert!(!saved.contains("1947"), "only a keyed hash is kept");
+
+        shell.press(Button::Home);
+        shell.press(Button::Up);
+        shell.press(Button::Ok);
+        assert_eq!(shell.screen(), Screen::Pin, "My health asks for the PIN");
+        type_pin(&mut shell, "19");
+        shell.press(Button::Left);
+        assert_eq!(
+            shell.pin_pad().unwrap().typed(),
+            1,
+            "Left takes a digit back"
+        );
+        type_pin(&mut shell, "947");
+        assert_eq!(shell.screen(), Screen::MyHealth);
+        shell.press(Button::Back);
+        shell.press(Button::Ok);
+        assert_eq!(
+            shell.screen(),
+            Screen::Pin,
+            "leaving My health locks it again"
+        );
+    }
+
+    #[test]
+    fn wrong_pins_count_down_then_lock_the_pad_for_a_while() {
+        let mut shell = shell_after(PIN_ROW);
+        type_pin(&mut shell, "2468");
+        type_pin(&mut shell, "2468");
+        shell.press(Button::Home);
+        shell.press(Button::Up);
+        shell.press(Button::Ok);
+        for left in (1..MAX_TRIES).rev() {
+            let out = type_pin(&mut shell, "0000");
+            assert!(!out.pin_lockout);
+            assert_eq!(
+                shell.pin_pad().unwrap().message,
+                PinMessage::Wrong { tries_left: left }
+            );
+        }
+        let out = type_pin(&mut shell, "0000");
+        assert!(out.pin_lockout, "the controller starts the lockout timer");
+        assert_eq!(shell.pin_pad().unwrap().message, PinMessage::LockedOut);
+        type_pin(&mut shell, "2468");
+        assert_eq!(shell.screen(), Screen::Pin, "even the right PIN waits");
+        shell.press(Button::Back);
+        shell.press(Button::Ok);
+        assert_eq!(
+            shell.pin_pad().unwrap().message,
+            PinMessage::LockedOut,
+            "leaving and coming back does not reset the lock"
+        );
+        shell.end_pin_lockout();
+        type_pin(&mut shell, "2468");
+        assert_eq!(shell.screen(), Screen::MyHealth);
+    }
+
+    #[test]
+    fn the_pin_is_removed_with_the_pin_and_cleared_by_discharge() {
+        let mut shell = shell_after(PIN_ROW);
+        type_pin(&mut shell, "1111");
+        type_pin(&mut shell, "1111");
+        shell.press(Button::Ok);
+        assert_eq!(shell.pin_pad().unwrap().purpose, PinPurpose::Remove);
+        type_pin(&mut shell, "2222");
+        assert!(shell.pin_set(), "a wrong PIN removes nothing");
+        let out = type_pin(&mut shell, "1111");
+        assert!(out.settings_changed && !shell.pin_set());
+        assert_eq!(out.new_notice.map(|n| n.kind), Some(NoticeKind::PinRemoved));
+
+        let mut shell = shell_after(PIN_ROW);
+        type_pin(&mut shell, "1111");
+        type_pin(&mut shell, "1111");
+        shell.new_occupant();
+        assert!(!shell.pin_set(), "the next patient finds no PIN");
+        shell.press(Button::Right);
+        shell.press(Button::Right);
+        shell.press(Button::Ok);
+        assert_eq!(shell.screen(), Screen::MyHealth);
+    }
+
+    #[test]
+    fn my_health_closes_itself_when_idle_only_under_a_pin() {
+        let mut shell = shell_after("right,right,ok,ok");
+        assert!(!shell.health_open_under_pin());
+        assert!(!shell.idle_timeout().handled, "no PIN: nothing to guard");
+        assert_eq!(shell.screen(), Screen::Record(Section::CareTeam));
+
+        let mut shell = shell_after(PIN_ROW);
+        type_pin(&mut shell, "1234");
+        type_pin(&mut shell, "1234");
+        assert!(!shell.health_open_under_pin(), "Settings is not My health");
+        shell.press(Button::Home);
+        shell.press(Button::Up);
+        shell.press(Button::Ok);
+        type_pin(&mut shell, "1234");
+        shell.press(Button::Ok);
+        assert!(shell.health_open_under_pin());
+        let out = shell.idle_timeout();
+        assert_eq!(
+            out.new_notice.map(|n| n.kind),
+            Some(NoticeKind::HealthClosed)
+        );
+        assert_eq!(shell.screen(), Screen::Home);
+        assert_eq!(shell.focus(), 2, "on the My health tile");
+    }
+
+    #[test]
+    fn ok_on_a_result_opens_its_trend_and_back_returns_to_the_row_shown() {
+        let mut shell = shell_after("right,right,ok");
+        shell.set_record_counts([0, 0, 0, 0, 0, 30, 5, 0]);
+        for b in parse_list("down,down,right,ok,down,down,ok").unwrap() {
+            shell.press(b);
+        }
+        assert_eq!(shell.screen(), Screen::Trend(Section::Results));
+        assert_eq!(shell.focus(), 2);
+        shell.press(Button::Down);
+        assert_eq!(shell.focus(), 3, "Down shows the next test");
+        shell.press(Button::Back);
+        assert_eq!(
+            (shell.screen(), shell.focus()),
+            (Screen::Record(Section::Results), 3)
+        );
+        shell.press(Button::Back);
+        for b in parse_list("left,up,up,ok,ok").unwrap() {
+            shell.press(b);
+        }
+        assert_eq!(
+            shell.screen(),
+            Screen::Record(Section::CareTeam),
+            "other sections are reading only"
+        );
     }
 }

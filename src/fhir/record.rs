@@ -8,7 +8,7 @@ use jiff::civil::Date;
 use serde_json::Value;
 
 use crate::domain::plain::{self, Flag};
-use crate::domain::record::{Record, Row, Section, When};
+use crate::domain::record::{Photo, Point, Record, Row, Section, Trend, When};
 
 /// Builds the record from resources of the store. `resources("Observation")` gives every stored
 /// Observation; `now` decides what "today" is.
@@ -56,7 +56,9 @@ pub fn concept(v: &Value) -> Option<String> {
                 .filter(|s| !s.trim().is_empty())
         })
     };
-    text.or_else(coding).map(|s| s.trim().to_owned())
+    text.or_else(coding)
+        .map(|s| plain::without_semantic_tag(s.trim()).to_owned())
+        .filter(|s| !s.is_empty())
 }
 
 fn name_of(person: &Value) -> Option<String> {
@@ -104,6 +106,51 @@ fn join(parts: &[Option<String>]) -> String {
         .join(" · ")
 }
 
+/// Largest side of a photo as kept for the screen (it is shown about 100 px tall at 1080p; 4K
+/// panels get enough too).
+const PHOTO_SIDE: u32 = 224;
+
+/// The first photo of a person that is inline data the screen can show (PNG or JPEG, at most
+/// 2 MB encoded and 4096 px a side), decoded and made small here, on the sync thread, so the UI
+/// thread only copies pixels. Photos given only as a URL are not fetched: the box never follows
+/// links out of the record. A photo that does not decode is left out (the name still shows).
+fn photo_of(person: &Value) -> Option<Photo> {
+    use base64::Engine as _;
+    person["photo"].as_array()?.iter().find_map(|a| {
+        let content_type = a["contentType"].as_str()?.to_ascii_lowercase();
+        let format = match content_type.as_str() {
+            "image/png" => image::ImageFormat::Png,
+            "image/jpeg" | "image/jpg" => image::ImageFormat::Jpeg,
+            _ => return None,
+        };
+        let data = a["data"].as_str()?;
+        if data.len() > 2 * 1024 * 1024 * 4 / 3 + 4 {
+            return None;
+        }
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(data.trim())
+            .ok()?;
+        let mut reader = image::ImageReader::with_format(std::io::Cursor::new(bytes), format);
+        let mut limits = image::Limits::default();
+        limits.max_image_width = Some(4096);
+        limits.max_image_height = Some(4096);
+        limits.max_alloc = Some(80 * 1024 * 1024);
+        reader.limits(limits);
+        let picture = reader.decode().ok()?;
+        let small = if picture.width().max(picture.height()) > PHOTO_SIDE {
+            picture.thumbnail(PHOTO_SIDE, PHOTO_SIDE)
+        } else {
+            picture
+        }
+        .into_rgba8();
+        Some(Photo {
+            width: small.width(),
+            height: small.height(),
+            rgba: small.into_raw().into(),
+        })
+    })
+}
+
 fn care_team(
     resources: &impl Fn(&str) -> Vec<Value>,
     practitioners: &HashMap<String, Value>,
@@ -147,6 +194,7 @@ fn care_team(
                     title: name,
                     detail: plain::role_name(&role),
                     when: until.map_or(When::Unknown, |t| When::At("On shift until", t)),
+                    photo: person.and_then(photo_of),
                     ..Row::default()
                 },
             );
@@ -174,6 +222,7 @@ fn care_team(
                     Row {
                         title: name,
                         detail: plain::role_name(&role),
+                        photo: practitioners.get(id).and_then(photo_of),
                         ..Row::default()
                     },
                 );
@@ -290,10 +339,13 @@ fn medicines(
                 let unit = dose["unit"]
                     .as_str()
                     .or(dose["code"].as_str())
-                    .unwrap_or("");
-                format!("{} {unit}", plain::trim_number(v))
-                    .trim()
-                    .to_owned()
+                    .filter(|u| !u.trim().is_empty() && !u.starts_with('{'));
+                // A bare "1" on its own says nothing: a dose without a unit is counted.
+                match unit {
+                    Some(unit) => format!("{} {unit}", plain::trim_number(v)),
+                    None if v == 1.0 => "1 dose".to_owned(),
+                    None => format!("{} doses", plain::trim_number(v)),
+                }
             });
             let repeat = &dosage["timing"]["repeat"];
             let often = plain::how_often(
@@ -379,6 +431,7 @@ fn allergies(resources: &impl Fn(&str) -> Vec<Value>) -> Vec<Row> {
                 flag: if high { Flag::Critical } else { Flag::None },
                 when: date(a["recordedDate"].as_str())
                     .map_or(When::Unknown, |d| When::On("Noted", d)),
+                ..Row::default()
             }
         })
         .collect();
@@ -453,7 +506,15 @@ fn value_of(o: &Value) -> Option<(String, Option<f64>)> {
     if let Some(c) = concept(&o["valueCodeableConcept"]) {
         return Some((c, None));
     }
-    // Blood pressure: systolic / diastolic from the components.
+    // Blood pressure is read in whole millimetres everywhere patients see it.
+    if let Some((s, d)) = blood_pressure(o) {
+        return Some((format!("{:.0}/{:.0} mmHg", s, d), None));
+    }
+    None
+}
+
+/// Systolic and diastolic from a blood pressure's components.
+fn blood_pressure(o: &Value) -> Option<(f64, f64)> {
     let part = |code: &str| {
         o["component"].as_array()?.iter().find_map(|c| {
             let codes = c["code"]["coding"].as_array()?;
@@ -463,13 +524,46 @@ fn value_of(o: &Value) -> Option<(String, Option<f64>)> {
                 .then(|| c["valueQuantity"]["value"].as_f64())?
         })
     };
-    if let (Some(s), Some(d)) = (part("8480-6"), part("8462-4")) {
-        return Some((
-            format!("{}/{} mmHg", plain::trim_number(s), plain::trim_number(d)),
-            None,
-        ));
+    Some((part("8480-6")?, part("8462-4")?))
+}
+
+/// The normal range of one result, as (low, high).
+fn range_of(o: &Value) -> (Option<f64>, Option<f64>) {
+    let range = &o["referenceRange"][0];
+    (
+        range["low"]["value"].as_f64(),
+        range["high"]["value"].as_f64(),
+    )
+}
+
+/// Every value of one test (newest first in `list`) as the trend screen shows them, oldest
+/// first.
+fn trend_of(list: &[(Timestamp, Value)], unit: &str, low: Option<f64>, high: Option<f64>) -> Trend {
+    let mut points: Vec<Point> = list
+        .iter()
+        .rev()
+        .filter_map(|(at, o)| {
+            let (text, number) = value_of(o)?;
+            let bp = blood_pressure(o);
+            let (own_low, own_high) = range_of(o);
+            let interpretation = o["interpretation"][0]["coding"][0]["code"].as_str();
+            Some(Point {
+                at: *at,
+                value: number.or(bp.map(|b| b.0)),
+                second: bp.map(|b| b.1),
+                text,
+                flag: Flag::of(number, own_low, own_high, interpretation),
+            })
+        })
+        .collect();
+    // The same moment twice (a resent result) is one point.
+    points.dedup_by(|b, a| a.at == b.at && a.text == b.text);
+    Trend {
+        unit: unit.to_owned(),
+        low,
+        high,
+        points,
     }
-    None
 }
 
 fn observations(resources: &impl Fn(&str) -> Vec<Value>, category: &str) -> Vec<Row> {
@@ -514,10 +608,7 @@ fn observations(resources: &impl Fn(&str) -> Vec<Value>, category: &str) -> Vec<
             let (at, latest) = list.iter().find(|(_, o)| value_of(o).is_some())?;
             let (text, number) = value_of(latest)?;
             let range = &latest["referenceRange"][0];
-            let (low, high) = (
-                range["low"]["value"].as_f64(),
-                range["high"]["value"].as_f64(),
-            );
+            let (low, high) = range_of(latest);
             let interpretation = latest["interpretation"][0]["coding"][0]["code"].as_str();
             let flag = Flag::of(number, low, high, interpretation);
             let range_text = match (low, high) {
@@ -534,13 +625,26 @@ fn observations(resources: &impl Fn(&str) -> Vec<Value>, category: &str) -> Vec<
                 .map(str::to_owned)
                 .or_else(|| concept(&latest["code"]).map(|n| plain::lab_name(&n)))
                 .unwrap_or_else(|| "Result".into());
-            let times = list.len();
+            let unit = if blood_pressure(latest).is_some() {
+                "mmHg"
+            } else {
+                let q = &latest["valueQuantity"];
+                q["unit"]
+                    .as_str()
+                    .or(q["code"].as_str())
+                    .filter(|u| !u.starts_with('{'))
+                    .unwrap_or("")
+            };
+            let trend = trend_of(&list, unit, low, high);
+            let times = trend.points.len();
             Some(Row {
                 title,
                 detail: join(&[range_text, (times > 1).then(|| format!("{times} results"))]),
                 value: text,
                 flag,
                 when: When::At("", *at),
+                trend: Some(trend),
+                photo: None,
             })
         })
         .collect();
@@ -612,7 +716,13 @@ fn diet_and_goals(resources: &impl Fn(&str) -> Vec<Value>) -> Vec<Row> {
     }
     // Diet, then goals, then care plans (the detail says which), each by title: never by the
     // server's random ids.
-    rows.sort_by(|a, b| a.detail.cmp(&b.detail).then_with(|| a.title.cmp(&b.title)));
+    let rank = |r: &Row| {
+        ["Your diet", "Your goal", "Your care plan"]
+            .iter()
+            .position(|d| r.detail.starts_with(d))
+            .unwrap_or(3)
+    };
+    rows.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.title.cmp(&b.title)));
     rows
 }
 

@@ -18,7 +18,7 @@ pub struct RepeatConfig {
     pub acceleration: f64,
     /// ... down to this.
     pub min_interval: Duration,
-    /// A Back held this long also goes Home.
+    /// A Back held this long also goes Home; an Info held this long is Privacy.
     pub long_press: Duration,
     /// A key held longer than this is taken as stuck (a remote under a pillow): it stops
     /// repeating until it is released.
@@ -64,7 +64,7 @@ impl Repeater {
     pub fn press(&mut self, code: u16, button: Button, at: Duration) -> Button {
         let next = if button.repeats() {
             Some(at + self.config.delay)
-        } else if button == Button::Back {
+        } else if matches!(button, Button::Back | Button::Info) {
             Some(at + self.config.long_press)
         } else {
             None
@@ -114,8 +114,12 @@ impl Repeater {
             held.next = None;
             return;
         }
-        if held.button == Button::Back {
-            out.push(Button::Home);
+        if let Some(long) = match held.button {
+            Button::Back => Some(Button::Home),
+            Button::Info => Some(Button::Privacy),
+            _ => None,
+        } {
+            out.push(long);
             held.next = None;
             return;
         }
@@ -183,6 +187,15 @@ mod tests {
         for b in [Button::Ok, Button::Power, Button::NurseCall, Button::Mute] {
             assert_eq!(hold(b, 5000), [(0, b)], "{b}");
         }
+    }
+
+    #[test]
+    fn a_long_info_is_privacy_once() {
+        assert_eq!(hold(Button::Info, 500), [(0, Button::Info)]);
+        assert_eq!(
+            hold(Button::Info, 5000),
+            [(0, Button::Info), (900, Button::Privacy)]
+        );
     }
 
     #[test]

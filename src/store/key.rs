@@ -55,6 +55,13 @@ impl DbKey {
         }
     }
 
+    /// The key's material, to derive other secrets from (the privacy PIN's hashing key).
+    pub fn material(&self) -> &[u8] {
+        match &self.0 {
+            Kind::Raw(text) | Kind::Passphrase(text) => text.as_bytes(),
+        }
+    }
+
     /// The value for `PRAGMA key`, in SQLCipher's syntax.
     pub(super) fn pragma_value(&self) -> String {
         match &self.0 {

@@ -11,26 +11,46 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
+use crate::domain::privacy::PinKey;
 use crate::domain::settings::Settings;
 
 pub const FILE_NAME: &str = "settings.toml";
 
-/// Where settings live, or nowhere (the demo without a config file).
+/// Where settings live, or nowhere (the demo without a config file), and the key the privacy
+/// PIN kept in them is hashed under.
 #[derive(Clone, Debug)]
 pub struct SettingsFile {
     path: Option<PathBuf>,
+    pin_key: PinKey,
 }
 
 impl SettingsFile {
+    /// Settings in `data_dir`. The PIN key lasts for this run until [`Self::with_pin_secret`]
+    /// gives a lasting one.
     pub fn in_dir(data_dir: &Path) -> Self {
         SettingsFile {
             path: Some(data_dir.join(FILE_NAME)),
+            pin_key: PinKey::random(),
         }
     }
 
     /// Keeps settings in memory only.
     pub fn none() -> Self {
-        SettingsFile { path: None }
+        SettingsFile {
+            path: None,
+            pin_key: PinKey::random(),
+        }
+    }
+
+    /// Hashes the privacy PIN under a key derived from `secret` (the store's key), so a PIN
+    /// outlives a restart while a copy of the file alone does not reveal it.
+    pub fn with_pin_secret(mut self, secret: &[u8]) -> Self {
+        self.pin_key = PinKey::derive(secret);
+        self
+    }
+
+    pub fn pin_key(&self) -> PinKey {
+        self.pin_key.clone()
     }
 
     /// The saved settings, or the defaults when there are none or they cannot be read.

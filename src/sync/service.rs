@@ -67,7 +67,7 @@ pub fn spawn(config: Config, notify: impl Fn(SyncStatus) + Send + 'static) -> Ha
                     Event::Pass(e, Ok(_)) => (e, Link::Online),
                     Event::Pass(e, Err(_)) => (e, Link::Offline),
                 };
-                let (status, key) = status_of(engine.store(), link, &shown);
+                let (status, key) = status_of(engine.store(), link, &shown, &jiff::Zoned::now());
                 let first = matches!(event, Event::Opened(_));
                 shown = key;
                 notify(SyncStatus {
@@ -210,9 +210,10 @@ fn start_listener(config: &Config, wake: Sender<Command>) -> Option<Notify> {
 }
 
 /// What the store holds, as the UI would show it before any network: for `bedside snapshot`.
-pub fn stored_status(config: &Config) -> Result<SyncStatus, SyncError> {
+/// `now` decides what "today" is for the record (a snapshot at a fixed moment passes it).
+pub fn stored_status(config: &Config, now: &jiff::Zoned) -> Result<SyncStatus, SyncError> {
     let (store, _) = super::engine::open_store(config)?;
-    let (status, _) = status_of(&store, Link::Offline, &None);
+    let (status, _) = status_of(&store, Link::Offline, &None, now);
     Ok(SyncStatus {
         occupant_changed: false,
         ..status
@@ -220,7 +221,12 @@ pub fn stored_status(config: &Config) -> Result<SyncStatus, SyncError> {
 }
 
 /// The status to show, and the admission it is about (to tell when the occupant changed).
-fn status_of(store: &Store, link: Link, shown: &Option<String>) -> (SyncStatus, Option<String>) {
+fn status_of(
+    store: &Store,
+    link: Link,
+    shown: &Option<String>,
+    now: &jiff::Zoned,
+) -> (SyncStatus, Option<String>) {
     let admission = store.admission().ok().flatten();
     let occupant = admission.as_ref().and_then(|a| {
         let json = store.resource("Patient", &a.patient).ok().flatten()?;
@@ -233,10 +239,7 @@ fn status_of(store: &Store, link: Link, shown: &Option<String>) -> (SyncStatus, 
         }
     });
     let record = if admission.is_some() {
-        fhir::record::build(
-            |kind| store.resources(kind).unwrap_or_default(),
-            &jiff::Zoned::now(),
-        )
+        fhir::record::build(|kind| store.resources(kind).unwrap_or_default(), now)
     } else {
         Record::default()
     };

@@ -16,7 +16,8 @@ use crate::domain::button::Button;
 use crate::domain::clock::{self, ClockStyle, DayPart};
 use crate::domain::patient::Patient;
 use crate::domain::plain::Flag;
-use crate::domain::record::{Record, Section};
+use crate::domain::privacy::{self, PinMessage, PinPurpose};
+use crate::domain::record::{ChartPoint, Photo, Record, Row, Section};
 use crate::domain::settings::{Contrast, Language, Settings, TextSize};
 use crate::domain::shell::{NoticeKind, Outcome, Screen, Shell};
 use crate::input::engine::Output;
@@ -73,6 +74,10 @@ struct State {
     clock_style: ClockStyle,
     clock_timer: Timer,
     notice_timer: Timer,
+    /// Ends the PIN pad's lockout after too many wrong tries.
+    pin_timer: Timer,
+    /// Closes My health after two minutes without a press, when a PIN guards it.
+    idle_timer: Timer,
     /// The patient's record for My health, and a counter bumped when it changes.
     record: Arc<Record>,
     record_generation: u64,
@@ -107,12 +112,14 @@ impl App {
             .set_record_rows(ModelRc::from(record_rows.clone()));
         let state = Rc::new(RefCell::new(State {
             focus_flags,
-            shell: Shell::new(settings.load()),
+            shell: Shell::with_pin_key(settings.load(), settings.pin_key()),
             writer: SettingsWriter::spawn(settings),
             time,
             clock_style: context.clock_style,
             clock_timer: Timer::default(),
             notice_timer: Timer::default(),
+            pin_timer: Timer::default(),
+            idle_timer: Timer::default(),
             record: Arc::default(),
             record_generation: 0,
             record_rows,
@@ -348,6 +355,18 @@ fn press(window: &MainWindow, state: &Rc<RefCell<State>>, button: Button) {
         }
         outcome
     });
+    // Any press while My health is open under a PIN starts its two idle minutes again.
+    let st = state.borrow();
+    if st.shell.health_open_under_pin() {
+        let weak_window = window.as_weak();
+        let weak_state = Rc::downgrade(state);
+        st.idle_timer
+            .start(TimerMode::SingleShot, privacy::IDLE_CLOSE, move || {
+                if let (Some(window), Some(state)) = (weak_window.upgrade(), weak_state.upgrade()) {
+                    apply(&window, &state, Shell::idle_timeout);
+                }
+            });
+    }
 }
 
 /// Changes the shell and carries out what the change asks for.
@@ -361,6 +380,20 @@ fn apply(
     let outcome = change(&mut st.shell);
     if outcome.settings_changed {
         st.writer.save(st.shell.settings());
+    }
+    if outcome.pin_lockout {
+        let weak_window = window.as_weak();
+        let weak_state = Rc::downgrade(state);
+        st.pin_timer
+            .start(TimerMode::SingleShot, privacy::LOCKOUT, move || {
+                if let (Some(window), Some(state)) = (weak_window.upgrade(), weak_state.upgrade()) {
+                    state.borrow_mut().shell.end_pin_lockout();
+                    show(&window, &state.borrow());
+                }
+            });
+    }
+    if !st.shell.health_open_under_pin() {
+        st.idle_timer.stop();
     }
     if let Some(notice) = outcome.new_notice {
         let weak_window = window.as_weak();
@@ -397,8 +430,10 @@ fn tick_clock(window: &MainWindow, state: &Rc<RefCell<State>>) {
         DayPart::Evening => ui::DayPart::Evening,
         DayPart::Night => ui::DayPart::Night,
     });
-    if let Screen::Record(section) = st.shell.screen() {
-        show_record(&globals, &st, section);
+    match st.shell.screen() {
+        Screen::Record(section) => show_record(&globals, &st, section),
+        Screen::Trend(section) => show_trend(&globals, &st, section),
+        _ => {}
     }
     if let TimeSource::System = st.time {
         let into_minute = Duration::from_secs(now.second() as u64)
@@ -439,22 +474,7 @@ fn show_record(globals: &AppState, state: &State, section: Section) {
         .to_zoned(jiff::tz::TimeZone::system())
         .unwrap_or_else(|_| jiff::Zoned::now());
     let all = state.record.rows(section);
-    let row = |i: usize| {
-        let r = &all[i];
-        ui::RecordRow {
-            title: r.title.as_str().into(),
-            detail: r.detail.as_str().into(),
-            value: r.value.as_str().into(),
-            when: r.when.text(&zoned, state.clock_style).into(),
-            flag: match r.flag {
-                Flag::None => ui::Flag::None,
-                Flag::Normal => ui::Flag::Normal,
-                Flag::High => ui::Flag::High,
-                Flag::Low => ui::Flag::Low,
-                Flag::Critical => ui::Flag::Critical,
-            },
-        }
-    };
+    let row = |i: usize| ui_row(&all[i], &zoned, state.clock_style);
     let size = ROW_WINDOW.min(all.len());
     let target = state
         .shell
@@ -485,6 +505,149 @@ fn show_record(globals: &AppState, state: &State, section: Section) {
     *shown = Some(key);
 }
 
+fn ui_flag(flag: Flag) -> ui::Flag {
+    match flag {
+        Flag::None => ui::Flag::None,
+        Flag::Normal => ui::Flag::Normal,
+        Flag::High => ui::Flag::High,
+        Flag::Low => ui::Flag::Low,
+        Flag::Critical => ui::Flag::Critical,
+    }
+}
+
+/// A row as the screens show it, its time said against the clock on screen.
+fn ui_row(r: &Row, now: &jiff::Zoned, style: ClockStyle) -> ui::RecordRow {
+    ui::RecordRow {
+        title: r.title.as_str().into(),
+        detail: r.detail.as_str().into(),
+        value: r.value.as_str().into(),
+        when: r.when.text(now, style).into(),
+        flag: ui_flag(r.flag),
+        photo: r.photo.as_ref().map(photo_image).unwrap_or_default(),
+        has_photo: r.photo.is_some(),
+    }
+}
+
+/// A decoded photo as a Slint image (a copy of a thumbnail's pixels; sync already decoded it).
+fn photo_image(photo: &Photo) -> slint::Image {
+    slint::Image::from_rgba8(slint::SharedPixelBuffer::clone_from_slice(
+        &photo.rgba,
+        photo.width,
+        photo.height,
+    ))
+}
+
+/// Values of a trend listed beside its chart, newest first.
+const TREND_HISTORY: usize = 8;
+
+/// Fills the Trend screen from the focused row of `section`.
+fn show_trend(globals: &AppState, state: &State, section: Section) {
+    let now = state.time.now();
+    let zoned = now
+        .to_zoned(jiff::tz::TimeZone::system())
+        .unwrap_or_else(|_| jiff::Zoned::now());
+    let rows = state.record.rows(section);
+    let Some(row) = rows.get(state.shell.focus()) else {
+        globals.set_trend_row(ui::RecordRow::default());
+        globals.set_trend_has_chart(false);
+        globals.set_trend_history(ModelRc::default());
+        return;
+    };
+    globals.set_record_section(section.index() as i32);
+    globals.set_record_total(rows.len() as i32);
+    globals.set_trend_row(ui_row(row, &zoned, state.clock_style));
+    let trend = row.trend.clone().unwrap_or_default();
+    let history: Vec<ui::RecordRow> = trend
+        .points
+        .iter()
+        .rev()
+        .take(TREND_HISTORY)
+        .map(|p| ui::RecordRow {
+            value: p.text.as_str().into(),
+            when: crate::domain::record::When::At("", p.at)
+                .text(&zoned, state.clock_style)
+                .into(),
+            flag: ui_flag(p.flag),
+            ..Default::default()
+        })
+        .collect();
+    globals.set_trend_history(ModelRc::from(Rc::new(VecModel::from(history))));
+    let Some(chart) = trend.chart() else {
+        globals.set_trend_has_chart(false);
+        globals.set_trend_dots(ModelRc::default());
+        globals.set_trend_line(ModelRc::default());
+        globals.set_trend_line2(ModelRc::default());
+        return;
+    };
+    // The line as segments between consecutive values.
+    let line = |pick: fn(&ChartPoint) -> Option<f64>| {
+        let ends: Vec<(f64, f64)> = chart
+            .points
+            .iter()
+            .filter_map(|p| Some((p.x, pick(p)?)))
+            .collect();
+        let segments: Vec<ui::ChartSegment> = ends
+            .windows(2)
+            .map(|w| ui::ChartSegment {
+                x1: w[0].0 as f32,
+                y1: w[0].1 as f32,
+                x2: w[1].0 as f32,
+                y2: w[1].1 as f32,
+            })
+            .collect();
+        ModelRc::from(Rc::new(VecModel::from(segments)))
+    };
+    let numeric: Vec<_> = trend.points.iter().filter(|p| p.value.is_some()).collect();
+    let shown = &numeric[numeric.len() - chart.points.len()..];
+    let dots: Vec<ui::ChartDot> = chart
+        .points
+        .iter()
+        .zip(shown)
+        .map(|(c, p)| ui::ChartDot {
+            x: c.x as f32,
+            y: c.y as f32,
+            y2: c.y2.map_or(-1.0, |v| v as f32),
+            flag: ui_flag(p.flag),
+        })
+        .collect();
+    globals.set_trend_has_chart(true);
+    globals.set_trend_dots(ModelRc::from(Rc::new(VecModel::from(dots))));
+    globals.set_trend_line(line(|p| Some(p.y)));
+    globals.set_trend_line2(line(|p| p.y2));
+    let (low, high) = chart.band.unwrap_or((-1.0, -1.0));
+    globals.set_trend_band_low(low as f32);
+    globals.set_trend_band_high(high as f32);
+    globals.set_trend_top(crate::domain::plain::trim_number(chart.top).into());
+    globals.set_trend_bottom(crate::domain::plain::trim_number(chart.bottom).into());
+    let date = |p: &&crate::domain::record::Point| {
+        crate::domain::plain::long_date(p.at.to_zoned(zoned.time_zone().clone()).date())
+    };
+    globals.set_trend_first(shown.first().map(date).unwrap_or_default().into());
+    globals.set_trend_last(shown.last().map(date).unwrap_or_default().into());
+}
+
+fn show_pin(globals: &AppState, shell: &Shell) {
+    globals.set_pin_on(shell.pin_set());
+    let Some(pad) = shell.pin_pad() else {
+        return;
+    };
+    globals.set_pin_purpose(match pad.purpose {
+        PinPurpose::Unlock => ui::PinPurpose::Unlock,
+        PinPurpose::Choose => ui::PinPurpose::Choose,
+        PinPurpose::Confirm(_) => ui::PinPurpose::Confirm,
+        PinPurpose::Remove => ui::PinPurpose::Remove,
+    });
+    globals.set_pin_typed(pad.typed() as i32);
+    let (message, left) = match pad.message {
+        PinMessage::None => (ui::PinMessage::None, 0),
+        PinMessage::Wrong { tries_left } => (ui::PinMessage::Wrong, tries_left),
+        PinMessage::Mismatch => (ui::PinMessage::Mismatch, 0),
+        PinMessage::LockedOut => (ui::PinMessage::LockedOut, 0),
+    };
+    globals.set_pin_message(message);
+    globals.set_pin_tries_left(i32::from(left));
+}
+
 fn show(window: &MainWindow, state: &State) {
     let shell = &state.shell;
     show_focus(&state.focus_flags, shell.layout().count(), shell.focus());
@@ -498,12 +661,18 @@ fn show(window: &MainWindow, state: &State) {
         Screen::Ask => ui::Screen::Ask,
         Screen::Settings => ui::Screen::Settings,
         Screen::Record(_) => ui::Screen::Record,
+        Screen::Trend(_) => ui::Screen::Trend,
+        Screen::Pin => ui::Screen::Pin,
     });
-    if let Screen::Record(section) = shell.screen() {
-        show_record(&globals, state, section);
+    match shell.screen() {
+        Screen::Record(section) => show_record(&globals, state, section),
+        Screen::Trend(section) => show_trend(&globals, state, section),
+        _ => {}
     }
+    show_pin(&globals, shell);
     globals.set_focus(shell.focus() as i32);
     globals.set_standby(shell.standby());
+    globals.set_private(shell.private());
     globals.set_muted(shell.muted());
     globals.set_volume(i32::from(shell.volume()));
     globals.set_notice(match shell.notice().map(|n| n.kind) {
@@ -511,6 +680,9 @@ fn show(window: &MainWindow, state: &State) {
         Some(NoticeKind::NurseCallUnavailable) => ui::NoticeKind::NurseCallUnavailable,
         Some(NoticeKind::OneLanguage) => ui::NoticeKind::OneLanguage,
         Some(NoticeKind::BadgeRead) => ui::NoticeKind::BadgeRead,
+        Some(NoticeKind::PinSet) => ui::NoticeKind::PinSet,
+        Some(NoticeKind::PinRemoved) => ui::NoticeKind::PinRemoved,
+        Some(NoticeKind::HealthClosed) => ui::NoticeKind::HealthClosed,
     });
     show_settings(window, shell.settings());
 }

@@ -62,6 +62,7 @@ pub fn button_for(text: &str, modified: bool) -> Option<Button> {
             'r' => Button::Rewind,
             'f' => Button::FastForward,
             'i' => Button::Info,
+            'v' => Button::Privacy,
             'g' | 'e' => Button::Guide,
             'c' => Button::Menu,
             't' => Button::Captions,
@@ -117,7 +118,7 @@ mod tests {
 
     #[test]
     fn every_button_has_a_key() {
-        let mut keys: Vec<String> = "0123456789 pxrfigctmnh+-"
+        let mut keys: Vec<String> = "0123456789 pxrfigctmnhv+-"
             .chars()
             .map(String::from)
             .collect();
