@@ -31,6 +31,7 @@ admitted=$(python3 scripts/fhir_seed.py "$base" demo --bundle assets/demo/sina-y
 field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$admitted" "$1"; }
 python3 scripts/fhir_seed.py "$base" ward --patient "$(field patient)" --encounter "$(field encounter)" >/dev/null
 echo "Admitted the demo patient to the demo bed, with a care team, today's plan and a diet."
+echo "Making the demo TV head-end in target/demo/tv (three channels, a guide, a film, relaxation)."
 
 cat >"$demo/bedside.toml" <<EOF
 # Written by scripts/run-demo.sh for \`make run\`.
@@ -45,6 +46,7 @@ poll_seconds = 5
 [store]
 data_dir = "$PWD/$demo/data"
 key_file = "$PWD/$demo/db-key"
+$(scripts/demo-tv.sh)
 EOF
 
 if [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ] || compgen -G "/dev/dri/card*" >/dev/null; then
@@ -60,5 +62,15 @@ target/debug/bedside sync --once --config "$demo/bedside.toml"
 mkdir -p target/tour
 target/debug/bedside snapshot --config "$demo/bedside.toml" --out target/tour/00-home-synced.png
 echo "  target/tour/00-home-synced.png (the synced patient, from the encrypted store)"
+while read -r name keys; do
+  target/debug/bedside snapshot --config "$demo/bedside.toml" --out "target/tour/$name.png" \
+    --keys "$keys" --wait 2000 2>/dev/null
+  echo "  target/tour/$name.png"
+done <<WATCH
+00-watch ok
+00-watch-tv ok,ok
+00-watch-guide ok,down,ok
+00-watch-film ok,down,down,ok,ok
+WATCH
 scripts/tour.sh
 echo "Open the PNGs above to see the appliance."

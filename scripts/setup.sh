@@ -10,10 +10,16 @@ set -euo pipefail
 # Tests: udev checks systemd/70-bedside-input.rules (udevadm test); python3 + venv run the FHIR
 # test server and the FHIR schema validator; openssl makes the test keys; faketime runs the box
 # with a wrong clock.
+# GStreamer 1.22: the player (playbin, appsink, videoconvert/scale), the stream kinds (UDP/RTP
+# MPEG-TS, HLS, HTTP, files), decoders (H.264, AAC, VP8/9, Opus), and gst-launch-1.0 for the
+# tests, which make their own streams with it.
 PACKAGES=(
   build-essential pkg-config curl ca-certificates git make
   libinput-dev libudev-dev libxkbcommon-dev libfontconfig1 libssl-dev openssl
   udev python3 python3-venv faketime
+  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
+  gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
+  gstreamer1.0-plugins-ugly gstreamer1.0-libav
 )
 
 missing=()

@@ -25,6 +25,8 @@ pub struct Config {
     pub ui: Ui,
     #[serde(default)]
     pub input: Input,
+    /// Live TV, the guide, films and relaxation. Without it, Watch says TV is not set up.
+    pub tv: Option<Tv>,
 }
 
 /// This box.
@@ -205,6 +207,115 @@ pub struct Ui {
     pub clock: ClockStyle,
 }
 
+/// The hospital's IPTV head-end and film library.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tv {
+    /// The channel lineup: an M3U playlist, by `http(s)://` URL or file path.
+    pub playlist: Source,
+    /// The programme guide (XMLTV), by URL or path. Default: the playlist's `x-tvg-url`.
+    pub guide: Option<Source>,
+    /// Films and relaxation videos: a JSON catalogue (README, "Watch"), by URL or path.
+    pub catalogue: Option<Source>,
+    /// PEM file of the certificate authorities to trust for `https://` sources (default: the
+    /// public web roots).
+    pub ca_file: Option<PathBuf>,
+    /// The loudest the patient can set, 0-100 (shared rooms). Default 100.
+    #[serde(default = "Tv::default_max_volume")]
+    pub max_volume: Percent,
+    /// Hours when the volume is capped at `quiet_volume`, e.g. `"22:00-07:00"`.
+    pub quiet_hours: Option<QuietHours>,
+    /// The cap during quiet hours, 0-100. Default 30.
+    #[serde(default = "Tv::default_quiet_volume")]
+    pub quiet_volume: Percent,
+}
+
+impl Tv {
+    fn default_max_volume() -> Percent {
+        Percent(100)
+    }
+    fn default_quiet_volume() -> Percent {
+        Percent(30)
+    }
+}
+
+/// An `http://`/`https://` URL or a file path.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Source(pub String);
+
+impl TryFrom<String> for Source {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        let t = text.trim();
+        if t.is_empty() {
+            return Err("an empty address: give an http(s):// URL or a file path".into());
+        }
+        if let Some((scheme, _)) = t.split_once("://")
+            && !matches!(scheme, "http" | "https" | "file")
+        {
+            return Err(format!(
+                "`{t}`: only http://, https:// or a file path can be read"
+            ));
+        }
+        Ok(Source(t.strip_prefix("file://").unwrap_or(t).to_owned()))
+    }
+}
+
+/// A whole number from 0 to 100.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "i64")]
+pub struct Percent(pub u8);
+
+impl TryFrom<i64> for Percent {
+    type Error = &'static str;
+
+    fn try_from(n: i64) -> Result<Self, Self::Error> {
+        u8::try_from(n)
+            .ok()
+            .filter(|n| *n <= 100)
+            .map(Percent)
+            .ok_or("must be between 0 and 100")
+    }
+}
+
+/// `"HH:MM-HH:MM"`, local time; the end may be the next morning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct QuietHours {
+    pub start: jiff::civil::Time,
+    pub end: jiff::civil::Time,
+}
+
+impl QuietHours {
+    /// Whether `at` falls inside.
+    pub fn contains(&self, at: jiff::civil::Time) -> bool {
+        if self.start <= self.end {
+            self.start <= at && at < self.end
+        } else {
+            at >= self.start || at < self.end
+        }
+    }
+}
+
+impl TryFrom<String> for QuietHours {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        let bad = || format!("`{text}` is not a time range: write it as \"22:00-07:00\"");
+        let (a, b) = text.split_once('-').ok_or_else(bad)?;
+        let time = |s: &str| jiff::civil::Time::strptime("%H:%M", s.trim()).map_err(|_| bad());
+        let (start, end) = (time(a)?, time(b)?);
+        if start == end {
+            return Err(format!(
+                "`{text}`: the quiet hours start and end at the same time"
+            ));
+        }
+        Ok(QuietHours { start, end })
+    }
+}
+
 /// Remotes, pillow speakers, keyboards and badge readers.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -357,6 +468,7 @@ impl Config {
             store: Store::default(),
             ui: Ui::default(),
             input: Input::default(),
+            tv: None,
         }
     }
 }
@@ -386,6 +498,13 @@ clock = "12h"
 [input]
 keymaps = "/etc/bedside/keymaps"
 evdev = "on"
+[tv]
+playlist = "http://iptv.example.org/lineup.m3u"
+guide = "/var/lib/iptv/guide.xml"
+catalogue = "file:///srv/films/catalogue.json"
+max_volume = 80
+quiet_hours = "22:00-07:00"
+quiet_volume = 25
 "#;
 
     #[test]
@@ -403,6 +522,41 @@ evdev = "on"
         assert_eq!(b.poll_seconds, PollSeconds(30));
         assert_eq!(b.timeout_seconds, PollSeconds(20));
         assert_eq!(b.auth.unwrap().client_id.as_str(), "bedside-3w-12a");
+        let tv = c.tv.unwrap();
+        assert_eq!(tv.playlist.0, "http://iptv.example.org/lineup.m3u");
+        assert_eq!(tv.catalogue.unwrap().0, "/srv/films/catalogue.json");
+        assert_eq!((tv.max_volume, tv.quiet_volume), (Percent(80), Percent(25)));
+        let quiet = tv.quiet_hours.unwrap();
+        assert!(quiet.contains(jiff::civil::time(23, 30, 0, 0)));
+        assert!(quiet.contains(jiff::civil::time(6, 59, 0, 0)));
+        assert!(!quiet.contains(jiff::civil::time(7, 0, 0, 0)));
+        assert!(!quiet.contains(jiff::civil::time(12, 0, 0, 0)));
+    }
+
+    #[test]
+    fn bad_tv_values_are_named() {
+        let base = GOOD.split("[tv]").next().unwrap().to_owned();
+        for (tv, needle) in [
+            ("[tv]\nplaylist = \"rtsp://x/y\"\n", "only http://"),
+            (
+                "[tv]\nplaylist = \"/a\"\nmax_volume = 120\n",
+                "between 0 and 100",
+            ),
+            (
+                "[tv]\nplaylist = \"/a\"\nquiet_hours = \"late\"\n",
+                "not a time range",
+            ),
+            ("[tv]\nguide = \"/a\"\n", "playlist"),
+            (
+                "[tv]\nplaylist = \"/a\"\nvolume = 3\n",
+                "unknown field `volume`",
+            ),
+        ] {
+            let err = Config::parse(&format!("{base}{tv}"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains(needle), "{tv}: {err}");
+        }
     }
 
     #[test]
@@ -439,8 +593,8 @@ evdev = "on"
 
     #[test]
     fn unknown_keys_are_refused_by_name() {
-        let e = error_of(&format!("{GOOD}\n[tv]\nplaylist = \"x\"\n"));
-        assert!(e.contains("unknown field `tv`"), "{e}");
+        let e = error_of(&format!("{GOOD}\n[call]\nsignalling_url = \"x\"\n"));
+        assert!(e.contains("unknown field `call`"), "{e}");
         let e = error_of(&GOOD.replace("clock =", "clok ="));
         assert!(e.contains("unknown field `clok`"), "{e}");
     }

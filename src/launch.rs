@@ -103,6 +103,8 @@ impl Setup {
             link,
             clock_style: config.ui.clock,
             record: std::sync::Arc::new(record),
+            tv: config.tv.clone(),
+            sound: true,
         };
         Ok(Setup {
             config,
@@ -123,6 +125,15 @@ pub fn run_on_display(setup: Setup) -> Result<(), LaunchError> {
     })?;
     tracing::info!(bed = %setup.config.bed.location, "showing the bedside UI");
     start_input(&setup.config.input, keymap);
+    if let Some(tv) = setup.config.tv.clone() {
+        let spawned = crate::media::service::spawn(tv, tv_cache(&setup.config), |listings| {
+            let _ =
+                slint::invoke_from_event_loop(move || crate::ui::app::deliver_listings(listings));
+        });
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "cannot start reading the TV listings");
+        }
+    }
     // Demo content stands in for the backend; otherwise sync runs while the window does.
     let _sync = (!demo && setup.config.backend.is_some()).then(|| {
         crate::sync::service::spawn(setup.config.clone(), |status| {
@@ -132,6 +143,17 @@ pub fn run_on_display(setup: Setup) -> Result<(), LaunchError> {
     app.window().run()?;
     Ok(())
 }
+
+/// Where the TV listings' last good copies are kept (None for the demo, which writes nothing).
+fn tv_cache(config: &Config) -> Option<PathBuf> {
+    config
+        .tv
+        .as_ref()
+        .map(|_| config.store.data_dir.join("cache"))
+}
+
+/// Real time given to each key of a snapshot that waits for video.
+const KEY_GAP: Duration = Duration::from_millis(150);
 
 /// Presses waiting for the UI thread beyond which repeating buttons (arrows, volume, channel) are
 /// dropped: a flood of events must not bury the UI under minutes of queued scrolling.
@@ -186,6 +208,8 @@ pub struct Snapshot {
     /// Recorded input to play before the keys, and the class of device to play it as (by
     /// default, what the recording's description says; a remote for raw streams).
     pub replay: Option<(PathBuf, Option<DeviceClass>)>,
+    /// Real time to keep the event loop running after the keys (for video to arrive).
+    pub wait: Duration,
 }
 
 /// Renders the UI headless after pressing `keys`, through the same dispatch path as a remote,
@@ -209,9 +233,22 @@ pub fn snapshot(setup: Setup, shot: &Snapshot) -> Result<(), LaunchError> {
     } else {
         None
     };
+    // The TV listings are read before the first key (the appliance reads them on a thread).
+    let listings = setup.config.tv.as_ref().map(|tv| {
+        let at = shot
+            .now
+            .and_then(|t| t.to_zoned(jiff::tz::TimeZone::system()).ok())
+            .map_or_else(jiff::Timestamp::now, |z| z.timestamp());
+        crate::media::service::load(tv, tv_cache(&setup.config), at)
+    });
     let headless = Headless::install(shot.size.0, shot.size.1)?;
     let time = shot.now.map_or(TimeSource::System, TimeSource::Fixed);
-    let app = App::new(setup.context, setup.settings, time)?;
+    let mut context = setup.context;
+    context.sound = false;
+    let app = App::new(context, setup.settings, time)?;
+    if let Some(listings) = listings {
+        app.set_listings(listings);
+    }
     if let Some(mut status) = stored {
         if shot.now.is_some() {
             // A picture at a fixed moment must not change with when the store was last synced.
@@ -250,7 +287,12 @@ pub fn snapshot(setup: Setup, shot: &Snapshot) -> Result<(), LaunchError> {
     for &button in &shot.keys {
         app.press(button);
         headless.advance(SETTLE);
+        if !shot.wait.is_zero() {
+            // With video, each press gets a moment of real time, as a patient's would.
+            headless.run_for(KEY_GAP);
+        }
     }
+    headless.run_for(shot.wait);
     headless
         .write_png(&shot.out)
         .map_err(|source| LaunchError::Write {

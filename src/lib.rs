@@ -7,6 +7,7 @@ pub mod domain;
 pub mod fhir;
 pub mod input;
 pub mod launch;
+pub mod media;
 pub mod store;
 pub mod sync;
 pub mod ui;

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use jiff::civil::DateTime;
@@ -55,6 +56,10 @@ enum Command {
         /// badge-reader [default: from the recording's description; remote for raw streams]
         #[arg(long, value_name = "CLASS", value_parser = parse_class, requires = "replay")]
         replay_class: Option<DeviceClass>,
+        /// Keep running this many milliseconds (real time) after the last key before the
+        /// picture is taken, so a playing video shows in it
+        #[arg(long, value_name = "MS", default_value_t = 0)]
+        wait: u64,
     },
     /// Sync with the hospital's FHIR backend: resolve the bed, load or update the patient's
     /// chart, deliver the outbox, erase a discharged patient's data; print a one-line JSON
@@ -230,6 +235,7 @@ fn main() -> ExitCode {
             now,
             replay,
             replay_class,
+            wait,
         }) => {
             // A snapshot prints nothing but errors.
             init_logging("warn");
@@ -242,6 +248,7 @@ fn main() -> ExitCode {
                         keys: keys.0,
                         now,
                         replay: replay.map(|path| (path, replay_class)),
+                        wait: Duration::from_millis(wait),
                     },
                 )
             })

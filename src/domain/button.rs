@@ -54,11 +54,15 @@ pub enum Button {
     /// Hide the patient's name and record at once (visitors came in), until pressed again. A
     /// long press of Info, or any key a keymap names `privacy`.
     Privacy,
+    /// Back to the channel watched before (a remote's "Last" or "Recall").
+    LastChannel,
+    /// Marks or unmarks the channel on air as a favourite.
+    Favourite,
     Power,
 }
 
 /// Every button other than the digits, with its lower-case name, in the order of the type.
-const NAMED: [(Button, &str); 29] = [
+const NAMED: [(Button, &str); 31] = [
     (Button::Up, "up"),
     (Button::Down, "down"),
     (Button::Left, "left"),
@@ -87,6 +91,8 @@ const NAMED: [(Button, &str); 29] = [
     (Button::Captions, "captions"),
     (Button::NurseCall, "nursecall"),
     (Button::Privacy, "privacy"),
+    (Button::LastChannel, "lastchannel"),
+    (Button::Favourite, "favourite"),
     (Button::Power, "power"),
 ];
 
@@ -189,7 +195,7 @@ mod tests {
     #[test]
     fn every_button_round_trips_through_its_name() {
         let all: Vec<Button> = Button::all().collect();
-        assert_eq!(all.len(), 39, "29 named buttons and 10 digits");
+        assert_eq!(all.len(), 41, "31 named buttons and 10 digits");
         for b in all {
             assert_eq!(b.name().parse::<Button>(), Ok(b), "{b}");
         }
@@ -200,7 +206,7 @@ mod tests {
         let mut names: Vec<String> = Button::all().map(Button::name).collect();
         names.sort();
         names.dedup();
-        assert_eq!(names.len(), 39);
+        assert_eq!(names.len(), 41);
     }
 
     #[test]

@@ -8,3 +8,5 @@ pub mod privacy;
 pub mod record;
 pub mod settings;
 pub mod shell;
+pub mod tv;
+pub mod watch;

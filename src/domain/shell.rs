@@ -10,6 +10,8 @@ use super::button::Button;
 use super::privacy::{MAX_TRIES, PinHash, PinKey, PinMessage, PinPad, PinPurpose};
 use super::record::Section;
 use super::settings::{Change, SettingRow, Settings};
+use super::tv::Entry;
+use super::watch::{HubRow, JUMP, Media, Opened, SKIP, Watch};
 
 /// Every screen the shell can show.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -28,6 +30,31 @@ pub enum Screen {
     Trend(Section),
     /// The digit pad of the privacy PIN (what it is for is in [`Shell::pin_pad`]).
     Pin,
+    /// Live TV, full screen.
+    Tv,
+    /// The programme guide: channels down, half hours across.
+    Guide,
+    /// The films, as a wall of posters.
+    Films,
+    /// Relaxation videos and channels.
+    Relax,
+    /// A film or a relaxation video, full screen.
+    Player,
+}
+
+impl Screen {
+    /// The screens of Watch, where the player may be playing.
+    pub fn is_watch(self) -> bool {
+        matches!(
+            self,
+            Screen::Watch
+                | Screen::Tv
+                | Screen::Guide
+                | Screen::Films
+                | Screen::Relax
+                | Screen::Player
+        )
+    }
 }
 
 impl Screen {
@@ -68,10 +95,21 @@ impl Screen {
                 columns: 2,
                 count: Section::ALL.len(),
             },
+            Screen::Watch => Layout::Column {
+                count: HubRow::ALL.len(),
+            },
             // Screens whose feature has not landed hold one button: back to Home.
-            Screen::Watch | Screen::Learn | Screen::Call | Screen::Ask => {
-                Layout::Column { count: 1 }
-            }
+            Screen::Learn | Screen::Call | Screen::Ask => Layout::Column { count: 1 },
+            // Full-screen pictures and the guide move by their own rules, not by focus.
+            Screen::Tv | Screen::Guide | Screen::Player => Layout::Column { count: 1 },
+            Screen::Films => Layout::Grid {
+                columns: FILM_COLUMNS,
+                count: 1,
+            },
+            Screen::Relax => Layout::Grid {
+                columns: RELAX_COLUMNS,
+                count: 1,
+            },
             // An empty section still holds one thing: its "Nothing here yet".
             Screen::Record(_) | Screen::Trend(_) => Layout::Column { count: 1 },
             // The pad takes digits, not focus.
@@ -121,6 +159,10 @@ impl Layout {
     }
 }
 
+/// Posters across on Films, and tiles across on Relax (the screens lay them out the same way).
+pub const FILM_COLUMNS: usize = 5;
+pub const RELAX_COLUMNS: usize = 3;
+
 /// A short message shown over the current screen for a few seconds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NoticeKind {
@@ -137,6 +179,11 @@ pub enum NoticeKind {
     PinRemoved,
     /// My health closed itself after two minutes without a press (the PIN guards it again).
     HealthClosed,
+    /// A channel number was typed that no channel has (the number is in
+    /// [`Watch::missing_channel`]).
+    NoSuchChannel,
+    /// The volume is at the most allowed here (the ward's maximum, or quiet hours).
+    VolumeCapped,
 }
 
 /// A notice and its sequence number, so a timer set for an old notice never hides a newer one.
@@ -166,6 +213,15 @@ pub struct Outcome {
     pub new_notice: Option<Notice>,
     /// Too many wrong PINs: call [`Shell::end_pin_lockout`] after [`crate::domain::privacy::LOCKOUT`].
     pub pin_lockout: bool,
+    /// Digits are being typed for a channel: call [`Shell::channel_entry_timeout`] with this
+    /// after [`super::tv::ENTRY_TIMEOUT`].
+    pub entry_timer: Option<u64>,
+    /// Show the channel banner (and hide it after [`super::tv::BANNER_TIME`]).
+    pub banner: bool,
+    /// Move the film this far (seconds, negative is back).
+    pub seek: Option<i64>,
+    /// Show the player's controls for a few seconds.
+    pub controls: bool,
 }
 
 impl Outcome {
@@ -199,6 +255,8 @@ pub struct Shell {
     /// Wrong PINs in a row, and whether the pad is locked for a while after too many.
     pin_failures: u8,
     pin_locked: bool,
+    /// Watch: live TV, films, relaxation.
+    watch: Watch,
 }
 
 impl Shell {
@@ -226,6 +284,288 @@ impl Shell {
             pin_pad: None,
             pin_failures: 0,
             pin_locked: false,
+            watch: Watch::default(),
+        }
+    }
+
+    pub fn watch(&self) -> &Watch {
+        &self.watch
+    }
+
+    /// New listings: the lineup as (number, key) per channel, the films' ids, how many
+    /// relaxation items. Focus stays on an item that exists.
+    pub fn set_listings(
+        &mut self,
+        channels: &[(u32, String)],
+        film_ids: Vec<String>,
+        relax: usize,
+    ) {
+        self.watch.tv.set_lineup(channels);
+        self.watch.set_films(film_ids);
+        self.watch.relax = relax;
+        self.clamp_focus();
+    }
+
+    /// The loudest allowed now; a louder volume comes down to it.
+    pub fn set_volume_cap(&mut self, cap: u8) {
+        self.watch.volume_cap = Some(cap);
+        self.volume = self.volume.min(cap);
+    }
+
+    /// A call or an alert takes (or gives back) the screen and the sound: nothing plays under
+    /// it. The hook for calls and alerts.
+    pub fn set_interrupted(&mut self, interrupted: bool) {
+        self.watch.interrupted = interrupted;
+    }
+
+    /// What should be playing now.
+    pub fn media(&self) -> Media {
+        if self.standby || self.watch.interrupted {
+            return Media::Nothing;
+        }
+        match self.screen() {
+            Screen::Watch | Screen::Tv | Screen::Guide => self
+                .watch
+                .tv
+                .current()
+                .map_or(Media::Nothing, Media::Channel),
+            Screen::Player => match self.watch.opened {
+                Some(Opened::Film { index, from }) => Media::Film { index, from },
+                Some(Opened::Relax(i)) => Media::Relax(i),
+                None => Media::Nothing,
+            },
+            _ => Media::Nothing,
+        }
+    }
+
+    /// The player says where a film was left (when the patient leaves it).
+    pub fn left_film_at(
+        &mut self,
+        index: usize,
+        at: std::time::Duration,
+        length: Option<std::time::Duration>,
+    ) {
+        self.watch.left_film_at(index, at, length);
+    }
+
+    /// The film ended: back to the films, and next time it starts from the beginning.
+    pub fn film_ended(&mut self) -> Outcome {
+        if self.screen() != Screen::Player {
+            return Outcome::default();
+        }
+        self.stack.pop();
+        self.watch.opened = None;
+        Outcome::handled()
+    }
+
+    /// The time to type more digits ran out: tune to the number typed.
+    pub fn channel_entry_timeout(&mut self, seq: u64) -> Outcome {
+        match self.watch.tv.entry_timeout(seq) {
+            Some(entry) => self.entry_done(entry),
+            None => Outcome::default(),
+        }
+    }
+
+    fn entry_done(&mut self, entry: Entry) -> Outcome {
+        match entry {
+            Entry::Channel(_) => {
+                self.show_tv();
+                Outcome {
+                    handled: true,
+                    banner: true,
+                    ..Outcome::default()
+                }
+            }
+            Entry::NoSuchChannel(n) => {
+                self.watch.missing_channel = Some(n);
+                self.show_notice(NoticeKind::NoSuchChannel)
+            }
+        }
+    }
+
+    /// Live TV full screen: back down to it when it is under the guide, else on top.
+    fn show_tv(&mut self) {
+        match self.screen() {
+            Screen::Tv => {}
+            Screen::Guide if self.below() == Some(Screen::Tv) => {
+                self.stack.pop();
+            }
+            _ => self.stack.push(Place {
+                screen: Screen::Tv,
+                focus: 0,
+            }),
+        }
+    }
+
+    /// The screen under the current one.
+    fn below(&self) -> Option<Screen> {
+        self.stack
+            .len()
+            .checked_sub(2)
+            .map(|i| self.stack[i].screen)
+    }
+
+    fn clamp_focus(&mut self) {
+        for i in 0..self.stack.len() {
+            let place = self.stack[i];
+            let count = self.layout_of(place.screen).count();
+            if place.focus >= count {
+                self.stack[i].focus = count - 1;
+            }
+        }
+    }
+
+    /// Buttons with a meaning of their own on Watch's screens; None: the usual meaning.
+    fn watch_press(&mut self, button: Button) -> Option<Outcome> {
+        let screen = self.screen();
+        let live = matches!(screen, Screen::Watch | Screen::Tv | Screen::Guide);
+        let tuned = |shell: &mut Shell, done: Option<usize>| Outcome {
+            handled: done.is_some(),
+            banner: done.is_some() && shell.screen() == Screen::Tv,
+            ..Outcome::default()
+        };
+        match (screen, button) {
+            (_, Button::Digit(d)) if live => {
+                let (seq, decided) = self.watch.tv.digit(d.value());
+                Some(match decided {
+                    Some(entry) => self.entry_done(entry),
+                    None => Outcome {
+                        handled: true,
+                        entry_timer: Some(seq),
+                        ..Outcome::default()
+                    },
+                })
+            }
+            (Screen::Watch | Screen::Tv, Button::ChannelUp | Button::ChannelDown) => {
+                let done = self.watch.tv.step(button == Button::ChannelUp);
+                Some(tuned(self, done))
+            }
+            (Screen::Tv, Button::Up | Button::Down) => {
+                let done = self.watch.tv.step(button == Button::Up);
+                Some(tuned(self, done))
+            }
+            (Screen::Watch | Screen::Tv, Button::LastChannel) => {
+                let done = self.watch.tv.last();
+                Some(tuned(self, done))
+            }
+            (Screen::Tv, Button::Favourite | Button::Yellow) => {
+                let current = self.watch.tv.current()?;
+                self.watch.tv.toggle_favourite(current);
+                Some(Outcome {
+                    handled: true,
+                    banner: true,
+                    ..Outcome::default()
+                })
+            }
+            (Screen::Tv, Button::Green) => {
+                let done = self.watch.tv.next_favourite();
+                Some(tuned(self, done))
+            }
+            (Screen::Tv, Button::Ok | Button::Info) => Some(Outcome {
+                handled: true,
+                banner: true,
+                ..Outcome::default()
+            }),
+            (Screen::Watch | Screen::Tv, Button::Guide) if !self.watch.tv.is_empty() => {
+                self.watch.tv.open_guide();
+                // Live TV opened from the guide goes back to it rather than stacking another.
+                if self.below() == Some(Screen::Guide) {
+                    self.stack.pop();
+                } else {
+                    self.stack.push(Place {
+                        screen: Screen::Guide,
+                        focus: 0,
+                    });
+                }
+                Some(Outcome::handled())
+            }
+            (Screen::Guide, Button::Guide) => {
+                // Guide again: back to watching, full screen.
+                self.stack.pop();
+                self.show_tv();
+                Some(Outcome::handled())
+            }
+            (Screen::Guide, arrow) if arrow.is_arrow() => {
+                let (rows, slots) = match arrow {
+                    Button::Up => (-1, 0),
+                    Button::Down => (1, 0),
+                    Button::Left => (0, -1),
+                    _ => (0, 1),
+                };
+                Some(Outcome {
+                    handled: self.watch.tv.guide_move(rows, slots),
+                    ..Outcome::default()
+                })
+            }
+            (Screen::Guide, Button::ChannelUp | Button::ChannelDown) => {
+                // A page of rows at a time.
+                let step: isize = if button == Button::ChannelUp { -6 } else { 6 };
+                let rows = self.watch.tv.len() as isize;
+                let target = (self.watch.tv.guide_row as isize + step).clamp(0, (rows - 1).max(0));
+                let moved = self
+                    .watch
+                    .tv
+                    .guide_move(target - self.watch.tv.guide_row as isize, 0);
+                Some(Outcome {
+                    handled: moved,
+                    ..Outcome::default()
+                })
+            }
+            (Screen::Guide, Button::Ok) => {
+                let row = self.watch.tv.guide_row;
+                self.watch.tv.tune(row);
+                self.show_tv();
+                Some(Outcome {
+                    handled: true,
+                    banner: true,
+                    ..Outcome::default()
+                })
+            }
+            (Screen::Guide, Button::Favourite | Button::Yellow) => {
+                let row = self.watch.tv.guide_row;
+                self.watch.tv.toggle_favourite(row);
+                Some(Outcome::handled())
+            }
+            (Screen::Player, Button::PlayPause | Button::Ok | Button::Play | Button::Pause) => {
+                self.watch.paused = match button {
+                    Button::Play => false,
+                    Button::Pause => true,
+                    _ => !self.watch.paused,
+                };
+                Some(Outcome {
+                    handled: true,
+                    controls: true,
+                    ..Outcome::default()
+                })
+            }
+            (
+                Screen::Player,
+                Button::Left | Button::Right | Button::Rewind | Button::FastForward,
+            ) if matches!(self.watch.opened, Some(Opened::Film { .. })) => {
+                let by = match button {
+                    Button::Left => -(SKIP.as_secs() as i64),
+                    Button::Right => SKIP.as_secs() as i64,
+                    Button::Rewind => -(JUMP.as_secs() as i64),
+                    _ => JUMP.as_secs() as i64,
+                };
+                Some(Outcome {
+                    handled: true,
+                    seek: Some(by),
+                    controls: true,
+                    ..Outcome::default()
+                })
+            }
+            (Screen::Player, Button::Stop) => {
+                self.stack.pop();
+                self.watch.opened = None;
+                Some(Outcome::handled())
+            }
+            (Screen::Player, Button::Up | Button::Down | Button::Info) => Some(Outcome {
+                handled: true,
+                controls: true,
+                ..Outcome::default()
+            }),
+            _ => None,
         }
     }
 
@@ -274,6 +614,14 @@ impl Shell {
     /// How the focusable things of `screen` are arranged now.
     pub fn layout_of(&self, screen: Screen) -> Layout {
         match screen {
+            Screen::Films => Layout::Grid {
+                columns: FILM_COLUMNS,
+                count: self.watch.films.max(1),
+            },
+            Screen::Relax => Layout::Grid {
+                columns: RELAX_COLUMNS,
+                count: self.watch.relax.max(1),
+            },
             Screen::Record(section) | Screen::Trend(section) => Layout::Column {
                 count: self.record_counts[section.index()].max(1),
             },
@@ -377,6 +725,11 @@ impl Shell {
             }
             return Outcome::default();
         }
+        if self.screen().is_watch()
+            && let Some(outcome) = self.watch_press(button)
+        {
+            return outcome;
+        }
         match button {
             Button::Power => {
                 self.standby = true;
@@ -384,8 +737,10 @@ impl Shell {
                 Outcome::handled()
             }
             Button::Home => {
+                self.leave_player();
                 self.stack.truncate(1);
                 self.pin_pad = None;
+                self.watch.tv.cancel_entry();
                 Outcome::handled()
             }
             Button::Back => {
@@ -393,6 +748,8 @@ impl Shell {
                     let left = self.stack.pop().expect("more than Home");
                     match left.screen {
                         Screen::Pin => self.pin_pad = None,
+                        Screen::Player => self.watch.opened = None,
+                        Screen::Tv => self.watch.tv.cancel_entry(),
                         // Back from a trend lands on the row it showed.
                         Screen::Trend(_) => self.top_mut().focus = left.focus,
                         _ => {}
@@ -416,7 +773,12 @@ impl Shell {
             }
             Button::VolumeUp => {
                 self.muted = false;
-                self.volume = (self.volume + 1).min(MAX_VOLUME);
+                let cap = self.watch.volume_cap.unwrap_or(MAX_VOLUME);
+                if self.volume >= cap {
+                    self.volume = cap;
+                    return self.show_notice(NoticeKind::VolumeCapped);
+                }
+                self.volume += 1;
                 Outcome::handled()
             }
             Button::VolumeDown => {
@@ -450,7 +812,10 @@ impl Shell {
         let standby = self.standby;
         let seq = self.notice_seq;
         let counts = self.record_counts;
+        let mut watch = std::mem::take(&mut self.watch);
+        watch.forget_patient();
         *self = Shell::with_pin_key(Settings::default(), self.pin_key.clone());
+        self.watch = watch;
         self.standby = standby;
         self.record_counts = counts;
         self.notice_seq = seq;
@@ -490,6 +855,10 @@ impl Shell {
                 if screen == Screen::MyHealth && self.pin_set() {
                     return self.open_pin_pad(PinPurpose::Unlock);
                 }
+                if screen == Screen::Watch {
+                    // The preview shows the channel on air, or the first.
+                    self.watch.tv.current_or_first();
+                }
                 self.stack.push(Place { screen, focus: 0 });
                 Outcome::handled()
             }
@@ -513,9 +882,41 @@ impl Shell {
             }
             // Reading only: OK has nothing to do on other rows.
             Screen::Record(_) | Screen::Trend(_) | Screen::Pin => Outcome::default(),
-            Screen::Watch | Screen::Learn | Screen::Call | Screen::Ask => {
+            Screen::Learn | Screen::Call | Screen::Ask => {
                 self.stack.truncate(1);
                 Outcome::handled()
+            }
+            Screen::Watch => {
+                let (screen, available) = match HubRow::ALL[place.focus] {
+                    HubRow::LiveTv => (Screen::Tv, !self.watch.tv.is_empty()),
+                    HubRow::Guide => {
+                        self.watch.tv.open_guide();
+                        (Screen::Guide, !self.watch.tv.is_empty())
+                    }
+                    HubRow::Films => (Screen::Films, self.watch.films > 0),
+                    HubRow::Relax => (Screen::Relax, self.watch.relax > 0),
+                };
+                if !available {
+                    return Outcome::default();
+                }
+                self.watch.tv.current_or_first();
+                self.stack.push(Place { screen, focus: 0 });
+                Outcome {
+                    handled: true,
+                    banner: screen == Screen::Tv,
+                    ..Outcome::default()
+                }
+            }
+            Screen::Films if self.watch.films > 0 => {
+                let from = self.watch.start_of(place.focus, None);
+                self.open_player(Opened::Film {
+                    index: place.focus,
+                    from,
+                })
+            }
+            Screen::Relax if self.watch.relax > 0 => self.open_player(Opened::Relax(place.focus)),
+            Screen::Films | Screen::Relax | Screen::Tv | Screen::Guide | Screen::Player => {
+                Outcome::default()
             }
         }
     }
@@ -533,6 +934,27 @@ impl Shell {
             } else {
                 PinPurpose::Choose
             }),
+        }
+    }
+
+    fn open_player(&mut self, opened: Opened) -> Outcome {
+        self.watch.opened = Some(opened);
+        self.watch.paused = false;
+        self.stack.push(Place {
+            screen: Screen::Player,
+            focus: 0,
+        });
+        Outcome {
+            handled: true,
+            controls: true,
+            ..Outcome::default()
+        }
+    }
+
+    /// Leaving the player by Home: what it played is closed.
+    fn leave_player(&mut self) {
+        if self.stack.iter().any(|p| p.screen == Screen::Player) {
+            self.watch.opened = None;
         }
     }
 
@@ -842,7 +1264,12 @@ mod tests {
     #[test]
     fn focus_is_never_lost_under_random_presses() {
         let buttons: Vec<Button> = Button::all().collect();
-        let mut shell = Shell::new(Settings::default());
+        for mut shell in [Shell::new(Settings::default()), watching()] {
+            random_presses(&mut shell, &buttons);
+        }
+    }
+
+    fn random_presses(shell: &mut Shell, buttons: &[Button]) {
         let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
         for _ in 0..50_000 {
             // xorshift: deterministic, no dependency.
@@ -854,8 +1281,14 @@ mod tests {
             assert_eq!(shell.stack[0].screen, Screen::Home);
             assert!(
                 shell.depth() <= 4,
-                "the deepest screen is a trend: Home → My health → section → trend"
+                "the deepest screens: Home → My health → section → trend, Home → Watch → \
+                 guide → TV: {:?}",
+                shell.stack
             );
+            // Nothing plays off Watch's screens.
+            if !shell.screen().is_watch() {
+                assert_eq!(shell.media(), Media::Nothing);
+            }
         }
         if shell.standby() {
             shell.press(Button::Power);
@@ -1099,5 +1532,166 @@ mod tests {
             Screen::Record(Section::CareTeam),
             "other sections are reading only"
         );
+    }
+
+    fn watching() -> Shell {
+        let mut shell = Shell::new(Settings::default());
+        let channels: Vec<(u32, String)> =
+            [1, 2, 5].iter().map(|n| (*n, format!("ch{n}"))).collect();
+        shell.set_listings(&channels, vec!["film-a".into(), "film-b".into()], 1);
+        shell
+    }
+
+    #[test]
+    fn watch_opens_live_tv_that_zaps_and_comes_back_to_the_hub() {
+        let mut shell = watching();
+        shell.press(Button::Ok);
+        assert_eq!(shell.screen(), Screen::Watch);
+        assert_eq!(
+            shell.media(),
+            Media::Channel(0),
+            "the hub previews the first channel"
+        );
+        let out = shell.press(Button::Ok);
+        assert!(out.banner);
+        assert_eq!(shell.screen(), Screen::Tv);
+        shell.press(Button::Up);
+        assert_eq!(shell.media(), Media::Channel(1));
+        shell.press(Button::ChannelDown);
+        shell.press(Button::ChannelDown);
+        assert_eq!(
+            shell.media(),
+            Media::Channel(2),
+            "down from the first goes round"
+        );
+        shell.press(Button::LastChannel);
+        assert_eq!(shell.media(), Media::Channel(0));
+        shell.press(Button::Back);
+        assert_eq!(shell.screen(), Screen::Watch);
+        assert_eq!(shell.media(), Media::Channel(0), "the preview goes on");
+        shell.press(Button::Home);
+        assert_eq!(
+            shell.media(),
+            Media::Nothing,
+            "Home stops the picture and the sound"
+        );
+        shell.press(Button::Ok);
+        shell.press(Button::Power);
+        assert_eq!(shell.media(), Media::Nothing, "standby stops it too");
+    }
+
+    #[test]
+    fn digits_tune_from_the_hub_and_a_missing_number_is_said() {
+        let mut shell = watching();
+        shell.press(Button::Ok);
+        let out = shell.press(Button::Digit(Digit::new(5).unwrap()));
+        assert!(out.banner);
+        assert_eq!(
+            (shell.screen(), shell.media()),
+            (Screen::Tv, Media::Channel(2))
+        );
+        let out = shell.press(Button::Digit(Digit::new(9).unwrap()));
+        assert_eq!(
+            out.new_notice.map(|n| n.kind),
+            Some(NoticeKind::NoSuchChannel)
+        );
+        assert_eq!(shell.watch().missing_channel, Some(9));
+        assert_eq!(shell.media(), Media::Channel(2));
+    }
+
+    #[test]
+    fn the_guide_moves_by_channel_and_half_hour_and_ok_watches() {
+        let mut shell = watching();
+        for b in parse_list("ok,down,ok,down,down,down,right,right").unwrap() {
+            shell.press(b);
+        }
+        assert_eq!(shell.screen(), Screen::Guide);
+        assert_eq!(shell.watch().tv.guide_row, 2, "stops at the last channel");
+        assert_eq!(shell.watch().tv.guide_slot, 2);
+        shell.press(Button::Ok);
+        assert_eq!(
+            (shell.screen(), shell.media()),
+            (Screen::Tv, Media::Channel(2))
+        );
+        shell.press(Button::Guide);
+        assert_eq!(shell.screen(), Screen::Guide);
+        shell.press(Button::Guide);
+        assert_eq!(shell.screen(), Screen::Tv, "Guide again closes it");
+    }
+
+    #[test]
+    fn films_play_pause_seek_and_remember_where_they_were() {
+        let mut shell = watching();
+        for b in parse_list("ok,down,down,ok,right,ok").unwrap() {
+            shell.press(b);
+        }
+        assert_eq!(shell.screen(), Screen::Player);
+        assert_eq!(
+            shell.media(),
+            Media::Film {
+                index: 1,
+                from: std::time::Duration::ZERO
+            }
+        );
+        assert_eq!(shell.press(Button::FastForward).seek, Some(30));
+        assert_eq!(shell.press(Button::Left).seek, Some(-10));
+        shell.press(Button::PlayPause);
+        assert!(shell.watch().paused);
+        shell.left_film_at(1, std::time::Duration::from_secs(600), None);
+        shell.press(Button::Back);
+        assert_eq!(shell.media(), Media::Nothing);
+        shell.press(Button::Ok);
+        assert_eq!(
+            shell.media(),
+            Media::Film {
+                index: 1,
+                from: std::time::Duration::from_secs(600)
+            },
+            "resumes"
+        );
+        shell.new_occupant();
+        assert!(!shell.watch().resumes(1), "the next patient starts afresh");
+    }
+
+    #[test]
+    fn relaxation_loops_in_the_player_and_nothing_plays_under_a_call() {
+        let mut shell = watching();
+        for b in parse_list("ok,down,down,down,ok,ok").unwrap() {
+            shell.press(b);
+        }
+        assert_eq!(shell.media(), Media::Relax(0));
+        assert_eq!(
+            shell.press(Button::Right).seek,
+            None,
+            "a loop has nowhere to seek"
+        );
+        shell.set_interrupted(true);
+        assert_eq!(shell.media(), Media::Nothing);
+        shell.set_interrupted(false);
+        assert_eq!(shell.media(), Media::Relax(0));
+    }
+
+    #[test]
+    fn the_volume_stops_at_the_cap_and_says_why() {
+        let mut shell = watching();
+        shell.set_volume_cap(21);
+        assert!(shell.press(Button::VolumeUp).new_notice.is_none());
+        let out = shell.press(Button::VolumeUp);
+        assert_eq!(
+            out.new_notice.map(|n| n.kind),
+            Some(NoticeKind::VolumeCapped)
+        );
+        assert_eq!(shell.volume(), 21);
+        shell.set_volume_cap(10);
+        assert_eq!(shell.volume(), 10, "quiet hours bring it down");
+    }
+
+    #[test]
+    fn an_empty_lineup_opens_nothing() {
+        let mut shell = Shell::new(Settings::default());
+        shell.press(Button::Ok);
+        assert!(!shell.press(Button::Ok).handled);
+        assert_eq!(shell.screen(), Screen::Watch);
+        assert_eq!(shell.media(), Media::Nothing);
     }
 }

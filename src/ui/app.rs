@@ -10,8 +10,10 @@ use std::time::Duration;
 use jiff::civil::DateTime;
 use slint::{ComponentHandle, Model, ModelRc, PlatformError, Timer, TimerMode, VecModel};
 
-use super::generated::{self as ui, AppState, MainWindow, Theme};
+use super::generated::{self as ui, AppState, MainWindow, Theme, WatchState};
 use super::keyboard;
+use super::watch::WatchController;
+use crate::config;
 use crate::domain::button::Button;
 use crate::domain::clock::{self, ClockStyle, DayPart};
 use crate::domain::patient::Patient;
@@ -45,6 +47,10 @@ pub struct Context {
     pub clock_style: ClockStyle,
     /// What My health shows until sync says otherwise.
     pub record: Arc<Record>,
+    /// The TV head-end, when Watch is set up.
+    pub tv: Option<config::Tv>,
+    /// Sound goes to the speakers (not in snapshots and benchmarks).
+    pub sound: bool,
 }
 
 /// Where the clock's time comes from.
@@ -86,6 +92,16 @@ struct State {
     rows_shown: RefCell<Option<(Section, u64, DateTime)>>,
     /// The index in the section of `record-rows`' first row.
     rows_first: std::cell::Cell<usize>,
+    /// Watch: the player and the listings.
+    watch: WatchController,
+    tv: Option<config::Tv>,
+    /// Hide the channel banner, the player's controls, the volume on full-screen pictures;
+    /// end a channel number being typed; keep the film's position on screen.
+    banner_timer: Timer,
+    controls_timer: Timer,
+    osd_timer: Timer,
+    entry_timer: Timer,
+    position_timer: Timer,
 }
 
 /// The running shell: the window and its controller.
@@ -125,6 +141,13 @@ impl App {
             record_rows,
             rows_shown: RefCell::new(None),
             rows_first: std::cell::Cell::new(0),
+            watch: WatchController::new(context.tv.is_some(), !context.sound),
+            tv: context.tv.clone(),
+            banner_timer: Timer::default(),
+            controls_timer: Timer::default(),
+            osd_timer: Timer::default(),
+            entry_timer: Timer::default(),
+            position_timer: Timer::default(),
         }));
 
         let globals = window.global::<AppState>();
@@ -196,6 +219,83 @@ impl App {
     pub fn screen(&self) -> Screen {
         self.state.borrow().shell.screen()
     }
+
+    /// The TV listings arrived (the snapshot reads them before pressing anything).
+    pub fn set_listings(&self, listings: crate::media::service::Listings) {
+        deliver_listings_to(&self.window, &self.state, listings);
+    }
+
+    /// The generation of the stream the player plays now, and how many of its frames were
+    /// shown, for tests and the benchmark.
+    pub fn video(&self) -> (u64, u64) {
+        let generation = self.state.borrow().watch.generation();
+        let shown = FRAMES_SHOWN.with(|f| {
+            let (g, n) = f.get();
+            if g == generation { n } else { 0 }
+        });
+        (generation, shown)
+    }
+}
+
+thread_local! {
+    /// The generation of the last frame shown and how many of its frames were shown.
+    static FRAMES_SHOWN: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((0, 0)) };
+}
+
+/// A frame of `generation` went on screen.
+pub(super) fn frame_shown(generation: u64) {
+    FRAMES_SHOWN.with(|f| {
+        let (g, n) = f.get();
+        f.set(if g == generation {
+            (g, n + 1)
+        } else {
+            (generation, 1)
+        });
+    });
+}
+
+fn with_target(f: impl FnOnce(&MainWindow, &Rc<RefCell<State>>)) {
+    let target = INPUT_TARGET.with(|t| t.borrow().clone());
+    if let Some((window, state)) = target
+        && let (Some(window), Some(state)) = (window.upgrade(), state.upgrade())
+    {
+        f(&window, &state);
+    }
+}
+
+/// The TV listings arrived (from the listings thread, through the event loop).
+pub fn deliver_listings(listings: crate::media::service::Listings) {
+    with_target(|window, state| deliver_listings_to(window, state, listings));
+}
+
+fn deliver_listings_to(
+    window: &MainWindow,
+    state: &Rc<RefCell<State>>,
+    listings: crate::media::service::Listings,
+) {
+    {
+        let mut st = state.borrow_mut();
+        let State { watch, shell, .. } = &mut *st;
+        watch.set_listings(shell, listings);
+    }
+    apply(window, state, |_| Outcome::default());
+}
+
+/// A player event, on the UI thread.
+pub(super) fn deliver_player_event(event: crate::media::player::Event) {
+    with_target(|window, state| {
+        let ended = state.borrow_mut().watch.event(&event);
+        if ended {
+            apply(window, state, Shell::film_ended);
+        } else {
+            show(window, &state.borrow());
+        }
+    });
+}
+
+/// A film's captions were read.
+pub(super) fn deliver_captions(generation: u64, captions: crate::media::captions::Captions) {
+    with_target(|_, state| state.borrow_mut().watch.set_captions(generation, captions));
 }
 
 /// The window and controller state that input from device threads goes to.
@@ -377,7 +477,9 @@ fn apply(
 ) {
     let mut st = state.borrow_mut();
     let was_standby = st.shell.standby();
+    let sound_before = (st.shell.volume(), st.shell.muted());
     let outcome = change(&mut st.shell);
+    watch_outcome(window, state, &mut st, &outcome, sound_before);
     if outcome.settings_changed {
         st.writer.save(st.shell.settings());
     }
@@ -417,8 +519,131 @@ fn apply(
     }
 }
 
+/// Carries out what a change asks of Watch: timers for the number being typed, the banner,
+/// the player's controls and the volume shown over full-screen pictures; seeking; and the
+/// player following the shell.
+fn watch_outcome(
+    window: &MainWindow,
+    state: &Rc<RefCell<State>>,
+    st: &mut State,
+    outcome: &Outcome,
+    sound_before: (u8, bool),
+) {
+    let w = window.global::<WatchState>();
+    let weak_window = window.as_weak();
+    let weak_state = Rc::downgrade(state);
+    let later = move |f: fn(&MainWindow, &Rc<RefCell<State>>)| {
+        let (weak_window, weak_state) = (weak_window.clone(), weak_state.clone());
+        move || {
+            if let (Some(window), Some(state)) = (weak_window.upgrade(), weak_state.upgrade()) {
+                f(&window, &state);
+            }
+        }
+    };
+    if let Some(seq) = outcome.entry_timer {
+        st.entry_timer
+            .start(TimerMode::SingleShot, crate::domain::tv::ENTRY_TIMEOUT, {
+                let (weak_window, weak_state) = (window.as_weak(), Rc::downgrade(state));
+                move || {
+                    if let (Some(window), Some(state)) =
+                        (weak_window.upgrade(), weak_state.upgrade())
+                    {
+                        apply(&window, &state, |shell| shell.channel_entry_timeout(seq));
+                    }
+                }
+            });
+    }
+    if outcome.banner {
+        w.set_banner(true);
+        st.banner_timer.start(
+            TimerMode::SingleShot,
+            crate::domain::tv::BANNER_TIME,
+            later(|window, _| window.global::<WatchState>().set_banner(false)),
+        );
+    }
+    if outcome.controls {
+        w.set_controls(true);
+        st.controls_timer.start(
+            TimerMode::SingleShot,
+            CONTROLS_TIME,
+            later(|window, _| window.global::<WatchState>().set_controls(false)),
+        );
+    }
+    if let Some(by) = outcome.seek {
+        st.watch.seek(by);
+    }
+    let fullscreen = matches!(st.shell.screen(), Screen::Tv | Screen::Player);
+    if fullscreen && (st.shell.volume(), st.shell.muted()) != sound_before {
+        window.global::<AppState>().set_osd(true);
+        st.osd_timer.start(
+            TimerMode::SingleShot,
+            CONTROLS_TIME,
+            later(|window, _| window.global::<AppState>().set_osd(false)),
+        );
+    }
+    if !matches!(
+        st.shell.screen(),
+        Screen::Tv | Screen::Watch | Screen::Guide
+    ) {
+        w.set_banner(false);
+    }
+    let State { watch, shell, .. } = st;
+    watch.follow(window, shell);
+    if st.shell.screen() == Screen::Player {
+        if !st.position_timer.running() {
+            st.position_timer.start(
+                TimerMode::Repeated,
+                Duration::from_millis(250),
+                later(show_position),
+            );
+        }
+    } else {
+        st.position_timer.stop();
+    }
+}
+
+/// How long the player's controls and the volume stay over full-screen pictures.
+const CONTROLS_TIME: Duration = Duration::from_secs(4);
+
+/// The film's position and caption, four times a second while the player is open.
+fn show_position(window: &MainWindow, state: &Rc<RefCell<State>>) {
+    let mut st = state.borrow_mut();
+    let (at, length) = st.watch.position();
+    let w = window.global::<WatchState>();
+    let at = at.unwrap_or_default();
+    w.set_player_position(super::watch::clock_text(at).into());
+    w.set_player_length(
+        length
+            .map(super::watch::clock_text)
+            .unwrap_or_default()
+            .into(),
+    );
+    w.set_player_progress(match length {
+        Some(l) if !l.is_zero() => (at.as_secs_f64() / l.as_secs_f64()) as f32,
+        _ => 0.0,
+    });
+    let caption = if st.shell.settings().captions {
+        st.watch.caption_at(at)
+    } else {
+        String::new()
+    };
+    if w.get_caption() != caption.as_str() {
+        w.set_caption(caption.into());
+    }
+}
+
 /// Shows the time, then sets a timer for the start of the next minute.
 fn tick_clock(window: &MainWindow, state: &Rc<RefCell<State>>) {
+    {
+        // The volume cap changes with the hour (quiet hours).
+        let mut st = state.borrow_mut();
+        if let Some(tv) = &st.tv {
+            let cap = super::watch::volume_cap(tv, st.time.now().time());
+            st.shell.set_volume_cap(cap);
+            let State { watch, shell, .. } = &mut *st;
+            watch.follow(window, shell);
+        }
+    }
     let st = state.borrow();
     let now = st.time.now();
     let globals = window.global::<AppState>();
@@ -529,7 +754,7 @@ fn ui_row(r: &Row, now: &jiff::Zoned, style: ClockStyle) -> ui::RecordRow {
 }
 
 /// A decoded photo as a Slint image (a copy of a thumbnail's pixels; sync already decoded it).
-fn photo_image(photo: &Photo) -> slint::Image {
+pub(super) fn photo_image(photo: &Photo) -> slint::Image {
     slint::Image::from_rgba8(slint::SharedPixelBuffer::clone_from_slice(
         &photo.rgba,
         photo.width,
@@ -663,7 +888,21 @@ fn show(window: &MainWindow, state: &State) {
         Screen::Record(_) => ui::Screen::Record,
         Screen::Trend(_) => ui::Screen::Trend,
         Screen::Pin => ui::Screen::Pin,
+        Screen::Tv => ui::Screen::Tv,
+        Screen::Guide => ui::Screen::Guide,
+        Screen::Films => ui::Screen::Films,
+        Screen::Relax => ui::Screen::Relax,
+        Screen::Player => ui::Screen::Player,
     });
+    let now = state
+        .time
+        .now()
+        .to_zoned(jiff::tz::TimeZone::system())
+        .unwrap_or_else(|_| jiff::Zoned::now());
+    state.watch.show(window, shell, &now, state.clock_style);
+    if let Some(n) = shell.watch().missing_channel {
+        globals.set_missing_channel(n as i32);
+    }
     match shell.screen() {
         Screen::Record(section) => show_record(&globals, state, section),
         Screen::Trend(section) => show_trend(&globals, state, section),
@@ -683,6 +922,8 @@ fn show(window: &MainWindow, state: &State) {
         Some(NoticeKind::PinSet) => ui::NoticeKind::PinSet,
         Some(NoticeKind::PinRemoved) => ui::NoticeKind::PinRemoved,
         Some(NoticeKind::HealthClosed) => ui::NoticeKind::HealthClosed,
+        Some(NoticeKind::NoSuchChannel) => ui::NoticeKind::NoSuchChannel,
+        Some(NoticeKind::VolumeCapped) => ui::NoticeKind::VolumeCapped,
     });
     show_settings(window, shell.settings());
 }

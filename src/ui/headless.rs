@@ -178,6 +178,27 @@ impl Headless {
         self.shared.run_jobs();
     }
 
+    /// Runs the event loop for `real` wall-clock time: work sent from other threads (video
+    /// frames, player events) is done and timers fire as they come due.
+    pub fn run_for(&self, real: Duration) {
+        let deadline = Instant::now() + real;
+        loop {
+            slint::platform::update_timers_and_animations();
+            self.shared.run_jobs();
+            let now = Instant::now();
+            if now >= deadline {
+                break;
+            }
+            let state = self.shared.queue.state.lock().expect("queue lock");
+            if state.jobs.is_empty() {
+                let wait = (deadline - now).min(Duration::from_millis(10));
+                drop(self.shared.queue.wake.wait_timeout(state, wait));
+            }
+        }
+        slint::platform::update_timers_and_animations();
+        self.shared.run_jobs();
+    }
+
     /// Draws what changed and returns whether anything was drawn.
     pub fn draw(&self) -> bool {
         self.shared.draw(false)

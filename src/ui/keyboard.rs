@@ -63,6 +63,8 @@ pub fn button_for(text: &str, modified: bool) -> Option<Button> {
             'f' => Button::FastForward,
             'i' => Button::Info,
             'v' => Button::Privacy,
+            'l' => Button::LastChannel,
+            'b' => Button::Favourite,
             'g' | 'e' => Button::Guide,
             'c' => Button::Menu,
             't' => Button::Captions,
@@ -118,7 +120,7 @@ mod tests {
 
     #[test]
     fn every_button_has_a_key() {
-        let mut keys: Vec<String> = "0123456789 pxrfigctmnhv+-"
+        let mut keys: Vec<String> = "0123456789 pxrfigctmnhvlb+-"
             .chars()
             .map(String::from)
             .collect();

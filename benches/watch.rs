@@ -1,0 +1,227 @@
+//! Live TV's speed (`cargo bench --bench watch`, release, software renderer, 1920x1080):
+//!
+//! - channel change: ChannelUp pressed → the first frame of the new channel on screen, p50/p95
+//!   over 40 changes between three live MPEG-TS channels that `gst-launch-1.0` sends over UDP
+//!   on loopback (720p25 H.264, a key frame every 12 frames, as head-ends tuned for zapping
+//!   send). Budget: p95 under 500 ms.
+//! - press → rendered frame while video plays full screen (the Info banner on and off), p99.
+//!   Budget: 8 ms.
+//! - the CPU share of playing 1080p25 full screen for 10 s (decode, convert, copy, render), in
+//!   per cent of one core.
+//!
+//! Exits non-zero when a budget is broken.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use bedside::domain::button::Button;
+use bedside::launch::Setup;
+use bedside::ui::app::{App, TimeSource};
+use bedside::ui::headless::Headless;
+use slint::ComponentHandle;
+
+struct Senders(Vec<Child>);
+
+impl Drop for Senders {
+    fn drop(&mut self) {
+        for c in &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn send(pattern: &str, size: (u32, u32), port: u16) -> Child {
+    let pipeline = format!(
+        "videotestsrc is-live=true pattern={pattern} ! video/x-raw,width={},height={},framerate=25/1 \
+         ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=12 bitrate=2000 \
+         ! h264parse config-interval=-1 ! mpegtsmux ! udpsink host=127.0.0.1 port={port}",
+        size.0, size.1
+    );
+    Command::new("gst-launch-1.0")
+        .arg("-q")
+        .args(pipeline.split_whitespace())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("gst-launch-1.0")
+}
+
+fn pct(samples: &mut [Duration], p: f64) -> Duration {
+    samples.sort();
+    samples[((samples.len() - 1) as f64 * p).round() as usize]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+fn cpu_time() -> Duration {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::uninit();
+    // SAFETY: getrusage fills the struct it is given.
+    let usage = unsafe {
+        libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr());
+        usage.assume_init()
+    };
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, t.tv_usec as u32 * 1000);
+    tv(usage.ru_utime) + tv(usage.ru_stime)
+}
+
+/// Runs the event loop until a frame of a new stream is on screen (or `limit` passes).
+fn until_frame(headless: &Headless, app: &App, limit: Duration) -> Option<Duration> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        headless.run_for(Duration::from_millis(1));
+        if app.video().1 > 0 {
+            headless.draw();
+            return Some(start.elapsed());
+        }
+    }
+    None
+}
+
+fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    let ports = [port(), port(), port(), port()];
+    let _senders = Senders(vec![
+        send("red", (1280, 720), ports[0]),
+        send("green", (1280, 720), ports[1]),
+        send("ball", (1280, 720), ports[2]),
+        send("smpte", (1920, 1080), ports[3]),
+    ]);
+    let lineup = dir.path().join("lineup.m3u");
+    std::fs::write(
+        &lineup,
+        format!(
+            "#EXTM3U\n#EXTINF:-1,Red\nudp://127.0.0.1:{}\n#EXTINF:-1,Green\nudp://127.0.0.1:{}\n\
+             #EXTINF:-1,Ball\nudp://127.0.0.1:{}\n#EXTINF:-1 tvg-chno=\"9\",Full HD\nudp://127.0.0.1:{}\n",
+            ports[0], ports[1], ports[2], ports[3]
+        ),
+    )
+    .unwrap();
+    let config = dir.path().join("bedside.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[device]\nid = \"urn:x:device|B\"\n[bed]\nlocation = \"urn:x:bed|B\"\nname = \"Bench\"\n\
+             [store]\ndata_dir = \"{}\"\n[tv]\nplaylist = \"{}\"\n",
+            dir.path().join("state").display(),
+            lineup.display()
+        ),
+    )
+    .unwrap();
+
+    let headless = Headless::install(1920, 1080).unwrap();
+    let setup = Setup::load(Some(&config), false).unwrap();
+    let tv = setup.config.tv.clone().unwrap();
+    let mut context = setup.context;
+    context.sound = false;
+    let app = App::new(context, setup.settings, TimeSource::System).unwrap();
+    app.set_listings(bedside::media::service::load(
+        &tv,
+        None,
+        jiff::Timestamp::now(),
+    ));
+    app.window().show().unwrap();
+    headless.draw();
+    // The senders need a moment to start sending.
+    std::thread::sleep(Duration::from_millis(1500));
+    app.press(Button::Ok);
+    app.press(Button::Ok);
+    until_frame(&headless, &app, Duration::from_secs(10)).expect("live TV shows a picture");
+
+    let mut failed = false;
+    // Channel changes between the three 720p channels.
+    let mut changes = Vec::new();
+    for i in 0..40 {
+        // Let the channel play a little, as a patient zapping does.
+        headless.run_for(Duration::from_millis(300));
+        headless.draw();
+        let button = if (i / 2) % 2 == 0 {
+            Button::ChannelUp
+        } else {
+            Button::ChannelDown
+        };
+        let start = Instant::now();
+        app.press(button);
+        headless.draw();
+        match until_frame(&headless, &app, Duration::from_secs(5)) {
+            Some(_) => changes.push(start.elapsed()),
+            None => {
+                eprintln!("a channel change showed no picture within 5 s");
+                failed = true;
+            }
+        }
+    }
+    let p95 = pct(&mut changes, 0.95);
+    println!(
+        "channel change (press → first frame on screen), 720p25 H.264 over UDP, GOP 12: \
+         p50 {:.0} ms  p95 {:.0} ms  max {:.0} ms  (n={})  [budget p95 500 ms]",
+        ms(pct(&mut changes, 0.5)),
+        ms(p95),
+        ms(pct(&mut changes, 1.0)),
+        changes.len()
+    );
+    failed |= p95 > Duration::from_millis(500);
+
+    // Presses while video plays: the banner on and off (Info), drawn with the video's frames.
+    let mut presses = Vec::new();
+    let until = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < until {
+        headless.run_for(Duration::from_millis(37));
+        headless.draw();
+        let start = Instant::now();
+        app.press(Button::Info);
+        headless.draw();
+        presses.push(start.elapsed());
+    }
+    let p99 = pct(&mut presses, 0.99);
+    println!(
+        "press → frame while 720p video plays full screen: p50 {:.2} ms  p99 {:.2} ms  (n={})  [budget p99 8 ms]",
+        ms(pct(&mut presses, 0.5)),
+        ms(p99),
+        presses.len()
+    );
+    failed |= p99 > Duration::from_millis(8);
+
+    // 1080p full screen for 10 s: the CPU it takes, and the frames it shows.
+    app.press(Button::Digit(
+        bedside::domain::button::Digit::new(9).unwrap(),
+    ));
+    until_frame(&headless, &app, Duration::from_secs(10)).expect("the 1080p channel plays");
+    let (cpu0, wall0) = (cpu_time(), Instant::now());
+    let frames0 = app.video().1;
+    let mut draws = Vec::new();
+    while wall0.elapsed() < Duration::from_secs(10) {
+        headless.run_for(Duration::from_millis(5));
+        let start = Instant::now();
+        if headless.draw() {
+            draws.push(start.elapsed());
+        }
+    }
+    let cpu = cpu_time() - cpu0;
+    let wall = wall0.elapsed();
+    let frames = app.video().1 - frames0;
+    println!(
+        "1080p25 full screen for {:.0} s: CPU {:.0} % of one core ({:.0} % of the two), {:.1} frames/s shown, \
+         render p50 {:.2} ms p99 {:.2} ms",
+        wall.as_secs_f64(),
+        cpu.as_secs_f64() / wall.as_secs_f64() * 100.0,
+        cpu.as_secs_f64() / wall.as_secs_f64() * 50.0,
+        frames as f64 / wall.as_secs_f64(),
+        ms(pct(&mut draws, 0.5)),
+        ms(pct(&mut draws, 0.99)),
+    );
+    if failed {
+        eprintln!("budget broken");
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,146 @@
+//! What Watch holds besides live TV's channels (`tv`): how many films and relaxation videos
+//! there are, what the full-screen player plays and where each film was left, and the volume
+//! cap. The shell ([`super::shell::Shell`]) moves between Watch's screens and asks
+//! [`Watch::media`]-style questions; the controller makes the player follow.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use super::tv::Tv;
+
+/// The hub's rows, top to bottom; the focus index on the hub is the index into this.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HubRow {
+    LiveTv,
+    Guide,
+    Films,
+    Relax,
+}
+
+impl HubRow {
+    pub const ALL: [HubRow; 4] = [HubRow::LiveTv, HubRow::Guide, HubRow::Films, HubRow::Relax];
+}
+
+/// Films are resumed from where they were left unless that was in the first or last minute.
+pub const RESUME_MARGIN: Duration = Duration::from_secs(60);
+/// Left/Right in the player jump this far; Rewind/FastForward twice as far.
+pub const SKIP: Duration = Duration::from_secs(10);
+pub const JUMP: Duration = Duration::from_secs(30);
+
+/// What should be coming out of the player.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Media {
+    #[default]
+    Nothing,
+    /// A live channel (index in the lineup).
+    Channel(usize),
+    /// A film (index in the catalogue's films), from this far in.
+    Film { index: usize, from: Duration },
+    /// A relaxation video or channel (index in the Relax list), looping.
+    Relax(usize),
+}
+
+/// What the full-screen player was opened on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Opened {
+    Film { index: usize, from: Duration },
+    Relax(usize),
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Watch {
+    pub tv: Tv,
+    pub films: usize,
+    pub relax: usize,
+    /// Where each film (by catalogue id) was left.
+    resume: HashMap<String, Duration>,
+    /// Ids of the films, in order, so resume points follow a catalogue that changes.
+    film_ids: Vec<String>,
+    pub opened: Option<Opened>,
+    pub paused: bool,
+    /// A number was typed that no channel has.
+    pub missing_channel: Option<u32>,
+    /// The loudest allowed now (the configured maximum, lower in quiet hours).
+    pub volume_cap: Option<u8>,
+    /// A call or an alert has the screen and the sound: nothing plays (the hook for them).
+    pub interrupted: bool,
+}
+
+impl Watch {
+    pub fn set_films(&mut self, ids: Vec<String>) {
+        self.films = ids.len();
+        self.film_ids = ids;
+    }
+
+    /// Where film `index` would start: where it was left, unless that was near either end.
+    pub fn start_of(&self, index: usize, length: Option<Duration>) -> Duration {
+        let Some(at) = self
+            .film_ids
+            .get(index)
+            .and_then(|id| self.resume.get(id))
+            .copied()
+        else {
+            return Duration::ZERO;
+        };
+        let near_end = length.is_some_and(|l| at + RESUME_MARGIN >= l);
+        if at < RESUME_MARGIN || near_end {
+            Duration::ZERO
+        } else {
+            at
+        }
+    }
+
+    /// The player says where film `index` was when the patient left it.
+    pub fn left_film_at(&mut self, index: usize, at: Duration, length: Option<Duration>) {
+        let Some(id) = self.film_ids.get(index).cloned() else {
+            return;
+        };
+        if length.is_some_and(|l| at + RESUME_MARGIN >= l) {
+            // Watched to the end: next time from the start.
+            self.resume.remove(&id);
+        } else {
+            self.resume.insert(id, at);
+        }
+    }
+
+    /// Whether film `index` has a place to resume from.
+    pub fn resumes(&self, index: usize) -> bool {
+        self.start_of(index, None) > Duration::ZERO
+    }
+
+    /// Forgets every film's place (a new patient).
+    pub fn forget_patient(&mut self) {
+        self.resume.clear();
+        self.tv.set_favourites(Vec::new());
+        self.opened = None;
+        self.paused = false;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn films_resume_where_they_were_left_but_not_near_either_end() {
+        let mut w = Watch::default();
+        w.set_films(vec!["a".into(), "b".into()]);
+        let hour = Some(Duration::from_secs(3600));
+        assert_eq!(w.start_of(0, hour), Duration::ZERO);
+        w.left_film_at(0, Duration::from_secs(754), hour);
+        assert_eq!(w.start_of(0, hour), Duration::from_secs(754));
+        assert!(w.resumes(0) && !w.resumes(1));
+        w.left_film_at(1, Duration::from_secs(30), hour);
+        assert!(!w.resumes(1), "the first minute is not worth resuming");
+        w.left_film_at(0, Duration::from_secs(3590), hour);
+        assert!(!w.resumes(0), "watched to the end");
+        w.left_film_at(1, Duration::from_secs(900), hour);
+        w.set_films(vec!["new".into(), "b".into(), "a".into()]);
+        assert!(
+            w.resumes(1),
+            "the place follows the film, not its position in the list"
+        );
+        w.forget_patient();
+        assert!(!w.resumes(1));
+    }
+}

@@ -1,0 +1,530 @@
+//! Playing a stream with GStreamer: live channels (UDP/RTP multicast or unicast MPEG-TS, HLS,
+//! HTTP progressive), films and relaxation loops from files or HTTP.
+//!
+//! One `playbin` per [`Player`], driven from a thread of its own so nothing here ever blocks the
+//! UI thread (a state change can take a second on a dead stream). Decoded pictures leave the
+//! pipeline through an `appsink` as RGB frames already scaled (with black borders) to the size
+//! the UI shows them at, so the renderer copies them and never scales; the UI takes the newest
+//! frame only, so a slow frame never builds a queue. Sound goes to `autoaudiosink` (ALSA or
+//! PipeWire on the appliance; a silent sink on a machine without sound).
+//!
+//! Every [`Player::play`] starts a new *generation*: frames and events of an older one (the
+//! channel the patient just zapped away from) are dropped by the receiver, which compares
+//! generations. A stream that fails or shows no picture for [`NO_PICTURE`] is reported and tried
+//! again in the background, waiting longer each time, until the patient leaves it.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use gstreamer as gst;
+use gstreamer::prelude::*;
+use gstreamer_app as gst_app;
+use gstreamer_video as gst_video;
+
+/// A stream that has shown no picture this long after it was asked for is reported.
+pub const NO_PICTURE: Duration = Duration::from_secs(8);
+/// Waits between tries of a failed stream: 3 s, doubling to a minute.
+const RETRY_FIRST: Duration = Duration::from_secs(3);
+const RETRY_MAX: Duration = Duration::from_secs(60);
+
+/// One decoded picture, RGB, 3 bytes per pixel, rows `stride` bytes apart.
+pub struct Frame<'a> {
+    pub generation: u64,
+    pub width: u32,
+    pub height: u32,
+    pub stride: usize,
+    pub data: &'a [u8],
+}
+
+/// Why a stream is not playing, in the words the screen uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Failure {
+    /// The address cannot be reached or does not exist.
+    Unreachable,
+    /// Data arrives but cannot be decoded.
+    Undecodable,
+    /// Nothing arrived (a multicast group with no sender, a stalled server).
+    NoPicture,
+}
+
+/// What the player tells its owner. `generation` says which `play` it is about.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    /// The first picture of this generation was delivered.
+    FirstFrame { generation: u64 },
+    /// It failed; it is tried again after `retry_in` (the message is for the log, not the
+    /// screen).
+    Failed {
+        generation: u64,
+        failure: Failure,
+        retry_in: Duration,
+        detail: String,
+    },
+    /// A film reached its end (loops never do).
+    Ended { generation: u64 },
+}
+
+/// Where frames and events go. Called on GStreamer's threads: keep them short.
+pub type FrameSink = Arc<dyn Fn(Frame<'_>) + Send + Sync>;
+pub type EventSink = Arc<dyn Fn(Event) + Send + Sync>;
+
+/// What to play and how.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Request {
+    pub uri: String,
+    /// Start again at the end (relaxation).
+    pub looping: bool,
+    /// A live channel: an end is a fault (the head-end stopped sending), tried again like one.
+    pub live: bool,
+    /// Where to start (resuming a film).
+    pub start_at: Option<Duration>,
+}
+
+enum Command {
+    Play(u64, Request),
+    Stop,
+    Pause(bool),
+    Seek(Duration),
+    Volume(f64, bool),
+    Size(u32, u32),
+    Quit,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PlayerError {
+    #[error("GStreamer cannot start: {0}")]
+    Init(String),
+    /// A GStreamer element is not installed (the plugin packages are missing).
+    #[error("the GStreamer element `{0}` is missing (install gstreamer1.0-plugins-base/good/bad)")]
+    Missing(&'static str),
+}
+
+/// A player. Dropping it stops playback and frees the pipeline.
+pub struct Player {
+    commands: mpsc::Sender<Command>,
+    generation: Arc<AtomicU64>,
+    playbin: gst::Element,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// Volume 0..=100 as the patient sets it → playbin's linear volume. People hear loudness on a
+/// cubic scale: this makes each step sound like the same step.
+pub fn linear_volume(percent: u8) -> f64 {
+    let v = f64::from(percent.min(100)) / 100.0;
+    v * v * v
+}
+
+fn make(name: &'static str) -> Result<gst::Element, PlayerError> {
+    gst::ElementFactory::make(name)
+        .build()
+        .map_err(|_| PlayerError::Missing(name))
+}
+
+struct Shared {
+    /// The generation whose stream the pipeline holds now (set when it is started).
+    active: AtomicU64,
+    /// The generation whose first frame has been delivered.
+    pictured: AtomicU64,
+    frames: FrameSink,
+    events: EventSink,
+    /// Looping and live, for the bus watcher.
+    looping: Mutex<(bool, bool)>,
+}
+
+impl Player {
+    /// A player whose sound goes to the speakers (`autoaudiosink`), or nowhere when `silent`
+    /// (pictures taken headless never make a sound).
+    pub fn new(frames: FrameSink, events: EventSink, silent: bool) -> Result<Player, PlayerError> {
+        gst::init().map_err(|e| PlayerError::Init(e.to_string()))?;
+        let playbin = make("playbin")?;
+        let convert = make("videoconvert")?;
+        let scale = make("videoscale")?;
+        let caps = make("capsfilter")?;
+        let sink = gst_app::AppSink::builder()
+            .caps(
+                &gst_video::VideoCapsBuilder::new()
+                    .format(gst_video::VideoFormat::Rgb)
+                    .build(),
+            )
+            .max_buffers(1)
+            .drop(true)
+            .build();
+        scale.set_property("add-borders", true);
+        caps.set_property(
+            "caps",
+            gst_video::VideoCapsBuilder::new()
+                .format(gst_video::VideoFormat::Rgb)
+                .width(1280)
+                .height(720)
+                .pixel_aspect_ratio(gst::Fraction::new(1, 1))
+                .build(),
+        );
+        let bin = gst::Bin::with_name("bedside-video");
+        bin.add_many([&convert, &scale, &caps, sink.upcast_ref()])
+            .map_err(|e| PlayerError::Init(e.to_string()))?;
+        gst::Element::link_many([&convert, &scale, &caps, sink.upcast_ref()])
+            .map_err(|e| PlayerError::Init(e.to_string()))?;
+        let pad = convert
+            .static_pad("sink")
+            .ok_or(PlayerError::Init("videoconvert has no sink pad".into()))?;
+        let ghost =
+            gst::GhostPad::with_target(&pad).map_err(|e| PlayerError::Init(e.to_string()))?;
+        bin.add_pad(&ghost)
+            .map_err(|e| PlayerError::Init(e.to_string()))?;
+        playbin.set_property("video-sink", &bin);
+        let audio = if silent {
+            let sink = make("fakesink")?;
+            sink.set_property("sync", true);
+            sink
+        } else {
+            make("autoaudiosink")?
+        };
+        playbin.set_property("audio-sink", audio);
+        // Video and sound only: subtitles are the UI's to draw, never burnt into the picture.
+        playbin.set_property_from_str("flags", "video+audio+soft-volume+deinterlace");
+
+        let generation = Arc::new(AtomicU64::new(0));
+        let shared = Arc::new(Shared {
+            active: AtomicU64::new(0),
+            pictured: AtomicU64::new(0),
+            frames,
+            events,
+            looping: Mutex::new((false, false)),
+        });
+        let to_ui = shared.clone();
+        sink.set_callbacks(
+            gst_app::AppSinkCallbacks::builder()
+                .new_sample(move |sink| {
+                    let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
+                    deliver(&to_ui, &sample);
+                    Ok(gst::FlowSuccess::Ok)
+                })
+                .build(),
+        );
+
+        let (tx, rx) = mpsc::channel();
+        let bus = playbin
+            .bus()
+            .ok_or(PlayerError::Init("playbin has no bus".into()))?;
+        let control = Control {
+            playbin: playbin.clone(),
+            caps,
+            shared,
+            bus,
+            request: None,
+            generation: 0,
+            asked_at: Instant::now(),
+            failures: 0,
+            retry_at: None,
+            paused: false,
+        };
+        let thread = std::thread::Builder::new()
+            .name("player".into())
+            .spawn(move || control.run(rx))
+            .map_err(|e| PlayerError::Init(e.to_string()))?;
+        Ok(Player {
+            commands: tx,
+            generation,
+            playbin,
+            thread: Some(thread),
+        })
+    }
+
+    /// Starts playing `request` (replacing whatever played); returns its generation.
+    pub fn play(&self, request: Request) -> u64 {
+        let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
+        let _ = self.commands.send(Command::Play(generation, request));
+        generation
+    }
+
+    /// Stops and releases the stream (the network, the decoder).
+    pub fn stop(&self) {
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        let _ = self.commands.send(Command::Stop);
+    }
+
+    pub fn pause(&self, paused: bool) {
+        let _ = self.commands.send(Command::Pause(paused));
+    }
+
+    pub fn seek(&self, to: Duration) {
+        let _ = self.commands.send(Command::Seek(to));
+    }
+
+    /// Volume 0..=100 as the patient sets it, and mute.
+    pub fn set_volume(&self, percent: u8, muted: bool) {
+        let _ = self
+            .commands
+            .send(Command::Volume(linear_volume(percent), muted));
+    }
+
+    /// The size frames are delivered at (the size they are shown at).
+    pub fn set_size(&self, width: u32, height: u32) {
+        let _ = self
+            .commands
+            .send(Command::Size(width.max(2) & !1, height.max(2) & !1));
+    }
+
+    /// The current generation (frames of older ones are stale).
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    /// Where playback is, and how long the stream is (None for live streams).
+    pub fn position(&self) -> (Option<Duration>, Option<Duration>) {
+        let pos = self
+            .playbin
+            .query_position::<gst::ClockTime>()
+            .map(|t| Duration::from_nanos(t.nseconds()));
+        let len = self
+            .playbin
+            .query_duration::<gst::ClockTime>()
+            .map(|t| Duration::from_nanos(t.nseconds()));
+        (pos, len)
+    }
+}
+
+impl Drop for Player {
+    fn drop(&mut self) {
+        let _ = self.commands.send(Command::Quit);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Hands a sample to the frame sink, and says so the first time for its generation.
+fn deliver(shared: &Shared, sample: &gst::Sample) {
+    let generation = shared.active.load(Ordering::SeqCst);
+    let (Some(buffer), Some(caps)) = (sample.buffer(), sample.caps()) else {
+        return;
+    };
+    let Ok(info) = gst_video::VideoInfo::from_caps(caps) else {
+        return;
+    };
+    let Ok(frame) = gst_video::VideoFrameRef::from_buffer_ref_readable(buffer, &info) else {
+        return;
+    };
+    let Ok(data) = frame.plane_data(0) else {
+        return;
+    };
+    (shared.frames)(Frame {
+        generation,
+        width: info.width(),
+        height: info.height(),
+        stride: info.stride()[0] as usize,
+        data,
+    });
+    if shared.pictured.swap(generation, Ordering::SeqCst) != generation {
+        (shared.events)(Event::FirstFrame { generation });
+    }
+}
+
+/// The player thread: commands, the bus, the no-picture watchdog and retries.
+struct Control {
+    playbin: gst::Element,
+    caps: gst::Element,
+    shared: Arc<Shared>,
+    bus: gst::Bus,
+    request: Option<Request>,
+    generation: u64,
+    asked_at: Instant,
+    failures: u32,
+    retry_at: Option<Instant>,
+    paused: bool,
+}
+
+impl Control {
+    fn run(mut self, rx: mpsc::Receiver<Command>) {
+        loop {
+            // Commands first, then the bus; wake at least every 50 ms for the watchdog.
+            match rx.recv_timeout(Duration::from_millis(50)) {
+                Ok(Command::Quit) | Err(RecvTimeoutError::Disconnected) => break,
+                Ok(command) => self.command(command),
+                Err(RecvTimeoutError::Timeout) => {}
+            }
+            while let Some(message) = self.bus.pop() {
+                self.message(&message);
+            }
+            self.watchdog();
+        }
+        let _ = self.playbin.set_state(gst::State::Null);
+    }
+
+    fn command(&mut self, command: Command) {
+        match command {
+            Command::Play(generation, request) => {
+                self.generation = generation;
+                self.failures = 0;
+                self.paused = false;
+                *self.shared.looping.lock().expect("looping lock") =
+                    (request.looping, request.live);
+                self.request = Some(request);
+                self.start();
+            }
+            Command::Stop => {
+                self.request = None;
+                self.retry_at = None;
+                let _ = self.playbin.set_state(gst::State::Null);
+            }
+            Command::Pause(paused) => {
+                self.paused = paused;
+                if self.request.is_some() {
+                    let _ = self.playbin.set_state(if paused {
+                        gst::State::Paused
+                    } else {
+                        gst::State::Playing
+                    });
+                }
+            }
+            Command::Seek(to) => {
+                let _ = self.playbin.seek_simple(
+                    gst::SeekFlags::FLUSH | gst::SeekFlags::KEY_UNIT,
+                    gst::ClockTime::from_nseconds(to.as_nanos() as u64),
+                );
+            }
+            Command::Volume(linear, muted) => {
+                self.playbin.set_property("volume", linear);
+                self.playbin.set_property("mute", muted);
+            }
+            Command::Size(width, height) => {
+                self.caps.set_property(
+                    "caps",
+                    gst_video::VideoCapsBuilder::new()
+                        .format(gst_video::VideoFormat::Rgb)
+                        .width(width as i32)
+                        .height(height as i32)
+                        .pixel_aspect_ratio(gst::Fraction::new(1, 1))
+                        .build(),
+                );
+            }
+            Command::Quit => {}
+        }
+    }
+
+    /// (Re)starts the current request from scratch.
+    fn start(&mut self) {
+        let Some(request) = self.request.clone() else {
+            return;
+        };
+        self.retry_at = None;
+        self.asked_at = Instant::now();
+        let _ = self.playbin.set_state(gst::State::Null);
+        // Messages of the stream just stopped are stale; frames from here on are this one's.
+        while self.bus.pop().is_some() {}
+        self.shared.active.store(self.generation, Ordering::SeqCst);
+        self.playbin.set_property("uri", &request.uri);
+        if let Some(at) = request.start_at.filter(|d| !d.is_zero()) {
+            // Seek once prerolled: PAUSED first, then the seek, then PLAYING.
+            let _ = self.playbin.set_state(gst::State::Paused);
+            let _ = self.playbin.state(gst::ClockTime::from_seconds(5));
+            let _ = self.playbin.seek_simple(
+                gst::SeekFlags::FLUSH | gst::SeekFlags::KEY_UNIT,
+                gst::ClockTime::from_nseconds(at.as_nanos() as u64),
+            );
+        }
+        if self.playbin.set_state(gst::State::Playing).is_err() {
+            self.fail(Failure::Unreachable, "the pipeline refused to start".into());
+        }
+    }
+
+    fn fail(&mut self, failure: Failure, detail: String) {
+        let _ = self.playbin.set_state(gst::State::Null);
+        // When it comes back, its first picture is news again.
+        self.shared.pictured.store(0, Ordering::SeqCst);
+        let wait = RETRY_FIRST
+            .saturating_mul(1 << self.failures.min(5))
+            .min(RETRY_MAX);
+        self.failures += 1;
+        self.retry_at = Some(Instant::now() + wait);
+        (self.shared.events)(Event::Failed {
+            generation: self.generation,
+            failure,
+            retry_in: wait,
+            detail,
+        });
+    }
+
+    fn message(&mut self, message: &gst::Message) {
+        use gst::MessageView;
+        if self.request.is_none() {
+            return;
+        }
+        match message.view() {
+            MessageView::Error(e) => {
+                let error = e.error();
+                let failure = if error.is::<gst::ResourceError>() {
+                    Failure::Unreachable
+                } else {
+                    Failure::Undecodable
+                };
+                let source = e
+                    .src()
+                    .map(|s| s.path_string().to_string())
+                    .unwrap_or_default();
+                self.fail(failure, format!("{source}: {error}"));
+            }
+            MessageView::Eos(_) => {
+                let (looping, live) = *self.shared.looping.lock().expect("looping lock");
+                if looping {
+                    // Back to the start; a server that cannot seek gets asked again from the top.
+                    let rewound = self.playbin.seek_simple(
+                        gst::SeekFlags::FLUSH | gst::SeekFlags::KEY_UNIT,
+                        gst::ClockTime::ZERO,
+                    );
+                    if rewound.is_err() {
+                        self.start();
+                    }
+                } else if live {
+                    self.fail(Failure::NoPicture, "the stream ended".into());
+                } else {
+                    (self.shared.events)(Event::Ended {
+                        generation: self.generation,
+                    });
+                }
+            }
+            MessageView::Buffering(b) if !self.paused => {
+                // Network streams (HLS, HTTP) pause while their buffer refills.
+                let _ = self.playbin.set_state(if b.percent() < 100 {
+                    gst::State::Paused
+                } else {
+                    gst::State::Playing
+                });
+            }
+            _ => {}
+        }
+    }
+
+    fn watchdog(&mut self) {
+        if let Some(at) = self.retry_at {
+            if Instant::now() >= at {
+                tracing::info!("trying the stream again");
+                self.start();
+            }
+            return;
+        }
+        if self.request.is_some()
+            && !self.paused
+            && self.shared.pictured.load(Ordering::SeqCst) != self.generation
+            && self.asked_at.elapsed() >= NO_PICTURE
+        {
+            self.fail(Failure::NoPicture, "no picture arrived".into());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn volume_steps_sound_even() {
+        assert_eq!(linear_volume(0), 0.0);
+        assert_eq!(linear_volume(100), 1.0);
+        assert!((linear_volume(50) - 0.125).abs() < 1e-9);
+        assert_eq!(linear_volume(250), 1.0);
+    }
+}

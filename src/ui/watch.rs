@@ -1,0 +1,820 @@
+//! The Watch controller: makes the player follow what the shell says should play, carries the
+//! player's frames to the screen, and fills the `WatchState` global from the listings (lineup,
+//! guide, films) and the shell.
+//!
+//! Frames arrive on GStreamer's threads. Each is copied once into a pixel buffer and left in a
+//! one-frame slot; the UI thread is woken only if it is not already due to take one, and takes
+//! the newest. A slow UI thus drops frames instead of queueing them, and a frame of a channel
+//! the patient already left (an older generation) is never shown.
+
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp, Zoned};
+use slint::{ComponentHandle, Model, ModelRc, Rgb8Pixel, SharedPixelBuffer, VecModel};
+
+use super::generated::{self as ui, MainWindow, WatchState};
+use crate::config;
+use crate::domain::clock::{self, ClockStyle};
+use crate::domain::shell::{Screen, Shell};
+use crate::domain::tv::{GUIDE_VISIBLE_SLOTS, Tv};
+use crate::domain::watch::{HubRow, Media};
+use crate::media::captions::Captions;
+use crate::media::m3u::Channel;
+use crate::media::player::{self, Event, Failure, FrameSink, Player, Request};
+use crate::media::service::Listings;
+use crate::media::xmltv::{Guide, Programme};
+
+/// Rows of the guide shown at once.
+pub const GUIDE_ROWS: usize = 7;
+/// The guide's time grid is in half hours.
+const SLOT: SignedDuration = SignedDuration::from_mins(30);
+
+/// One thing on the Relax wall: a relaxation video from the catalogue (looped) or a relaxation
+/// channel from the lineup (live).
+#[derive(Clone, Debug, PartialEq)]
+pub struct RelaxItem {
+    pub title: String,
+    pub detail: String,
+    pub uri: String,
+    pub looping: bool,
+    /// Catalogue id, for the poster.
+    pub id: Option<String>,
+}
+
+/// The Relax wall's items: the catalogue's relaxation videos, then the lineup's relaxation
+/// channels.
+pub fn relax_items(listings: &Listings) -> Vec<RelaxItem> {
+    let videos = listings.catalogue.relaxation().map(|i| RelaxItem {
+        title: i.title.clone(),
+        detail: if i.synopsis.is_empty() {
+            "Calm pictures and sound".into()
+        } else {
+            i.synopsis.clone()
+        },
+        uri: i.url.clone(),
+        looping: true,
+        id: Some(i.id.clone()),
+    });
+    let channels = listings
+        .lineup
+        .channels
+        .iter()
+        .filter(|c| c.is_relaxation())
+        .map(|c| RelaxItem {
+            title: c.name.clone(),
+            detail: format!("Channel {}", c.number),
+            uri: c.url.clone(),
+            looping: c.url.starts_with("file://"),
+            id: None,
+        });
+    videos.chain(channels).collect()
+}
+
+/// Where a screen shows the picture, and so the size frames are made at.
+fn frame_size(screen: Screen, window: (u32, u32)) -> (u32, u32) {
+    match screen {
+        Screen::Tv | Screen::Player => window,
+        // The previews: about half the window's width, 16:9.
+        _ => {
+            let w = window.0 / 2;
+            (w, w * 9 / 16)
+        }
+    }
+}
+
+/// What the patient reads when a stream has trouble.
+fn trouble_text(failure: Failure, live: bool, retry_in: Duration) -> String {
+    let what = match (failure, live) {
+        (Failure::Unreachable, true) => "This channel is not available right now.",
+        (Failure::NoPicture, true) => "There is no picture on this channel right now.",
+        (Failure::Undecodable, true) => "This channel's picture cannot be shown right now.",
+        (_, false) => "This video cannot be played right now.",
+    };
+    // The wait itself is not shown: it changes while the words stay on screen.
+    let _ = retry_in;
+    if live {
+        format!(
+            "{what} The TV keeps trying: the picture comes back by itself. You can choose another channel meanwhile."
+        )
+    } else {
+        format!("{what} The TV keeps trying. Press Back to choose something else.")
+    }
+}
+
+/// The controller's state (inside the app's `State`).
+pub struct WatchController {
+    configured: bool,
+    /// No sound (snapshots).
+    silent: bool,
+    listings: Arc<Listings>,
+    relax: Vec<RelaxItem>,
+    player: Option<Player>,
+    /// What the player was last told to play, and its generation.
+    playing: Media,
+    generation: u64,
+    /// Shared with the frame sink: frames of other generations are dropped.
+    wanted: Arc<AtomicU64>,
+    paused: bool,
+    volume: Option<(u8, bool)>,
+    size: (u32, u32),
+    video: ui::VideoState,
+    message: String,
+    captions: Option<(u64, Captions)>,
+    film_length: Option<Duration>,
+    /// Set when the player cannot start at all (GStreamer missing): said instead of pictures.
+    broken: Option<String>,
+}
+
+impl WatchController {
+    pub fn new(configured: bool, silent: bool) -> WatchController {
+        WatchController {
+            configured,
+            silent,
+            listings: Arc::default(),
+            relax: Vec::new(),
+            player: None,
+            playing: Media::Nothing,
+            generation: 0,
+            wanted: Arc::new(AtomicU64::new(0)),
+            paused: false,
+            volume: None,
+            size: (1920, 1080),
+            video: ui::VideoState::Idle,
+            message: String::new(),
+            captions: None,
+            film_length: None,
+            broken: None,
+        }
+    }
+
+    pub fn listings(&self) -> &Listings {
+        &self.listings
+    }
+
+    /// New listings: the shell learns the lineup and the counts.
+    pub fn set_listings(&mut self, shell: &mut Shell, listings: Listings) {
+        let channels: Vec<(u32, String)> = listings
+            .lineup
+            .channels
+            .iter()
+            .map(|c| (c.number, c.key().to_owned()))
+            .collect();
+        let films: Vec<String> = listings.catalogue.films().map(|f| f.id.clone()).collect();
+        self.relax = relax_items(&listings);
+        self.listings = Arc::new(listings);
+        shell.set_listings(&channels, films, self.relax.len());
+    }
+
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The stream of `media`, as a player request.
+    fn request(&self, shell: &Shell, media: Media) -> Option<Request> {
+        match media {
+            Media::Nothing => None,
+            Media::Channel(i) => {
+                let c: &Channel = self.listings.lineup.channels.get(i)?;
+                Some(Request {
+                    uri: c.url.clone(),
+                    // A channel played from a file (a demo, a looping info channel) goes round.
+                    looping: c.url.starts_with("file://"),
+                    live: true,
+                    start_at: None,
+                })
+            }
+            Media::Film { index, from } => {
+                let f = self.listings.catalogue.films().nth(index)?;
+                let _ = shell;
+                Some(Request {
+                    uri: f.url.clone(),
+                    looping: false,
+                    live: false,
+                    start_at: Some(from),
+                })
+            }
+            Media::Relax(i) => {
+                let r = self.relax.get(i)?;
+                Some(Request {
+                    uri: r.uri.clone(),
+                    looping: r.looping,
+                    live: !r.looping,
+                    start_at: None,
+                })
+            }
+        }
+    }
+
+    fn player(&mut self, window: &MainWindow) -> Option<&Player> {
+        if self.player.is_none() && self.broken.is_none() {
+            match Player::new(
+                frame_sink(window, self.wanted.clone()),
+                event_sink(window),
+                self.silent,
+            ) {
+                Ok(p) => self.player = Some(p),
+                Err(e) => {
+                    tracing::error!(error = %e, "no player: TV and films cannot play");
+                    self.broken = Some(e.to_string());
+                }
+            }
+        }
+        self.player.as_ref()
+    }
+
+    /// Makes the player follow the shell: what plays, paused or not, how loud, how big.
+    pub fn follow(&mut self, window: &MainWindow, shell: &mut Shell) {
+        let want = shell.media();
+        let window_size = {
+            let s = window.window().size();
+            (s.width.max(2), s.height.max(2))
+        };
+        let size = frame_size(shell.screen(), window_size);
+        if want != self.playing {
+            // Leaving a film: remember where, for Resume.
+            if let Media::Film { index, .. } = self.playing
+                && let Some(p) = &self.player
+            {
+                let (at, length) = p.position();
+                if let Some(at) = at {
+                    shell.left_film_at(index, at, length.or(self.film_length));
+                }
+            }
+            self.playing = want;
+            self.captions = None;
+            self.film_length = None;
+            match self.request(shell, want) {
+                Some(request) => {
+                    if let Some(p) = self.player(window) {
+                        p.set_size(size.0, size.1);
+                        self.generation = p.play(request.clone());
+                        self.wanted.store(self.generation, Ordering::SeqCst);
+                        self.size = size;
+                        self.video = ui::VideoState::Loading;
+                        self.paused = false;
+                        if let Media::Film { index, .. } = want {
+                            self.load_captions(window, index);
+                        }
+                    } else {
+                        self.video = ui::VideoState::Trouble;
+                        self.message =
+                            "TV cannot play on this TV right now. Please tell your nurse.".into();
+                    }
+                }
+                None => {
+                    if let Some(p) = &self.player {
+                        p.stop();
+                        self.generation = p.generation();
+                        self.wanted.store(self.generation, Ordering::SeqCst);
+                    }
+                    self.video = ui::VideoState::Idle;
+                }
+            }
+        }
+        let Some(player) = &self.player else { return };
+        if size != self.size {
+            player.set_size(size.0, size.1);
+            self.size = size;
+        }
+        let paused = shell.watch().paused && matches!(want, Media::Film { .. });
+        if paused != self.paused {
+            player.pause(paused);
+            self.paused = paused;
+        }
+        let volume = (shell.volume(), !shell.audible());
+        if self.volume != Some(volume) {
+            player.set_volume(volume.0, volume.1);
+            self.volume = Some(volume);
+        }
+    }
+
+    /// Reads the film's first caption file on a thread of its own.
+    fn load_captions(&mut self, window: &MainWindow, index: usize) {
+        let Some(track) = self
+            .listings
+            .catalogue
+            .films()
+            .nth(index)
+            .and_then(|f| f.captions.first().cloned())
+        else {
+            return;
+        };
+        let generation = self.generation;
+        let weak = window.as_weak();
+        std::thread::spawn(move || {
+            let fetcher = match crate::media::source::Fetcher::new(None, None) {
+                Ok(f) => f,
+                Err(_) => return,
+            };
+            match fetcher.fetch(&track.url, "captions", 8 << 20) {
+                Ok(got) => {
+                    let captions = Captions::parse(&String::from_utf8_lossy(&got.bytes));
+                    let _ = weak.upgrade_in_event_loop(move |_| {
+                        super::app::deliver_captions(generation, captions);
+                    });
+                }
+                Err(e) => tracing::warn!(error = %e, "the film's captions cannot be read"),
+            }
+        });
+    }
+
+    pub fn set_captions(&mut self, generation: u64, captions: Captions) {
+        if generation == self.generation {
+            self.captions = Some((generation, captions));
+        }
+    }
+
+    /// A player event for the UI thread. Returns whether the film ended (the shell should
+    /// close the player).
+    pub fn event(&mut self, event: &Event) -> bool {
+        match event {
+            Event::FirstFrame { generation } if *generation == self.generation => {
+                self.video = ui::VideoState::Playing;
+                false
+            }
+            Event::Failed {
+                generation,
+                failure,
+                retry_in,
+                detail,
+            } if *generation == self.generation => {
+                tracing::warn!(%detail, ?failure, "stream trouble; trying again");
+                self.video = ui::VideoState::Trouble;
+                self.message = trouble_text(
+                    *failure,
+                    matches!(self.playing, Media::Channel(_)),
+                    *retry_in,
+                );
+                false
+            }
+            Event::Ended { generation } => *generation == self.generation,
+            _ => false,
+        }
+    }
+
+    /// Where the film is now, how long it is, and the caption on screen.
+    pub fn position(&mut self) -> (Option<Duration>, Option<Duration>) {
+        let Some(p) = &self.player else {
+            return (None, None);
+        };
+        let (at, length) = p.position();
+        if length.is_some() {
+            self.film_length = length;
+        }
+        (at, length.or(self.film_length))
+    }
+
+    /// Moves the film by `seconds`.
+    pub fn seek(&mut self, seconds: i64) {
+        let (at, length) = self.position();
+        let Some(p) = &self.player else { return };
+        let at = at.unwrap_or_default().as_secs() as i64 + seconds;
+        let end = length.map_or(i64::MAX, |l| l.as_secs() as i64 - 1);
+        p.seek(Duration::from_secs(at.clamp(0, end.max(0)) as u64));
+    }
+
+    /// The caption for `at`, when captions are wanted and the film has them.
+    pub fn caption_at(&self, at: Duration) -> String {
+        self.captions
+            .as_ref()
+            .filter(|(g, _)| *g == self.generation)
+            .and_then(|(_, c)| c.at(at))
+            .unwrap_or_default()
+    }
+
+    /// Fills `WatchState` for the shell's current screen.
+    pub fn show(&self, window: &MainWindow, shell: &Shell, now: &Zoned, style: ClockStyle) {
+        let w = window.global::<WatchState>();
+        let listings = &self.listings;
+        let tv = &shell.watch().tv;
+        let loaded = !listings.lineup.channels.is_empty() || listings.lineup_error.is_some();
+        w.set_configured(self.configured);
+        w.set_loaded(loaded);
+        let channels = listings.lineup.channels.len();
+        let films = shell.watch().films;
+        let relax = shell.watch().relax;
+        let count = |n: usize, one: &str, many: &str| {
+            if n == 1 {
+                one.to_owned()
+            } else {
+                format!("{n} {many}")
+            }
+        };
+        let details = [
+            if !self.configured {
+                "Not set up on this TV".to_owned()
+            } else if channels > 0 {
+                count(channels, "1 channel", "channels")
+            } else if listings.lineup_error.is_some() {
+                "Channels unavailable for now".to_owned()
+            } else {
+                "Loading channels…".to_owned()
+            },
+            if listings.guide.is_some() {
+                "Now and the next 24 hours".to_owned()
+            } else if channels > 0 {
+                "Channel names only, no programmes".to_owned()
+            } else {
+                String::new()
+            },
+            if films > 0 {
+                count(films, "1 film", "films")
+            } else {
+                "No films on this TV".to_owned()
+            },
+            if relax > 0 {
+                count(relax, "1 calm video", "calm videos and sounds")
+            } else {
+                "No relaxation videos on this TV".to_owned()
+            },
+        ];
+        let open = [channels > 0, channels > 0, films > 0, relax > 0];
+        debug_assert_eq!(details.len(), HubRow::ALL.len());
+        set_list(
+            &w.get_hub_details(),
+            &details.map(slint::SharedString::from),
+            |m| w.set_hub_details(m),
+        );
+        set_list(&w.get_hub_open(), &open, |m| w.set_hub_open(m));
+
+        // The channel on air.
+        let at = now.timestamp();
+        let info = tv
+            .current()
+            .and_then(|i| listings.lineup.channels.get(i).map(|c| (i, c)))
+            .map(|(i, c)| channel_info(c, tv.is_favourite(i), listings.guide.as_deref(), at, style))
+            .unwrap_or_default();
+        if w.get_on_air() != info {
+            w.set_on_air(info);
+        }
+        w.set_entry(tv.entry_text().into());
+        if self.broken.is_some() && shell.media() != Media::Nothing {
+            w.set_video(ui::VideoState::Trouble);
+            w.set_message("TV cannot play on this TV right now. Please tell your nurse.".into());
+        } else {
+            w.set_video(self.video);
+            w.set_message(self.message.as_str().into());
+        }
+
+        match shell.screen() {
+            Screen::Guide => self.show_guide(&w, tv, now, style),
+            Screen::Films => {
+                let tiles: Vec<ui::MediaTile> = listings
+                    .catalogue
+                    .films()
+                    .enumerate()
+                    .map(|(i, f)| {
+                        let mut detail: Vec<String> = Vec::new();
+                        if let Some(m) = f.duration_minutes {
+                            detail.push(if m >= 60 {
+                                format!("{} h {:02} min", m / 60, m % 60)
+                            } else {
+                                format!("{m} min")
+                            });
+                        }
+                        if let Some(r) = &f.rating {
+                            detail.push(r.clone());
+                        }
+                        if !f.captions.is_empty() {
+                            detail.push("Captions".into());
+                        }
+                        let resume = shell.watch().start_of(i, None);
+                        tile(
+                            &f.title,
+                            &detail.join(" · "),
+                            listings.posters.get(&f.id),
+                            if resume > Duration::ZERO {
+                                format!("Resume from {}", clock_text(resume))
+                            } else {
+                                String::new()
+                            },
+                        )
+                    })
+                    .collect();
+                w.set_films(ModelRc::from(Rc::new(VecModel::from(tiles))));
+            }
+            Screen::Relax => {
+                let tiles: Vec<ui::MediaTile> = self
+                    .relax
+                    .iter()
+                    .map(|r| {
+                        tile(
+                            &r.title,
+                            &r.detail,
+                            r.id.as_ref().and_then(|id| listings.posters.get(id)),
+                            String::new(),
+                        )
+                    })
+                    .collect();
+                w.set_relax(ModelRc::from(Rc::new(VecModel::from(tiles))));
+            }
+            Screen::Player => {
+                let title = match shell.media() {
+                    Media::Film { index, .. } => listings
+                        .catalogue
+                        .films()
+                        .nth(index)
+                        .map(|f| f.title.clone()),
+                    Media::Relax(i) => self.relax.get(i).map(|r| r.title.clone()),
+                    _ => None,
+                };
+                w.set_player_title(title.unwrap_or_default().into());
+                w.set_player_film(matches!(shell.media(), Media::Film { .. }));
+                w.set_player_paused(shell.watch().paused);
+            }
+            _ => {}
+        }
+    }
+
+    fn show_guide(&self, w: &WatchState, tv: &Tv, now: &Zoned, style: ClockStyle) {
+        let listings = &self.listings;
+        let guide = listings.guide.as_deref();
+        // Slot 0 is the current half hour.
+        let base = now
+            .with()
+            .minute(if now.minute() >= 30 { 30 } else { 0 })
+            .second(0)
+            .subsec_nanosecond(0)
+            .build()
+            .unwrap_or_else(|_| now.clone());
+        let first_slot = tv.guide_slot.saturating_sub(1);
+        let from = base.timestamp() + SLOT * first_slot as i32;
+        let until = from + SLOT * GUIDE_VISIBLE_SLOTS as i32;
+        let span = until.duration_since(from).as_secs_f64();
+        let cursor = base.timestamp() + SLOT * tv.guide_slot as i32 + SignedDuration::from_mins(15);
+        let times: Vec<slint::SharedString> = (0..GUIDE_VISIBLE_SLOTS)
+            .map(|k| {
+                let t = (from + SLOT * k as i32).to_zoned(now.time_zone().clone());
+                clock::format_time(t.time(), style).into()
+            })
+            .collect();
+        w.set_guide_times(ModelRc::from(Rc::new(VecModel::from(times))));
+        let day = (from.to_zoned(now.time_zone().clone())).date();
+        w.set_guide_day(
+            if day == now.date() {
+                "Today".to_owned()
+            } else if day == now.date().tomorrow().unwrap_or(day) {
+                "Tomorrow".to_owned()
+            } else {
+                crate::domain::plain::long_date(day)
+            }
+            .into(),
+        );
+        let now_x = now.timestamp().duration_since(from).as_secs_f64() / span;
+        w.set_guide_now(if (0.0..=1.0).contains(&now_x) {
+            now_x as f32
+        } else {
+            -1.0
+        });
+        let n = listings.lineup.channels.len();
+        // A window of rows from just above the cursor; near the end of the list the grid
+        // scrolls within it to keep the cursor in view.
+        let top = tv
+            .guide_row
+            .saturating_sub(1)
+            .min(n.saturating_sub(GUIDE_ROWS));
+        let mut focused: Option<(&Channel, Option<&Programme>)> = None;
+        let rows: Vec<ui::GuideRow> = (top..(top + GUIDE_ROWS).min(n))
+            .map(|i| {
+                let c = &listings.lineup.channels[i];
+                let id = guide.and_then(|g| {
+                    g.channel_id(
+                        c.guide_id.as_deref(),
+                        &[c.guide_name.as_deref().unwrap_or(""), &c.name],
+                    )
+                });
+                let programmes: &[Programme] = match (guide, &id) {
+                    (Some(g), Some(id)) => g.between(id, from, until),
+                    _ => &[],
+                };
+                let row_focused = i == tv.guide_row;
+                let cells: Vec<ui::GuideCell> = programmes
+                    .iter()
+                    .map(|p| {
+                        let start =
+                            (p.start.max(from).duration_since(from).as_secs_f64() / span) as f32;
+                        let end =
+                            (p.stop.min(until).duration_since(from).as_secs_f64() / span) as f32;
+                        let on = row_focused && p.start <= cursor && cursor < p.stop;
+                        if on {
+                            focused = Some((c, Some(p)));
+                        }
+                        ui::GuideCell {
+                            title: p.title.as_str().into(),
+                            start,
+                            width: end - start,
+                            focused: on,
+                        }
+                    })
+                    .collect();
+                if row_focused && focused.is_none() {
+                    focused = Some((c, None));
+                }
+                ui::GuideRow {
+                    number: c.number as i32,
+                    name: c.name.as_str().into(),
+                    favourite: tv.is_favourite(i),
+                    focused: row_focused,
+                    cells: ModelRc::from(Rc::new(VecModel::from(cells))),
+                }
+            })
+            .collect();
+        w.set_guide_rows(ModelRc::from(Rc::new(VecModel::from(rows))));
+        w.set_guide_focus((tv.guide_row - top) as i32);
+        let (title, when, about) = match focused {
+            Some((_, Some(p))) => (
+                p.title.clone(),
+                format!(
+                    "{}–{}{}",
+                    hh_mm(p.start, now, style),
+                    hh_mm(p.stop, now, style),
+                    p.sub_title
+                        .as_ref()
+                        .map(|s| format!(" · {s}"))
+                        .unwrap_or_default()
+                ),
+                p.description.clone().unwrap_or_default(),
+            ),
+            Some((c, None)) => (
+                format!("{} {}", c.number, c.name),
+                String::new(),
+                "No programme information for this channel.".to_owned(),
+            ),
+            None => (String::new(), String::new(), String::new()),
+        };
+        w.set_guide_title(title.into());
+        w.set_guide_when(when.into());
+        w.set_guide_about(about.into());
+    }
+}
+
+/// Sets a list property only when it changed (a repeater then leaves its items alone).
+fn set_list<T: Clone + PartialEq + 'static>(
+    current: &ModelRc<T>,
+    want: &[T],
+    set: impl FnOnce(ModelRc<T>),
+) {
+    let same = current.row_count() == want.len()
+        && want
+            .iter()
+            .enumerate()
+            .all(|(i, v)| current.row_data(i).as_ref() == Some(v));
+    if !same {
+        set(ModelRc::from(Rc::new(VecModel::from(want.to_vec()))));
+    }
+}
+
+fn hh_mm(t: Timestamp, now: &Zoned, style: ClockStyle) -> String {
+    clock::format_time(t.to_zoned(now.time_zone().clone()).time(), style)
+}
+
+/// "1:02:03" or "12:34".
+pub fn clock_text(d: Duration) -> String {
+    let s = d.as_secs();
+    if s >= 3600 {
+        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
+    } else {
+        format!("{}:{:02}", s / 60, s % 60)
+    }
+}
+
+fn tile(
+    title: &str,
+    detail: &str,
+    poster: Option<&crate::domain::record::Photo>,
+    resume: String,
+) -> ui::MediaTile {
+    ui::MediaTile {
+        title: title.into(),
+        detail: detail.into(),
+        poster: poster.map(super::app::photo_image).unwrap_or_default(),
+        has_poster: poster.is_some(),
+        resume: resume.into(),
+    }
+}
+
+/// A channel with what is on now and next.
+pub fn channel_info(
+    c: &Channel,
+    favourite: bool,
+    guide: Option<&Guide>,
+    at: Timestamp,
+    style: ClockStyle,
+) -> ui::ChannelInfo {
+    let mut info = ui::ChannelInfo {
+        number: c.number as i32,
+        name: c.name.as_str().into(),
+        favourite,
+        progress: -1.0,
+        ..Default::default()
+    };
+    let Some(guide) = guide else { return info };
+    let Some(id) = guide.channel_id(
+        c.guide_id.as_deref(),
+        &[c.guide_name.as_deref().unwrap_or(""), &c.name],
+    ) else {
+        return info;
+    };
+    let tz = jiff::tz::TimeZone::system();
+    let span = |p: &Programme| {
+        format!(
+            "{}–{}",
+            clock::format_time(p.start.to_zoned(tz.clone()).time(), style),
+            clock::format_time(p.stop.to_zoned(tz.clone()).time(), style)
+        )
+    };
+    let (now, next) = guide.now_next(&id, at);
+    if let Some(p) = now {
+        info.now = p.title.as_str().into();
+        info.now_time = span(p).into();
+        let length = p.stop.duration_since(p.start).as_secs_f64();
+        info.progress = if length > 0.0 {
+            (at.duration_since(p.start).as_secs_f64() / length) as f32
+        } else {
+            -1.0
+        };
+    }
+    if let Some(p) = next {
+        info.next = p.title.as_str().into();
+        info.next_time = span(p).into();
+    }
+    info
+}
+
+/// The frame sink: copies each frame into a pixel buffer, keeps only the newest, and wakes the
+/// UI thread to show it unless it is already due to.
+fn frame_sink(window: &MainWindow, wanted: Arc<AtomicU64>) -> FrameSink {
+    type Slot = Arc<Mutex<Option<(u64, SharedPixelBuffer<Rgb8Pixel>)>>>;
+    let slot: Slot = Arc::default();
+    let due = Arc::new(AtomicBool::new(false));
+    let weak = window.as_weak();
+    Arc::new(move |frame: player::Frame<'_>| {
+        if frame.generation != wanted.load(Ordering::SeqCst) {
+            return;
+        }
+        let mut buffer = SharedPixelBuffer::<Rgb8Pixel>::new(frame.width, frame.height);
+        let row = frame.width as usize * 3;
+        let out = buffer.make_mut_bytes();
+        for (y, dst) in out.chunks_exact_mut(row).enumerate() {
+            let src = &frame.data[y * frame.stride..];
+            if src.len() < row {
+                break;
+            }
+            dst.copy_from_slice(&src[..row]);
+        }
+        *slot.lock().expect("frame slot") = Some((frame.generation, buffer));
+        if !due.swap(true, Ordering::SeqCst) {
+            let (slot, due, wanted) = (slot.clone(), due.clone(), wanted.clone());
+            let _ = weak.upgrade_in_event_loop(move |window| {
+                due.store(false, Ordering::SeqCst);
+                if let Some((generation, buffer)) = slot.lock().expect("frame slot").take()
+                    && generation == wanted.load(Ordering::SeqCst)
+                {
+                    let w = window.global::<WatchState>();
+                    w.set_frame(slint::Image::from_rgb8(buffer));
+                    super::app::frame_shown(generation);
+                }
+            });
+        }
+    })
+}
+
+fn event_sink(window: &MainWindow) -> player::EventSink {
+    let weak = window.as_weak();
+    Arc::new(move |event: Event| {
+        let _ = weak.upgrade_in_event_loop(move |_| super::app::deliver_player_event(event));
+    })
+}
+
+/// The volume cap now: the configured maximum, lower in quiet hours.
+pub fn volume_cap(tv: &config::Tv, at: jiff::civil::Time) -> u8 {
+    let max = tv.max_volume.0;
+    match &tv.quiet_hours {
+        Some(q) if q.contains(at) => max.min(tv.quiet_volume.0),
+        _ => max,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clock_text_reads_like_a_player() {
+        assert_eq!(clock_text(Duration::from_secs(5)), "0:05");
+        assert_eq!(clock_text(Duration::from_secs(754)), "12:34");
+        assert_eq!(clock_text(Duration::from_secs(3723)), "1:02:03");
+    }
+
+    #[test]
+    fn trouble_says_what_and_when_again() {
+        let t = trouble_text(Failure::NoPicture, true, Duration::from_secs(6));
+        assert_eq!(
+            t,
+            "There is no picture on this channel right now. The TV keeps trying: the picture comes back by itself. You can choose another channel meanwhile."
+        );
+    }
+}

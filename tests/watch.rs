@@ -1,0 +1,485 @@
+//! Watch against real streams: GStreamer's own `gst-launch-1.0` sends live MPEG-TS channels
+//! over UDP on loopback and writes an HLS channel, Python's http.server is the head-end
+//! (playlist, guide, film catalogue, posters, captions, HLS), and `bedside snapshot --wait`
+//! takes the pictures while the video plays.
+//!
+//! Channels are solid colours (red, green, blue, yellow) so a picture says which channel is on
+//! air without reading any text, and so pictures with video can still be goldens.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::fhir::{free_port, testdata};
+use common::{NOW, Picture, assert_golden};
+
+struct Headend {
+    dir: tempfile::TempDir,
+    children: Vec<Child>,
+    base: String,
+}
+
+impl Drop for Headend {
+    fn drop(&mut self) {
+        for c in &mut self.children {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+fn gst(pipeline: &str) -> Command {
+    let mut c = Command::new("gst-launch-1.0");
+    c.arg("-q")
+        .args(pipeline.split_whitespace())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    c
+}
+
+/// Runs a pipeline that makes a file, giving it a minute.
+fn run(mut command: Command) {
+    let mut child = command.spawn().expect("gst-launch-1.0");
+    let started = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "{command:?} failed");
+            return;
+        }
+        if started.elapsed() > Duration::from_secs(60) {
+            let _ = child.kill();
+            panic!("{command:?} did not finish in a minute");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Solid-colour H.264 at 320x180, a key frame every 5 frames (a head-end sends one every half
+/// second or so; zapping waits for the next).
+fn encoded(pattern: &str) -> String {
+    format!(
+        "videotestsrc is-live=true pattern={pattern} ! video/x-raw,width=320,height=180,framerate=25/1 \
+         ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=5 bitrate=200 ! h264parse config-interval=-1"
+    )
+}
+
+impl Headend {
+    fn start() -> Headend {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let http = Command::new("python3")
+            .args([
+                "-m",
+                "http.server",
+                "--bind",
+                "127.0.0.1",
+                &port.to_string(),
+                "--directory",
+            ])
+            .arg(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 http.server");
+        let base = format!("http://127.0.0.1:{port}");
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "http.server did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Headend {
+            dir,
+            children: vec![http],
+            base,
+        }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// A live channel of `pattern` on a UDP port; returns its address.
+    fn udp(&mut self, pattern: &str) -> String {
+        let port = free_port();
+        let child = gst(&format!(
+            "{} ! mpegtsmux ! udpsink host=127.0.0.1 port={port}",
+            encoded(pattern)
+        ))
+        .spawn()
+        .expect("gst-launch-1.0 (make setup installs gstreamer1.0-tools)");
+        self.children.push(child);
+        format!("udp://127.0.0.1:{port}")
+    }
+
+    /// An HLS channel of `pattern`: three 2-second MPEG-TS segments and their playlist,
+    /// served by the head-end. (Each segment is encoded on its own, timestamps following on, so
+    /// no splitting muxer is needed: hlssink2 was seen to hang at its end on a loaded machine.)
+    fn hls(&mut self, pattern: &str) -> String {
+        let dir = self.path("hls");
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut playlist = String::from(
+            "#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n",
+        );
+        for k in 0..3u64 {
+            run(gst(&format!(
+                "videotestsrc num-buffers=50 timestamp-offset={} {pattern} \
+                 ! video/x-raw,width=320,height=180,framerate=25/1 ! x264enc key-int-max=25 bitrate=200 \
+                 ! h264parse ! mpegtsmux ! filesink location={}/seg{k}.ts",
+                k * 2_000_000_000,
+                dir.display()
+            )));
+            playlist += &format!("#EXTINF:2.0,\nseg{k}.ts\n");
+        }
+        playlist += "#EXT-X-ENDLIST\n";
+        std::fs::write(dir.join("index.m3u8"), playlist).unwrap();
+        format!("{}/hls/index.m3u8", self.base)
+    }
+
+    /// A film file: `seconds` of `pattern` with a tone, MP4.
+    fn film(&self, name: &str, pattern: &str, seconds: u32) -> String {
+        run(gst(&format!(
+            "videotestsrc num-buffers={} pattern={pattern} ! video/x-raw,width=320,height=180,framerate=25/1 \
+             ! x264enc ! h264parse ! mp4mux faststart=true ! filesink location={}",
+            seconds * 25,
+            self.path(name).display()
+        )));
+        format!("{}/{name}", self.base)
+    }
+
+    /// A poster picture.
+    fn poster(&self, name: &str, pattern: &str) {
+        run(gst(&format!(
+            "videotestsrc num-buffers=1 pattern={pattern} ! video/x-raw,width=200,height=300 ! pngenc \
+             ! filesink location={}",
+            self.path(name).display()
+        )));
+    }
+
+    fn write(&self, name: &str, text: &str) -> String {
+        std::fs::write(self.path(name), text).unwrap();
+        format!("{}/{name}", self.base)
+    }
+
+    /// A bed whose `[tv]` reads this head-end.
+    fn bed(&self, tv_extra: &str) -> PathBuf {
+        let path = self.path("bedside.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "[device]\nid = \"urn:example:device|TV-1\"\n[bed]\nlocation = \"urn:example:bed|B1\"\n\
+                 name = \"3 West, Room 12, Bed A\"\n[store]\ndata_dir = \"{}\"\n\
+                 [tv]\nplaylist = \"{}/lineup.m3u\"\n{tv_extra}",
+                self.path("state").display(),
+                self.base
+            ),
+        )
+        .unwrap();
+        path
+    }
+}
+
+/// `bedside snapshot` of `config` after `keys`, `wait` ms of video after them.
+fn shot(config: &Path, keys: &str, wait: u64) -> Picture {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("shot.png");
+    let output = common::bedside()
+        .args(["snapshot", "--config"])
+        .arg(config)
+        .args([
+            "--now",
+            NOW,
+            "--keys",
+            keys,
+            "--wait",
+            &wait.to_string(),
+            "--out",
+        ])
+        .arg(&out)
+        .env_remove("BEDSIDE_LOG")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Picture::read(&out)
+}
+
+/// The average colour of a box.
+fn colour_at(p: &Picture, x0: u32, y0: u32, w: u32, h: u32) -> [u8; 3] {
+    let mut sum = [0u64; 3];
+    for y in y0..y0 + h {
+        for x in x0..x0 + w {
+            let px = p.pixel(x, y);
+            for c in 0..3 {
+                sum[c] += u64::from(px[c]);
+            }
+        }
+    }
+    let n = u64::from(w * h);
+    sum.map(|s| (s / n) as u8)
+}
+
+/// Which of the solid colours fills the top of a full-screen picture (above the banner).
+fn channel_colour(p: &Picture) -> &'static str {
+    let [r, g, b] = colour_at(p, 760, 200, 400, 200);
+    match (r > 180, g > 180, b > 180) {
+        (true, false, false) => "red",
+        (false, true, false) => "green",
+        (false, false, true) => "blue",
+        (true, true, false) => "yellow",
+        _ => panic!("no channel colour: {r} {g} {b}"),
+    }
+}
+
+const LINEUP: &str = "#EXTM3U
+#EXTINF:-1 tvg-id=\"red.example\" tvg-chno=\"1\" group-title=\"News\",Red News
+{red}
+#EXTINF:-1 tvg-id=\"green.example\" tvg-chno=\"2\",Green Sport
+{green}
+#EXTINF:-1 tvg-id=\"blue.example\" tvg-chno=\"30\",Blue Films
+{blue}
+#EXTINF:-1 tvg-chno=\"31\",Gone Away
+{base}/no-such-stream.ts
+#EXTINF:-1 this line is broken
+#EXTINF:-1 tvg-chno=\"40\",Yellow Live
+{hls}
+";
+
+fn guide_xml() -> String {
+    let p = |ch: &str, start: &str, stop: &str, title: &str, desc: &str| {
+        format!(
+            "<programme start=\"20261125{start}00 +0000\" stop=\"20261125{stop}00 +0000\" channel=\"{ch}\">\
+             <title>{title}</title><desc>{desc}</desc></programme>\n"
+        )
+    };
+    let mut xml = String::from("<?xml version=\"1.0\"?>\n<tv>\n");
+    xml += &p(
+        "red.example",
+        "0900",
+        "1000",
+        "Morning News",
+        "The day's news, weather and sport.",
+    );
+    xml += &p(
+        "red.example",
+        "1000",
+        "1030",
+        "Health Matters",
+        "Staying well in winter.",
+    );
+    xml += &p(
+        "red.example",
+        "1030",
+        "1200",
+        "Garden Hour",
+        "Roses &amp; bulbs.",
+    );
+    xml += &p(
+        "green.example",
+        "0830",
+        "1100",
+        "Cycling: Tour Highlights",
+        "",
+    );
+    xml += &p("green.example", "1100", "1300", "Football", "");
+    xml += &p(
+        "blue.example",
+        "0915",
+        "1115",
+        "Film: The Long Voyage Home",
+        "A classic.",
+    );
+    xml += "<programme start=\"broken\" channel=\"blue.example\"><title>Bad</title></programme>\n</tv>\n";
+    xml
+}
+
+/// Four live channels (three UDP, one HLS), a dead one and a guide.
+fn headend() -> (Headend, PathBuf) {
+    let mut h = Headend::start();
+    let red = h.udp("red");
+    let green = h.udp("green");
+    let blue = h.udp("blue");
+    let hls = h.hls("pattern=solid-color foreground-color=0xffffff00");
+    let lineup = LINEUP
+        .replace("{red}", &red)
+        .replace("{green}", &green)
+        .replace("{blue}", &blue)
+        .replace("{hls}", &hls)
+        .replace("{base}", &h.base);
+    h.write("lineup.m3u", &lineup);
+    let guide = h.write("guide.xml", &guide_xml());
+    let config = h.bed(&format!("guide = \"{guide}\"\n"));
+    (h, config)
+}
+
+#[test]
+fn numbers_up_down_and_last_land_on_the_right_channel() {
+    let (_h, bed) = headend();
+    for (keys, colour) in [
+        ("ok,ok", "red"),
+        ("ok,ok,up", "green"),
+        ("ok,ok,channelup,channelup", "blue"),
+        ("ok,ok,3,0", "blue"),
+        ("ok,ok,4,0", "yellow"),
+        ("ok,ok,down", "yellow"),
+        ("ok,ok,up,up,lastchannel", "green"),
+        ("ok,ok,2,lastchannel,lastchannel", "green"),
+    ] {
+        assert_eq!(channel_colour(&shot(&bed, keys, 2500)), colour, "{keys}");
+    }
+}
+
+#[test]
+fn tuning_shows_moving_video() {
+    let mut h = Headend::start();
+    let ball = h.udp("ball");
+    h.write("lineup.m3u", &format!("#EXTM3U\n#EXTINF:-1,Ball\n{ball}\n"));
+    let bed = h.bed("");
+    let a = shot(&bed, "ok,ok", 1500);
+    let b = shot(&bed, "ok,ok", 2600);
+    // The ball is somewhere on the black: the picture is not blank...
+    let bright = |p: &Picture| {
+        p.rgb
+            .chunks_exact(3)
+            .filter(|c| c[0] > 200 && c[1] > 200)
+            .count()
+    };
+    assert!(bright(&a) > 1000 && bright(&b) > 1000);
+    // ...and it moved.
+    assert!(
+        a.pixels_differing(&b, 40) > 2000,
+        "the two pictures are the same: the video is not moving"
+    );
+}
+
+#[test]
+fn a_dead_channel_says_so_and_the_banner_shows_the_guide() {
+    let (_h, bed) = headend();
+    // The dead channel: a 404 from the head-end.
+    assert_golden("tv-dead-channel", &shot(&bed, "ok,ok,3,1", 1500));
+    // The banner: number, name, now and next from the guide, over the red channel.
+    assert_golden("tv-banner", &shot(&bed, "ok,ok", 2000));
+    // A number no channel has.
+    assert_golden("tv-no-such-channel", &shot(&bed, "ok,ok,9", 1500));
+}
+
+#[test]
+fn the_hub_and_the_guide() {
+    let (_h, bed) = headend();
+    assert_golden("watch-hub", &shot(&bed, "ok", 2000));
+    assert_golden("watch-guide", &shot(&bed, "ok,down,ok,down,right", 2000));
+    assert_golden(
+        "watch-guide-later",
+        &shot(&bed, "ok,down,ok,down,down,right,right,right,right", 2000),
+    );
+    // OK in the guide watches the focused channel.
+    assert_eq!(
+        channel_colour(&shot(&bed, "ok,down,ok,down,down,ok", 2500)),
+        "blue"
+    );
+}
+
+#[test]
+fn a_missing_guide_shows_channel_names_and_a_missing_lineup_says_so() {
+    let mut h = Headend::start();
+    let red = h.udp("red");
+    h.write(
+        "lineup.m3u",
+        &format!("#EXTM3U\n#EXTINF:-1 tvg-chno=\"5\",Red News\n{red}\n"),
+    );
+    let bed = h.bed(&format!("guide = \"{}/nothing-here.xml\"\n", h.base));
+    assert_golden(
+        "watch-guide-without-programmes",
+        &shot(&bed, "ok,down,ok", 2000),
+    );
+    // The head-end goes down: the copy kept of its lineup still gives the channels.
+    let bed = h.bed("");
+    std::fs::remove_file(h.path("lineup.m3u")).unwrap();
+    assert_golden("watch-hub-kept-lineup", &shot(&bed, "ok", 2000));
+    // A box that never read the lineup says the channels cannot be reached.
+    std::fs::remove_dir_all(h.path("state")).unwrap();
+    assert_golden("watch-hub-no-lineup", &shot(&bed, "ok", 300));
+}
+
+fn films() -> (Headend, PathBuf) {
+    let h = Headend::start();
+    h.write("lineup.m3u", "#EXTM3U\n");
+    let media = testdata("media/bigbuckbunny.mp4");
+    std::fs::copy(&media, h.path("bigbuckbunny.mp4")).unwrap();
+    h.film("green.mp4", "green", 6);
+    h.film("calm.mp4", "blue", 2);
+    h.poster("bbb.png", "smpte");
+    h.poster("green.png", "circular");
+    h.write(
+        "green.vtt",
+        "WEBVTT\n\n00:00.000 --> 00:05.500\nThe grass is very green\ntoday.\n",
+    );
+    let catalogue = h.write(
+        "films.json",
+        r#"{"items": [
+          {"id": "bbb", "title": "Big Buck Bunny", "synopsis": "A giant rabbit", "rating": "U",
+           "duration_minutes": 10, "poster": "bbb.png", "url": "bigbuckbunny.mp4"},
+          {"id": "green", "title": "Green Fields", "rating": "U", "duration_minutes": 1,
+           "poster": "green.png", "captions": [{"language": "en", "url": "green.vtt"}],
+           "url": "green.mp4"},
+          {"id": "calm", "kind": "relaxation", "title": "Calm Blue", "url": "CALM"},
+          {"id": "", "title": "Broken", "url": "x.mp4"}
+        ]}"#,
+    );
+    // The relaxation video from a local file (a hospital's own loop on the box): it goes round
+    // by seeking back to its start.
+    let text = std::fs::read_to_string(h.path("films.json"))
+        .unwrap()
+        .replace("CALM", &format!("file://{}", h.path("calm.mp4").display()));
+    std::fs::write(h.path("films.json"), text).unwrap();
+    let bed = h.bed(&format!("catalogue = \"{catalogue}\"\n"));
+    (h, bed)
+}
+
+#[test]
+fn films_play_with_captions_and_relaxation_loops() {
+    let (_h, bed) = films();
+    assert_golden("watch-films", &shot(&bed, "ok,down,down,ok", 300));
+    assert_golden("watch-relax", &shot(&bed, "ok,down,down,down,ok", 300));
+    // Big Buck Bunny plays (CC-BY 3.0, Blender Foundation): a picture that is not black.
+    let bunny = shot(&bed, "ok,down,down,ok,ok", 2000);
+    let [r, g, b] = colour_at(&bunny, 200, 100, 1520, 500);
+    assert!(
+        u32::from(r) + u32::from(g) + u32::from(b) > 150,
+        "{r} {g} {b}"
+    );
+    // Captions from the WebVTT file, drawn large on a dark box over the green film; none when
+    // captions are off.
+    let band = |p: &Picture| {
+        let mut not_green = 0;
+        for y in 560..800 {
+            for x in 460..1460 {
+                let [r, g, b] = p.pixel(x, y);
+                if !(g > 150 && r < 100 && b < 100) {
+                    not_green += 1;
+                }
+            }
+        }
+        not_green
+    };
+    // (Off first: the Captions key's choice is saved, as the patient's choices are.)
+    let without = shot(&bed, "ok,down,down,ok,right,ok", 2500);
+    let with = shot(&bed, "ok,down,down,ok,right,ok,captions", 2500);
+    assert!(band(&with) > 40_000, "no caption box: {}", band(&with));
+    assert!(
+        band(&without) < 5_000,
+        "a caption box with captions off: {}",
+        band(&without)
+    );
+    // Relaxation goes round: still playing after its two seconds.
+    let calm = shot(&bed, "ok,down,down,down,ok,ok", 3500);
+    let [r, g, b] = colour_at(&calm, 760, 200, 400, 200);
+    assert!(b > 180 && r < 80 && g < 80, "{r} {g} {b}");
+}
