@@ -3,7 +3,8 @@
 //! - channel change: ChannelUp pressed → the first frame of the new channel on screen, p50/p95
 //!   over 40 changes between three live MPEG-TS channels that `gst-launch-1.0` sends over UDP
 //!   on loopback (720p25 H.264, a key frame every 12 frames, as head-ends tuned for zapping
-//!   send). Budget: p95 under 500 ms.
+//!   send; encoded beforehand and sent at their own pace, so no encoder competes for the
+//!   cores). Budget: p95 under 500 ms.
 //! - press → rendered frame while video plays full screen (the Info banner on and off), p99.
 //!   Budget: 8 ms.
 //! - the CPU share of playing 1080p25 full screen for 10 s (decode, convert, copy, render), in
@@ -11,7 +12,7 @@
 //!
 //! Exits non-zero when a budget is broken.
 
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use bedside::domain::button::Button;
@@ -19,17 +20,6 @@ use bedside::launch::Setup;
 use bedside::ui::app::{App, TimeSource};
 use bedside::ui::headless::Headless;
 use slint::ComponentHandle;
-
-struct Senders(Vec<Child>);
-
-impl Drop for Senders {
-    fn drop(&mut self) {
-        for c in &mut self.0 {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
 
 fn port() -> u16 {
     std::net::UdpSocket::bind("127.0.0.1:0")
@@ -39,20 +29,82 @@ fn port() -> u16 {
         .port()
 }
 
-fn send(pattern: &str, size: (u32, u32), port: u16) -> Child {
-    let pipeline = format!(
-        "videotestsrc is-live=true pattern={pattern} ! video/x-raw,width={},height={},framerate=25/1 \
-         ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=12 bitrate=2000 \
-         ! h264parse config-interval=-1 ! mpegtsmux ! udpsink host=127.0.0.1 port={port}",
-        size.0, size.1
+/// A live channel on a UDP port: ten seconds of `pattern` encoded once beforehand, then sent
+/// round and round at its own pace. (Encoding live in the benchmark would take the cores the
+/// box under test needs; a head-end encodes elsewhere.)
+fn send(
+    dir: &std::path::Path,
+    pattern: &str,
+    size: (u32, u32),
+    port: u16,
+) -> std::thread::JoinHandle<()> {
+    let file = dir.join(format!("{pattern}-{}.ts", size.1));
+    let encode = format!(
+        "videotestsrc num-buffers=250 pattern={pattern} ! video/x-raw,width={},height={},framerate=25/1 \
+         ! x264enc speed-preset=veryfast key-int-max=12 bitrate=4000 ! h264parse config-interval=-1 \
+         ! mpegtsmux ! filesink location={}",
+        size.0,
+        size.1,
+        file.display()
     );
-    Command::new("gst-launch-1.0")
+    let status = Command::new("gst-launch-1.0")
         .arg("-q")
-        .args(pipeline.split_whitespace())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("gst-launch-1.0")
+        .args(encode.split_whitespace())
+        .status()
+        .expect("gst-launch-1.0");
+    assert!(status.success(), "encoding the {pattern} channel failed");
+    // Sent as a head-end sends it: seven TS packets a datagram, each burst at the moment its
+    // programme clock reference says (a key frame arrives all at once, as from a live encoder).
+    let bytes = std::fs::read(&file).unwrap();
+    std::thread::spawn(move || pace(&bytes, port))
+}
+
+/// The 27 MHz programme clock reference a TS packet carries, if any.
+fn pcr(packet: &[u8]) -> Option<u64> {
+    let adaptation = packet[3] >> 4 & 0x3;
+    if packet[0] != 0x47 || adaptation < 2 || packet[4] == 0 || packet[5] & 0x10 == 0 {
+        return None;
+    }
+    let b = &packet[6..12];
+    let base = (u64::from(b[0]) << 25)
+        | (u64::from(b[1]) << 17)
+        | (u64::from(b[2]) << 9)
+        | (u64::from(b[3]) << 1)
+        | (u64::from(b[4]) >> 7);
+    let ext = (u64::from(b[4] & 1) << 8) | u64::from(b[5]);
+    Some(base * 300 + ext)
+}
+
+/// Sends a TS file round and round in real time by its PCRs.
+fn pace(bytes: &[u8], port: u16) {
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let packets: Vec<&[u8]> = bytes.chunks_exact(188).collect();
+    let first = packets
+        .iter()
+        .find_map(|p| pcr(p))
+        .expect("the stream has PCRs");
+    let last = packets.iter().rev().find_map(|p| pcr(p)).unwrap();
+    let round = Duration::from_secs_f64((last - first) as f64 / 27e6 + 0.04);
+    let start = Instant::now();
+    let mut batch: Vec<u8> = Vec::with_capacity(7 * 188);
+    for lap in 0u32.. {
+        for packet in &packets {
+            if let Some(pcr) = pcr(packet) {
+                let due =
+                    start + round * lap + Duration::from_secs_f64((pcr - first) as f64 / 27e6);
+                if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                    std::thread::sleep(wait);
+                }
+            }
+            batch.extend_from_slice(packet);
+            if batch.len() == 7 * 188 {
+                if socket.send_to(&batch, ("127.0.0.1", port)).is_err() {
+                    return;
+                }
+                batch.clear();
+            }
+        }
+    }
 }
 
 fn pct(samples: &mut [Duration], p: f64) -> Duration {
@@ -88,15 +140,62 @@ fn until_frame(headless: &Headless, app: &App, limit: Duration) -> Option<Durati
     None
 }
 
+thread_local! {
+    /// When the press being handled was sent.
+    static SENT: std::cell::Cell<Option<Instant>> = const { std::cell::Cell::new(None) };
+}
+
+/// Sends presses from another thread every 60-140 ms for `length`, runs the event loop and
+/// draws as the appliance does, and returns press → frame times.
+fn measure_presses(headless: &Headless, length: Duration) -> Vec<Duration> {
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sender = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut state: u32 = 0x1234_5678;
+            let mut up = true;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                std::thread::sleep(Duration::from_millis(60 + u64::from(state % 80)));
+                let sent = Instant::now();
+                let button = if up {
+                    Button::VolumeUp
+                } else {
+                    Button::VolumeDown
+                };
+                up = !up;
+                let _ = slint::invoke_from_event_loop(move || {
+                    SENT.with(|s| s.set(Some(sent)));
+                    bedside::ui::app::deliver_input(bedside::input::engine::Output::Button(button));
+                });
+            }
+        })
+    };
+    let mut times = Vec::new();
+    let until = Instant::now() + length;
+    while Instant::now() < until {
+        headless.run_for(Duration::from_micros(500));
+        headless.draw();
+        if let Some(sent) = SENT.with(|s| s.take()) {
+            times.push(sent.elapsed());
+        }
+    }
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let _ = sender.join();
+    times
+}
+
 fn main() {
     let dir = tempfile::tempdir().unwrap();
     let ports = [port(), port(), port(), port()];
-    let _senders = Senders(vec![
-        send("red", (1280, 720), ports[0]),
-        send("green", (1280, 720), ports[1]),
-        send("ball", (1280, 720), ports[2]),
-        send("smpte", (1920, 1080), ports[3]),
-    ]);
+    let _senders = [
+        send(dir.path(), "red", (1280, 720), ports[0]),
+        send(dir.path(), "green", (1280, 720), ports[1]),
+        send(dir.path(), "ball", (1280, 720), ports[2]),
+        send(dir.path(), "smpte", (1920, 1080), ports[3]),
+    ];
     let lineup = dir.path().join("lineup.m3u");
     std::fs::write(
         &lineup,
@@ -172,22 +271,18 @@ fn main() {
     );
     failed |= p95 > Duration::from_millis(500);
 
-    // Presses while video plays: the banner on and off (Info), drawn with the video's frames.
-    let mut presses = Vec::new();
-    let until = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < until {
-        headless.run_for(Duration::from_millis(37));
-        headless.draw();
-        let start = Instant::now();
-        app.press(Button::Info);
-        headless.draw();
-        presses.push(start.elapsed());
-    }
+    // Presses while video plays, as a patient's arrive: from another thread, at moments that
+    // know nothing of the video's frames (so some land while a frame is being drawn). Measured
+    // from the moment the press is sent to the end of the first frame drawn after it was
+    // handled. Volume up and down: each changes what the screen shows.
+    let presses = measure_presses(&headless, Duration::from_secs(10));
+    let mut presses = presses;
     let p99 = pct(&mut presses, 0.99);
     println!(
-        "press → frame while 720p video plays full screen: p50 {:.2} ms  p99 {:.2} ms  (n={})  [budget p99 8 ms]",
+        "press → frame while 720p25 video plays full screen: p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms  (n={})  [budget p99 8 ms]",
         ms(pct(&mut presses, 0.5)),
         ms(p99),
+        ms(pct(&mut presses, 1.0)),
         presses.len()
     );
     failed |= p99 > Duration::from_millis(8);

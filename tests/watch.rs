@@ -483,3 +483,121 @@ fn films_play_with_captions_and_relaxation_loops() {
     let [r, g, b] = colour_at(&calm, 760, 200, 400, 200);
     assert!(b > 180 && r < 80 && g < 80, "{r} {g} {b}");
 }
+
+/// A live channel whose pictures carry CEA-608 closed captions (pop-on "HELLO FROM THE NEWS",
+/// sent again every two seconds), as broadcast and IPTV channels carry them: a pipeline in this
+/// process feeds caption data through `cccombiner` into the H.264 stream.
+struct Captioned {
+    pipeline: gstreamer::Element,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    feeder: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Captioned {
+    fn drop(&mut self) {
+        use gstreamer::prelude::*;
+        self.stop.store(true, std::sync::atomic::Ordering::SeqCst);
+        if let Some(f) = self.feeder.take() {
+            let _ = f.join();
+        }
+        let _ = self.pipeline.set_state(gstreamer::State::Null);
+    }
+}
+
+fn captioned_channel(port: u16) -> Captioned {
+    use gstreamer::prelude::*;
+    gstreamer::init().unwrap();
+    let pipeline = gstreamer::parse::launch(&format!(
+        "videotestsrc is-live=true pattern=black ! video/x-raw,width=320,height=180,framerate=25/1 \
+         ! cccombiner name=c ! x264enc tune=zerolatency speed-preset=ultrafast key-int-max=5 bitrate=200 \
+         ! h264parse config-interval=-1 ! mpegtsmux ! udpsink host=127.0.0.1 port={port} \
+         appsrc name=cc is-live=true do-timestamp=true format=time \
+         caps=closedcaption/x-cea-708,format=cc_data,framerate=25/1 ! c.caption"
+    ))
+    .unwrap();
+    let bin = pipeline.clone().downcast::<gstreamer::Bin>().unwrap();
+    let src = bin
+        .by_name("cc")
+        .unwrap()
+        .downcast::<gstreamer_app::AppSrc>()
+        .unwrap();
+    pipeline.set_state(gstreamer::State::Playing).unwrap();
+    let parity = |b: u8| {
+        if b.count_ones().is_multiple_of(2) {
+            b | 0x80
+        } else {
+            b
+        }
+    };
+    // One caption: Resume Caption Loading, erase the hidden memory, row 15, the words, End Of
+    // Caption; control codes twice, as line 21 sends them.
+    let mut pairs: Vec<(u8, u8)> = vec![
+        (0x14, 0x20),
+        (0x14, 0x20),
+        (0x14, 0x2e),
+        (0x14, 0x2e),
+        (0x14, 0x70),
+        (0x14, 0x70),
+    ];
+    let text = b"HELLO FROM THE NEWS ";
+    pairs.extend(text.chunks(2).map(|c| (c[0], c[1])));
+    pairs.extend([(0x14, 0x2f), (0x14, 0x2f)]);
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let feeder = {
+        let stop = stop.clone();
+        std::thread::spawn(move || {
+            let mut i = 0usize;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                let k = i % 50; // every two seconds at 25 frames a second
+                let triplet = match pairs.get(k) {
+                    Some((a, b)) => [0xfc, parity(*a), parity(*b)],
+                    None => [0xfc, 0x80, 0x80],
+                };
+                let _ = src.push_buffer(gstreamer::Buffer::from_slice(triplet));
+                i += 1;
+                std::thread::sleep(Duration::from_millis(40));
+            }
+        })
+    };
+    Captioned {
+        pipeline,
+        stop,
+        feeder: Some(feeder),
+    }
+}
+
+#[test]
+fn a_channels_own_captions_show_large_when_captions_are_on() {
+    let h = Headend::start();
+    let port = free_port();
+    let _channel = captioned_channel(port);
+    h.write(
+        "lineup.m3u",
+        &format!("#EXTM3U\n#EXTINF:-1 tvg-chno=\"7\",Captioned News\nudp://127.0.0.1:{port}\n"),
+    );
+    let bed = h.bed("");
+    // White letters near the bottom, over a black picture (the pictures are taken after the
+    // channel banner has gone, so the captions sit at the bottom).
+    let letters = |p: &Picture| {
+        let mut n = 0;
+        for y in 820..1060 {
+            for x in 200..1720 {
+                let [r, g, b] = p.pixel(x, y);
+                if r > 200 && g > 200 && b > 200 {
+                    n += 1;
+                }
+            }
+        }
+        n
+    };
+    // Off first: the Captions key's choice is saved.
+    let off = shot(&bed, "ok,ok", 6000);
+    assert!(
+        letters(&off) < 100,
+        "captions with captions off: {}",
+        letters(&off)
+    );
+    let on = shot(&bed, "ok,ok,captions", 6000);
+    assert!(letters(&on) > 3000, "no captions: {}", letters(&on));
+    assert_golden("tv-closed-captions", &on);
+}

@@ -23,6 +23,8 @@ use gstreamer::prelude::*;
 use gstreamer_app as gst_app;
 use gstreamer_video as gst_video;
 
+/// The jitter allowance of MPEG-TS streams, in milliseconds (GStreamer's default is 700).
+const TS_JITTER_MS: i32 = 200;
 /// A stream that has shown no picture this long after it was asked for is reported.
 pub const NO_PICTURE: Duration = Duration::from_secs(8);
 /// Waits between tries of a failed stream: 3 s, doubling to a minute.
@@ -64,6 +66,8 @@ pub enum Event {
     },
     /// A film reached its end (loops never do).
     Ended { generation: u64 },
+    /// The closed captions carried in the stream (CEA-608 CC1) now read `text` (empty: none).
+    Caption { generation: u64, text: String },
 }
 
 /// Where frames and events go. Called on GStreamer's threads: keep them short.
@@ -106,7 +110,8 @@ pub enum PlayerError {
 pub struct Player {
     commands: mpsc::Sender<Command>,
     generation: Arc<AtomicU64>,
-    playbin: gst::Element,
+    /// The pipeline playing now, for position queries.
+    current: Arc<Mutex<Option<gst::Element>>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
@@ -132,6 +137,8 @@ struct Shared {
     events: EventSink,
     /// Looping and live, for the bus watcher.
     looping: Mutex<(bool, bool)>,
+    /// The stream's closed captions, decoded for the generation they belong to.
+    captions: Mutex<(u64, super::cea608::Cea608)>,
 }
 
 impl Player {
@@ -139,53 +146,24 @@ impl Player {
     /// (pictures taken headless never make a sound).
     pub fn new(frames: FrameSink, events: EventSink, silent: bool) -> Result<Player, PlayerError> {
         gst::init().map_err(|e| PlayerError::Init(e.to_string()))?;
-        let playbin = make("playbin")?;
-        let convert = make("videoconvert")?;
-        let scale = make("videoscale")?;
-        let caps = make("capsfilter")?;
-        let sink = gst_app::AppSink::builder()
-            .caps(
-                &gst_video::VideoCapsBuilder::new()
-                    .format(gst_video::VideoFormat::Rgb)
-                    .build(),
-            )
-            .max_buffers(1)
-            .drop(true)
-            .build();
-        scale.set_property("add-borders", true);
-        caps.set_property(
-            "caps",
-            gst_video::VideoCapsBuilder::new()
-                .format(gst_video::VideoFormat::Rgb)
-                .width(1280)
-                .height(720)
-                .pixel_aspect_ratio(gst::Fraction::new(1, 1))
-                .build(),
-        );
-        let bin = gst::Bin::with_name("bedside-video");
-        bin.add_many([&convert, &scale, &caps, sink.upcast_ref()])
-            .map_err(|e| PlayerError::Init(e.to_string()))?;
-        gst::Element::link_many([&convert, &scale, &caps, sink.upcast_ref()])
-            .map_err(|e| PlayerError::Init(e.to_string()))?;
-        let pad = convert
-            .static_pad("sink")
-            .ok_or(PlayerError::Init("videoconvert has no sink pad".into()))?;
-        let ghost =
-            gst::GhostPad::with_target(&pad).map_err(|e| PlayerError::Init(e.to_string()))?;
-        bin.add_pad(&ghost)
-            .map_err(|e| PlayerError::Init(e.to_string()))?;
-        playbin.set_property("video-sink", &bin);
-        let audio = if silent {
-            let sink = make("fakesink")?;
-            sink.set_property("sync", true);
-            sink
-        } else {
-            make("autoaudiosink")?
-        };
-        playbin.set_property("audio-sink", audio);
-        // Video and sound only: subtitles are the UI's to draw, never burnt into the picture.
-        playbin.set_property_from_str("flags", "video+audio+soft-volume+deinterlace");
-
+        // The new adaptive demuxers (hlsdemux2...) work only under playbin3 and refuse to start
+        // under playbin: let the classic ones take HLS and DASH.
+        let registry = gst::Registry::get();
+        for name in ["hlsdemux2", "dashdemux2", "mssdemux2"] {
+            if let Some(feature) = registry.lookup_feature(name) {
+                feature.set_rank(gst::Rank::NONE);
+            }
+        }
+        // Every element needed, checked once, so a missing plugin is one clear error at start.
+        for name in [
+            "playbin",
+            "videoconvertscale",
+            "capsfilter",
+            "appsink",
+            "autoaudiosink",
+        ] {
+            make(name)?;
+        }
         let generation = Arc::new(AtomicU64::new(0));
         let shared = Arc::new(Shared {
             active: AtomicU64::new(0),
@@ -193,33 +171,35 @@ impl Player {
             frames,
             events,
             looping: Mutex::new((false, false)),
+            captions: Mutex::new((0, super::cea608::Cea608::new())),
         });
-        let to_ui = shared.clone();
-        sink.set_callbacks(
-            gst_app::AppSinkCallbacks::builder()
-                .new_sample(move |sink| {
-                    let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
-                    deliver(&to_ui, &sample);
-                    Ok(gst::FlowSuccess::Ok)
-                })
-                .build(),
-        );
-
+        let current: Arc<Mutex<Option<gst::Element>>> = Arc::default();
+        // Tearing a playing pipeline down takes from a few to a few hundred milliseconds
+        // (threads join, the decoder drains): it is done here, never in a channel change's way.
+        let (reap, reaped) = mpsc::channel::<gst::Element>();
+        std::thread::Builder::new()
+            .name("player-reaper".into())
+            .spawn(move || {
+                for playbin in reaped {
+                    let _ = playbin.set_state(gst::State::Null);
+                }
+            })
+            .map_err(|e| PlayerError::Init(e.to_string()))?;
         let (tx, rx) = mpsc::channel();
-        let bus = playbin
-            .bus()
-            .ok_or(PlayerError::Init("playbin has no bus".into()))?;
         let control = Control {
-            playbin: playbin.clone(),
-            caps,
+            pipeline: None,
+            current: current.clone(),
+            reap,
+            silent,
             shared,
-            bus,
             request: None,
             generation: 0,
             asked_at: Instant::now(),
             failures: 0,
             retry_at: None,
             paused: false,
+            size: (1280, 720),
+            volume: (1.0, false),
         };
         let thread = std::thread::Builder::new()
             .name("player".into())
@@ -228,7 +208,7 @@ impl Player {
         Ok(Player {
             commands: tx,
             generation,
-            playbin,
+            current,
             thread: Some(thread),
         })
     }
@@ -275,12 +255,13 @@ impl Player {
 
     /// Where playback is, and how long the stream is (None for live streams).
     pub fn position(&self) -> (Option<Duration>, Option<Duration>) {
-        let pos = self
-            .playbin
+        let Some(playbin) = self.current.lock().expect("player lock").clone() else {
+            return (None, None);
+        };
+        let pos = playbin
             .query_position::<gst::ClockTime>()
             .map(|t| Duration::from_nanos(t.nseconds()));
-        let len = self
-            .playbin
+        let len = playbin
             .query_duration::<gst::ClockTime>()
             .map(|t| Duration::from_nanos(t.nseconds()));
         (pos, len)
@@ -296,21 +277,23 @@ impl Drop for Player {
     }
 }
 
-/// Hands a sample to the frame sink, and says so the first time for its generation.
-fn deliver(shared: &Shared, sample: &gst::Sample) {
+/// Hands a sample to the frame sink, and says so the first time for its generation (returning
+/// true then).
+fn deliver(shared: &Shared, sample: &gst::Sample) -> bool {
     let generation = shared.active.load(Ordering::SeqCst);
     let (Some(buffer), Some(caps)) = (sample.buffer(), sample.caps()) else {
-        return;
+        return false;
     };
     let Ok(info) = gst_video::VideoInfo::from_caps(caps) else {
-        return;
+        return false;
     };
     let Ok(frame) = gst_video::VideoFrameRef::from_buffer_ref_readable(buffer, &info) else {
-        return;
+        return false;
     };
     let Ok(data) = frame.plane_data(0) else {
-        return;
+        return false;
     };
+    captions(shared, generation, buffer);
     (shared.frames)(Frame {
         generation,
         width: info.width(),
@@ -320,21 +303,180 @@ fn deliver(shared: &Shared, sample: &gst::Sample) {
     });
     if shared.pictured.swap(generation, Ordering::SeqCst) != generation {
         (shared.events)(Event::FirstFrame { generation });
+        return true;
+    }
+    false
+}
+
+/// Decodes the closed captions a frame carries (CEA-608 in CEA-708 cc_data, or bare 608) and
+/// tells when the text on screen changes.
+fn captions(shared: &Shared, generation: u64, buffer: &gst::BufferRef) {
+    use super::cea608::{Cea608, field1_pairs};
+    let mut changed = None;
+    {
+        let mut state = shared.captions.lock().expect("captions lock");
+        if state.0 != generation {
+            *state = (generation, Cea608::new());
+        }
+        for meta in buffer.iter_meta::<gst_video::VideoCaptionMeta>() {
+            let data = meta.data();
+            let pairs: Vec<(u8, u8)> = match meta.caption_type() {
+                gst_video::VideoCaptionType::Cea708Raw => field1_pairs(data).collect(),
+                gst_video::VideoCaptionType::Cea608Raw => {
+                    data.chunks_exact(2).map(|p| (p[0], p[1])).collect()
+                }
+                // SMPTE 334-1a: a field byte (0x80 set for field 1) before each pair.
+                gst_video::VideoCaptionType::Cea608S3341a => data
+                    .chunks_exact(3)
+                    .filter(|t| t[0] & 0x80 != 0)
+                    .map(|t| (t[1], t[2]))
+                    .collect(),
+                _ => Vec::new(),
+            };
+            for (b1, b2) in pairs {
+                if let Some(text) = state.1.push(b1, b2) {
+                    changed = Some(text);
+                }
+            }
+        }
+    }
+    if let Some(text) = changed {
+        (shared.events)(Event::Caption { generation, text });
+    }
+}
+
+/// One stream's pipeline: playbin with the video branch (convert and scale to the size shown,
+/// RGB, into the appsink) and the sound sink.
+struct Pipeline {
+    playbin: gst::Element,
+    caps: gst::Element,
+    sink: gst_app::AppSink,
+    bus: gst::Bus,
+}
+
+fn rgb_caps(width: u32, height: u32) -> gst::Caps {
+    gst_video::VideoCapsBuilder::new()
+        .format(gst_video::VideoFormat::Rgb)
+        .width(width as i32)
+        .height(height as i32)
+        .pixel_aspect_ratio(gst::Fraction::new(1, 1))
+        .build()
+}
+
+impl Pipeline {
+    fn build(
+        shared: &Arc<Shared>,
+        silent: bool,
+        size: (u32, u32),
+    ) -> Result<Pipeline, PlayerError> {
+        let init = |e: gst::glib::BoolError| PlayerError::Init(e.to_string());
+        let playbin = make("playbin")?;
+        // Colour conversion and scaling in one pass, on every core: 1080p in one thread takes
+        // most of a frame's time.
+        let convert = make("videoconvertscale")?;
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u32;
+        convert.set_property("n-threads", threads);
+        convert.set_property("add-borders", true);
+        let caps = make("capsfilter")?;
+        caps.set_property("caps", rgb_caps(size.0, size.1));
+        let sink = gst_app::AppSink::builder()
+            .caps(
+                &gst_video::VideoCapsBuilder::new()
+                    .format(gst_video::VideoFormat::Rgb)
+                    .build(),
+            )
+            .max_buffers(1)
+            .drop(true)
+            // The first picture goes out the moment it is decoded; the sink keeps time after it.
+            .sync(false)
+            .build();
+        let bin = gst::Bin::with_name("bedside-video");
+        bin.add_many([&convert, &caps, sink.upcast_ref()])
+            .map_err(init)?;
+        gst::Element::link_many([&convert, &caps, sink.upcast_ref()]).map_err(init)?;
+        let pad = convert.static_pad("sink").ok_or(PlayerError::Init(
+            "videoconvertscale has no sink pad".into(),
+        ))?;
+        let ghost = gst::GhostPad::with_target(&pad).map_err(init)?;
+        bin.add_pad(&ghost).map_err(init)?;
+        playbin.set_property("video-sink", &bin);
+        let audio = if silent {
+            let sink = make("fakesink")?;
+            sink.set_property("sync", true);
+            sink
+        } else {
+            make("autoaudiosink")?
+        };
+        playbin.set_property("audio-sink", audio);
+        // Video and sound only: subtitles are the UI's to draw, never burnt into the picture.
+        playbin.set_property_from_str("flags", "video+audio+soft-volume+deinterlace");
+        // MPEG-TS demuxing waits 700 ms by default for network jitter before it lets anything
+        // through: far more than a hospital LAN needs, and most of a channel change.
+        playbin.connect("deep-element-added", false, |values| {
+            if let Some(element) = values.get(2).and_then(|v| v.get::<gst::Element>().ok())
+                && element.factory().is_some_and(|f| f.name() == "tsdemux")
+            {
+                element.set_property("latency", TS_JITTER_MS);
+            }
+            None
+        });
+        // A UDP channel is MPEG-TS: saying so spares the wait for enough data to guess it.
+        playbin.connect("source-setup", false, |values| {
+            if let Some(source) = values.get(1).and_then(|v| v.get::<gst::Element>().ok())
+                && source.factory().is_some_and(|f| f.name() == "udpsrc")
+            {
+                source.set_property(
+                    "caps",
+                    gst::Caps::builder("video/mpegts")
+                        .field("systemstream", true)
+                        .field("packetsize", 188i32)
+                        .build(),
+                );
+            }
+            None
+        });
+        let to_ui = shared.clone();
+        sink.set_callbacks(
+            gst_app::AppSinkCallbacks::builder()
+                .new_sample(move |sink| {
+                    let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
+                    if deliver(&to_ui, &sample) {
+                        sink.set_sync(true);
+                    }
+                    Ok(gst::FlowSuccess::Ok)
+                })
+                .build(),
+        );
+        let bus = playbin
+            .bus()
+            .ok_or(PlayerError::Init("playbin has no bus".into()))?;
+        Ok(Pipeline {
+            playbin,
+            caps,
+            sink,
+            bus,
+        })
     }
 }
 
 /// The player thread: commands, the bus, the no-picture watchdog and retries.
 struct Control {
-    playbin: gst::Element,
-    caps: gst::Element,
+    pipeline: Option<Pipeline>,
+    /// Shared with [`Player`] for position queries.
+    current: Arc<Mutex<Option<gst::Element>>>,
+    /// Pipelines to tear down, off this thread.
+    reap: mpsc::Sender<gst::Element>,
+    silent: bool,
     shared: Arc<Shared>,
-    bus: gst::Bus,
     request: Option<Request>,
     generation: u64,
     asked_at: Instant,
     failures: u32,
     retry_at: Option<Instant>,
     paused: bool,
+    size: (u32, u32),
+    /// Linear volume and mute.
+    volume: (f64, bool),
 }
 
 impl Control {
@@ -346,12 +488,25 @@ impl Control {
                 Ok(command) => self.command(command),
                 Err(RecvTimeoutError::Timeout) => {}
             }
-            while let Some(message) = self.bus.pop() {
+            while let Some(message) = self.pipeline.as_ref().and_then(|p| p.bus.pop()) {
                 self.message(&message);
             }
             self.watchdog();
         }
-        let _ = self.playbin.set_state(gst::State::Null);
+        if let Some(p) = self.pipeline.take() {
+            let _ = p.playbin.set_state(gst::State::Null);
+        }
+    }
+
+    /// Hands the current pipeline to the reaper.
+    fn drop_pipeline(&mut self) {
+        if let Some(p) = self.pipeline.take() {
+            *self.current.lock().expect("player lock") = None;
+            // Its frames and messages are stale from here on.
+            p.sink
+                .set_callbacks(gst_app::AppSinkCallbacks::builder().build());
+            let _ = self.reap.send(p.playbin);
+        }
     }
 
     fn command(&mut self, command: Command) {
@@ -368,12 +523,12 @@ impl Control {
             Command::Stop => {
                 self.request = None;
                 self.retry_at = None;
-                let _ = self.playbin.set_state(gst::State::Null);
+                self.drop_pipeline();
             }
             Command::Pause(paused) => {
                 self.paused = paused;
-                if self.request.is_some() {
-                    let _ = self.playbin.set_state(if paused {
+                if let Some(p) = &self.pipeline {
+                    let _ = p.playbin.set_state(if paused {
                         gst::State::Paused
                     } else {
                         gst::State::Playing
@@ -381,58 +536,68 @@ impl Control {
                 }
             }
             Command::Seek(to) => {
-                let _ = self.playbin.seek_simple(
-                    gst::SeekFlags::FLUSH | gst::SeekFlags::KEY_UNIT,
-                    gst::ClockTime::from_nseconds(to.as_nanos() as u64),
-                );
+                if let Some(p) = &self.pipeline {
+                    let _ = p.playbin.seek_simple(
+                        gst::SeekFlags::FLUSH | gst::SeekFlags::KEY_UNIT,
+                        gst::ClockTime::from_nseconds(to.as_nanos() as u64),
+                    );
+                }
             }
             Command::Volume(linear, muted) => {
-                self.playbin.set_property("volume", linear);
-                self.playbin.set_property("mute", muted);
+                self.volume = (linear, muted);
+                if let Some(p) = &self.pipeline {
+                    p.playbin.set_property("volume", linear);
+                    p.playbin.set_property("mute", muted);
+                }
             }
             Command::Size(width, height) => {
-                self.caps.set_property(
-                    "caps",
-                    gst_video::VideoCapsBuilder::new()
-                        .format(gst_video::VideoFormat::Rgb)
-                        .width(width as i32)
-                        .height(height as i32)
-                        .pixel_aspect_ratio(gst::Fraction::new(1, 1))
-                        .build(),
-                );
+                self.size = (width, height);
+                if let Some(p) = &self.pipeline {
+                    p.caps.set_property("caps", rgb_caps(width, height));
+                }
             }
             Command::Quit => {}
         }
     }
 
-    /// (Re)starts the current request from scratch.
+    /// (Re)starts the current request on a new pipeline; the old one is torn down elsewhere.
     fn start(&mut self) {
         let Some(request) = self.request.clone() else {
             return;
         };
         self.retry_at = None;
         self.asked_at = Instant::now();
-        let _ = self.playbin.set_state(gst::State::Null);
-        // Messages of the stream just stopped are stale; frames from here on are this one's.
-        while self.bus.pop().is_some() {}
+        self.drop_pipeline();
         self.shared.active.store(self.generation, Ordering::SeqCst);
-        self.playbin.set_property("uri", &request.uri);
+        let pipeline = match Pipeline::build(&self.shared, self.silent, self.size) {
+            Ok(p) => p,
+            Err(e) => {
+                self.fail(Failure::Undecodable, e.to_string());
+                return;
+            }
+        };
+        pipeline.playbin.set_property("uri", &request.uri);
+        pipeline.playbin.set_property("volume", self.volume.0);
+        pipeline.playbin.set_property("mute", self.volume.1);
         if let Some(at) = request.start_at.filter(|d| !d.is_zero()) {
             // Seek once prerolled: PAUSED first, then the seek, then PLAYING.
-            let _ = self.playbin.set_state(gst::State::Paused);
-            let _ = self.playbin.state(gst::ClockTime::from_seconds(5));
-            let _ = self.playbin.seek_simple(
+            let _ = pipeline.playbin.set_state(gst::State::Paused);
+            let _ = pipeline.playbin.state(gst::ClockTime::from_seconds(5));
+            let _ = pipeline.playbin.seek_simple(
                 gst::SeekFlags::FLUSH | gst::SeekFlags::KEY_UNIT,
                 gst::ClockTime::from_nseconds(at.as_nanos() as u64),
             );
         }
-        if self.playbin.set_state(gst::State::Playing).is_err() {
+        let started = pipeline.playbin.set_state(gst::State::Playing);
+        *self.current.lock().expect("player lock") = Some(pipeline.playbin.clone());
+        self.pipeline = Some(pipeline);
+        if started.is_err() {
             self.fail(Failure::Unreachable, "the pipeline refused to start".into());
         }
     }
 
     fn fail(&mut self, failure: Failure, detail: String) {
-        let _ = self.playbin.set_state(gst::State::Null);
+        self.drop_pipeline();
         // When it comes back, its first picture is news again.
         self.shared.pictured.store(0, Ordering::SeqCst);
         let wait = RETRY_FIRST
@@ -471,11 +636,13 @@ impl Control {
                 let (looping, live) = *self.shared.looping.lock().expect("looping lock");
                 if looping {
                     // Back to the start; a server that cannot seek gets asked again from the top.
-                    let rewound = self.playbin.seek_simple(
-                        gst::SeekFlags::FLUSH | gst::SeekFlags::KEY_UNIT,
-                        gst::ClockTime::ZERO,
-                    );
-                    if rewound.is_err() {
+                    let rewound = self.pipeline.as_ref().map(|p| {
+                        p.playbin.seek_simple(
+                            gst::SeekFlags::FLUSH | gst::SeekFlags::KEY_UNIT,
+                            gst::ClockTime::ZERO,
+                        )
+                    });
+                    if !matches!(rewound, Some(Ok(()))) {
                         self.start();
                     }
                 } else if live {
@@ -488,11 +655,13 @@ impl Control {
             }
             MessageView::Buffering(b) if !self.paused => {
                 // Network streams (HLS, HTTP) pause while their buffer refills.
-                let _ = self.playbin.set_state(if b.percent() < 100 {
-                    gst::State::Paused
-                } else {
-                    gst::State::Playing
-                });
+                if let Some(p) = &self.pipeline {
+                    let _ = p.playbin.set_state(if b.percent() < 100 {
+                        gst::State::Paused
+                    } else {
+                        gst::State::Playing
+                    });
+                }
             }
             _ => {}
         }

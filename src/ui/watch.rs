@@ -124,6 +124,8 @@ pub struct WatchController {
     message: String,
     captions: Option<(u64, Captions)>,
     film_length: Option<Duration>,
+    /// The closed captions the live stream carries now.
+    live_caption: String,
     /// Set when the player cannot start at all (GStreamer missing): said instead of pictures.
     broken: Option<String>,
 }
@@ -146,6 +148,7 @@ impl WatchController {
             message: String::new(),
             captions: None,
             film_length: None,
+            live_caption: String::new(),
             broken: None,
         }
     }
@@ -245,6 +248,7 @@ impl WatchController {
             }
             self.playing = want;
             self.captions = None;
+            self.live_caption.clear();
             self.film_length = None;
             match self.request(shell, want) {
                 Some(request) => {
@@ -351,6 +355,10 @@ impl WatchController {
                 false
             }
             Event::Ended { generation } => *generation == self.generation,
+            Event::Caption { generation, text } if *generation == self.generation => {
+                self.live_caption = text.clone();
+                false
+            }
             _ => false,
         }
     }
@@ -459,6 +467,17 @@ impl WatchController {
             w.set_message(self.message.as_str().into());
         }
 
+        // Live TV's captions come with its frames; the player's by its position (app.rs).
+        if shell.screen() != Screen::Player {
+            let caption = if shell.screen() == Screen::Tv && shell.settings().captions {
+                self.live_caption.as_str()
+            } else {
+                ""
+            };
+            if w.get_caption() != caption {
+                w.set_caption(caption.into());
+            }
+        }
         match shell.screen() {
             Screen::Guide => self.show_guide(&w, tv, now, style),
             Screen::Films => {
