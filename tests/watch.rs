@@ -332,7 +332,7 @@ fn numbers_up_down_and_last_land_on_the_right_channel() {
         ("ok,ok,up,up,lastchannel", "green"),
         ("ok,ok,2,lastchannel,lastchannel", "green"),
     ] {
-        assert_eq!(channel_colour(&shot(&bed, keys, 2500)), colour, "{keys}");
+        assert_eq!(channel_colour(&shot(&bed, keys, 3000)), colour, "{keys}");
     }
 }
 
@@ -342,8 +342,8 @@ fn tuning_shows_moving_video() {
     let ball = h.udp("ball");
     h.write("lineup.m3u", &format!("#EXTM3U\n#EXTINF:-1,Ball\n{ball}\n"));
     let bed = h.bed("");
-    let a = shot(&bed, "ok,ok", 1500);
-    let b = shot(&bed, "ok,ok", 2600);
+    let a = shot(&bed, "ok,ok", 2500);
+    let b = shot(&bed, "ok,ok", 3600);
     // The ball is somewhere on the black: the picture is not blank...
     let bright = |p: &Picture| {
         p.rgb
@@ -365,23 +365,23 @@ fn a_dead_channel_says_so_and_the_banner_shows_the_guide() {
     // The dead channel: a 404 from the head-end.
     assert_golden("tv-dead-channel", &shot(&bed, "ok,ok,3,1", 1500));
     // The banner: number, name, now and next from the guide, over the red channel.
-    assert_golden("tv-banner", &shot(&bed, "ok,ok", 2000));
+    assert_golden("tv-banner", &shot(&bed, "ok,ok", 3000));
     // A number no channel has.
-    assert_golden("tv-no-such-channel", &shot(&bed, "ok,ok,9", 1500));
+    assert_golden("tv-no-such-channel", &shot(&bed, "ok,ok,9", 3000));
 }
 
 #[test]
 fn the_hub_and_the_guide() {
     let (_h, bed) = headend();
-    assert_golden("watch-hub", &shot(&bed, "ok", 2000));
-    assert_golden("watch-guide", &shot(&bed, "ok,down,ok,down,right", 2000));
+    assert_golden("watch-hub", &shot(&bed, "ok", 3000));
+    assert_golden("watch-guide", &shot(&bed, "ok,down,ok,down,right", 3000));
     assert_golden(
         "watch-guide-later",
-        &shot(&bed, "ok,down,ok,down,down,right,right,right,right", 2000),
+        &shot(&bed, "ok,down,ok,down,down,right,right,right,right", 3000),
     );
     // OK in the guide watches the focused channel.
     assert_eq!(
-        channel_colour(&shot(&bed, "ok,down,ok,down,down,ok", 2500)),
+        channel_colour(&shot(&bed, "ok,down,ok,down,down,ok", 3000)),
         "blue"
     );
 }
@@ -397,12 +397,12 @@ fn a_missing_guide_shows_channel_names_and_a_missing_lineup_says_so() {
     let bed = h.bed(&format!("guide = \"{}/nothing-here.xml\"\n", h.base));
     assert_golden(
         "watch-guide-without-programmes",
-        &shot(&bed, "ok,down,ok", 2000),
+        &shot(&bed, "ok,down,ok", 3000),
     );
     // The head-end goes down: the copy kept of its lineup still gives the channels.
     let bed = h.bed("");
     std::fs::remove_file(h.path("lineup.m3u")).unwrap();
-    assert_golden("watch-hub-kept-lineup", &shot(&bed, "ok", 2000));
+    assert_golden("watch-hub-kept-lineup", &shot(&bed, "ok", 3000));
     // A box that never read the lineup says the channels cannot be reached.
     std::fs::remove_dir_all(h.path("state")).unwrap();
     assert_golden("watch-hub-no-lineup", &shot(&bed, "ok", 300));
@@ -449,7 +449,7 @@ fn films_play_with_captions_and_relaxation_loops() {
     assert_golden("watch-films", &shot(&bed, "ok,down,down,ok", 300));
     assert_golden("watch-relax", &shot(&bed, "ok,down,down,down,ok", 300));
     // Big Buck Bunny plays (CC-BY 3.0, Blender Foundation): a picture that is not black.
-    let bunny = shot(&bed, "ok,down,down,ok,ok", 2000);
+    let bunny = shot(&bed, "ok,down,down,ok,ok", 3000);
     let [r, g, b] = colour_at(&bunny, 200, 100, 1520, 500);
     assert!(
         u32::from(r) + u32::from(g) + u32::from(b) > 150,
@@ -470,8 +470,8 @@ fn films_play_with_captions_and_relaxation_loops() {
         not_green
     };
     // (Off first: the Captions key's choice is saved, as the patient's choices are.)
-    let without = shot(&bed, "ok,down,down,ok,right,ok", 2500);
-    let with = shot(&bed, "ok,down,down,ok,right,ok,captions", 2500);
+    let without = shot(&bed, "ok,down,down,ok,right,ok", 3000);
+    let with = shot(&bed, "ok,down,down,ok,right,ok,captions", 3000);
     assert!(band(&with) > 40_000, "no caption box: {}", band(&with));
     assert!(
         band(&without) < 5_000,
