@@ -8,8 +8,10 @@ pub mod fhir;
 pub mod input;
 pub mod launch;
 pub mod media;
+pub mod picture;
 pub mod store;
 pub mod sync;
+pub mod tls;
 pub mod ui;
 
 #[cfg(test)]

@@ -130,24 +130,7 @@ fn photo_of(person: &Value) -> Option<Photo> {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(data.trim())
             .ok()?;
-        let mut reader = image::ImageReader::with_format(std::io::Cursor::new(bytes), format);
-        let mut limits = image::Limits::default();
-        limits.max_image_width = Some(4096);
-        limits.max_image_height = Some(4096);
-        limits.max_alloc = Some(80 * 1024 * 1024);
-        reader.limits(limits);
-        let picture = reader.decode().ok()?;
-        let small = if picture.width().max(picture.height()) > PHOTO_SIDE {
-            picture.thumbnail(PHOTO_SIDE, PHOTO_SIDE)
-        } else {
-            picture
-        }
-        .into_rgba8();
-        Some(Photo {
-            width: small.width(),
-            height: small.height(),
-            rgba: small.into_raw().into(),
-        })
+        crate::picture::thumbnail(&bytes, Some(format), PHOTO_SIDE, PHOTO_SIDE)
     })
 }
 

@@ -71,25 +71,6 @@ pub enum CatalogueError {
     Shape(String),
 }
 
-/// `url` resolved against `base` (a URL or a file path) when it is relative.
-pub fn resolve(url: &str, base: &str) -> String {
-    if url.contains("://") {
-        return url.to_owned();
-    }
-    if url.starts_with('/') {
-        return format!("file://{url}");
-    }
-    if base.contains("://") {
-        let dir = &base[..base.rfind('/').map_or(base.len(), |i| i + 1)];
-        return format!("{dir}{url}");
-    }
-    let dir = std::path::Path::new(base)
-        .parent()
-        .unwrap_or(std::path::Path::new("/"));
-    let dir = std::fs::canonicalize(dir).unwrap_or_else(|_| dir.to_owned());
-    format!("file://{}", dir.join(url).display())
-}
-
 impl Catalogue {
     pub fn parse(text: &str, base: &str) -> Result<Catalogue, CatalogueError> {
         #[derive(Deserialize)]
@@ -112,10 +93,10 @@ impl Catalogue {
                         && !item.title.trim().is_empty()
                         && !item.url.trim().is_empty() =>
                 {
-                    item.url = resolve(item.url.trim(), base);
-                    item.poster = item.poster.map(|p| resolve(&p, base));
+                    item.url = super::source::resolve(item.url.trim(), base);
+                    item.poster = item.poster.map(|p| super::source::resolve(&p, base));
                     for c in &mut item.captions {
-                        c.url = resolve(&c.url, base);
+                        c.url = super::source::resolve(&c.url, base);
                     }
                     if catalogue.items.iter().any(|o| o.id == item.id) {
                         catalogue

@@ -125,22 +125,9 @@ fn resolve(url: &str, base: Option<&str>) -> Result<String, String> {
     if let Some((scheme, _)) = url.split_once("://") {
         return Err(format!("unsupported stream address scheme `{scheme}`"));
     }
-    if url.starts_with('/') {
-        return Ok(format!("file://{url}"));
-    }
     match base {
-        Some(base) if base.contains("://") => {
-            let dir = &base[..base.rfind('/').map_or(base.len(), |i| i + 1)];
-            Ok(format!("{dir}{url}"))
-        }
-        Some(base) => {
-            let dir = std::path::Path::new(base)
-                .parent()
-                .unwrap_or(std::path::Path::new("/"));
-            let path = dir.join(url);
-            let path = std::fs::canonicalize(&path).unwrap_or(path);
-            Ok(format!("file://{}", path.display()))
-        }
+        Some(base) => Ok(super::source::resolve(url, base)),
+        None if url.starts_with('/') => Ok(format!("file://{url}")),
         None => Err("a relative stream address with no playlist location".into()),
     }
 }

@@ -143,26 +143,7 @@ fn sanitize(id: &str) -> String {
 
 /// Decodes a poster (PNG or JPEG, at most 4096 px a side) and makes it small.
 pub fn poster(bytes: &[u8]) -> Option<Photo> {
-    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
-        .with_guessed_format()
-        .ok()?;
-    let mut limits = image::Limits::default();
-    limits.max_image_width = Some(4096);
-    limits.max_image_height = Some(4096);
-    limits.max_alloc = Some(80 << 20);
-    reader.limits(limits);
-    let picture = reader.decode().ok()?;
-    let small = if picture.height() > POSTER_HEIGHT {
-        picture.thumbnail(u32::MAX, POSTER_HEIGHT)
-    } else {
-        picture
-    }
-    .into_rgba8();
-    Some(Photo {
-        width: small.width(),
-        height: small.height(),
-        rgba: small.into_raw().into(),
-    })
+    crate::picture::thumbnail(bytes, None, u32::MAX, POSTER_HEIGHT)
 }
 
 /// Reads the listings now and every [`REFRESH`] on a thread of its own; `deliver` gets each.

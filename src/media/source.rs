@@ -10,7 +10,29 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ureq::Agent;
-use ureq::tls::{Certificate, RootCerts, TlsConfig};
+use ureq::tls::TlsConfig;
+
+/// `url` resolved against `base` (where the list naming it came from: a URL or a file path)
+/// when it is relative; absolute paths become `file://` URIs.
+pub fn resolve(url: &str, base: &str) -> String {
+    if url.contains("://") {
+        return url.to_owned();
+    }
+    if url.starts_with('/') {
+        return format!("file://{url}");
+    }
+    if base.contains("://") {
+        let dir = &base[..base.rfind('/').map_or(base.len(), |i| i + 1)];
+        return format!("{dir}{url}");
+    }
+    let dir = Path::new(base).parent().unwrap_or(Path::new("/"));
+    let path = std::fs::canonicalize(dir.join(url)).unwrap_or_else(|_| {
+        std::fs::canonicalize(dir)
+            .unwrap_or_else(|_| dir.to_owned())
+            .join(url)
+    });
+    format!("file://{}", path.display())
+}
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -21,8 +43,8 @@ pub enum SourceError {
     Http(String, String),
     #[error("{0} is larger than {1} bytes")]
     TooLarge(String, u64),
-    #[error("ca_file {0}: {1}")]
-    Ca(PathBuf, String),
+    #[error("{0}")]
+    Ca(String),
 }
 
 /// What was read, and whether it is the kept copy because the source could not be reached.
@@ -42,26 +64,7 @@ pub struct Fetcher {
 impl Fetcher {
     /// `cache`: the folder for last good copies (None: keep nothing).
     pub fn new(ca_file: Option<&Path>, cache: Option<PathBuf>) -> Result<Fetcher, SourceError> {
-        let roots = match ca_file {
-            Some(path) => {
-                let pem = std::fs::read(path)
-                    .map_err(|e| SourceError::Ca(path.to_owned(), e.to_string()))?;
-                let certs: Vec<Certificate<'static>> = ureq::tls::parse_pem(&pem)
-                    .filter_map(|item| match item {
-                        Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
-                        _ => None,
-                    })
-                    .collect();
-                if certs.is_empty() {
-                    return Err(SourceError::Ca(
-                        path.to_owned(),
-                        "holds no PEM certificate".into(),
-                    ));
-                }
-                RootCerts::new_with_certs(&certs)
-            }
-            None => RootCerts::WebPki,
-        };
+        let roots = crate::tls::root_certs(ca_file).map_err(SourceError::Ca)?;
         let agent = Agent::config_builder()
             .tls_config(TlsConfig::builder().root_certs(roots).build())
             .http_status_as_error(false)

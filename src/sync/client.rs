@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use ureq::Agent;
-use ureq::tls::{Certificate, RootCerts, TlsConfig};
+use ureq::tls::TlsConfig;
 
 use super::SyncError;
 use super::auth::SmartAuth;
@@ -50,27 +50,7 @@ pub struct Client {
 
 impl Client {
     pub fn new(config: &Backend) -> Result<Client, SyncError> {
-        let roots = match &config.ca_file {
-            Some(path) => {
-                let pem = std::fs::read(path).map_err(|e| {
-                    SyncError::Config(format!("cannot read ca_file {}: {e}", path.display()))
-                })?;
-                let certs: Vec<Certificate<'static>> = ureq::tls::parse_pem(&pem)
-                    .filter_map(|item| match item {
-                        Ok(ureq::tls::PemItem::Certificate(c)) => Some(c),
-                        _ => None,
-                    })
-                    .collect();
-                if certs.is_empty() {
-                    return Err(SyncError::Config(format!(
-                        "ca_file {} holds no PEM certificate",
-                        path.display()
-                    )));
-                }
-                RootCerts::new_with_certs(&certs)
-            }
-            None => RootCerts::WebPki,
-        };
+        let roots = crate::tls::root_certs(config.ca_file.as_deref()).map_err(SyncError::Config)?;
         let timeout = Duration::from_secs(config.timeout_seconds.0);
         let agent = Agent::config_builder()
             .tls_config(TlsConfig::builder().root_certs(roots).build())
