@@ -113,12 +113,15 @@ pub struct Chart {
     pub top: f64,
 }
 
-/// Where one value sits on a chart (fractions; `y2` for a blood pressure's second number).
+/// Where one value sits on a chart (fractions; `y2` for a blood pressure's second number),
+/// with when it was measured and whether it was out of range, for the dot's label and colour.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct ChartPoint {
     pub x: f64,
     pub y: f64,
     pub y2: Option<f64>,
+    pub at: Timestamp,
+    pub flag: Flag,
 }
 
 /// Most points a chart draws: the newest ones. More would be a smear on a TV across a room.
@@ -166,6 +169,8 @@ impl Trend {
                     x: x(p),
                     y: y(p.value.unwrap_or(bottom)),
                     y2: p.second.map(y),
+                    at: p.at,
+                    flag: p.flag,
                 })
                 .collect(),
             band,

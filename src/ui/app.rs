@@ -822,16 +822,13 @@ fn show_trend(globals: &AppState, state: &State, section: Section) {
             .collect();
         ModelRc::from(Rc::new(VecModel::from(segments)))
     };
-    let numeric: Vec<_> = trend.points.iter().filter(|p| p.value.is_some()).collect();
-    let shown = &numeric[numeric.len() - chart.points.len()..];
     let dots: Vec<ui::ChartDot> = chart
         .points
         .iter()
-        .zip(shown)
-        .map(|(c, p)| ui::ChartDot {
-            x: c.x as f32,
-            y: c.y as f32,
-            y2: c.y2.map_or(-1.0, |v| v as f32),
+        .map(|p| ui::ChartDot {
+            x: p.x as f32,
+            y: p.y as f32,
+            y2: p.y2.map_or(-1.0, |v| v as f32),
             flag: ui_flag(p.flag),
         })
         .collect();
@@ -844,11 +841,11 @@ fn show_trend(globals: &AppState, state: &State, section: Section) {
     globals.set_trend_band_high(high as f32);
     globals.set_trend_top(crate::domain::plain::trim_number(chart.top).into());
     globals.set_trend_bottom(crate::domain::plain::trim_number(chart.bottom).into());
-    let date = |p: &&crate::domain::record::Point| {
+    let date = |p: &ChartPoint| {
         crate::domain::plain::long_date(p.at.to_zoned(zoned.time_zone().clone()).date())
     };
-    globals.set_trend_first(shown.first().map(date).unwrap_or_default().into());
-    globals.set_trend_last(shown.last().map(date).unwrap_or_default().into());
+    globals.set_trend_first(chart.points.first().map(date).unwrap_or_default().into());
+    globals.set_trend_last(chart.points.last().map(date).unwrap_or_default().into());
 }
 
 fn show_pin(globals: &AppState, shell: &Shell) {
