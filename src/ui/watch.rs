@@ -7,6 +7,7 @@
 //! the newest. A slow UI thus drops frames instead of queueing them, and a frame of a channel
 //! the patient already left (an older generation) is never shown.
 
+use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -128,6 +129,8 @@ pub struct WatchController {
     live_caption: String,
     /// Set when the player cannot start at all (GStreamer missing): said instead of pictures.
     broken: Option<String>,
+    /// The posters as Slint images, made once per listings (catalogue id -> picture).
+    posters: HashMap<String, slint::Image>,
 }
 
 impl WatchController {
@@ -150,6 +153,7 @@ impl WatchController {
             film_length: None,
             live_caption: String::new(),
             broken: None,
+            posters: HashMap::new(),
         }
     }
 
@@ -167,6 +171,11 @@ impl WatchController {
             .collect();
         let films: Vec<String> = listings.catalogue.films().map(|f| f.id.clone()).collect();
         self.relax = relax_items(&listings);
+        self.posters = listings
+            .posters
+            .iter()
+            .map(|(id, p)| (id.clone(), super::app::photo_image(p)))
+            .collect();
         self.listings = Arc::new(listings);
         shell.set_listings(&channels, films, self.relax.len());
     }
@@ -176,7 +185,7 @@ impl WatchController {
     }
 
     /// The stream of `media`, as a player request.
-    fn request(&self, shell: &Shell, media: Media) -> Option<Request> {
+    fn request(&self, media: Media) -> Option<Request> {
         match media {
             Media::Nothing => None,
             Media::Channel(i) => {
@@ -191,7 +200,6 @@ impl WatchController {
             }
             Media::Film { index, from } => {
                 let f = self.listings.catalogue.films().nth(index)?;
-                let _ = shell;
                 Some(Request {
                     uri: f.url.clone(),
                     looping: false,
@@ -250,7 +258,7 @@ impl WatchController {
             self.captions = None;
             self.live_caption.clear();
             self.film_length = None;
-            match self.request(shell, want) {
+            match self.request(want) {
                 Some(request) => {
                     if let Some(p) = self.player(window) {
                         p.set_size(size.0, size.1);
@@ -504,7 +512,7 @@ impl WatchController {
                         tile(
                             &f.title,
                             &detail.join(" · "),
-                            listings.posters.get(&f.id),
+                            self.posters.get(&f.id),
                             if resume > Duration::ZERO {
                                 format!("Resume from {}", clock_text(resume))
                             } else {
@@ -513,7 +521,9 @@ impl WatchController {
                         )
                     })
                     .collect();
-                w.set_films(ModelRc::from(Rc::new(VecModel::from(tiles))));
+                if !same_rows(&w.get_films(), &tiles) {
+                    w.set_films(ModelRc::from(Rc::new(VecModel::from(tiles))));
+                }
             }
             Screen::Relax => {
                 let tiles: Vec<ui::MediaTile> = self
@@ -523,12 +533,14 @@ impl WatchController {
                         tile(
                             &r.title,
                             &r.detail,
-                            r.id.as_ref().and_then(|id| listings.posters.get(id)),
+                            r.id.as_ref().and_then(|id| self.posters.get(id)),
                             String::new(),
                         )
                     })
                     .collect();
-                w.set_relax(ModelRc::from(Rc::new(VecModel::from(tiles))));
+                if !same_rows(&w.get_relax(), &tiles) {
+                    w.set_relax(ModelRc::from(Rc::new(VecModel::from(tiles))));
+                }
             }
             Screen::Player => {
                 let title = match shell.media() {
@@ -700,16 +712,17 @@ pub fn clock_text(d: Duration) -> String {
     }
 }
 
-fn tile(
-    title: &str,
-    detail: &str,
-    poster: Option<&crate::domain::record::Photo>,
-    resume: String,
-) -> ui::MediaTile {
+/// Whether `model` already holds `rows`: then the wall is left alone, and Slint neither
+/// rebuilds its tiles nor redraws them on every press.
+fn same_rows<T: Clone + PartialEq + 'static>(model: &ModelRc<T>, rows: &[T]) -> bool {
+    model.row_count() == rows.len() && model.iter().zip(rows).all(|(a, b)| a == *b)
+}
+
+fn tile(title: &str, detail: &str, poster: Option<&slint::Image>, resume: String) -> ui::MediaTile {
     ui::MediaTile {
         title: title.into(),
         detail: detail.into(),
-        poster: poster.map(super::app::photo_image).unwrap_or_default(),
+        poster: poster.cloned().unwrap_or_default(),
         has_poster: poster.is_some(),
         resume: resume.into(),
     }
