@@ -8,27 +8,13 @@ mod common;
 use std::path::Path;
 
 use common::fhir::{Bed, FhirServer};
-use common::{NOW, Picture, assert_golden};
+use common::{Picture, assert_golden};
 use serde_json::{Value, json};
 
 const HEALTH: &str = "right,right,ok";
 
 fn shot(bed: &Bed, keys: &str) -> Picture {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("shot.png");
-    let output = common::bedside()
-        .args(["snapshot", "--now", NOW, "--keys", keys, "--config"])
-        .arg(&bed.config)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    Picture::read(&out)
+    common::config_shot(&bed.config, keys, &[])
 }
 
 /// A bed whose patient `first` was synced from a fresh server.
@@ -171,21 +157,8 @@ fn an_inpatients_day_with_the_care_team_and_the_plan() {
     ]);
     assert_eq!(ward["appointments"].as_array().unwrap().len(), 3);
     let bed = Bed::new(&server.base);
-    let out = std::process::Command::new("faketime")
-        .args(["2026-11-25 09:30:00", env!("CARGO_BIN_EXE_bedside")])
-        .args(["sync", "--once", "--config"])
-        .arg(&bed.config)
-        .env("TZ", "UTC")
-        .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let summary: Value =
-        serde_json::from_slice(out.stdout.split(|b| *b == b'\n').next().unwrap()).unwrap();
+    let (code, summary, stderr) = bed.sync_once_faked(&["2026-11-25 09:30:00"]);
+    assert_eq!(code, 0, "{summary}\n{stderr}");
     assert_eq!(summary["counts"]["Appointment"], 3, "{summary}");
     assert_eq!(summary["counts"]["CareTeam"], 1, "{summary}");
     assert!(

@@ -122,22 +122,8 @@ fn the_box_signs_in_refreshes_its_token_and_an_unknown_key_is_refused() {
     // A box whose clock runs two hours fast still signs in: the assertion is dated by the
     // server's clock (SMART refuses an `exp` more than five minutes ahead).
     let bed = Bed::with(&server.base, &auth("bedside-rsa", &rsa_key), fhir::BED);
-    let out = Command::new("faketime")
-        .args([
-            "-f",
-            "+2h",
-            env!("CARGO_BIN_EXE_bedside"),
-            "sync",
-            "--once",
-            "--config",
-        ])
-        .arg(&bed.config)
-        .env("FAKETIME_DONT_FAKE_MONOTONIC", "1")
-        .env("BEDSIDE_LOG", "info")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    let (code, summary, stderr) = bed.sync_once_faked(&["-f", "+2h"]);
+    assert_eq!(code, 0, "{summary}\n{stderr}");
     assert!(
         stderr.contains("clock differs from the backend"),
         "{stderr}"

@@ -13,7 +13,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::fhir::{free_port, testdata};
-use common::{NOW, Picture, assert_golden};
+use common::{Picture, assert_golden};
 
 struct Headend {
     dir: tempfile::TempDir,
@@ -185,30 +185,7 @@ impl Headend {
 
 /// `bedside snapshot` of `config` after `keys`, `wait` ms of video after them.
 fn shot(config: &Path, keys: &str, wait: u64) -> Picture {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("shot.png");
-    let output = common::bedside()
-        .args(["snapshot", "--config"])
-        .arg(config)
-        .args([
-            "--now",
-            NOW,
-            "--keys",
-            keys,
-            "--wait",
-            &wait.to_string(),
-            "--out",
-        ])
-        .arg(&out)
-        .env_remove("BEDSIDE_LOG")
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    Picture::read(&out)
+    common::config_shot(config, keys, &["--wait", &wait.to_string()])
 }
 
 /// The average colour of a box.

@@ -258,7 +258,23 @@ impl Bed {
 
     /// `bedside sync --once`: (exit code, the summary line, stderr).
     pub fn sync_once(&self) -> (i32, Value, String) {
-        let out = super::bedside()
+        self.sync_once_faked(&[])
+    }
+
+    /// `bedside sync --once` under `faketime` with `faketime_args` (a date, or `-f +2h`) when
+    /// they are given: the box's wall clock moved, its monotonic clock left alone.
+    pub fn sync_once_faked(&self, faketime_args: &[&str]) -> (i32, Value, String) {
+        let mut command = if faketime_args.is_empty() {
+            super::bedside()
+        } else {
+            let mut c = std::process::Command::new("faketime");
+            c.args(faketime_args)
+                .arg(env!("CARGO_BIN_EXE_bedside"))
+                .env("TZ", "UTC")
+                .env("FAKETIME_DONT_FAKE_MONOTONIC", "1");
+            c
+        };
+        let out = command
             .args(["sync", "--once", "--config"])
             .arg(&self.config)
             .env("BEDSIDE_LOG", "info")

@@ -199,6 +199,28 @@ pub fn assert_golden(name: &str, picture: &Picture) {
     }
 }
 
+/// `bedside snapshot` of the bed of `config` at [`NOW`] after `keys`, with `extra` arguments
+/// (`--wait MS`). Panics with the program's errors if it fails.
+pub fn config_shot(config: &Path, keys: &str, extra: &[&str]) -> Picture {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("shot.png");
+    let output = bedside()
+        .args(["snapshot", "--now", NOW, "--keys", keys, "--config"])
+        .arg(config)
+        .args(extra)
+        .arg("--out")
+        .arg(&out)
+        .env_remove("BEDSIDE_LOG")
+        .output()
+        .expect("run bedside");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    Picture::read(&out)
+}
+
 /// Home for the bed of `config` at a given local time.
 pub fn bedside_at(config: &Path, now: &str) -> Picture {
     let dir = tempfile::tempdir().unwrap();
