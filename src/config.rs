@@ -228,6 +228,28 @@ pub struct Tv {
     /// The cap during quiet hours, 0-100. Default 30.
     #[serde(default = "Tv::default_quiet_volume")]
     pub quiet_volume: Percent,
+    /// Fast channel change: how many channels each way (and the last one) are received ahead
+    /// while TV plays, 0-5, 0 for none. Each costs one channel's bandwidth on the box's port.
+    /// Default 2.
+    #[serde(default = "Tv::default_receive_ahead")]
+    pub receive_ahead: ReceiveAhead,
+}
+
+/// Channels received ahead each way, 0-5.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "u8")]
+pub struct ReceiveAhead(pub u8);
+
+impl TryFrom<u8> for ReceiveAhead {
+    type Error = String;
+
+    fn try_from(n: u8) -> Result<Self, Self::Error> {
+        if n <= 5 {
+            Ok(ReceiveAhead(n))
+        } else {
+            Err(format!("receive_ahead is {n}: at most 5 channels each way"))
+        }
+    }
 }
 
 impl Tv {
@@ -236,6 +258,9 @@ impl Tv {
     }
     fn default_quiet_volume() -> Percent {
         Percent(30)
+    }
+    fn default_receive_ahead() -> ReceiveAhead {
+        ReceiveAhead(2)
     }
 }
 
@@ -547,6 +572,10 @@ quiet_volume = 25
                 "not a time range",
             ),
             ("[tv]\nguide = \"/a\"\n", "playlist"),
+            (
+                "[tv]\nplaylist = \"/a\"\nreceive_ahead = 9\n",
+                "at most 5 channels each way",
+            ),
             (
                 "[tv]\nplaylist = \"/a\"\nvolume = 3\n",
                 "unknown field `volume`",

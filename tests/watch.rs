@@ -56,6 +56,31 @@ fn run(mut command: Command) {
     }
 }
 
+/// Whether a datagram sent to a multicast group comes back to a member on this machine.
+fn multicast_works() -> bool {
+    let group = std::net::Ipv4Addr::new(239, 255, 77, 77);
+    let Ok(member) = std::net::UdpSocket::bind("0.0.0.0:0") else {
+        return false;
+    };
+    let port = member.local_addr().unwrap().port();
+    if member
+        .join_multicast_v4(&group, &std::net::Ipv4Addr::UNSPECIFIED)
+        .is_err()
+    {
+        return false;
+    }
+    member
+        .set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
+    let sender = std::net::UdpSocket::bind("0.0.0.0:0").unwrap();
+    let _ = sender.set_multicast_ttl_v4(0);
+    if sender.send_to(b"probe", (group, port)).is_err() {
+        return false;
+    }
+    let mut buf = [0u8; 16];
+    member.recv(&mut buf).is_ok()
+}
+
 /// Solid-colour H.264 at 320x180, a key frame every 5 frames (a head-end sends one every half
 /// second or so; zapping waits for the next).
 fn encoded(pattern: &str) -> String {
@@ -114,6 +139,28 @@ impl Headend {
         .expect("gst-launch-1.0 (make setup installs gstreamer1.0-tools)");
         self.children.push(child);
         format!("udp://127.0.0.1:{port}")
+    }
+
+    /// A live channel of `pattern` as a hospital head-end sends it: RTP to a multicast group
+    /// (kept on this machine: TTL 0). Where this machine has no multicast route, RTP to a
+    /// loopback port instead. Returns its address.
+    fn rtp_multicast(&mut self, pattern: &str) -> String {
+        let port = free_port();
+        let group = format!("239.255.{}.{}", port % 250 + 1, port / 250 % 250 + 1);
+        let host = if multicast_works() {
+            group
+        } else {
+            eprintln!("no multicast route on this machine: the RTP channel is sent unicast");
+            "127.0.0.1".to_owned()
+        };
+        let child = gst(&format!(
+            "{} ! mpegtsmux ! rtpmp2tpay ! udpsink host={host} port={port} ttl-mc=0 loop=true",
+            encoded(pattern)
+        ))
+        .spawn()
+        .expect("gst-launch-1.0");
+        self.children.push(child);
+        format!("rtp://{host}:{port}")
     }
 
     /// An HLS channel of `pattern`: three 2-second MPEG-TS segments and their playlist,
@@ -282,7 +329,8 @@ fn headend() -> (Headend, PathBuf) {
     let mut h = Headend::start();
     let red = h.udp("red");
     let green = h.udp("green");
-    let blue = h.udp("blue");
+    // Channel 3 comes as RTP to a multicast group, as most hospital head-ends send.
+    let blue = h.rtp_multicast("blue");
     let hls = h.hls("pattern=solid-color foreground-color=0xffffff00");
     let lineup = LINEUP
         .replace("{red}", &red)

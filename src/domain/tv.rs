@@ -107,6 +107,24 @@ impl Tv {
         Some(next)
     }
 
+    /// The channels a patient on `index` most likely goes to next, nearest first: `reach`
+    /// up and down (going round), then the last one; each once, never `index` itself. None
+    /// when `reach` is 0.
+    pub fn neighbours(&self, index: usize, reach: usize) -> Vec<usize> {
+        let n = self.len();
+        if index >= n || reach == 0 {
+            return Vec::new();
+        }
+        let mut out: Vec<usize> = Vec::with_capacity(2 * reach + 1);
+        let steps = (1..=reach).flat_map(|d| [(index + d) % n, (index + n - d % n) % n]);
+        for i in steps.chain(self.previous) {
+            if i != index && i < n && !out.contains(&i) {
+                out.push(i);
+            }
+        }
+        out
+    }
+
     /// Back to the channel before.
     pub fn last(&mut self) -> Option<usize> {
         let previous = self.previous?;
@@ -264,6 +282,32 @@ mod tests {
         assert_eq!(tv.step(true), Some(1));
         assert_eq!(tv.last(), Some(0));
         assert_eq!(tv.last(), Some(1), "Last again goes back");
+    }
+
+    #[test]
+    fn the_neighbours_are_up_down_and_last_once_each() {
+        let mut tv = tv(&[1, 2, 5, 10, 11, 12, 13]);
+        assert_eq!(tv.neighbours(0, 1), vec![1, 6], "round at the ends");
+        tv.tune(4);
+        tv.tune(1);
+        assert_eq!(
+            tv.neighbours(1, 1),
+            vec![2, 0, 4],
+            "up, down, then the last one"
+        );
+        assert_eq!(tv.neighbours(1, 2), vec![2, 0, 3, 6, 4], "two each way");
+        tv.tune(2);
+        assert_eq!(tv.neighbours(2, 1), vec![3, 1], "last is already down");
+        assert_eq!(tv.neighbours(2, 0), Vec::<usize>::new(), "turned off");
+        assert_eq!(tv.neighbours(9, 1), Vec::<usize>::new());
+        let one = self::tv(&[7]);
+        assert_eq!(one.neighbours(0, 2), Vec::<usize>::new());
+        let two = self::tv(&[7, 8]);
+        assert_eq!(
+            two.neighbours(0, 5),
+            vec![1],
+            "a short lineup is not gone round twice"
+        );
     }
 
     #[test]

@@ -12,4 +12,5 @@ pub mod m3u;
 pub mod player;
 pub mod service;
 pub mod source;
+pub mod tuner;
 pub mod xmltv;

@@ -93,6 +93,8 @@ enum Command {
     Seek(Duration),
     Volume(f64, bool),
     Size(u32, u32),
+    /// Receive these channels ahead of time (fast channel change).
+    Ahead(Vec<String>),
     Quit,
 }
 
@@ -200,6 +202,8 @@ impl Player {
             paused: false,
             size: (1280, 720),
             volume: (1.0, false),
+            tuner: Arc::default(),
+            ahead: Vec::new(),
         };
         let thread = std::thread::Builder::new()
             .name("player".into())
@@ -239,6 +243,12 @@ impl Player {
         let _ = self
             .commands
             .send(Command::Volume(linear_volume(percent), muted));
+    }
+
+    /// The live channels to receive ahead of time, so tuning to one of them shows its picture at
+    /// once (see [`super::tuner`]). An empty list stops receiving ahead.
+    pub fn receive_ahead(&self, uris: Vec<String>) {
+        let _ = self.commands.send(Command::Ahead(uris));
     }
 
     /// The size frames are delivered at (the size they are shown at).
@@ -364,10 +374,12 @@ fn rgb_caps(width: u32, height: u32) -> gst::Caps {
 }
 
 impl Pipeline {
+    /// `tuned`: the channel comes from the tuner (the pipeline's URI is then `appsrc://`).
     fn build(
         shared: &Arc<Shared>,
         silent: bool,
         size: (u32, u32),
+        tuned: Option<(Arc<super::tuner::Tuner>, String)>,
     ) -> Result<Pipeline, PlayerError> {
         let init = |e: gst::glib::BoolError| PlayerError::Init(e.to_string());
         let playbin = make("playbin")?;
@@ -412,26 +424,42 @@ impl Pipeline {
         playbin.set_property_from_str("flags", "video+audio+soft-volume+deinterlace");
         // MPEG-TS demuxing waits 700 ms by default for network jitter before it lets anything
         // through: far more than a hospital LAN needs, and most of a channel change.
-        playbin.connect("deep-element-added", false, |values| {
-            if let Some(element) = values.get(2).and_then(|v| v.get::<gst::Element>().ok())
-                && element.factory().is_some_and(|f| f.name() == "tsdemux")
-            {
+        let live = tuned.is_some();
+        playbin.connect("deep-element-added", false, move |values| {
+            let element = values.get(2).and_then(|v| v.get::<gst::Element>().ok())?;
+            let factory = element.factory()?;
+            if factory.name() == "tsdemux" {
                 element.set_property("latency", TS_JITTER_MS);
+            } else if live && factory.name().starts_with("avdec_") {
+                // Frame threading holds a picture back until the next few have arrived: on a
+                // live channel that is most of a tenth of a second before the first one shows.
+                element.set_property_from_str("thread-type", "slice");
             }
             None
         });
         // A UDP channel is MPEG-TS: saying so spares the wait for enough data to guess it.
-        playbin.connect("source-setup", false, |values| {
-            if let Some(source) = values.get(1).and_then(|v| v.get::<gst::Element>().ok())
-                && source.factory().is_some_and(|f| f.name() == "udpsrc")
-            {
-                source.set_property(
-                    "caps",
-                    gst::Caps::builder("video/mpegts")
-                        .field("systemstream", true)
-                        .field("packetsize", 188i32)
-                        .build(),
-                );
+        let ts = gst::Caps::builder("video/mpegts")
+            .field("systemstream", true)
+            .field("packetsize", 188i32)
+            .build();
+        playbin.connect("source-setup", false, move |values| {
+            let source = values.get(1).and_then(|v| v.get::<gst::Element>().ok())?;
+            match source.factory().map(|f| f.name()) {
+                Some(name) if name == "udpsrc" => source.set_property("caps", &ts),
+                Some(name) if name == "appsrc" => {
+                    let Some((tuner, uri)) = &tuned else {
+                        return None;
+                    };
+                    let appsrc = source.downcast::<gst_app::AppSrc>().ok()?;
+                    appsrc.set_caps(Some(&ts));
+                    appsrc.set_is_live(true);
+                    appsrc.set_format(gst::Format::Time);
+                    appsrc.set_do_timestamp(true);
+                    // The key frame's group arrives at once: room for it and more.
+                    appsrc.set_max_bytes(32 << 20);
+                    tuner.attach(uri, appsrc);
+                }
+                _ => {}
             }
             None
         });
@@ -477,6 +505,9 @@ struct Control {
     size: (u32, u32),
     /// Linear volume and mute.
     volume: (f64, bool),
+    /// The live channels received here rather than by GStreamer: the one on air and `ahead`.
+    tuner: Arc<super::tuner::Tuner>,
+    ahead: Vec<String>,
 }
 
 impl Control {
@@ -524,6 +555,7 @@ impl Control {
                 self.request = None;
                 self.retry_at = None;
                 self.drop_pipeline();
+                self.receive();
             }
             Command::Pause(paused) => {
                 self.paused = paused;
@@ -556,8 +588,23 @@ impl Control {
                     p.caps.set_property("caps", rgb_caps(width, height));
                 }
             }
+            Command::Ahead(uris) => {
+                // Nothing stops here: the channel about to be tuned may be among those received
+                // for the one on air. The next start or stop lets go of the rest.
+                self.tuner.keep(&uris, false);
+                self.ahead = uris;
+            }
             Command::Quit => {}
         }
+    }
+
+    /// Receives the channels ahead and the live one on air; stops the rest.
+    fn receive(&self) {
+        let mut uris = self.ahead.clone();
+        if let Some(r) = self.request.as_ref().filter(|r| r.live) {
+            uris.push(r.uri.clone());
+        }
+        self.tuner.keep(&uris, true);
     }
 
     /// (Re)starts the current request on a new pipeline; the old one is torn down elsewhere.
@@ -569,14 +616,23 @@ impl Control {
         self.asked_at = Instant::now();
         self.drop_pipeline();
         self.shared.active.store(self.generation, Ordering::SeqCst);
-        let pipeline = match Pipeline::build(&self.shared, self.silent, self.size) {
+        // A live UDP/RTP channel comes from the tuner, which may hold its latest key frame.
+        self.receive();
+        let tuned = (request.live && self.tuner.receives(&request.uri))
+            .then(|| (self.tuner.clone(), request.uri.clone()));
+        let uri = if tuned.is_some() {
+            "appsrc://"
+        } else {
+            &request.uri
+        };
+        let pipeline = match Pipeline::build(&self.shared, self.silent, self.size, tuned) {
             Ok(p) => p,
             Err(e) => {
                 self.fail(Failure::Undecodable, e.to_string());
                 return;
             }
         };
-        pipeline.playbin.set_property("uri", &request.uri);
+        pipeline.playbin.set_property("uri", uri);
         pipeline.playbin.set_property("volume", self.volume.0);
         pipeline.playbin.set_property("mute", self.volume.1);
         if let Some(at) = request.start_at.filter(|d| !d.is_zero()) {

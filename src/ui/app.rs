@@ -141,7 +141,14 @@ impl App {
             record_rows,
             rows_shown: RefCell::new(None),
             rows_first: std::cell::Cell::new(0),
-            watch: WatchController::new(context.tv.is_some(), !context.sound),
+            watch: WatchController::new(
+                context.tv.is_some(),
+                !context.sound,
+                context
+                    .tv
+                    .as_ref()
+                    .map_or(0, |tv| usize::from(tv.receive_ahead.0)),
+            ),
             tv: context.tv.clone(),
             banner_timer: Timer::default(),
             controls_timer: Timer::default(),

@@ -131,10 +131,14 @@ pub struct WatchController {
     broken: Option<String>,
     /// The posters as Slint images, made once per listings (catalogue id -> picture).
     posters: HashMap<String, slint::Image>,
+    /// The channels the player was told to receive ahead, and how many each way it should.
+    ahead: Vec<String>,
+    reach: usize,
 }
 
 impl WatchController {
-    pub fn new(configured: bool, silent: bool) -> WatchController {
+    /// `reach`: channels received ahead each way (the config's `receive_ahead`).
+    pub fn new(configured: bool, silent: bool, reach: usize) -> WatchController {
         WatchController {
             configured,
             silent,
@@ -154,6 +158,8 @@ impl WatchController {
             live_caption: String::new(),
             broken: None,
             posters: HashMap::new(),
+            ahead: Vec::new(),
+            reach,
         }
     }
 
@@ -244,6 +250,25 @@ impl WatchController {
             (s.width.max(2), s.height.max(2))
         };
         let size = frame_size(shell.screen(), window_size);
+        // The channels a zap most likely goes to next are received ahead (fast channel change);
+        // told before the new channel plays, so the one left stays received.
+        let ahead: Vec<String> = match want {
+            Media::Channel(i) => shell
+                .watch()
+                .tv
+                .neighbours(i, self.reach)
+                .into_iter()
+                .filter_map(|n| self.listings.lineup.channels.get(n))
+                .map(|c| c.url.clone())
+                .collect(),
+            _ => Vec::new(),
+        };
+        if ahead != self.ahead
+            && let Some(p) = &self.player
+        {
+            p.receive_ahead(ahead.clone());
+            self.ahead = ahead;
+        }
         if want != self.playing {
             // Leaving a film: remember where, for Resume.
             if let Media::Film { index, .. } = self.playing
