@@ -362,6 +362,18 @@ fn numbers_up_down_and_last_land_on_the_right_channel() {
 }
 
 #[test]
+fn favourites_survive_a_restart() {
+    let (h, bed) = headend();
+    // Without a favourite, Green (next favourite) stays on channel 1.
+    assert_eq!(channel_colour(&shot(&bed, "ok,ok,green", 3000)), "red");
+    // Channel 2 marked as a favourite, then the TV restarts: Green goes to it.
+    shot(&bed, "ok,ok,up,favourite", 0);
+    let saved = std::fs::read_to_string(h.path("state/settings.toml")).unwrap();
+    assert!(saved.contains("favourites"), "{saved}");
+    assert_eq!(channel_colour(&shot(&bed, "ok,ok,green", 3000)), "green");
+}
+
+#[test]
 fn tuning_shows_moving_video() {
     let mut h = Headend::start();
     let ball = h.udp("ball");

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::privacy::PinHash;
+use super::watch::Remembered;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -33,9 +34,10 @@ impl Language {
     pub const ALL: [Language; 1] = [Language::English];
 }
 
-/// What the patient chose on the Settings screen. Persisted across restarts, erased when the
-/// patient leaves the bed.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// What the patient chose on the Settings screen, and what Watch remembers for them (favourite
+/// channels, where films were left). Persisted across restarts, erased when the patient leaves
+/// the bed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     pub language: Language,
@@ -47,6 +49,10 @@ pub struct Settings {
     /// see `domain::privacy`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub privacy_pin: Option<PinHash>,
+    /// Only filled when settings are saved or loaded: while the TV runs, the shell's Watch
+    /// holds these (see `Shell::saved`).
+    #[serde(skip_serializing_if = "Remembered::is_empty")]
+    pub watch: Remembered,
 }
 
 /// The rows of the Settings screen, top to bottom. The focus index on that screen is the index

@@ -266,7 +266,10 @@ impl Shell {
     }
 
     /// A shell that checks the privacy PIN in `settings` with `pin_key`.
-    pub fn with_pin_key(settings: Settings, pin_key: PinKey) -> Self {
+    /// A shell starting from saved `settings` (what Watch remembered goes back into Watch).
+    pub fn with_pin_key(mut settings: Settings, pin_key: PinKey) -> Self {
+        let mut watch = Watch::default();
+        watch.remember(std::mem::take(&mut settings.watch));
         Shell {
             stack: vec![Place {
                 screen: Screen::Home,
@@ -284,7 +287,7 @@ impl Shell {
             pin_pad: None,
             pin_failures: 0,
             pin_locked: false,
-            watch: Watch::default(),
+            watch,
         }
     }
 
@@ -659,8 +662,17 @@ impl Shell {
         self.standby
     }
 
+    /// The patient's settings (without what Watch remembers: see [`Self::saved`]).
     pub fn settings(&self) -> Settings {
-        self.settings
+        self.settings.clone()
+    }
+
+    /// Everything kept for the patient across a restart: the settings and what Watch remembers.
+    pub fn saved(&self) -> Settings {
+        Settings {
+            watch: self.watch.remembered(),
+            ..self.settings.clone()
+        }
     }
 
     pub fn muted(&self) -> bool {

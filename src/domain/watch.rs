@@ -3,8 +3,10 @@
 //! cap. The shell ([`super::shell::Shell`]) moves between Watch's screens and asks
 //! [`Watch::media`]-style questions; the controller makes the player follow.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
 
 use super::tv::Tv;
 
@@ -26,6 +28,27 @@ pub const RESUME_MARGIN: Duration = Duration::from_secs(60);
 /// Left/Right in the player jump this far; Rewind/FastForward twice as far.
 pub const SKIP: Duration = Duration::from_secs(10);
 pub const JUMP: Duration = Duration::from_secs(30);
+
+/// Most favourites and film places remembered: far more than any stay needs, and a bound on
+/// what a damaged or hostile settings file can make the TV hold.
+pub const REMEMBERED_MAX: usize = 500;
+
+/// What Watch remembers for the patient in the bed across restarts: favourite channels (by
+/// channel key, in the order marked) and where each film was left (seconds, by catalogue id).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Remembered {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub favourites: Vec<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub resume: BTreeMap<String, u64>,
+}
+
+impl Remembered {
+    pub fn is_empty(&self) -> bool {
+        self.favourites.is_empty() && self.resume.is_empty()
+    }
+}
 
 /// What should be coming out of the player.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -108,6 +131,31 @@ impl Watch {
         self.start_of(index, None) > Duration::ZERO
     }
 
+    /// What to keep across a restart.
+    pub fn remembered(&self) -> Remembered {
+        Remembered {
+            favourites: self.tv.favourites().to_vec(),
+            resume: self
+                .resume
+                .iter()
+                .map(|(id, at)| (id.clone(), at.as_secs()))
+                .collect(),
+        }
+    }
+
+    /// Takes back what was kept (at most [`REMEMBERED_MAX`] of each).
+    pub fn remember(&mut self, kept: Remembered) {
+        let mut favourites = kept.favourites;
+        favourites.truncate(REMEMBERED_MAX);
+        self.tv.set_favourites(favourites);
+        self.resume = kept
+            .resume
+            .into_iter()
+            .take(REMEMBERED_MAX)
+            .map(|(id, secs)| (id, Duration::from_secs(secs)))
+            .collect();
+    }
+
     /// Forgets every film's place (a new patient).
     pub fn forget_patient(&mut self) {
         self.resume.clear();
@@ -120,6 +168,44 @@ impl Watch {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn favourites_and_places_are_remembered_in_the_settings_and_forgotten_at_discharge() {
+        use crate::domain::settings::Settings;
+        use crate::domain::shell::Shell;
+        let mut w = Watch::default();
+        w.set_films(vec!["a".into(), "b".into()]);
+        w.tv.set_lineup(&[(1, "bbc".into()), (2, "itv".into())]);
+        w.tv.toggle_favourite(1);
+        w.left_film_at(1, Duration::from_secs(754), Some(Duration::from_secs(3600)));
+        let kept = w.remembered();
+        assert_eq!(kept.favourites, vec!["itv".to_owned()]);
+        assert_eq!(kept.resume.get("b"), Some(&754));
+        // Through the settings file's TOML and back into a new shell.
+        let text = toml::to_string(&Settings {
+            watch: kept.clone(),
+            ..Settings::default()
+        })
+        .unwrap();
+        assert!(text.contains("[watch]") && text.contains("itv"), "{text}");
+        let read: Settings = toml::from_str(&text).unwrap();
+        let mut shell = Shell::with_pin_key(read, crate::domain::privacy::PinKey::random());
+        assert_eq!(shell.saved().watch, kept);
+        assert_eq!(shell.settings().watch, Remembered::default());
+        // A new patient: nothing of it is kept.
+        shell.new_occupant();
+        assert!(shell.saved().watch.is_empty());
+        // A hostile file cannot make the TV hold more than the bound.
+        let many = Remembered {
+            favourites: (0..10_000).map(|i| i.to_string()).collect(),
+            resume: (0..10_000).map(|i| (i.to_string(), 100)).collect(),
+        };
+        let mut w = Watch::default();
+        w.remember(many);
+        let kept = w.remembered();
+        assert_eq!(kept.favourites.len(), REMEMBERED_MAX);
+        assert_eq!(kept.resume.len(), REMEMBERED_MAX);
+    }
 
     #[test]
     fn films_resume_where_they_were_left_but_not_near_either_end() {

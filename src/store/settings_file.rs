@@ -192,10 +192,10 @@ mod tests {
         let mut s = Settings::default();
         for _ in 0..10 {
             s.captions = !s.captions;
-            writer.save(s);
+            writer.save(s.clone());
         }
         s.text_size = TextSize::Large;
-        writer.save(s);
+        writer.save(s.clone());
         drop(writer);
         assert_eq!(SettingsFile::in_dir(dir.path()).load(), s);
     }

@@ -76,6 +76,8 @@ struct State {
     /// `AppState.focus-flags`: one per focusable item of the current screen.
     focus_flags: Rc<VecModel<bool>>,
     writer: SettingsWriter,
+    /// What was last given to the writer: saved again only when it differs.
+    saved: crate::domain::settings::Settings,
     time: TimeSource,
     clock_style: ClockStyle,
     clock_timer: Timer,
@@ -126,9 +128,11 @@ impl App {
         window
             .global::<AppState>()
             .set_record_rows(ModelRc::from(record_rows.clone()));
+        let loaded = settings.load();
         let state = Rc::new(RefCell::new(State {
             focus_flags,
-            shell: Shell::with_pin_key(settings.load(), settings.pin_key()),
+            shell: Shell::with_pin_key(loaded.clone(), settings.pin_key()),
+            saved: loaded,
             writer: SettingsWriter::spawn(settings),
             time,
             clock_style: context.clock_style,
@@ -476,6 +480,16 @@ fn press(window: &MainWindow, state: &Rc<RefCell<State>>, button: Button) {
     }
 }
 
+/// Saves the patient's settings and what Watch remembers (favourites, film places) when the
+/// shell says they changed or they differ from what was saved last.
+fn save_if_changed(st: &mut State, changed: bool) {
+    let now = st.shell.saved();
+    if changed || now != st.saved {
+        st.writer.save(now.clone());
+        st.saved = now;
+    }
+}
+
 /// Changes the shell and carries out what the change asks for.
 fn apply(
     window: &MainWindow,
@@ -487,9 +501,7 @@ fn apply(
     let sound_before = (st.shell.volume(), st.shell.muted());
     let outcome = change(&mut st.shell);
     watch_outcome(window, state, &mut st, &outcome, sound_before);
-    if outcome.settings_changed {
-        st.writer.save(st.shell.settings());
-    }
+    save_if_changed(&mut st, outcome.settings_changed);
     if outcome.pin_lockout {
         let weak_window = window.as_weak();
         let weak_state = Rc::downgrade(state);
