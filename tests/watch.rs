@@ -199,6 +199,16 @@ impl Headend {
     }
 
     /// A poster picture.
+    /// A channel logo (wide, as logos are) at `logos/<name>.png`.
+    fn logo(&self, name: &str, pattern: &str) {
+        std::fs::create_dir_all(self.path("logos")).unwrap();
+        run(gst(&format!(
+            "videotestsrc num-buffers=1 pattern={pattern} ! video/x-raw,width=320,height=120 ! pngenc \
+             ! filesink location={}",
+            self.path(&format!("logos/{name}.png")).display()
+        )));
+    }
+
     fn poster(&self, name: &str, pattern: &str) {
         run(gst(&format!(
             "videotestsrc num-buffers=1 pattern={pattern} ! video/x-raw,width=200,height=300 ! pngenc \
@@ -263,11 +273,11 @@ fn channel_colour(p: &Picture) -> &'static str {
 }
 
 const LINEUP: &str = "#EXTM3U
-#EXTINF:-1 tvg-id=\"red.example\" tvg-chno=\"1\" group-title=\"News\",Red News
+#EXTINF:-1 tvg-id=\"red.example\" tvg-chno=\"1\" tvg-logo=\"logos/red.png\" group-title=\"News\",Red News
 {red}
-#EXTINF:-1 tvg-id=\"green.example\" tvg-chno=\"2\",Green Sport
+#EXTINF:-1 tvg-id=\"green.example\" tvg-chno=\"2\" tvg-logo=\"{base}/logos/green.png\",Green Sport
 {green}
-#EXTINF:-1 tvg-id=\"blue.example\" tvg-chno=\"30\",Blue Films
+#EXTINF:-1 tvg-id=\"blue.example\" tvg-chno=\"30\" tvg-logo=\"logos/missing.png\",Blue Films
 {blue}
 #EXTINF:-1 tvg-chno=\"31\",Gone Away
 {base}/no-such-stream.ts
@@ -332,6 +342,10 @@ fn headend() -> (Headend, PathBuf) {
     // Channel 3 comes as RTP to a multicast group, as most hospital head-ends send.
     let blue = h.rtp_multicast("blue");
     let hls = h.hls("pattern=solid-color foreground-color=0xffffff00");
+    // Logos for channels 1 and 2 (one relative to the playlist, one absolute); channel 3's is
+    // missing on the server and it simply has none.
+    h.logo("red", "smpte");
+    h.logo("green", "checkers-8");
     let lineup = LINEUP
         .replace("{red}", &red)
         .replace("{green}", &green)

@@ -26,6 +26,9 @@ const CATALOGUE_LIMIT: u64 = 4 << 20;
 const POSTER_LIMIT: u64 = 4 << 20;
 /// Posters are kept this tall (shown about 360 px tall at 1080p).
 const POSTER_HEIGHT: u32 = 480;
+const LOGO_LIMIT: u64 = 1 << 20;
+/// Channel logos are kept at most this big (shown at most 180x90 at 1080p).
+const LOGO_BOX: (u32, u32) = (240, 120);
 
 /// Everything Watch shows besides the pictures themselves.
 #[derive(Clone, Debug, Default)]
@@ -36,6 +39,8 @@ pub struct Listings {
     pub catalogue: Catalogue,
     /// Posters by catalogue item id, decoded and made small.
     pub posters: HashMap<String, Photo>,
+    /// Channel logos (`tvg-logo`) by channel key, decoded and made small.
+    pub logos: HashMap<String, Photo>,
     /// Some of it is the kept copy: the head-end could not be reached.
     pub stale: bool,
     /// Why the playlist could not be read at all (Watch shows it to staff in the log only).
@@ -112,6 +117,7 @@ pub fn load(tv: &config::Tv, cache: Option<PathBuf>, now: Timestamp) -> Listings
             Err(e) => tracing::warn!(error = %e, "no film catalogue"),
         }
     }
+    listings.logos = logos(&fetcher, &listings.lineup, &tv.playlist.0);
     for item in &listings.catalogue.items {
         let Some(url) = &item.poster else { continue };
         let name = format!("poster-{}", sanitize(&item.id));
@@ -126,6 +132,68 @@ pub fn load(tv: &config::Tv, cache: Option<PathBuf>, now: Timestamp) -> Listings
         }
     }
     listings
+}
+
+/// The lineup's logos, by channel key. A logo is fetched once and then read from the kept copy
+/// (named by its address: a new address is a new logo); channels sharing one share the work.
+fn logos(fetcher: &Fetcher, lineup: &Lineup, playlist: &str) -> HashMap<String, Photo> {
+    use std::hash::{Hash, Hasher};
+    let mut by_url: HashMap<String, Option<Photo>> = HashMap::new();
+    let mut logos = HashMap::new();
+    let mut failed = 0;
+    // After one logo cannot be fetched, the others come from kept copies only this time: a
+    // logo server that is down must not hold the lineup back by a timeout per channel.
+    let mut reachable = true;
+    for c in &lineup.channels {
+        let Some(logo) = c.logo.as_deref().map(str::trim).filter(|l| !l.is_empty()) else {
+            continue;
+        };
+        let url = super::source::resolve(logo, playlist);
+        let photo = by_url.entry(url.clone()).or_insert_with(|| {
+            let mut hasher = std::hash::DefaultHasher::new();
+            url.hash(&mut hasher);
+            let name = format!("logo-{:016x}", hasher.finish());
+            let bytes = if reachable {
+                match fetcher.fetch_kept(&url, &name, LOGO_LIMIT) {
+                    Ok(got) => Some(got.bytes),
+                    // The server is there; only this logo is missing or too big.
+                    Err(
+                        e @ (super::source::SourceError::Status(..)
+                        | super::source::SourceError::TooLarge(..)
+                        | super::source::SourceError::File(..)),
+                    ) => {
+                        tracing::debug!(error = %e, "a channel logo cannot be read");
+                        None
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "a channel logo cannot be fetched; kept copies only");
+                        reachable = false;
+                        None
+                    }
+                }
+            } else {
+                fetcher.kept(&name, LOGO_LIMIT)
+            };
+            let photo = bytes.and_then(|b| {
+                crate::picture::thumbnail(&b, None, LOGO_BOX.0, LOGO_BOX.1)
+            });
+            if photo.is_none() {
+                failed += 1;
+            }
+            photo
+        });
+        if let Some(p) = photo {
+            logos.insert(c.key().to_owned(), p.clone());
+        }
+    }
+    if failed > 0 {
+        // One line, not one per channel: a head-end with SVG logos has hundreds.
+        tracing::warn!(
+            failed,
+            "channel logos that cannot be read or decoded (PNG and JPEG are)"
+        );
+    }
+    logos
 }
 
 fn sanitize(id: &str) -> String {

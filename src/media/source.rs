@@ -39,8 +39,12 @@ pub fn resolve(url: &str, base: &str) -> String {
 pub enum SourceError {
     #[error("cannot read {0}: {1}")]
     File(String, std::io::Error),
+    /// The server could not be reached or the transfer failed.
     #[error("cannot fetch {0}: {1}")]
     Http(String, String),
+    /// The server answered, but not with the file.
+    #[error("cannot fetch {0}: HTTP {1}")]
+    Status(String, u16),
     #[error("{0} is larger than {1} bytes")]
     TooLarge(String, u64),
     #[error("{0}")]
@@ -119,6 +123,26 @@ impl Fetcher {
         }
     }
 
+    /// Like [`Self::fetch`], but a kept copy is used as it is, without asking the head-end: for
+    /// things that do not change under the same `name` (logos, named by their address).
+    pub fn fetch_kept(&self, source: &str, name: &str, limit: u64) -> Result<Fetched, SourceError> {
+        if let Some(bytes) = self.kept(name, limit) {
+            return Ok(Fetched {
+                bytes,
+                stale: false,
+            });
+        }
+        self.fetch(source, name, limit)
+    }
+
+    /// The kept copy named `name`, if there is one no bigger than `limit`.
+    pub fn kept(&self, name: &str, limit: u64) -> Option<Vec<u8>> {
+        self.cache
+            .as_ref()
+            .and_then(|dir| std::fs::read(dir.join(name)).ok())
+            .filter(|b| b.len() as u64 <= limit)
+    }
+
     fn download(&self, url: &str, limit: u64) -> Result<Vec<u8>, SourceError> {
         let http = |e: String| SourceError::Http(url.to_owned(), e);
         let mut answer = self
@@ -128,7 +152,7 @@ impl Fetcher {
             .map_err(|e| http(e.to_string()))?;
         let status = answer.status();
         if !status.is_success() {
-            return Err(http(format!("HTTP {}", status.as_u16())));
+            return Err(SourceError::Status(url.to_owned(), status.as_u16()));
         }
         let mut bytes = Vec::new();
         answer

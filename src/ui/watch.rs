@@ -131,6 +131,8 @@ pub struct WatchController {
     broken: Option<String>,
     /// The posters as Slint images, made once per listings (catalogue id -> picture).
     posters: HashMap<String, slint::Image>,
+    /// The channel logos likewise (channel key -> picture).
+    logos: HashMap<String, slint::Image>,
     /// The channels the player was told to receive ahead, and how many each way it should.
     ahead: Vec<String>,
     reach: usize,
@@ -158,6 +160,7 @@ impl WatchController {
             live_caption: String::new(),
             broken: None,
             posters: HashMap::new(),
+            logos: HashMap::new(),
             ahead: Vec::new(),
             reach,
         }
@@ -181,6 +184,11 @@ impl WatchController {
             .posters
             .iter()
             .map(|(id, p)| (id.clone(), super::app::photo_image(p)))
+            .collect();
+        self.logos = listings
+            .logos
+            .iter()
+            .map(|(key, p)| (key.clone(), super::app::photo_image(p)))
             .collect();
         self.listings = Arc::new(listings);
         shell.set_listings(&channels, films, self.relax.len());
@@ -486,7 +494,15 @@ impl WatchController {
         let info = tv
             .current()
             .and_then(|i| listings.lineup.channels.get(i).map(|c| (i, c)))
-            .map(|(i, c)| channel_info(c, tv.is_favourite(i), listings.guide.as_deref(), at, style))
+            .map(|(i, c)| {
+                let mut info =
+                    channel_info(c, tv.is_favourite(i), listings.guide.as_deref(), at, style);
+                if let Some(logo) = self.logos.get(c.key()) {
+                    info.logo = logo.clone();
+                    info.has_logo = true;
+                }
+                info
+            })
             .unwrap_or_default();
         if w.get_on_air() != info {
             w.set_on_air(info);
@@ -669,9 +685,12 @@ impl WatchController {
                 if row_focused && focused.is_none() {
                     focused = Some((c, None));
                 }
+                let logo = self.logos.get(c.key());
                 ui::GuideRow {
                     number: c.number as i32,
                     name: c.name.as_str().into(),
+                    logo: logo.cloned().unwrap_or_default(),
+                    has_logo: logo.is_some(),
                     favourite: tv.is_favourite(i),
                     focused: row_focused,
                     cells: ModelRc::from(Rc::new(VecModel::from(cells))),
