@@ -555,7 +555,9 @@ impl Drop for Captioned {
     }
 }
 
-fn captioned_channel(port: u16) -> Captioned {
+/// A live black channel on `port` whose pictures carry `cc_data`: frame k of every 50 (two
+/// seconds) carries `cc[k]`, the others padding.
+fn captioned_channel(port: u16, cc: Vec<Vec<u8>>) -> Captioned {
     use gstreamer::prelude::*;
     gstreamer::init().unwrap();
     let pipeline = gstreamer::parse::launch(&format!(
@@ -573,38 +575,14 @@ fn captioned_channel(port: u16) -> Captioned {
         .downcast::<gstreamer_app::AppSrc>()
         .unwrap();
     pipeline.set_state(gstreamer::State::Playing).unwrap();
-    let parity = |b: u8| {
-        if b.count_ones().is_multiple_of(2) {
-            b | 0x80
-        } else {
-            b
-        }
-    };
-    // One caption: Resume Caption Loading, erase the hidden memory, row 15, the words, End Of
-    // Caption; control codes twice, as line 21 sends them.
-    let mut pairs: Vec<(u8, u8)> = vec![
-        (0x14, 0x20),
-        (0x14, 0x20),
-        (0x14, 0x2e),
-        (0x14, 0x2e),
-        (0x14, 0x70),
-        (0x14, 0x70),
-    ];
-    let text = b"HELLO FROM THE NEWS ";
-    pairs.extend(text.chunks(2).map(|c| (c[0], c[1])));
-    pairs.extend([(0x14, 0x2f), (0x14, 0x2f)]);
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let feeder = {
         let stop = stop.clone();
         std::thread::spawn(move || {
             let mut i = 0usize;
             while !stop.load(std::sync::atomic::Ordering::SeqCst) {
-                let k = i % 50; // every two seconds at 25 frames a second
-                let triplet = match pairs.get(k) {
-                    Some((a, b)) => [0xfc, parity(*a), parity(*b)],
-                    None => [0xfc, 0x80, 0x80],
-                };
-                let _ = src.push_buffer(gstreamer::Buffer::from_slice(triplet));
+                let data = cc.get(i % 50).cloned().unwrap_or_else(|| vec![0xfa, 0, 0]);
+                let _ = src.push_buffer(gstreamer::Buffer::from_slice(data));
                 i += 1;
                 std::thread::sleep(Duration::from_millis(40));
             }
@@ -617,30 +595,85 @@ fn captioned_channel(port: u16) -> Captioned {
     }
 }
 
+/// White pixels near the bottom of a picture of a black channel: caption letters (the pictures
+/// are taken after the channel banner has gone, so the captions sit at the bottom).
+fn letters(p: &Picture) -> usize {
+    let mut n = 0;
+    for y in 820..1060 {
+        for x in 200..1720 {
+            let [r, g, b] = p.pixel(x, y);
+            if r > 200 && g > 200 && b > 200 {
+                n += 1;
+            }
+        }
+    }
+    n
+}
+
+#[test]
+fn a_channel_with_only_cea708_captions_shows_them() {
+    let h = Headend::start();
+    let port = free_port();
+    let _channel = captioned_channel(port, cea708_caption("Hello from the ward"));
+    h.write(
+        "lineup.m3u",
+        &format!("#EXTM3U\n#EXTINF:-1 tvg-chno=\"8\",Digital News\nudp://127.0.0.1:{port}\n"),
+    );
+    let bed = h.bed("");
+    let on = shot(&bed, "ok,ok,captions", 6000);
+    assert!(letters(&on) > 3000, "no 708 captions: {}", letters(&on));
+    assert_golden("tv-closed-captions-708", &on);
+}
+
+/// CEA-608 CC1 in `cc_data`, a pair a frame: Resume Caption Loading, erase the hidden memory,
+/// row 15, the words, End Of Caption; control codes twice, as line 21 sends them.
+fn cea608_caption(text: &str) -> Vec<Vec<u8>> {
+    let parity = |b: u8| {
+        if b.count_ones().is_multiple_of(2) {
+            b | 0x80
+        } else {
+            b
+        }
+    };
+    let mut pairs: Vec<(u8, u8)> = vec![
+        (0x14, 0x20),
+        (0x14, 0x20),
+        (0x14, 0x2e),
+        (0x14, 0x2e),
+        (0x14, 0x70),
+        (0x14, 0x70),
+    ];
+    pairs.extend(
+        text.as_bytes()
+            .chunks(2)
+            .map(|c| (c[0], c.get(1).copied().unwrap_or(b' '))),
+    );
+    pairs.extend([(0x14, 0x2f), (0x14, 0x2f)]);
+    pairs
+        .into_iter()
+        .map(|(a, b)| vec![0xfc, parity(a), parity(b)])
+        .collect()
+}
+
+/// CEA-708 service 1 only: a visible two-row window with the words, ten triplets a frame.
+fn cea708_caption(text: &str) -> Vec<Vec<u8>> {
+    let mut data = vec![0x98, 0x20, 0x00, 0x00, 0x01, 0x1f, 0x00];
+    data.extend_from_slice(text.as_bytes());
+    let mut sequence = 0;
+    let cc = bedside::media::cea708::encode_service1(&data, &mut sequence);
+    cc.chunks(30).map(<[u8]>::to_vec).collect()
+}
+
 #[test]
 fn a_channels_own_captions_show_large_when_captions_are_on() {
     let h = Headend::start();
     let port = free_port();
-    let _channel = captioned_channel(port);
+    let _channel = captioned_channel(port, cea608_caption("HELLO FROM THE NEWS "));
     h.write(
         "lineup.m3u",
         &format!("#EXTM3U\n#EXTINF:-1 tvg-chno=\"7\",Captioned News\nudp://127.0.0.1:{port}\n"),
     );
     let bed = h.bed("");
-    // White letters near the bottom, over a black picture (the pictures are taken after the
-    // channel banner has gone, so the captions sit at the bottom).
-    let letters = |p: &Picture| {
-        let mut n = 0;
-        for y in 820..1060 {
-            for x in 200..1720 {
-                let [r, g, b] = p.pixel(x, y);
-                if r > 200 && g > 200 && b > 200 {
-                    n += 1;
-                }
-            }
-        }
-        n
-    };
     // Off first: the Captions key's choice is saved.
     let off = shot(&bed, "ok,ok", 6000);
     assert!(

@@ -5,8 +5,8 @@
 //! Channel CC1 (field 1, data channel 1) is decoded: pop-on captions (built off screen, shown on
 //! End Of Caption), roll-up (two to four rows that scroll) and paint-on, with the basic,
 //! special and extended character sets. Styling (colours, italics, underline) is dropped: the
-//! UI has its own. Text mode, CC2-CC4 and CEA-708 DTVCC services are not decoded; channels
-//! carrying only 708 services show no captions.
+//! UI has its own. Text mode and CC2-CC4 are not decoded. CEA-708 DTVCC service 1, which most
+//! channels carry beside this, is decoded in [`super::cea708`] and preferred when present.
 
 /// Rows and columns of the caption grid.
 const ROWS: usize = 15;

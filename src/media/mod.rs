@@ -8,6 +8,7 @@
 pub mod captions;
 pub mod catalogue;
 pub mod cea608;
+pub mod cea708;
 pub mod m3u;
 pub mod player;
 pub mod service;

@@ -139,8 +139,9 @@ struct Shared {
     events: EventSink,
     /// Looping and live, for the bus watcher.
     looping: Mutex<(bool, bool)>,
-    /// The stream's closed captions, decoded for the generation they belong to.
-    captions: Mutex<(u64, super::cea608::Cea608)>,
+    /// The stream's closed captions, decoded for the generation they belong to: CEA-608 CC1,
+    /// and CEA-708 service 1, which wins once the stream carries it.
+    captions: Mutex<(u64, super::cea608::Cea608, super::cea708::Cea708)>,
 }
 
 impl Player {
@@ -173,7 +174,11 @@ impl Player {
             frames,
             events,
             looping: Mutex::new((false, false)),
-            captions: Mutex::new((0, super::cea608::Cea608::new())),
+            captions: Mutex::new((
+                0,
+                super::cea608::Cea608::new(),
+                super::cea708::Cea708::new(),
+            )),
         });
         let current: Arc<Mutex<Option<gst::Element>>> = Arc::default();
         // Tearing a playing pipeline down takes from a few to a few hundred milliseconds
@@ -318,18 +323,25 @@ fn deliver(shared: &Shared, sample: &gst::Sample) -> bool {
     false
 }
 
-/// Decodes the closed captions a frame carries (CEA-608 in CEA-708 cc_data, or bare 608) and
-/// tells when the text on screen changes.
+/// Decodes the closed captions a frame carries (CEA-708 `cc_data` with its DTVCC service and
+/// 608 pairs, or bare 608) and tells when the text on screen changes. A channel that carries
+/// 708 captions is read from them; the 608 copy most also carry is then left aside.
 fn captions(shared: &Shared, generation: u64, buffer: &gst::BufferRef) {
     use super::cea608::{Cea608, field1_pairs};
+    use super::cea708::Cea708;
     let mut changed = None;
     {
         let mut state = shared.captions.lock().expect("captions lock");
         if state.0 != generation {
-            *state = (generation, Cea608::new());
+            *state = (generation, Cea608::new(), Cea708::new());
         }
         for meta in buffer.iter_meta::<gst_video::VideoCaptionMeta>() {
             let data = meta.data();
+            if meta.caption_type() == gst_video::VideoCaptionType::Cea708Raw
+                && let Some(text) = state.2.push(data)
+            {
+                changed = Some(text);
+            }
             let pairs: Vec<(u8, u8)> = match meta.caption_type() {
                 gst_video::VideoCaptionType::Cea708Raw => field1_pairs(data).collect(),
                 gst_video::VideoCaptionType::Cea608Raw => {
@@ -344,7 +356,9 @@ fn captions(shared: &Shared, generation: u64, buffer: &gst::BufferRef) {
                 _ => Vec::new(),
             };
             for (b1, b2) in pairs {
-                if let Some(text) = state.1.push(b1, b2) {
+                if let Some(text) = state.1.push(b1, b2)
+                    && !state.2.active
+                {
                     changed = Some(text);
                 }
             }
