@@ -104,6 +104,8 @@ struct State {
     osd_timer: Timer,
     entry_timer: Timer,
     position_timer: Timer,
+    /// The half minute of the film playing whose place was last written down.
+    film_checkpoint: u64,
 }
 
 /// The running shell: the window and its controller.
@@ -159,6 +161,7 @@ impl App {
             osd_timer: Timer::default(),
             entry_timer: Timer::default(),
             position_timer: Timer::default(),
+            film_checkpoint: 0,
         }));
 
         let globals = window.global::<AppState>();
@@ -649,7 +652,20 @@ fn show_position(window: &MainWindow, state: &Rc<RefCell<State>>) {
     if w.get_caption() != caption.as_str() {
         w.set_caption(caption.into());
     }
+    // Every half minute of a film, its place is written down: a power cut or a restart loses at
+    // most that much of "Resume from".
+    if let crate::domain::watch::Media::Film { index, .. } = st.shell.media() {
+        let half_minute = at.as_secs() / FILM_CHECKPOINT.as_secs();
+        if half_minute != st.film_checkpoint && !at.is_zero() {
+            st.film_checkpoint = half_minute;
+            st.shell.left_film_at(index, at, length);
+            save_if_changed(&mut st, false);
+        }
+    }
 }
+
+/// How often the place in a playing film is saved.
+const FILM_CHECKPOINT: Duration = Duration::from_secs(30);
 
 /// Shows the time, then sets a timer for the start of the next minute.
 fn tick_clock(window: &MainWindow, state: &Rc<RefCell<State>>) {
