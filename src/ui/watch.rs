@@ -260,15 +260,22 @@ impl WatchController {
         let size = frame_size(shell.screen(), window_size);
         // The channels a zap most likely goes to next are received ahead (fast channel change);
         // told before the new channel plays, so the one left stays received.
+        // In the guide, the channel under the cursor too: OK is likely to watch it.
         let ahead: Vec<String> = match want {
-            Media::Channel(i) => shell
-                .watch()
-                .tv
-                .neighbours(i, self.reach)
-                .into_iter()
-                .filter_map(|n| self.listings.lineup.channels.get(n))
-                .map(|c| c.url.clone())
-                .collect(),
+            Media::Channel(i) if self.reach > 0 => {
+                let tv = &shell.watch().tv;
+                let mut near = tv.neighbours(i, self.reach);
+                if shell.screen() == Screen::Guide
+                    && tv.guide_row != i
+                    && !near.contains(&tv.guide_row)
+                {
+                    near.push(tv.guide_row);
+                }
+                near.into_iter()
+                    .filter_map(|n| self.listings.lineup.channels.get(n))
+                    .map(|c| c.url.clone())
+                    .collect()
+            }
             _ => Vec::new(),
         };
         if ahead != self.ahead
