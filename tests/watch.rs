@@ -655,10 +655,12 @@ fn cea608_caption(text: &str) -> Vec<Vec<u8>> {
         .collect()
 }
 
-/// CEA-708 service 1 only: a visible two-row window with the words, ten triplets a frame.
+/// CEA-708 service 1 only, as a caption encoder sends a caption: a two-row window defined
+/// hidden, cleared, the words, then shown; ten triplets a frame.
 fn cea708_caption(text: &str) -> Vec<Vec<u8>> {
-    let mut data = vec![0x98, 0x20, 0x00, 0x00, 0x01, 0x1f, 0x00];
+    let mut data = vec![0x98, 0x00, 0x00, 0x00, 0x01, 0x1f, 0x00, 0x88, 0x01];
     data.extend_from_slice(text.as_bytes());
+    data.extend_from_slice(&[0x89, 0x01]);
     let mut sequence = 0;
     let cc = bedside::media::cea708::encode_service1(&data, &mut sequence);
     cc.chunks(30).map(<[u8]>::to_vec).collect()
