@@ -595,6 +595,19 @@ fn captioned_channel(port: u16, cc: Vec<Vec<u8>>) -> Captioned {
     }
 }
 
+/// A bed whose lineup is one live channel (7, "Captioned News") carrying `cc`.
+fn captioned_bed(cc: Vec<Vec<u8>>) -> (Headend, Captioned, PathBuf) {
+    let h = Headend::start();
+    let port = free_port();
+    let channel = captioned_channel(port, cc);
+    h.write(
+        "lineup.m3u",
+        &format!("#EXTM3U\n#EXTINF:-1 tvg-chno=\"7\",Captioned News\nudp://127.0.0.1:{port}\n"),
+    );
+    let bed = h.bed("");
+    (h, channel, bed)
+}
+
 /// White pixels near the bottom of a picture of a black channel: caption letters (the pictures
 /// are taken after the channel banner has gone, so the captions sit at the bottom).
 fn letters(p: &Picture) -> usize {
@@ -612,14 +625,7 @@ fn letters(p: &Picture) -> usize {
 
 #[test]
 fn a_channel_with_only_cea708_captions_shows_them() {
-    let h = Headend::start();
-    let port = free_port();
-    let _channel = captioned_channel(port, cea708_caption("Hello from the ward"));
-    h.write(
-        "lineup.m3u",
-        &format!("#EXTM3U\n#EXTINF:-1 tvg-chno=\"8\",Digital News\nudp://127.0.0.1:{port}\n"),
-    );
-    let bed = h.bed("");
+    let (_h, _channel, bed) = captioned_bed(cea708_caption("Hello from the ward"));
     let on = shot(&bed, "ok,ok,captions", 6000);
     assert!(letters(&on) > 3000, "no 708 captions: {}", letters(&on));
     assert_golden("tv-closed-captions-708", &on);
@@ -668,14 +674,7 @@ fn cea708_caption(text: &str) -> Vec<Vec<u8>> {
 
 #[test]
 fn a_channels_own_captions_show_large_when_captions_are_on() {
-    let h = Headend::start();
-    let port = free_port();
-    let _channel = captioned_channel(port, cea608_caption("HELLO FROM THE NEWS "));
-    h.write(
-        "lineup.m3u",
-        &format!("#EXTM3U\n#EXTINF:-1 tvg-chno=\"7\",Captioned News\nudp://127.0.0.1:{port}\n"),
-    );
-    let bed = h.bed("");
+    let (_h, _channel, bed) = captioned_bed(cea608_caption("HELLO FROM THE NEWS "));
     // Off first: the Captions key's choice is saved.
     let off = shot(&bed, "ok,ok", 6000);
     assert!(

@@ -66,7 +66,8 @@ pub enum Event {
     },
     /// A film reached its end (loops never do).
     Ended { generation: u64 },
-    /// The closed captions carried in the stream (CEA-608 CC1) now read `text` (empty: none).
+    /// The closed captions carried in the stream (CEA-708 service 1, else CEA-608 CC1) now read
+    /// `text` (empty: none).
     Caption { generation: u64, text: String },
 }
 
@@ -337,13 +338,13 @@ fn captions(shared: &Shared, generation: u64, buffer: &gst::BufferRef) {
         }
         for meta in buffer.iter_meta::<gst_video::VideoCaptionMeta>() {
             let data = meta.data();
-            if meta.caption_type() == gst_video::VideoCaptionType::Cea708Raw
-                && let Some(text) = state.2.push(data)
-            {
-                changed = Some(text);
-            }
             let pairs: Vec<(u8, u8)> = match meta.caption_type() {
-                gst_video::VideoCaptionType::Cea708Raw => field1_pairs(data).collect(),
+                gst_video::VideoCaptionType::Cea708Raw => {
+                    if let Some(text) = state.2.push(data) {
+                        changed = Some(text);
+                    }
+                    field1_pairs(data).collect()
+                }
                 gst_video::VideoCaptionType::Cea608Raw => {
                     data.chunks_exact(2).map(|p| (p[0], p[1])).collect()
                 }

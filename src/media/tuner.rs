@@ -289,11 +289,6 @@ pub struct Tuner {
 }
 
 impl Tuner {
-    /// Whether `uri` can be received here (a UDP or RTP address).
-    pub fn handles(uri: &str) -> bool {
-        Address::parse(uri).is_some()
-    }
-
     /// Receives `uris` (those it handles) from now on; with `only`, stops the others.
     pub fn keep(&self, uris: &[String], only: bool) {
         let mut receivers = self.receivers.lock().expect("tuner lock");
@@ -301,18 +296,7 @@ impl Tuner {
             receivers.retain(|uri, _| uris.contains(uri));
         }
         for uri in uris {
-            if !receivers.contains_key(uri)
-                && let Some(address) = Address::parse(uri)
-            {
-                match spawn(address) {
-                    Ok(r) => {
-                        receivers.insert(uri.clone(), r);
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, "cannot receive a channel ahead: it will tune the ordinary way")
-                    }
-                }
-            }
+            receiving(&mut receivers, uri);
         }
     }
 
@@ -322,21 +306,9 @@ impl Tuner {
     /// it cannot be received here (the caller plays it the ordinary way).
     pub fn attach(&self, uri: &str, sink: gst_app::AppSrc) -> bool {
         let mut receivers = self.receivers.lock().expect("tuner lock");
-        if !receivers.contains_key(uri) {
-            let Some(address) = Address::parse(uri) else {
-                return false;
-            };
-            match spawn(address) {
-                Ok(r) => {
-                    receivers.insert(uri.to_owned(), r);
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot receive the channel");
-                    return false;
-                }
-            }
-        }
-        let receiver = &receivers[uri];
+        let Some(receiver) = receiving(&mut receivers, uri) else {
+            return false;
+        };
         let mut feed = receiver.feed.lock().expect("feed lock");
         let start = feed.cache.start();
         let started = !start.is_empty();
@@ -360,6 +332,24 @@ impl Tuner {
     pub fn receiving(&self) -> usize {
         self.receivers.lock().expect("tuner lock").len()
     }
+}
+
+/// The receiver of `uri`, started if it is not yet; None when `uri` is not a UDP/RTP address or
+/// its socket cannot be opened (it then plays the ordinary way).
+fn receiving<'a>(receivers: &'a mut HashMap<String, Receiver>, uri: &str) -> Option<&'a Receiver> {
+    if !receivers.contains_key(uri) {
+        let address = Address::parse(uri)?;
+        match spawn(address) {
+            Ok(r) => {
+                receivers.insert(uri.to_owned(), r);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot receive a channel: it will tune the ordinary way");
+                return None;
+            }
+        }
+    }
+    receivers.get(uri)
 }
 
 fn spawn(address: Address) -> std::io::Result<Receiver> {
@@ -489,17 +479,19 @@ mod tests {
         gst::init().unwrap();
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("a.ts");
-        let pipeline = format!(
+        let launch = |pipeline: String| {
+            let status = std::process::Command::new("gst-launch-1.0")
+                .arg("-q")
+                .args(pipeline.split_whitespace())
+                .status()
+                .unwrap();
+            assert!(status.success(), "{pipeline}");
+        };
+        launch(format!(
             "videotestsrc num-buffers=30 ! video/x-raw,width=320,height=240,framerate=25/1 \
              ! x264enc key-int-max=10 ! h264parse ! mpegtsmux ! filesink location={}",
             file.display()
-        );
-        let status = std::process::Command::new("gst-launch-1.0")
-            .arg("-q")
-            .args(pipeline.split_whitespace())
-            .status()
-            .unwrap();
-        assert!(status.success());
+        ));
         let bytes = std::fs::read(&file).unwrap();
         let mut cache = GopCache::default();
         let mut keys = 0;
@@ -523,18 +515,12 @@ mod tests {
         let kept = dir.path().join("kept.ts");
         let picture = dir.path().join("kept.png");
         std::fs::write(&kept, &start).unwrap();
-        let decode = format!(
+        launch(format!(
             "filesrc location={} ! tsdemux ! h264parse ! avdec_h264 ! videoconvert \
              ! pngenc snapshot=true ! filesink location={}",
             kept.display(),
             picture.display()
-        );
-        let status = std::process::Command::new("gst-launch-1.0")
-            .arg("-q")
-            .args(decode.split_whitespace())
-            .status()
-            .unwrap();
-        assert!(status.success());
+        ));
         let png = image::open(&picture).expect("a picture decoded from the kept group");
         assert_eq!((png.width(), png.height()), (320, 240));
         // Garbage does not disturb it.

@@ -180,16 +180,8 @@ impl WatchController {
             .collect();
         let films: Vec<String> = listings.catalogue.films().map(|f| f.id.clone()).collect();
         self.relax = relax_items(&listings);
-        self.posters = listings
-            .posters
-            .iter()
-            .map(|(id, p)| (id.clone(), super::app::photo_image(p)))
-            .collect();
-        self.logos = listings
-            .logos
-            .iter()
-            .map(|(key, p)| (key.clone(), super::app::photo_image(p)))
-            .collect();
+        self.posters = images(&listings.posters);
+        self.logos = images(&listings.logos);
         self.listings = Arc::new(listings);
         shell.set_listings(&channels, films, self.relax.len());
     }
@@ -569,9 +561,7 @@ impl WatchController {
                         )
                     })
                     .collect();
-                if !same_rows(&w.get_films(), &tiles) {
-                    w.set_films(ModelRc::from(Rc::new(VecModel::from(tiles))));
-                }
+                set_list(&w.get_films(), &tiles, |m| w.set_films(m));
             }
             Screen::Relax => {
                 let tiles: Vec<ui::MediaTile> = self
@@ -586,9 +576,7 @@ impl WatchController {
                         )
                     })
                     .collect();
-                if !same_rows(&w.get_relax(), &tiles) {
-                    w.set_relax(ModelRc::from(Rc::new(VecModel::from(tiles))));
-                }
+                set_list(&w.get_relax(), &tiles, |m| w.set_relax(m));
             }
             Screen::Player => {
                 let title = match shell.media() {
@@ -763,10 +751,13 @@ pub fn clock_text(d: Duration) -> String {
     }
 }
 
-/// Whether `model` already holds `rows`: then the wall is left alone, and Slint neither
-/// rebuilds its tiles nor redraws them on every press.
-fn same_rows<T: Clone + PartialEq + 'static>(model: &ModelRc<T>, rows: &[T]) -> bool {
-    model.row_count() == rows.len() && model.iter().zip(rows).all(|(a, b)| a == *b)
+/// Pictures decoded on the listings thread, as Slint images (made once per listings, not on
+/// every press).
+fn images(photos: &HashMap<String, crate::domain::record::Photo>) -> HashMap<String, slint::Image> {
+    photos
+        .iter()
+        .map(|(k, p)| (k.clone(), super::app::photo_image(p)))
+        .collect()
 }
 
 fn tile(title: &str, detail: &str, poster: Option<&slint::Image>, resume: String) -> ui::MediaTile {
