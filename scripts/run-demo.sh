@@ -33,6 +33,19 @@ python3 scripts/fhir_seed.py "$base" ward --patient "$(field patient)" --encount
 echo "Admitted the demo patient to the demo bed, with a care team, today's plan and a diet."
 echo "Making the demo TV head-end in target/demo/tv (three channels, a guide, a film, relaxation)."
 
+# Calls: the GStreamer signalling server on loopback, and the care-team page beside it.
+sig_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+page_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+WEBRTCSINK_SIGNALLING_SERVER_LOG=warn target/test-env/bin/gst-webrtc-signalling-server \
+  --host 127.0.0.1 --port "$sig_port" >"$demo/server/signalling.log" 2>&1 &
+signalling=$!
+python3 -m http.server --bind 127.0.0.1 --directory assets/care-team "$page_port" \
+  >"$demo/server/page.log" 2>&1 &
+page=$!
+trap 'kill $server $signalling $page 2>/dev/null || true' EXIT
+camera=auto
+[ -e /dev/video0 ] || camera=test
+
 cat >"$demo/bedside.toml" <<EOF
 # Written by scripts/run-demo.sh for \`make run\`.
 [device]
@@ -47,7 +60,12 @@ poll_seconds = 5
 data_dir = "$PWD/$demo/data"
 key_file = "$PWD/$demo/db-key"
 $(scripts/demo-tv.sh)
+[call]
+signalling_url = "ws://127.0.0.1:$sig_port"
+camera = "$camera"
 EOF
+echo "Care-team calls: open http://127.0.0.1:$page_port/?signalling=ws://127.0.0.1:$sig_port in a"
+echo "browser, sign in with a name, and call the bed (or call the page from the TV's Call tile)."
 
 if [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ] || compgen -G "/dev/dri/card*" >/dev/null; then
   echo "Starting bedside. Keys: arrows move, Enter = OK, Esc/Backspace = Back, Home = Home,"

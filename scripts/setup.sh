@@ -13,13 +13,16 @@ set -euo pipefail
 # GStreamer 1.22: the player (playbin, appsink, videoconvert/scale), the stream kinds (UDP/RTP
 # MPEG-TS, HLS, HTTP, files), decoders (H.264, AAC, VP8/9, Opus), and gst-launch-1.0 for the
 # tests, which make their own streams with it.
+# Calls: webrtcbin and its ICE (gstreamer1.0-nice), webrtcdsp, VP8 and Opus (plugins-bad/good/
+# base); Debian's Chromium is the far end of the call tests (the care-team page, headless).
 PACKAGES=(
   build-essential pkg-config curl ca-certificates git make
   libinput-dev libudev-dev libxkbcommon-dev libfontconfig1 libssl-dev openssl
   udev python3 python3-venv faketime
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
-  gstreamer1.0-plugins-ugly gstreamer1.0-libav
+  gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-nice
+  chromium
 )
 
 missing=()
@@ -55,6 +58,17 @@ if [ ! -x "$ENV_DIR/bin/sekmet" ] || ! "$ENV_DIR/bin/python3" -c 'import jsonsch
   mkdir -p "$(dirname "$ENV_DIR")"
   python3 -m venv "$ENV_DIR"
   "$ENV_DIR/bin/pip" install -q --disable-pip-version-check "${PY_PACKAGES[@]}"
+fi
+
+# The call signalling server: the GStreamer project's own (gst-plugin-webrtc-signalling, pinned),
+# built once into target/test-env (about a minute). The appliance only talks to it; `make run`
+# starts it on loopback for the demo, and the call tests start their own.
+SIGNALLING_VERSION=0.15.4
+SIGNALLING_BIN="$ENV_DIR/bin/gst-webrtc-signalling-server"
+if [ ! -x "$SIGNALLING_BIN" ] || [ "$(cat "$ENV_DIR/.signalling-version" 2>/dev/null)" != "$SIGNALLING_VERSION" ]; then
+  echo "setup: building the call signalling server gst-plugin-webrtc-signalling $SIGNALLING_VERSION"
+  cargo install --quiet --locked --root "$ENV_DIR" "gst-plugin-webrtc-signalling@$SIGNALLING_VERSION"
+  echo "$SIGNALLING_VERSION" > "$ENV_DIR/.signalling-version"
 fi
 
 # The second FHIR engine for the sync tests (Medplum's FHIR router, tests/medplum), pinned by its

@@ -27,6 +27,8 @@ pub struct Config {
     pub input: Input,
     /// Live TV, the guide, films and relaxation. Without it, Watch says TV is not set up.
     pub tv: Option<Tv>,
+    /// Video calls with the care team. Without it, Call says calls are not set up.
+    pub call: Option<Call>,
 }
 
 /// This box.
@@ -341,6 +343,123 @@ impl TryFrom<String> for QuietHours {
     }
 }
 
+/// Video calls: the signalling server, ICE servers, the camera and microphone.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Call {
+    /// The signalling server, `wss://` (or `ws://` on a closed test network). The box only
+    /// ever connects out to it and takes calls only through it.
+    pub signalling_url: SignallingUrl,
+    /// STUN and TURN servers: `stun:host:port`, `turn://user:password@host:port`.
+    #[serde(default)]
+    pub ice_servers: Vec<IceServer>,
+    /// PEM file of the certificate authorities to trust for `wss://` (default: the public web
+    /// roots).
+    pub ca_file: Option<PathBuf>,
+    /// The box's own certificate and key (PEM), when the server (or the proxy in front of it)
+    /// asks for one: how the box proves which box it is.
+    pub client_cert: Option<PathBuf>,
+    pub client_key: Option<PathBuf>,
+    /// `"auto"` (default: `/dev/video0` when there is one, else audio-only), `"none"`,
+    /// `"test"` (a moving test picture), or a V4L2 device path.
+    #[serde(default)]
+    pub camera: CameraChoice,
+    /// `"auto"` (default) or `"test"` (a tone).
+    #[serde(default)]
+    pub microphone: MicrophoneChoice,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub enum CameraChoice {
+    #[default]
+    Auto,
+    None,
+    Test,
+    Device(PathBuf),
+}
+
+impl TryFrom<String> for CameraChoice {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        match text.trim() {
+            "auto" => Ok(CameraChoice::Auto),
+            "none" => Ok(CameraChoice::None),
+            "test" => Ok(CameraChoice::Test),
+            path if path.starts_with("/dev/") => Ok(CameraChoice::Device(path.into())),
+            other => Err(format!(
+                "camera `{other}`: give \"auto\", \"none\", \"test\" or a device like /dev/video0"
+            )),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MicrophoneChoice {
+    #[default]
+    Auto,
+    Test,
+}
+
+/// A `ws://` or `wss://` URL.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct SignallingUrl(pub String);
+
+impl TryFrom<String> for SignallingUrl {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        let t = text.trim();
+        let rest = t
+            .strip_prefix("wss://")
+            .or_else(|| t.strip_prefix("ws://"))
+            .ok_or_else(|| format!("signalling_url `{t}`: give a wss:// (or ws://) URL"))?;
+        if rest.split('/').next().is_none_or(str::is_empty) {
+            return Err(format!("signalling_url `{t}` has no host"));
+        }
+        Ok(SignallingUrl(t.to_owned()))
+    }
+}
+
+/// A STUN or TURN server, kept in the form GStreamer's webrtcbin takes
+/// (`stun://host:port`, `turn://user:password@host:port`).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub enum IceServer {
+    Stun(String),
+    Turn(String),
+}
+
+impl TryFrom<String> for IceServer {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        let t = text.trim();
+        let (scheme, rest) = t.split_once(':').ok_or_else(|| {
+            format!("ice server `{t}`: give stun:host:port or turn://user:password@host:port")
+        })?;
+        let rest = rest.trim_start_matches("//");
+        if rest.is_empty() {
+            return Err(format!("ice server `{t}` has no host"));
+        }
+        match scheme {
+            "stun" => Ok(IceServer::Stun(format!("stun://{rest}"))),
+            "turn" | "turns" if rest.contains('@') => {
+                Ok(IceServer::Turn(format!("{scheme}://{rest}")))
+            }
+            "turn" | "turns" => Err(format!(
+                "ice server `{t}`: a TURN server needs its user and password (turn://user:password@host:port)"
+            )),
+            _ => Err(format!(
+                "ice server `{t}`: only stun: and turn: servers are known"
+            )),
+        }
+    }
+}
+
 /// Remotes, pillow speakers, keyboards and badge readers.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -494,6 +613,7 @@ impl Config {
             ui: Ui::default(),
             input: Input::default(),
             tv: None,
+            call: None,
         }
     }
 }
@@ -621,9 +741,47 @@ quiet_volume = 25
     }
 
     #[test]
+    fn the_call_section_takes_its_servers_and_refuses_what_cannot_work() {
+        let call = format!(
+            "{GOOD}\n[call]\nsignalling_url = \"wss://video.example.org/signalling\"\n\
+             ice_servers = [\"stun:stun.example.org:3478\", \"turn://u:p@turn.example.org:3478\"]\n\
+             camera = \"/dev/video2\"\n"
+        );
+        let c = Config::parse(&call).expect("valid").call.expect("call");
+        assert_eq!(
+            c.ice_servers,
+            vec![
+                IceServer::Stun("stun://stun.example.org:3478".into()),
+                IceServer::Turn("turn://u:p@turn.example.org:3478".into())
+            ]
+        );
+        assert_eq!(c.camera, CameraChoice::Device("/dev/video2".into()));
+        assert_eq!(c.microphone, MicrophoneChoice::Auto);
+        for (bad, says) in [
+            ("signalling_url = \"https://x/\"", "wss://"),
+            ("signalling_url = \"wss://\"", "no host"),
+            (
+                "signalling_url = \"ws://h/\"\nice_servers = [\"turn:t:3478\"]",
+                "user and password",
+            ),
+            (
+                "signalling_url = \"ws://h/\"\nice_servers = [\"http://x\"]",
+                "only stun",
+            ),
+            (
+                "signalling_url = \"ws://h/\"\ncamera = \"webcam\"",
+                "camera `webcam`",
+            ),
+        ] {
+            let e = error_of(&format!("{GOOD}\n[call]\n{bad}\n"));
+            assert!(e.contains(says), "{bad}: {e}");
+        }
+    }
+
+    #[test]
     fn unknown_keys_are_refused_by_name() {
-        let e = error_of(&format!("{GOOD}\n[call]\nsignalling_url = \"x\"\n"));
-        assert!(e.contains("unknown field `call`"), "{e}");
+        let e = error_of(&format!("{GOOD}\n[calls]\nsignalling_url = \"x\"\n"));
+        assert!(e.contains("unknown field `calls`"), "{e}");
         let e = error_of(&GOOD.replace("clock =", "clok ="));
         assert!(e.contains("unknown field `clok`"), "{e}");
     }

@@ -105,6 +105,10 @@ impl Setup {
             record: std::sync::Arc::new(record),
             tv: config.tv.clone(),
             sound: true,
+            call: config
+                .call
+                .as_ref()
+                .map(|c| crate::call::service::CallSetup::from_config(c, &config.bed, false)),
         };
         Ok(Setup {
             config,
@@ -245,6 +249,8 @@ pub fn snapshot(setup: Setup, shot: &Snapshot) -> Result<(), LaunchError> {
     let time = shot.now.map_or(TimeSource::System, TimeSource::Fixed);
     let mut context = setup.context;
     context.sound = false;
+    // A picture is taken without the network: no calls.
+    context.call = None;
     let app = App::new(context, setup.settings, time)?;
     if let Some(listings) = listings {
         app.set_listings(listings);
@@ -327,9 +333,21 @@ pub fn bench_child(what: BenchChild, size: (u32, u32)) -> Result<(), LaunchError
 /// The demo shell on the headless platform, shown and ready to draw: for benchmarks and tests
 /// that drive the shell in-process. Installs this thread's Slint platform.
 pub fn headless_demo(size: (u32, u32), time: TimeSource) -> Result<(Headless, App), LaunchError> {
+    headless_app(Setup::load(None, true)?, size, time)
+}
+
+/// The appliance as `setup` makes it (calls included, sound off) on the headless platform,
+/// shown and ready to draw: for tests and benchmarks that drive it in-process, with real time
+/// passing (`Headless::run_for`). Installs this thread's Slint platform.
+pub fn headless_app(
+    setup: Setup,
+    size: (u32, u32),
+    time: TimeSource,
+) -> Result<(Headless, App), LaunchError> {
     let headless = Headless::install(size.0, size.1)?;
-    let setup = Setup::load(None, true)?;
-    let app = App::new(setup.context, setup.settings, time)?;
+    let mut context = setup.context;
+    context.sound = false;
+    let app = App::new(context, setup.settings, time)?;
     app.window().show()?;
     Ok((headless, app))
 }

@@ -1,6 +1,7 @@
 //! Bedside: the appliance for the TV in a hospital room. See `../shared/DESIGN.md` for the
 //! architecture and README.md for running it.
 
+pub mod call;
 pub mod config;
 pub mod demo;
 pub mod domain;

@@ -1,6 +1,7 @@
 //! Plain types and the rules that matter. No IO and no Slint here.
 
 pub mod button;
+pub mod call;
 pub mod clock;
 pub mod patient;
 pub mod plain;

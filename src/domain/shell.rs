@@ -222,6 +222,66 @@ pub struct Outcome {
     pub seek: Option<i64>,
     /// Show the player's controls for a few seconds.
     pub controls: bool,
+    /// Something for the call thread to do.
+    pub call: Option<CallRequest>,
+}
+
+/// Where a call is, as far as buttons are concerned.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CallStage {
+    /// No call: Call lists who can be called.
+    #[default]
+    None,
+    /// A call is coming in: Accept and Decline take the buttons.
+    Ringing,
+    /// Calling out, connecting or talking: the in-call controls take the buttons.
+    InCall,
+    /// A call just ended (its reason shows for a moment); buttons work as usual.
+    Ended,
+}
+
+/// What a press asks of the call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallRequest {
+    Accept,
+    Decline,
+    HangUp,
+    MuteMic(bool),
+    CameraOff(bool),
+    /// Call the n-th person Call lists.
+    Dial(usize),
+}
+
+/// The in-call controls, left to right.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallControl {
+    Microphone,
+    Camera,
+    Quieter,
+    Louder,
+    HangUp,
+}
+
+impl CallControl {
+    pub const ALL: [CallControl; 5] = [
+        CallControl::Microphone,
+        CallControl::Camera,
+        CallControl::Quieter,
+        CallControl::Louder,
+        CallControl::HangUp,
+    ];
+}
+
+/// The shell's side of calls: the stage, the focus among Accept/Decline or the controls.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct CallButtons {
+    configured: bool,
+    stage: CallStage,
+    focus: usize,
+    /// People Call lists.
+    people: usize,
+    mic_muted: bool,
+    camera_off: bool,
 }
 
 impl Outcome {
@@ -257,6 +317,7 @@ pub struct Shell {
     pin_locked: bool,
     /// Watch: live TV, films, relaxation.
     watch: Watch,
+    call: CallButtons,
 }
 
 impl Shell {
@@ -288,6 +349,93 @@ impl Shell {
             pin_failures: 0,
             pin_locked: false,
             watch,
+            call: CallButtons::default(),
+        }
+    }
+
+    /// Calls are set up on this box (the Call screen lists people instead of saying calls
+    /// are not available).
+    pub fn set_calls_configured(&mut self, configured: bool) {
+        self.call.configured = configured;
+        self.clamp_focus();
+    }
+
+    /// Where the call is now, how many people Call lists, and the patient's in-call choices.
+    /// A call coming in wakes the screen and takes it over whatever was on; nothing plays
+    /// under a call.
+    pub fn set_call(&mut self, stage: CallStage, people: usize, mic_muted: bool, camera_off: bool) {
+        let before = self.call.stage;
+        self.call.people = people;
+        self.call.mic_muted = mic_muted;
+        self.call.camera_off = camera_off;
+        if stage != before {
+            self.call.stage = stage;
+            self.call.focus = 0;
+            if stage == CallStage::Ringing {
+                self.standby = false;
+            }
+        }
+        self.set_interrupted(matches!(stage, CallStage::Ringing | CallStage::InCall));
+        self.clamp_focus();
+    }
+
+    pub fn call_stage(&self) -> CallStage {
+        self.call.stage
+    }
+
+    /// The focused button: 0 Accept / 1 Decline while ringing; the index into
+    /// [`CallControl::ALL`] in a call.
+    pub fn call_focus(&self) -> usize {
+        self.call.focus
+    }
+
+    /// Buttons while a call rings or is on. `None`: the button means what it always does
+    /// (volume, mute, captions...).
+    fn call_press(&mut self, button: Button) -> Option<Outcome> {
+        let ask = |request| Outcome {
+            handled: true,
+            call: Some(request),
+            ..Outcome::default()
+        };
+        let count = match self.call.stage {
+            CallStage::Ringing => 2,
+            CallStage::InCall => CallControl::ALL.len(),
+            _ => return None,
+        };
+        match button {
+            Button::Left | Button::Right => {
+                let focus = if button == Button::Left {
+                    self.call.focus.saturating_sub(1)
+                } else {
+                    (self.call.focus + 1).min(count - 1)
+                };
+                let moved = focus != self.call.focus;
+                self.call.focus = focus;
+                Some(Outcome {
+                    handled: moved,
+                    ..Outcome::default()
+                })
+            }
+            Button::Ok if self.call.stage == CallStage::Ringing => {
+                Some(ask(if self.call.focus == 0 {
+                    CallRequest::Accept
+                } else {
+                    CallRequest::Decline
+                }))
+            }
+            Button::Back if self.call.stage == CallStage::Ringing => {
+                Some(ask(CallRequest::Decline))
+            }
+            Button::Ok => match CallControl::ALL[self.call.focus] {
+                CallControl::Microphone => Some(ask(CallRequest::MuteMic(!self.call.mic_muted))),
+                CallControl::Camera => Some(ask(CallRequest::CameraOff(!self.call.camera_off))),
+                CallControl::Quieter => Some(self.press(Button::VolumeDown)),
+                CallControl::Louder => Some(self.press(Button::VolumeUp)),
+                CallControl::HangUp => Some(ask(CallRequest::HangUp)),
+            },
+            // Sound and the screen's power work as always; nothing else leaves the call.
+            Button::VolumeUp | Button::VolumeDown | Button::Mute | Button::Power => None,
+            _ => Some(Outcome::default()),
         }
     }
 
@@ -628,6 +776,9 @@ impl Shell {
             Screen::Record(section) | Screen::Trend(section) => Layout::Column {
                 count: self.record_counts[section.index()].max(1),
             },
+            Screen::Call if self.call.configured => Layout::Column {
+                count: self.call.people.max(1),
+            },
             other => other.layout(),
         }
     }
@@ -737,6 +888,11 @@ impl Shell {
             }
             return Outcome::default();
         }
+        if matches!(self.call.stage, CallStage::Ringing | CallStage::InCall)
+            && let Some(outcome) = self.call_press(button)
+        {
+            return outcome;
+        }
         if self.screen().is_watch()
             && let Some(outcome) = self.watch_press(button)
         {
@@ -824,6 +980,7 @@ impl Shell {
         let standby = self.standby;
         let seq = self.notice_seq;
         let counts = self.record_counts;
+        let call = self.call;
         let mut watch = std::mem::take(&mut self.watch);
         watch.forget_patient();
         *self = Shell::with_pin_key(Settings::default(), self.pin_key.clone());
@@ -831,6 +988,7 @@ impl Shell {
         self.standby = standby;
         self.record_counts = counts;
         self.notice_seq = seq;
+        self.call = call;
         Outcome {
             handled: true,
             settings_changed: true,
@@ -894,6 +1052,11 @@ impl Shell {
             }
             // Reading only: OK has nothing to do on other rows.
             Screen::Record(_) | Screen::Trend(_) | Screen::Pin => Outcome::default(),
+            Screen::Call if self.call.configured && self.call.people > 0 => Outcome {
+                handled: true,
+                call: Some(CallRequest::Dial(place.focus)),
+                ..Outcome::default()
+            },
             Screen::Learn | Screen::Call | Screen::Ask => {
                 self.stack.truncate(1);
                 Outcome::handled()
@@ -1705,5 +1868,92 @@ mod tests {
         assert!(!shell.press(Button::Ok).handled);
         assert_eq!(shell.screen(), Screen::Watch);
         assert_eq!(shell.media(), Media::Nothing);
+    }
+
+    #[test]
+    fn a_ringing_call_takes_ok_and_back_and_wakes_the_screen() {
+        let mut shell = Shell::new(Settings::default());
+        shell.set_calls_configured(true);
+        shell.press(Button::Power);
+        assert!(shell.standby());
+        shell.set_call(CallStage::Ringing, 0, false, false);
+        assert!(!shell.standby(), "a call lights the screen");
+        // Accept is focused; Right moves to Decline and no further.
+        assert_eq!(shell.call_focus(), 0);
+        shell.press(Button::Right);
+        shell.press(Button::Right);
+        assert_eq!(shell.call_focus(), 1);
+        assert_eq!(shell.press(Button::Ok).call, Some(CallRequest::Decline));
+        shell.press(Button::Left);
+        assert_eq!(shell.press(Button::Ok).call, Some(CallRequest::Accept));
+        assert_eq!(shell.press(Button::Back).call, Some(CallRequest::Decline));
+        // Home does not leave a ringing call, volume still works.
+        let home = shell.press(Button::Home);
+        assert_eq!(home.call, None);
+        let before = shell.volume();
+        shell.press(Button::VolumeUp);
+        assert_eq!(shell.volume(), before + 1);
+    }
+
+    #[test]
+    fn in_a_call_the_controls_mute_hide_and_hang_up_and_nothing_plays_under_it() {
+        let mut shell = Shell::new(Settings::default());
+        shell.set_calls_configured(true);
+        shell.set_call(CallStage::InCall, 0, false, false);
+        assert_eq!(shell.media(), Media::Nothing);
+        assert_eq!(
+            shell.press(Button::Ok).call,
+            Some(CallRequest::MuteMic(true))
+        );
+        shell.set_call(CallStage::InCall, 0, true, false);
+        assert_eq!(
+            shell.press(Button::Ok).call,
+            Some(CallRequest::MuteMic(false))
+        );
+        shell.press(Button::Right);
+        assert_eq!(
+            shell.press(Button::Ok).call,
+            Some(CallRequest::CameraOff(true))
+        );
+        shell.press(Button::Right);
+        let before = shell.volume();
+        shell.press(Button::Ok);
+        assert_eq!(shell.volume(), before - 1, "Quieter");
+        for _ in 0..9 {
+            shell.press(Button::Right);
+        }
+        assert_eq!(CallControl::ALL[shell.call_focus()], CallControl::HangUp);
+        assert_eq!(shell.press(Button::Ok).call, Some(CallRequest::HangUp));
+        // Back and Home never end a call by accident.
+        assert_eq!(shell.press(Button::Back).call, None);
+        assert_eq!(shell.press(Button::Home).call, None);
+        assert_eq!(shell.call_stage(), CallStage::InCall);
+        shell.set_call(CallStage::Ended, 0, false, false);
+        assert_eq!(shell.press(Button::Ok).call, None);
+    }
+
+    #[test]
+    fn call_lists_people_and_ok_dials_the_focused_one() {
+        let mut shell = Shell::new(Settings::default());
+        // Not set up: Call holds one button, back to Home.
+        shell.press(Button::Down);
+        assert_eq!(shell.press(Button::Ok).call, None);
+        assert_eq!(shell.screen(), Screen::Call);
+        assert_eq!(shell.press(Button::Ok).call, None);
+        assert_eq!(shell.screen(), Screen::Home);
+        shell.set_calls_configured(true);
+        shell.set_call(CallStage::None, 3, false, false);
+        shell.press(Button::Ok);
+        assert_eq!(shell.screen(), Screen::Call);
+        shell.press(Button::Down);
+        shell.press(Button::Down);
+        shell.press(Button::Down);
+        assert_eq!(shell.press(Button::Ok).call, Some(CallRequest::Dial(2)));
+        // The list shrinks under the focus: it stays on someone who is there.
+        shell.set_call(CallStage::None, 1, false, false);
+        assert_eq!(shell.press(Button::Ok).call, Some(CallRequest::Dial(0)));
+        // Nobody to call: OK does nothing on Call.
+        shell.set_call(CallStage::None, 0, false, false);
+        assert_eq!(shell.press(Button::Ok).call, None);
     }
 }

@@ -10,6 +10,7 @@ use std::time::Duration;
 use jiff::civil::DateTime;
 use slint::{ComponentHandle, Model, ModelRc, PlatformError, Timer, TimerMode, VecModel};
 
+use super::call::CallController;
 use super::generated::{self as ui, AppState, MainWindow, Theme, WatchState};
 use super::keyboard;
 use super::watch::WatchController;
@@ -51,6 +52,8 @@ pub struct Context {
     pub tv: Option<config::Tv>,
     /// Sound goes to the speakers (not in snapshots and benchmarks).
     pub sound: bool,
+    /// Video calls, when the config sets them up.
+    pub call: Option<crate::call::service::CallSetup>,
 }
 
 /// Where the clock's time comes from.
@@ -106,6 +109,9 @@ struct State {
     position_timer: Timer,
     /// The half minute of the film playing whose place was last written down.
     film_checkpoint: u64,
+    /// Calls: the call thread and what it last said; the call clock's tick.
+    call: CallController,
+    call_timer: Timer,
 }
 
 /// The running shell: the window and its controller.
@@ -131,9 +137,16 @@ impl App {
             .global::<AppState>()
             .set_record_rows(ModelRc::from(record_rows.clone()));
         let loaded = settings.load();
+        let mut call_setup = context.call.clone();
+        if let Some(c) = &mut call_setup {
+            c.media.silent |= !context.sound;
+        }
+        let call = CallController::new(&window, call_setup);
+        let mut shell = Shell::with_pin_key(loaded.clone(), settings.pin_key());
+        shell.set_calls_configured(call.configured());
         let state = Rc::new(RefCell::new(State {
             focus_flags,
-            shell: Shell::with_pin_key(loaded.clone(), settings.pin_key()),
+            shell,
             saved: loaded,
             writer: SettingsWriter::spawn(settings),
             time,
@@ -162,6 +175,8 @@ impl App {
             entry_timer: Timer::default(),
             position_timer: Timer::default(),
             film_checkpoint: 0,
+            call,
+            call_timer: Timer::default(),
         }));
 
         let globals = window.global::<AppState>();
@@ -185,6 +200,10 @@ impl App {
             true
         });
 
+        {
+            let st = state.borrow();
+            st.call.set_volume(st.shell.volume(), st.shell.muted());
+        }
         show(&window, &state.borrow());
         tick_clock(&window, &state);
         INPUT_TARGET.with(|t| *t.borrow_mut() = Some((window.as_weak(), Rc::downgrade(&state))));
@@ -239,6 +258,24 @@ impl App {
         deliver_listings_to(&self.window, &self.state, listings);
     }
 
+    /// Where the call is, for tests and the benchmark.
+    pub fn call_phase(&self) -> crate::domain::call::Phase {
+        self.state.borrow().call.phase()
+    }
+
+    /// How many people Call lists, for tests.
+    pub fn call_people(&self) -> usize {
+        self.state.borrow().call.people()
+    }
+
+    /// Pictures of the far end shown in this process, and when the last was.
+    pub fn call_frames(&self) -> (u64, Option<std::time::Instant>) {
+        (
+            super::call::remote_frames_shown(),
+            CALL_FRAME_AT.with(|c| c.get()),
+        )
+    }
+
     /// The generation of the stream the player plays now, and how many of its frames were
     /// shown, for tests and the benchmark.
     pub fn video(&self) -> (u64, u64) {
@@ -254,6 +291,49 @@ impl App {
 thread_local! {
     /// The generation of the last frame shown and how many of its frames were shown.
     static FRAMES_SHOWN: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((0, 0)) };
+}
+
+thread_local! {
+    static CALL_FRAME_AT: std::cell::Cell<Option<std::time::Instant>> = const { std::cell::Cell::new(None) };
+}
+
+/// A picture of a call's far end went on screen.
+pub(super) fn call_frame_shown() {
+    CALL_FRAME_AT.with(|c| c.set(Some(std::time::Instant::now())));
+}
+
+/// The call thread has news (on the UI thread).
+pub(super) fn deliver_call_view(view: crate::call::service::CallView) {
+    with_target(|window, state| {
+        {
+            let mut st = state.borrow_mut();
+            let State { call, shell, .. } = &mut *st;
+            call.set_view(shell, view);
+            // The call clock ticks while a call is on.
+            if call.stage() == crate::domain::shell::CallStage::InCall {
+                if !st.call_timer.running() {
+                    let (weak_window, weak_state) = (window.as_weak(), Rc::downgrade(state));
+                    st.call_timer
+                        .start(TimerMode::Repeated, Duration::from_secs(1), move || {
+                            if let (Some(window), Some(state)) =
+                                (weak_window.upgrade(), weak_state.upgrade())
+                            {
+                                let st = state.borrow();
+                                st.call.show(
+                                    &window,
+                                    &st.shell,
+                                    &st.record,
+                                    std::time::Instant::now(),
+                                );
+                            }
+                        });
+                }
+            } else {
+                st.call_timer.stop();
+            }
+        }
+        apply(window, state, |_| Outcome::default());
+    });
 }
 
 /// A frame of `generation` went on screen.
@@ -503,6 +583,12 @@ fn apply(
     let was_standby = st.shell.standby();
     let sound_before = (st.shell.volume(), st.shell.muted());
     let outcome = change(&mut st.shell);
+    if let Some(request) = outcome.call {
+        st.call.request(request);
+    }
+    if (st.shell.volume(), st.shell.muted()) != sound_before {
+        st.call.set_volume(st.shell.volume(), st.shell.muted());
+    }
     watch_outcome(window, state, &mut st, &outcome, sound_before);
     save_if_changed(&mut st, outcome.settings_changed);
     if outcome.pin_lockout {
@@ -932,6 +1018,9 @@ fn show(window: &MainWindow, state: &State) {
         .to_zoned(jiff::tz::TimeZone::system())
         .unwrap_or_else(|_| jiff::Zoned::now());
     state.watch.show(window, shell, &now, state.clock_style);
+    state
+        .call
+        .show(window, shell, &state.record, std::time::Instant::now());
     if let Some(n) = shell.watch().missing_channel {
         globals.set_missing_channel(n as i32);
     }

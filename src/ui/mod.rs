@@ -3,6 +3,7 @@
 //! [`Button`](crate::domain::button::Button) presses.
 
 pub mod app;
+pub mod call;
 pub mod headless;
 pub mod keyboard;
 pub mod watch;

@@ -1,0 +1,712 @@
+//! The media of one call: a GStreamer pipeline around `webrtcbin`.
+//!
+//! The box always makes the SDP offer (see [`super`] for why) with VP8 video and Opus sound,
+//! both send-and-receive; without a camera the video is receive-only and the far end is told so
+//! by the SDP itself. The microphone goes through `webrtcdsp` (echo cancellation, noise
+//! suppression, gain control) whose far-end reference is a `webrtcechoprobe` on the speaker path.
+//! Pictures leave through two `appsink`s as RGB already scaled for the screen: the far end's,
+//! full screen, and the patient's own, small, for the corner.
+//!
+//! Everything here runs on GStreamer's threads and reports through [`MediaEvents`]; nothing
+//! blocks the caller but [`Media::start`] (building the pipeline, a few milliseconds) and
+//! [`Media::stop`] (which is handed to a thread of its own).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use gstreamer as gst;
+use gstreamer::prelude::*;
+use gstreamer_app as gst_app;
+use gstreamer_sdp as gst_sdp;
+use gstreamer_video as gst_video;
+use gstreamer_webrtc as gst_webrtc;
+
+use crate::media::player::Frame;
+
+/// Where the picture sent to the far end comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Camera {
+    /// A V4L2 capture device, e.g. `/dev/video0`.
+    Device(String),
+    /// A moving test picture (`videotestsrc`): tests, and boxes being set up.
+    Test,
+    /// No camera: the call is audio-only from this side.
+    None,
+}
+
+/// Where the sound sent to the far end comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Microphone {
+    /// GStreamer's `autoaudiosrc` (ALSA or PipeWire on the appliance).
+    Auto,
+    /// A tone (`audiotestsrc`): tests.
+    Test,
+}
+
+/// How a call's media is made.
+#[derive(Clone, Debug)]
+pub struct MediaSetup {
+    pub camera: Camera,
+    pub microphone: Microphone,
+    /// STUN and TURN servers, as `stun://host:port` and `turn://user:password@host:port`.
+    pub stun: Option<String>,
+    pub turn: Vec<String>,
+    /// The far end's picture is delivered at this size (the screen's).
+    pub remote_size: (u32, u32),
+    /// The patient's own picture is delivered at this size.
+    pub own_size: (u32, u32),
+    /// No sound to the speakers (headless runs); the sound is still decoded.
+    pub silent: bool,
+    /// The picture sent: width, height, frames per second, bit rate in kbit/s.
+    pub send: (u32, u32, u32, u32),
+}
+
+/// What the media tells the call. Called on GStreamer's threads: keep it short.
+#[derive(Clone, Debug, PartialEq)]
+pub enum MediaEvent {
+    /// The offer to send to the far end (SDP text).
+    Offer(String),
+    /// An ICE candidate of ours for the far end.
+    Candidate { mline: u32, candidate: String },
+    /// The peer connection is up (ICE and DTLS done).
+    Connected,
+    /// The connection was lost (ICE failed or disconnected for good).
+    Lost(String),
+    /// The first picture from the far end was delivered.
+    FirstRemoteFrame,
+    /// Something in the pipeline failed (the message is for the log).
+    Failed(String),
+}
+
+pub type MediaEvents = Arc<dyn Fn(MediaEvent) + Send + Sync>;
+/// Which picture a frame is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Picture {
+    Remote,
+    Own,
+}
+pub type MediaFrames = Arc<dyn Fn(Picture, Frame<'_>) + Send + Sync>;
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MediaError {
+    #[error("GStreamer cannot start: {0}")]
+    Init(String),
+    /// A GStreamer element is not installed.
+    #[error(
+        "the GStreamer element `{0}` is missing (install gstreamer1.0-plugins-bad and gstreamer1.0-nice)"
+    )]
+    Missing(&'static str),
+    #[error("the pipeline does not start: {0}")]
+    State(String),
+    #[error("the far end's description cannot be used: {0}")]
+    Sdp(String),
+}
+
+fn make(name: &'static str) -> Result<gst::Element, MediaError> {
+    gst::ElementFactory::make(name)
+        .build()
+        .map_err(|_| MediaError::Missing(name))
+}
+
+fn init(e: impl std::fmt::Display) -> MediaError {
+    MediaError::Init(e.to_string())
+}
+
+/// Every element a call needs, checked at once so a missing plugin is one clear error.
+pub fn check_elements() -> Result<(), MediaError> {
+    gst::init().map_err(init)?;
+    for name in [
+        "webrtcbin",
+        "nicesrc",
+        "vp8enc",
+        "vp8dec",
+        "rtpvp8pay",
+        "opusenc",
+        "rtpopuspay",
+        "webrtcdsp",
+        "webrtcechoprobe",
+        "decodebin",
+        "videoconvertscale",
+        "appsink",
+    ] {
+        make(name)?;
+    }
+    Ok(())
+}
+
+/// Names echo probes uniquely in the process (webrtcdsp finds its probe by name).
+static PROBES: AtomicU64 = AtomicU64::new(0);
+
+/// One call's media. Dropping it tears the pipeline down (off the caller's thread).
+pub struct Media {
+    pipeline: gst::Pipeline,
+    webrtc: gst::Element,
+    mic: gst::Element,
+    camera: Option<gst::Element>,
+    speaker: gst::Element,
+    stopped: Arc<AtomicBool>,
+}
+
+impl Media {
+    /// Builds and starts the pipeline; the offer follows as [`MediaEvent::Offer`].
+    pub fn start(
+        setup: &MediaSetup,
+        events: MediaEvents,
+        frames: MediaFrames,
+    ) -> Result<Media, MediaError> {
+        check_elements()?;
+        let pipeline = gst::Pipeline::with_name("bedside-call");
+        let webrtc = make("webrtcbin")?;
+        webrtc.set_property_from_str("bundle-policy", "max-bundle");
+        // No STUN server named: none at all (libnice would otherwise try a public one).
+        webrtc.set_property("stun-server", setup.stun.as_deref());
+        pipeline.add(&webrtc).map_err(init)?;
+        for turn in &setup.turn {
+            let _: bool = webrtc.emit_by_name("add-turn-server", &[turn]);
+        }
+        let stopped = Arc::new(AtomicBool::new(false));
+        let probe_name = format!(
+            "bedside-echo-{}",
+            PROBES.fetch_add(1, Ordering::Relaxed) + 1
+        );
+
+        // The speaker path exists from the start: the echo canceller needs its probe.
+        let speaker = make("volume")?;
+        let probe = gst::ElementFactory::make("webrtcechoprobe")
+            .name(probe_name.as_str())
+            .build()
+            .map_err(|_| MediaError::Missing("webrtcechoprobe"))?;
+        let out_convert = make("audioconvert")?;
+        let out = if setup.silent {
+            make("fakesink")?
+        } else {
+            make("autoaudiosink")?
+        };
+        // Nothing reaches the speaker until the far end's sound does: do not wait for it.
+        out.set_property("async", false);
+        if setup.silent {
+            out.set_property("sync", false);
+        }
+        pipeline
+            .add_many([&speaker, &probe, &out_convert, &out])
+            .map_err(init)?;
+        gst::Element::link_many([&speaker, &probe, &out_convert, &out]).map_err(init)?;
+
+        // The microphone: cleaned up, then Opus.
+        let mic_src = match setup.microphone {
+            Microphone::Auto => make("autoaudiosrc")?,
+            Microphone::Test => {
+                let s = make("audiotestsrc")?;
+                s.set_property("is-live", true);
+                s.set_property_from_str("wave", "ticks");
+                s
+            }
+        };
+        let mic_convert = make("audioconvert")?;
+        let mic_resample = make("audioresample")?;
+        let mic_caps = make("capsfilter")?;
+        mic_caps.set_property(
+            "caps",
+            gst::Caps::builder("audio/x-raw")
+                .field("format", "S16LE")
+                .field("rate", 48000i32)
+                .field("channels", 1i32)
+                .field("layout", "interleaved")
+                .build(),
+        );
+        let dsp = make("webrtcdsp")?;
+        dsp.set_property("probe", probe_name.as_str());
+        let mic = make("volume")?;
+        let opus = make("opusenc")?;
+        let opus_pay = make("rtpopuspay")?;
+        let opus_caps = make("capsfilter")?;
+        opus_caps.set_property(
+            "caps",
+            gst::Caps::builder("application/x-rtp")
+                .field("media", "audio")
+                .field("encoding-name", "OPUS")
+                .field("payload", 111i32)
+                .build(),
+        );
+        let audio_chain = [
+            &mic_src,
+            &mic_convert,
+            &mic_resample,
+            &mic_caps,
+            &dsp,
+            &mic,
+            &opus,
+            &opus_pay,
+            &opus_caps,
+        ];
+        pipeline.add_many(audio_chain).map_err(init)?;
+        gst::Element::link_many(audio_chain).map_err(init)?;
+
+        // The camera: VP8 to the far end, and a small copy for the corner.
+        let camera = match &setup.camera {
+            Camera::None => None,
+            source => Some(Self::camera(&pipeline, source, setup, &frames)?),
+        };
+
+        let link_to_webrtc = |from: &gst::Element| -> Result<(), MediaError> {
+            let src = from.static_pad("src").ok_or_else(|| init("no src pad"))?;
+            let sink = webrtc
+                .request_pad_simple("sink_%u")
+                .ok_or_else(|| init("webrtcbin gave no sink pad"))?;
+            src.link(&sink).map_err(init)?;
+            Ok(())
+        };
+        if let Some((_, pay_caps)) = &camera {
+            link_to_webrtc(pay_caps)?;
+        } else {
+            // Still see the far end: a receive-only video transceiver.
+            let caps = gst::Caps::builder("application/x-rtp")
+                .field("media", "video")
+                .field("encoding-name", "VP8")
+                .field("payload", 96i32)
+                .field("clock-rate", 90000i32)
+                .build();
+            let _: gst_webrtc::WebRTCRTPTransceiver = webrtc.emit_by_name(
+                "add-transceiver",
+                &[&gst_webrtc::WebRTCRTPTransceiverDirection::Recvonly, &caps],
+            );
+        }
+        link_to_webrtc(&opus_caps)?;
+
+        Self::connect_signals(&pipeline, &webrtc, &speaker, setup, &events, &frames)?;
+        Self::watch_bus(&pipeline, &events, &stopped)?;
+
+        pipeline
+            .set_state(gst::State::Playing)
+            .map_err(|e| MediaError::State(e.to_string()))?;
+        Ok(Media {
+            pipeline,
+            webrtc,
+            mic,
+            camera: camera.map(|(valve, _)| valve),
+            speaker,
+            stopped,
+        })
+    }
+
+    /// The camera branch; returns the valve that switches it off and the end to link to
+    /// webrtcbin.
+    fn camera(
+        pipeline: &gst::Pipeline,
+        source: &Camera,
+        setup: &MediaSetup,
+        frames: &MediaFrames,
+    ) -> Result<(gst::Element, gst::Element), MediaError> {
+        let src = match source {
+            Camera::Device(path) => {
+                let s = make("v4l2src")?;
+                s.set_property("device", path.as_str());
+                s
+            }
+            _ => {
+                let s = make("videotestsrc")?;
+                s.set_property("is-live", true);
+                s.set_property_from_str("pattern", "ball");
+                // A light ball on slate, so a test picture never looks like a dead camera.
+                s.set_property("background-color", 0xff30_3a48u32);
+                s
+            }
+        };
+        let (w, h, fps, kbps) = setup.send;
+        let convert = make("videoconvertscale")?;
+        let rate = make("videorate")?;
+        rate.set_property("drop-only", true);
+        let caps = make("capsfilter")?;
+        caps.set_property(
+            "caps",
+            gst_video::VideoCapsBuilder::new()
+                .format(gst_video::VideoFormat::I420)
+                .width(w as i32)
+                .height(h as i32)
+                .framerate(gst::Fraction::new(fps as i32, 1))
+                .build(),
+        );
+        let tee = make("tee")?;
+        let send_queue = make("queue")?;
+        send_queue.set_property_from_str("leaky", "downstream");
+        send_queue.set_property("max-size-buffers", 2u32);
+        // Camera off: frames stop here, before the encoder (the device itself is released
+        // when the call ends).
+        let valve = make("valve")?;
+        let vp8 = make("vp8enc")?;
+        vp8.set_property("deadline", 1i64);
+        vp8.set_property("cpu-used", 8i32);
+        vp8.set_property("threads", 2i32);
+        vp8.set_property("target-bitrate", (kbps * 1000) as i32);
+        vp8.set_property_from_str("end-usage", "cbr");
+        vp8.set_property("keyframe-max-dist", (fps * 3) as i32);
+        vp8.set_property_from_str("error-resilient", "default");
+        vp8.set_property("lag-in-frames", 0i32);
+        let pay = make("rtpvp8pay")?;
+        pay.set_property_from_str("picture-id-mode", "15-bit");
+        let pay_caps = make("capsfilter")?;
+        pay_caps.set_property(
+            "caps",
+            gst::Caps::builder("application/x-rtp")
+                .field("media", "video")
+                .field("encoding-name", "VP8")
+                .field("payload", 96i32)
+                .build(),
+        );
+        let own_queue = make("queue")?;
+        own_queue.set_property_from_str("leaky", "downstream");
+        own_queue.set_property("max-size-buffers", 1u32);
+        let (own_convert, own_caps, own_sink) = picture_sink(setup.own_size, {
+            let frames = frames.clone();
+            move |frame| frames(Picture::Own, frame)
+        })?;
+        let elements = [
+            &src,
+            &convert,
+            &rate,
+            &caps,
+            &tee,
+            &send_queue,
+            &valve,
+            &vp8,
+            &pay,
+            &pay_caps,
+            &own_queue,
+            &own_convert,
+            &own_caps,
+            own_sink.upcast_ref(),
+        ];
+        pipeline.add_many(elements).map_err(init)?;
+        gst::Element::link_many([&src, &convert, &rate, &caps, &tee]).map_err(init)?;
+        gst::Element::link_many([&tee, &send_queue, &valve, &vp8, &pay, &pay_caps])
+            .map_err(init)?;
+        gst::Element::link_many([
+            &tee,
+            &own_queue,
+            &own_convert,
+            &own_caps,
+            own_sink.upcast_ref(),
+        ])
+        .map_err(init)?;
+        Ok((valve, pay_caps))
+    }
+
+    fn connect_signals(
+        pipeline: &gst::Pipeline,
+        webrtc: &gst::Element,
+        speaker: &gst::Element,
+        setup: &MediaSetup,
+        events: &MediaEvents,
+        frames: &MediaFrames,
+    ) -> Result<(), MediaError> {
+        let ev = events.clone();
+        webrtc.connect("on-negotiation-needed", false, move |values| {
+            let webrtc = values[0].get::<gst::Element>().expect("webrtcbin");
+            let ev = ev.clone();
+            let to = webrtc.clone();
+            let promise = gst::Promise::with_change_func(move |reply| {
+                let offer = match reply {
+                    Ok(Some(reply)) => reply
+                        .value("offer")
+                        .ok()
+                        .and_then(|v| v.get::<gst_webrtc::WebRTCSessionDescription>().ok()),
+                    _ => None,
+                };
+                let Some(offer) = offer else {
+                    ev(MediaEvent::Failed("webrtcbin made no offer".into()));
+                    return;
+                };
+                to.emit_by_name::<()>("set-local-description", &[&offer, &None::<gst::Promise>]);
+                match offer.sdp().as_text() {
+                    Ok(text) => ev(MediaEvent::Offer(text)),
+                    Err(e) => ev(MediaEvent::Failed(format!(
+                        "the offer cannot be written: {e}"
+                    ))),
+                }
+            });
+            webrtc.emit_by_name::<()>("create-offer", &[&None::<gst::Structure>, &promise]);
+            None
+        });
+        let ev = events.clone();
+        webrtc.connect("on-ice-candidate", false, move |values| {
+            let mline = values[1].get::<u32>().unwrap_or(0);
+            if let Ok(candidate) = values[2].get::<String>() {
+                ev(MediaEvent::Candidate { mline, candidate });
+            }
+            None
+        });
+        let ev = events.clone();
+        webrtc.connect_notify(Some("connection-state"), move |webrtc, _| {
+            let state =
+                webrtc.property::<gst_webrtc::WebRTCPeerConnectionState>("connection-state");
+            match state {
+                gst_webrtc::WebRTCPeerConnectionState::Connected => ev(MediaEvent::Connected),
+                // Each drop is reported; the call decides how long to wait for a return.
+                gst_webrtc::WebRTCPeerConnectionState::Failed
+                | gst_webrtc::WebRTCPeerConnectionState::Disconnected => {
+                    ev(MediaEvent::Lost(format!("peer connection {state:?}")))
+                }
+                _ => {}
+            }
+        });
+        // What the far end sends: decoded, then to the screen or the speaker.
+        let pipeline_weak = pipeline.downgrade();
+        let speaker = speaker.clone();
+        let remote_size = setup.remote_size;
+        let ev = events.clone();
+        let frames = frames.clone();
+        webrtc.connect_pad_added(move |_, pad| {
+            if pad.direction() != gst::PadDirection::Src {
+                return;
+            }
+            let Some(pipeline) = pipeline_weak.upgrade() else {
+                return;
+            };
+            let Ok(decode) = make("decodebin") else {
+                ev(MediaEvent::Failed("decodebin is missing".into()));
+                return;
+            };
+            let _ = pipeline.add(&decode);
+            let _ = decode.sync_state_with_parent();
+            if let Some(sink) = decode.static_pad("sink") {
+                let _ = pad.link(&sink);
+            }
+            let pipeline_weak = pipeline.downgrade();
+            let speaker = speaker.clone();
+            let ev = ev.clone();
+            let frames = frames.clone();
+            let first = Arc::new(AtomicBool::new(false));
+            decode.connect_pad_added(move |_, pad| {
+                let Some(pipeline) = pipeline_weak.upgrade() else {
+                    return;
+                };
+                let caps = pad.current_caps().unwrap_or_else(|| pad.query_caps(None));
+                let kind = caps
+                    .structure(0)
+                    .map(|s| s.name().to_string())
+                    .unwrap_or_default();
+                let linked = if kind.starts_with("video/") {
+                    let frames = frames.clone();
+                    let ev = ev.clone();
+                    let first = first.clone();
+                    link_remote_video(&pipeline, pad, remote_size, move |frame| {
+                        frames(Picture::Remote, frame);
+                        if !first.swap(true, Ordering::SeqCst) {
+                            ev(MediaEvent::FirstRemoteFrame);
+                        }
+                    })
+                } else if kind.starts_with("audio/") {
+                    link_remote_audio(&pipeline, pad, &speaker)
+                } else {
+                    Ok(())
+                };
+                if let Err(e) = linked {
+                    ev(MediaEvent::Failed(format!(
+                        "the far end's {kind} cannot be played: {e}"
+                    )));
+                }
+            });
+        });
+        Ok(())
+    }
+
+    fn watch_bus(
+        pipeline: &gst::Pipeline,
+        events: &MediaEvents,
+        stopped: &Arc<AtomicBool>,
+    ) -> Result<(), MediaError> {
+        let bus = pipeline.bus().ok_or_else(|| init("no bus"))?;
+        let ev = events.clone();
+        let stopped = stopped.clone();
+        // A sync handler: no main loop runs on this thread.
+        bus.set_sync_handler(move |_, message| {
+            if let gst::MessageView::Error(err) = message.view()
+                && !stopped.load(Ordering::SeqCst)
+            {
+                let from = message
+                    .src()
+                    .map(|s| s.path_string().to_string())
+                    .unwrap_or_default();
+                ev(MediaEvent::Failed(format!("{from}: {}", err.error())));
+            }
+            gst::BusSyncReply::Drop
+        });
+        Ok(())
+    }
+
+    /// The far end's answer.
+    pub fn set_answer(&self, sdp: &str) -> Result<(), MediaError> {
+        let message = gst_sdp::SDPMessage::parse_buffer(sdp.as_bytes())
+            .map_err(|e| MediaError::Sdp(e.to_string()))?;
+        if message.medias_len() == 0 {
+            return Err(MediaError::Sdp("no media in the answer".into()));
+        }
+        let answer =
+            gst_webrtc::WebRTCSessionDescription::new(gst_webrtc::WebRTCSDPType::Answer, message);
+        self.webrtc
+            .emit_by_name::<()>("set-remote-description", &[&answer, &None::<gst::Promise>]);
+        Ok(())
+    }
+
+    /// One ICE candidate of the far end's.
+    pub fn add_candidate(&self, mline: u32, candidate: &str) {
+        if candidate.is_empty() {
+            // End of candidates: webrtcbin 1.22 wants nothing for it.
+            return;
+        }
+        self.webrtc
+            .emit_by_name::<()>("add-ice-candidate", &[&mline, &candidate]);
+    }
+
+    /// The patient's microphone: silent or not.
+    pub fn set_mic_muted(&self, muted: bool) {
+        self.mic.set_property("mute", muted);
+    }
+
+    /// The patient's camera: off sends no picture (and shows none in the corner).
+    pub fn set_camera_off(&self, off: bool) {
+        if let Some(valve) = &self.camera {
+            valve.set_property("drop", off);
+        }
+    }
+
+    /// Whether a camera is in use at all.
+    pub fn has_camera(&self) -> bool {
+        self.camera.is_some()
+    }
+
+    /// The far end's loudness, linear (see [`crate::media::player::linear_volume`]).
+    pub fn set_volume(&self, linear: f64, muted: bool) {
+        self.speaker.set_property("volume", linear);
+        self.speaker.set_property("mute", muted);
+    }
+
+    /// Stops everything and releases the camera and microphone. The teardown runs on a thread
+    /// of its own and is done when the returned handle joins.
+    pub fn stop(self) -> std::thread::JoinHandle<()> {
+        self.stopped.store(true, Ordering::SeqCst);
+        let pipeline = self.pipeline.clone();
+        std::thread::spawn(move || {
+            let _ = pipeline.set_state(gst::State::Null);
+        })
+    }
+}
+
+impl Drop for Media {
+    fn drop(&mut self) {
+        if !self.stopped.swap(true, Ordering::SeqCst) {
+            let _ = self.pipeline.set_state(gst::State::Null);
+        }
+    }
+}
+
+/// `videoconvertscale ! capsfilter(RGB, size, borders) ! appsink` calling `deliver` per frame.
+fn picture_sink(
+    size: (u32, u32),
+    deliver: impl Fn(Frame<'_>) + Send + Sync + 'static,
+) -> Result<(gst::Element, gst::Element, gst_app::AppSink), MediaError> {
+    let convert = make("videoconvertscale")?;
+    convert.set_property("add-borders", true);
+    let caps = make("capsfilter")?;
+    caps.set_property(
+        "caps",
+        gst_video::VideoCapsBuilder::new()
+            .format(gst_video::VideoFormat::Rgb)
+            .width(size.0 as i32)
+            .height(size.1 as i32)
+            .pixel_aspect_ratio(gst::Fraction::new(1, 1))
+            .build(),
+    );
+    let sink = gst_app::AppSink::builder()
+        .max_buffers(1)
+        .drop(true)
+        .sync(false)
+        .build();
+    sink.set_property("async", false);
+    sink.set_callbacks(
+        gst_app::AppSinkCallbacks::builder()
+            .new_sample(move |sink| {
+                let sample = sink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
+                let (Some(buffer), Some(caps)) = (sample.buffer(), sample.caps()) else {
+                    return Ok(gst::FlowSuccess::Ok);
+                };
+                let Ok(info) = gst_video::VideoInfo::from_caps(caps) else {
+                    return Ok(gst::FlowSuccess::Ok);
+                };
+                let Ok(frame) = gst_video::VideoFrameRef::from_buffer_ref_readable(buffer, &info)
+                else {
+                    return Ok(gst::FlowSuccess::Ok);
+                };
+                if let Ok(data) = frame.plane_data(0) {
+                    deliver(Frame {
+                        generation: 0,
+                        width: info.width(),
+                        height: info.height(),
+                        stride: info.stride()[0] as usize,
+                        data,
+                    });
+                }
+                Ok(gst::FlowSuccess::Ok)
+            })
+            .build(),
+    );
+    Ok((convert, caps, sink))
+}
+
+fn link_remote_video(
+    pipeline: &gst::Pipeline,
+    pad: &gst::Pad,
+    size: (u32, u32),
+    deliver: impl Fn(Frame<'_>) + Send + Sync + 'static,
+) -> Result<(), MediaError> {
+    let queue = make("queue")?;
+    queue.set_property_from_str("leaky", "downstream");
+    queue.set_property("max-size-buffers", 2u32);
+    let (convert, caps, sink) = picture_sink(size, deliver)?;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u32;
+    convert.set_property("n-threads", threads);
+    let elements = [&queue, &convert, &caps, sink.upcast_ref()];
+    pipeline.add_many(elements).map_err(init)?;
+    gst::Element::link_many(elements).map_err(init)?;
+    for e in elements {
+        e.sync_state_with_parent().map_err(init)?;
+    }
+    let sink_pad = queue
+        .static_pad("sink")
+        .ok_or_else(|| init("no sink pad"))?;
+    pad.link(&sink_pad).map_err(init)?;
+    Ok(())
+}
+
+fn link_remote_audio(
+    pipeline: &gst::Pipeline,
+    pad: &gst::Pad,
+    speaker: &gst::Element,
+) -> Result<(), MediaError> {
+    let queue = make("queue")?;
+    let convert = make("audioconvert")?;
+    let resample = make("audioresample")?;
+    let caps = make("capsfilter")?;
+    // What the echo probe takes.
+    caps.set_property(
+        "caps",
+        gst::Caps::builder("audio/x-raw")
+            .field("format", "S16LE")
+            .field("rate", 48000i32)
+            .field("layout", "interleaved")
+            .build(),
+    );
+    let elements = [&queue, &convert, &resample, &caps];
+    pipeline.add_many(elements).map_err(init)?;
+    gst::Element::link_many(elements).map_err(init)?;
+    caps.link(speaker).map_err(init)?;
+    for e in elements {
+        e.sync_state_with_parent().map_err(init)?;
+    }
+    let sink_pad = queue
+        .static_pad("sink")
+        .ok_or_else(|| init("no sink pad"))?;
+    pad.link(&sink_pad).map_err(init)?;
+    Ok(())
+}

@@ -1,0 +1,577 @@
+//! The call thread: keeps the link to the signalling server (reconnecting when it drops), runs
+//! the call state machine ([`crate::domain::call`]) and carries out what it asks: messages to
+//! the server, the media pipeline, the ring tone. The UI sends it [`Command`]s and gets a
+//! [`CallView`] whenever what it shows changes.
+
+use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
+use std::time::{Duration, Instant};
+
+use gst_plugin_webrtc_signalling_protocol as p;
+
+use super::media::{Camera, Media, MediaEvent, MediaFrames, MediaSetup, Microphone};
+use super::signalling::{Link, TlsSetup};
+use crate::config;
+use crate::domain::call::{Action, Call, Input, Peer, Phase};
+
+/// How soon a lost link is tried again: 1 s, doubling to half a minute.
+const RETRY_FIRST: Duration = Duration::from_secs(1);
+const RETRY_MAX: Duration = Duration::from_secs(30);
+/// How long the thread waits for the server between other work: short while a call is being
+/// set up (our offer and candidates go out between waits), longer in a call, longest when
+/// nothing happens.
+const WAIT_BUSY: Duration = Duration::from_millis(5);
+const WAIT_LIVE: Duration = Duration::from_millis(50);
+const WAIT_IDLE: Duration = Duration::from_millis(250);
+/// The directory is asked for again this often (listeners also get every change).
+const LIST_EVERY: Duration = Duration::from_secs(60);
+
+/// What the UI asks of the call.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    Accept,
+    Decline,
+    HangUp,
+    /// Call this peer (by the id the directory gave).
+    Dial(String),
+    MuteMic(bool),
+    CameraOff(bool),
+    /// The speaker's loudness, linear, and mute.
+    Volume(f64, bool),
+}
+
+/// Everything the screen shows about calls.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CallView {
+    pub phase: Phase,
+    /// Who can be called now.
+    pub callable: Vec<Peer>,
+    /// Connected to the signalling server.
+    pub online: bool,
+    pub mic_muted: bool,
+    pub camera_off: bool,
+    /// A camera is sending (or about to): the camera-in-use light must be on.
+    pub camera_live: bool,
+    /// This box has a camera at all.
+    pub has_camera: bool,
+}
+
+/// How the call thread is set up.
+#[derive(Clone, Debug)]
+pub struct CallSetup {
+    pub url: String,
+    pub tls: TlsSetup,
+    /// Registered with the server: who this bed is.
+    pub bed_name: String,
+    pub bed_id: String,
+    pub media: MediaSetup,
+}
+
+impl CallSetup {
+    pub fn from_config(call: &config::Call, bed: &config::Bed, silent: bool) -> CallSetup {
+        let camera = match &call.camera {
+            config::CameraChoice::None => Camera::None,
+            config::CameraChoice::Test => Camera::Test,
+            config::CameraChoice::Device(p) => Camera::Device(p.display().to_string()),
+            config::CameraChoice::Auto => {
+                if std::path::Path::new("/dev/video0").exists() {
+                    Camera::Device("/dev/video0".into())
+                } else {
+                    Camera::None
+                }
+            }
+        };
+        let stun = call.ice_servers.iter().find_map(|s| match s {
+            config::IceServer::Stun(u) => Some(u.clone()),
+            _ => None,
+        });
+        let turn = call
+            .ice_servers
+            .iter()
+            .filter_map(|s| match s {
+                config::IceServer::Turn(u) => Some(u.clone()),
+                _ => None,
+            })
+            .collect();
+        CallSetup {
+            url: call.signalling_url.0.clone(),
+            tls: TlsSetup {
+                ca_file: call.ca_file.clone(),
+                client_cert: call.client_cert.clone(),
+                client_key: call.client_key.clone(),
+            },
+            bed_name: bed.name.as_str().to_owned(),
+            bed_id: bed.location.value.clone(),
+            media: MediaSetup {
+                camera,
+                microphone: match call.microphone {
+                    config::MicrophoneChoice::Auto => Microphone::Auto,
+                    config::MicrophoneChoice::Test => Microphone::Test,
+                },
+                stun,
+                turn,
+                remote_size: (1920, 1080),
+                own_size: (384, 216),
+                silent,
+                send: (1280, 720, 25, 1500),
+            },
+        }
+    }
+}
+
+enum Msg {
+    Command(Command),
+    Media(u64, MediaEvent),
+    Quit,
+}
+
+/// The running call thread. Dropping it ends any call and closes the link.
+pub struct CallService {
+    tx: Sender<Msg>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl CallService {
+    /// Starts the thread. `view` is called (on the call thread) whenever what the screen shows
+    /// changes; `frames` with every picture of a call.
+    pub fn spawn(
+        setup: CallSetup,
+        view: Arc<dyn Fn(CallView) + Send + Sync>,
+        frames: MediaFrames,
+    ) -> std::io::Result<CallService> {
+        let (tx, rx) = mpsc::channel();
+        let own = tx.clone();
+        let thread = std::thread::Builder::new()
+            .name("call".into())
+            .spawn(move || {
+                Worker {
+                    setup,
+                    call: Call::new(),
+                    link: None,
+                    media: None,
+                    media_generation: 0,
+                    ringer: None,
+                    view,
+                    frames,
+                    tx: own,
+                    shown: None,
+                    volume: (1.0, false),
+                    listed_at: Instant::now(),
+                }
+                .run(rx)
+            })?;
+        Ok(CallService {
+            tx,
+            thread: Some(thread),
+        })
+    }
+
+    pub fn send(&self, command: Command) {
+        let _ = self.tx.send(Msg::Command(command));
+    }
+}
+
+impl Drop for CallService {
+    fn drop(&mut self) {
+        let _ = self.tx.send(Msg::Quit);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+struct Worker {
+    setup: CallSetup,
+    call: Call,
+    link: Option<Link>,
+    media: Option<Media>,
+    /// Events of an older call's media are dropped.
+    media_generation: u64,
+    ringer: Option<Ringer>,
+    view: Arc<dyn Fn(CallView) + Send + Sync>,
+    frames: MediaFrames,
+    tx: Sender<Msg>,
+    shown: Option<CallView>,
+    volume: (f64, bool),
+    listed_at: Instant,
+}
+
+impl Worker {
+    fn run(mut self, rx: Receiver<Msg>) {
+        // GStreamer and every element a call needs, checked once: a box missing a plugin says
+        // so at start, not when a patient accepts a call.
+        if let Err(e) = super::media::check_elements() {
+            tracing::error!(error = %e, "calls cannot carry media on this box");
+        }
+        let mut retry = RETRY_FIRST;
+        let mut next_try = Instant::now();
+        loop {
+            if self.link.is_none() && Instant::now() >= next_try {
+                match Link::connect(&self.setup.url, &self.setup.tls) {
+                    Ok(link) => {
+                        tracing::info!("connected to the call signalling server");
+                        self.link = Some(link);
+                        retry = RETRY_FIRST;
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, retry_in = ?retry, "no call signalling");
+                        next_try = Instant::now() + retry;
+                        retry = (retry * 2).min(RETRY_MAX);
+                    }
+                }
+                self.show();
+            }
+            // The server first, briefly; then whatever else is waiting.
+            let wait = match self.call.phase() {
+                Phase::Ringing { .. } | Phase::Dialling { .. } | Phase::Connecting { .. } => {
+                    WAIT_BUSY
+                }
+                Phase::Live { .. } => WAIT_LIVE,
+                _ => WAIT_IDLE,
+            };
+            let wait = match self.call.next_due() {
+                Some(due) => wait.min(due.saturating_duration_since(Instant::now())),
+                None => wait,
+            };
+            if let Some(link) = &mut self.link {
+                match link.receive(wait) {
+                    Ok(Some(message)) => self.server_message(message),
+                    Ok(None) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, "call signalling lost");
+                        self.link = None;
+                        next_try = Instant::now() + retry;
+                        self.input(Input::Disconnected);
+                    }
+                }
+                if self.link.is_some() && self.listed_at.elapsed() >= LIST_EVERY {
+                    self.listed_at = Instant::now();
+                    self.send(p::IncomingMessage::List);
+                }
+            }
+            // Without a link, wait on the queue instead.
+            let first = if self.link.is_none() {
+                match rx.recv_timeout(wait.max(Duration::from_millis(50))) {
+                    Ok(m) => Some(m),
+                    Err(RecvTimeoutError::Timeout) => None,
+                    Err(RecvTimeoutError::Disconnected) => return self.quit(),
+                }
+            } else {
+                None
+            };
+            for msg in first
+                .into_iter()
+                .chain(std::iter::from_fn(|| rx.try_recv().ok()))
+            {
+                match msg {
+                    Msg::Quit => return self.quit(),
+                    Msg::Command(c) => self.command(c),
+                    Msg::Media(generation, event) => {
+                        if generation == self.media_generation {
+                            self.media_event(event)
+                        }
+                    }
+                }
+            }
+            self.input(Input::Tick);
+        }
+    }
+
+    fn quit(mut self) {
+        self.input(Input::HangUp);
+        self.input(Input::Decline);
+        if let Some(media) = self.media.take() {
+            let _ = media.stop().join();
+        }
+        if let Some(link) = self.link.take() {
+            link.close();
+        }
+    }
+
+    fn send(&mut self, message: p::IncomingMessage) {
+        let Some(link) = &mut self.link else {
+            return;
+        };
+        if let Err(e) = link.send(&message) {
+            tracing::warn!(error = %e, "call signalling lost");
+            self.link = None;
+            self.input(Input::Disconnected);
+        }
+    }
+
+    fn server_message(&mut self, message: p::OutgoingMessage) {
+        use p::OutgoingMessage as O;
+        let input = match message {
+            O::Welcome { .. } => Input::Welcome,
+            O::List { producers } => Input::Directory(
+                producers
+                    .into_iter()
+                    .map(|peer| (peer.id, peer.meta))
+                    .collect(),
+            ),
+            O::PeerStatusChanged(status) => {
+                let Some(id) = status.peer_id else { return };
+                Input::PeerStatus {
+                    gone: status.roles.is_empty(),
+                    id,
+                    meta: status.meta,
+                }
+            }
+            O::StartSession {
+                peer_id,
+                session_id,
+                offer,
+            } => {
+                if offer.is_some() {
+                    // A caller who sends an offer breaks our half of the protocol: refuse.
+                    self.send(p::IncomingMessage::EndSession(p::EndSessionMessage {
+                        session_id,
+                    }));
+                    return;
+                }
+                Input::Incoming {
+                    session: session_id,
+                    from: peer_id,
+                }
+            }
+            O::SessionStarted {
+                peer_id,
+                session_id,
+            } => Input::SessionStarted {
+                session: session_id,
+                with: peer_id,
+            },
+            O::EndSession(end) => Input::SessionEnded {
+                session: end.session_id,
+            },
+            O::Peer(peer) => match peer.peer_message {
+                p::PeerMessageInner::Sdp(p::SdpMessage::Answer { sdp }) => Input::Answer {
+                    session: peer.session_id,
+                    sdp,
+                },
+                p::PeerMessageInner::Sdp(p::SdpMessage::Offer { .. }) => Input::Offer {
+                    session: peer.session_id,
+                },
+                p::PeerMessageInner::Ice {
+                    candidate,
+                    sdp_m_line_index,
+                } => Input::RemoteCandidate {
+                    session: peer.session_id,
+                    mline: sdp_m_line_index,
+                    candidate,
+                },
+            },
+            O::Error { details } => {
+                tracing::warn!(%details, "the signalling server refused a request");
+                Input::ServerError(details)
+            }
+            O::ListConsumers { .. } => return,
+        };
+        self.input(input);
+    }
+
+    fn command(&mut self, command: Command) {
+        match command {
+            Command::Accept => self.input(Input::Accept),
+            Command::Decline => self.input(Input::Decline),
+            Command::HangUp => self.input(Input::HangUp),
+            Command::Dial(id) => self.input(Input::Dial(id)),
+            Command::MuteMic(muted) => {
+                self.call.mic_muted = muted;
+                if let Some(m) = &self.media {
+                    m.set_mic_muted(muted);
+                }
+                self.show();
+            }
+            Command::CameraOff(off) => {
+                self.call.camera_off = off;
+                if let Some(m) = &self.media {
+                    m.set_camera_off(off);
+                }
+                self.show();
+            }
+            Command::Volume(linear, muted) => {
+                self.volume = (linear, muted);
+                if let Some(m) = &self.media {
+                    m.set_volume(linear, muted);
+                }
+            }
+        }
+    }
+
+    fn media_event(&mut self, event: MediaEvent) {
+        let input = match event {
+            MediaEvent::Offer(sdp) => Input::LocalOffer(sdp),
+            MediaEvent::Candidate { mline, candidate } => {
+                Input::LocalCandidate { mline, candidate }
+            }
+            MediaEvent::Connected => Input::Connected,
+            MediaEvent::Lost(why) => {
+                tracing::warn!(%why, "call connection dropped");
+                Input::Interrupted
+            }
+            MediaEvent::FirstRemoteFrame => {
+                tracing::info!("first picture from the far end");
+                return;
+            }
+            MediaEvent::Failed(why) => {
+                tracing::error!(%why, "call media failed");
+                Input::MediaFailed
+            }
+        };
+        self.input(input);
+    }
+
+    fn input(&mut self, input: Input) {
+        let actions = self.call.input(input, Instant::now());
+        for action in actions {
+            self.act(action);
+        }
+        self.show();
+    }
+
+    fn act(&mut self, action: Action) {
+        match action {
+            Action::Register { busy } => {
+                let meta = serde_json::json!({
+                    "kind": "bed",
+                    "name": self.setup.bed_name,
+                    "bed": self.setup.bed_id,
+                    "busy": busy,
+                });
+                self.send(p::IncomingMessage::SetPeerStatus(p::PeerStatus {
+                    roles: vec![p::PeerRole::Producer, p::PeerRole::Listener],
+                    meta: Some(meta),
+                    peer_id: None,
+                }));
+            }
+            Action::List => {
+                self.listed_at = Instant::now();
+                self.send(p::IncomingMessage::List);
+            }
+            Action::StartSession { peer, offer } => {
+                self.send(p::IncomingMessage::StartSession(p::StartSessionMessage {
+                    peer_id: peer,
+                    offer: Some(offer),
+                }))
+            }
+            Action::EndSession { session } => {
+                self.send(p::IncomingMessage::EndSession(p::EndSessionMessage {
+                    session_id: session,
+                }))
+            }
+            Action::SendOffer { session, sdp } => {
+                self.send(p::IncomingMessage::Peer(p::PeerMessage {
+                    session_id: session,
+                    peer_message: p::PeerMessageInner::Sdp(p::SdpMessage::Offer { sdp }),
+                }))
+            }
+            Action::SendCandidate {
+                session,
+                mline,
+                candidate,
+            } => self.send(p::IncomingMessage::Peer(p::PeerMessage {
+                session_id: session,
+                peer_message: p::PeerMessageInner::Ice {
+                    candidate,
+                    sdp_m_line_index: mline,
+                },
+            })),
+            Action::StartMedia => self.start_media(),
+            Action::StopMedia => {
+                self.media_generation += 1;
+                if let Some(media) = self.media.take() {
+                    // The camera and microphone are released off this thread.
+                    drop(media.stop());
+                }
+            }
+            Action::SetAnswer(sdp) => {
+                if let Some(m) = &self.media
+                    && let Err(e) = m.set_answer(&sdp)
+                {
+                    tracing::warn!(error = %e, "the far end's answer cannot be used");
+                    self.input(Input::MediaFailed);
+                }
+            }
+            Action::AddCandidate { mline, candidate } => {
+                if let Some(m) = &self.media {
+                    m.add_candidate(mline, &candidate);
+                }
+            }
+            Action::Ring(on) => {
+                if on {
+                    self.ringer = Ringer::start(self.setup.media.silent);
+                } else {
+                    self.ringer = None;
+                }
+            }
+        }
+    }
+
+    fn start_media(&mut self) {
+        self.media_generation += 1;
+        let generation = self.media_generation;
+        let tx = self.tx.clone();
+        let events = Arc::new(move |event| {
+            let _ = tx.send(Msg::Media(generation, event));
+        });
+        match Media::start(&self.setup.media, events, self.frames.clone()) {
+            Ok(media) => {
+                media.set_volume(self.volume.0, self.volume.1);
+                self.media = Some(media);
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "the call's media cannot start");
+                self.input(Input::MediaFailed);
+            }
+        }
+    }
+
+    fn show(&mut self) {
+        let view = CallView {
+            phase: self.call.phase().clone(),
+            callable: self.call.callable(),
+            online: self.link.is_some(),
+            mic_muted: self.call.mic_muted,
+            camera_off: self.call.camera_off,
+            camera_live: self.media.as_ref().is_some_and(Media::has_camera)
+                && !self.call.camera_off,
+            has_camera: self.setup.media.camera != Camera::None,
+        };
+        if self.shown.as_ref() != Some(&view) {
+            self.shown = Some(view.clone());
+            (self.view)(view);
+        }
+    }
+}
+
+/// The ring tone: a soft two-note chime every two seconds, until dropped.
+struct Ringer {
+    pipeline: gstreamer::Element,
+}
+
+impl Ringer {
+    fn start(silent: bool) -> Option<Ringer> {
+        use gstreamer::prelude::*;
+        let sink = if silent {
+            "fakesink sync=true"
+        } else {
+            "autoaudiosink"
+        };
+        let description = format!(
+            "audiotestsrc wave=ticks freq=660 tick-interval=2000000000 sine-periods-per-tick=400 volume=0.4 ! audioconvert ! {sink}"
+        );
+        let pipeline = gstreamer::parse::launch(&description)
+            .map_err(|e| tracing::warn!(error = %e, "no ring tone"))
+            .ok()?;
+        let _ = pipeline.set_state(gstreamer::State::Playing);
+        Some(Ringer { pipeline })
+    }
+}
+
+impl Drop for Ringer {
+    fn drop(&mut self) {
+        use gstreamer::prelude::*;
+        let _ = self.pipeline.set_state(gstreamer::State::Null);
+    }
+}

@@ -1,0 +1,371 @@
+//! The call controller: starts the call thread, shows its [`CallView`] through the `CallState`
+//! global, carries the call's pictures to the screen, and turns the shell's [`CallRequest`]s
+//! into commands.
+//!
+//! Pictures arrive on GStreamer's threads and are handed over as Watch's are: one slot per
+//! picture (the far end's, the patient's own), the UI woken only when it is not already due.
+
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use slint::{ComponentHandle, Rgb8Pixel, SharedPixelBuffer, VecModel};
+
+use super::generated::{self as ui, CallState, MainWindow};
+use crate::call::media::{MediaFrames, Picture};
+use crate::call::service::{CallService, CallSetup, CallView, Command};
+use crate::domain::call::{EndReason, Peer, Phase};
+use crate::domain::record::{Record, Section};
+use crate::domain::shell::{CallRequest, CallStage, Shell};
+use crate::media::player::Frame;
+
+/// The controller's state (inside the app's `State`).
+pub struct CallController {
+    service: Option<CallService>,
+    view: Option<CallView>,
+    people: Rc<VecModel<ui::CallPerson>>,
+    /// When the first picture from the far end of the current call was shown (benchmark).
+    pub first_remote_frame: Option<Instant>,
+}
+
+thread_local! {
+    /// Pictures shown of the current call's far end, for tests and the benchmark.
+    static REMOTE_SHOWN: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many pictures of the far end have been shown in this call.
+pub fn remote_frames_shown() -> u64 {
+    REMOTE_SHOWN.with(|c| c.get())
+}
+
+impl CallController {
+    /// Starts the call thread when calls are set up.
+    pub fn new(window: &MainWindow, setup: Option<CallSetup>) -> CallController {
+        let people = Rc::new(VecModel::default());
+        let globals = window.global::<CallState>();
+        globals.set_people(slint::ModelRc::from(people.clone()));
+        globals.set_configured(setup.is_some());
+        globals.set_has_camera(
+            setup
+                .as_ref()
+                .is_some_and(|s| s.media.camera != crate::call::media::Camera::None),
+        );
+        let service = setup.and_then(|setup| {
+            let view = Arc::new(|view: CallView| {
+                let _ = slint::invoke_from_event_loop(move || super::app::deliver_call_view(view));
+            });
+            CallService::spawn(setup, view, frame_sink(window))
+                .map_err(|e| tracing::error!(error = %e, "cannot start the call thread"))
+                .ok()
+        });
+        CallController {
+            service,
+            view: None,
+            people,
+            first_remote_frame: None,
+        }
+    }
+
+    pub fn configured(&self) -> bool {
+        self.service.is_some()
+    }
+
+    /// What the shell learns from a new view.
+    pub fn set_view(&mut self, shell: &mut Shell, view: CallView) {
+        let stage = stage_of(&view.phase);
+        if stage != CallStage::InCall {
+            self.first_remote_frame = None;
+        }
+        shell.set_call(stage, view.callable.len(), view.mic_muted, view.camera_off);
+        self.view = Some(view);
+    }
+
+    /// How many people can be called now.
+    pub fn people(&self) -> usize {
+        self.view.as_ref().map_or(0, |v| v.callable.len())
+    }
+
+    pub fn stage(&self) -> CallStage {
+        self.view
+            .as_ref()
+            .map_or(CallStage::None, |v| stage_of(&v.phase))
+    }
+
+    /// The call's phase, for tests.
+    pub fn phase(&self) -> Phase {
+        self.view.as_ref().map_or(Phase::Idle, |v| v.phase.clone())
+    }
+
+    /// Carries out what a press asked of the call.
+    pub fn request(&self, request: CallRequest) {
+        let Some(service) = &self.service else {
+            return;
+        };
+        let command = match request {
+            CallRequest::Accept => Command::Accept,
+            CallRequest::Decline => Command::Decline,
+            CallRequest::HangUp => Command::HangUp,
+            CallRequest::MuteMic(m) => Command::MuteMic(m),
+            CallRequest::CameraOff(c) => Command::CameraOff(c),
+            CallRequest::Dial(i) => {
+                let Some(peer) = self.view.as_ref().and_then(|v| v.callable.get(i)) else {
+                    return;
+                };
+                Command::Dial(peer.id.clone())
+            }
+        };
+        service.send(command);
+    }
+
+    /// The speaker's loudness as the patient set it.
+    pub fn set_volume(&self, percent: u8, muted: bool) {
+        if let Some(service) = &self.service {
+            service.send(Command::Volume(
+                crate::media::player::linear_volume(percent),
+                muted,
+            ));
+        }
+    }
+
+    /// Fills `CallState`. `focus` is the shell's call focus, `list_focus` the Call screen's.
+    pub fn show(&self, window: &MainWindow, shell: &Shell, record: &Record, now: Instant) {
+        let g = window.global::<CallState>();
+        let Some(view) = &self.view else {
+            return;
+        };
+        g.set_online(view.online);
+        g.set_stage(match &view.phase {
+            Phase::Idle => ui::CallStage::None,
+            Phase::Ringing { .. } => ui::CallStage::Ringing,
+            Phase::Dialling { .. } => ui::CallStage::Dialling,
+            Phase::Connecting { .. } => ui::CallStage::Connecting,
+            Phase::Live { .. } => ui::CallStage::Live,
+            Phase::Ended { .. } => ui::CallStage::Ended,
+        });
+        g.set_focus(shell.call_focus() as i32);
+        g.set_mic_muted(view.mic_muted);
+        g.set_camera_off(view.camera_off);
+        g.set_camera_live(view.camera_live);
+        g.set_has_camera(view.has_camera);
+        let peer = match &view.phase {
+            Phase::Ringing { caller: p, .. }
+            | Phase::Dialling { callee: p, .. }
+            | Phase::Connecting { peer: p, .. }
+            | Phase::Live { peer: p, .. } => Some(p),
+            Phase::Ended { peer, .. } => peer.as_ref(),
+            Phase::Idle => None,
+        };
+        if let Some(p) = peer {
+            g.set_name(p.name.as_str().into());
+            g.set_role(p.role.as_str().into());
+            g.set_initials(initials(&p.name).into());
+            match photo_of(record, p) {
+                Some(image) => {
+                    g.set_photo(image);
+                    g.set_has_photo(true);
+                }
+                None => g.set_has_photo(false),
+            }
+        }
+        g.set_interrupted(matches!(
+            view.phase,
+            Phase::Live {
+                interrupted: Some(_),
+                ..
+            }
+        ));
+        if let Phase::Live { since, .. } = view.phase {
+            g.set_timer(super::watch::clock_text(now.saturating_duration_since(since)).into());
+        }
+        if let Phase::Ended { reason, peer, .. } = &view.phase {
+            let (title, body) = ended_text(*reason, peer.as_ref());
+            g.set_ended_title(title.into());
+            g.set_ended_body(body.into());
+        }
+        if !matches!(
+            view.phase,
+            Phase::Dialling { .. } | Phase::Connecting { .. } | Phase::Live { .. }
+        ) {
+            g.set_has_remote(false);
+            g.set_has_own(false);
+        }
+        let focus = shell.focus();
+        let on_call_screen = shell.screen() == crate::domain::shell::Screen::Call;
+        let rows: Vec<ui::CallPerson> = view
+            .callable
+            .iter()
+            .enumerate()
+            .map(|(i, p)| ui::CallPerson {
+                name: p.name.as_str().into(),
+                role: p.role.as_str().into(),
+                busy: p.busy,
+                focused: on_call_screen && i == focus,
+            })
+            .collect();
+        if !same(&self.people, &rows) {
+            self.people.set_vec(rows);
+        }
+    }
+}
+
+fn same(model: &VecModel<ui::CallPerson>, rows: &[ui::CallPerson]) -> bool {
+    use slint::Model;
+    model.row_count() == rows.len()
+        && rows
+            .iter()
+            .enumerate()
+            .all(|(i, r)| model.row_data(i).as_ref() == Some(r))
+}
+
+fn stage_of(phase: &Phase) -> CallStage {
+    match phase {
+        Phase::Idle => CallStage::None,
+        Phase::Ringing { .. } => CallStage::Ringing,
+        Phase::Dialling { .. } | Phase::Connecting { .. } | Phase::Live { .. } => CallStage::InCall,
+        Phase::Ended { .. } => CallStage::Ended,
+    }
+}
+
+/// "Ana Ruiz" → "AR".
+fn initials(name: &str) -> String {
+    let words: Vec<&str> = name.split_whitespace().collect();
+    let pick = |w: &&str| w.chars().next().map(|c| c.to_uppercase().to_string());
+    match words.as_slice() {
+        [] => String::new(),
+        [one] => pick(one).unwrap_or_default(),
+        [first, .., last] => format!(
+            "{}{}",
+            pick(first).unwrap_or_default(),
+            pick(last).unwrap_or_default()
+        ),
+    }
+}
+
+/// The caller's photo from My care team, when a care-team row carries their name.
+fn photo_of(record: &Record, peer: &Peer) -> Option<slint::Image> {
+    let name = peer.name.to_lowercase();
+    record
+        .rows(Section::CareTeam)
+        .iter()
+        .find(|row| !name.is_empty() && row.title.to_lowercase().contains(&name))
+        .and_then(|row| row.photo.as_ref())
+        .map(super::app::photo_image)
+}
+
+/// What the screen says when a call ends.
+pub fn ended_text(reason: EndReason, peer: Option<&Peer>) -> (String, String) {
+    let name = peer.map_or("The other person", |p| p.name.as_str());
+    let (title, body) = match reason {
+        EndReason::Declined => ("Call declined".to_owned(), String::new()),
+        EndReason::Missed | EndReason::CallerGaveUp => (
+            peer.map_or("Missed call".to_owned(), |p| {
+                format!("Missed call from {}", p.name)
+            }),
+            "They can call again. You can call your care team from Call on Home.".to_owned(),
+        ),
+        EndReason::HungUp => ("Call ended".to_owned(), String::new()),
+        EndReason::FarEndHungUp => (format!("{name} ended the call"), String::new()),
+        EndReason::NoAnswer => (
+            format!("{name} did not answer"),
+            "Try again later. For help now, use the call button on your bed rail.".to_owned(),
+        ),
+        EndReason::Busy => (
+            format!("{name} is in another call"),
+            "Try again in a few minutes.".to_owned(),
+        ),
+        EndReason::Lost => (
+            "The call was cut off".to_owned(),
+            "The network connection was lost. They can call you again.".to_owned(),
+        ),
+        EndReason::Failed => (
+            "The call could not be connected".to_owned(),
+            "Try again in a moment. If it keeps happening, tell your nurse.".to_owned(),
+        ),
+        EndReason::Unavailable => (
+            format!("{name} is not available for video calls right now"),
+            "For help now, use the call button on your bed rail.".to_owned(),
+        ),
+    };
+    (title, body)
+}
+
+/// The frame sink for both pictures: newest only, the UI woken when not already due.
+fn frame_sink(window: &MainWindow) -> MediaFrames {
+    type Slot = Arc<Mutex<[Option<SharedPixelBuffer<Rgb8Pixel>>; 2]>>;
+    let slot: Slot = Arc::default();
+    let due = Arc::new(AtomicBool::new(false));
+    let weak = window.as_weak();
+    Arc::new(move |picture: Picture, frame: Frame<'_>| {
+        let mut buffer = SharedPixelBuffer::<Rgb8Pixel>::new(frame.width, frame.height);
+        let row = frame.width as usize * 3;
+        let out = buffer.make_mut_bytes();
+        for (y, dst) in out.chunks_exact_mut(row).enumerate() {
+            let src = &frame.data[y * frame.stride..];
+            if src.len() < row {
+                break;
+            }
+            dst.copy_from_slice(&src[..row]);
+        }
+        let index = match picture {
+            Picture::Remote => 0,
+            Picture::Own => 1,
+        };
+        slot.lock().expect("call frame slot")[index] = Some(buffer);
+        if !due.swap(true, Ordering::SeqCst) {
+            let (slot, due) = (slot.clone(), due.clone());
+            let _ = weak.upgrade_in_event_loop(move |window| {
+                due.store(false, Ordering::SeqCst);
+                let [remote, own] = std::mem::take(&mut *slot.lock().expect("call frame slot"));
+                let g = window.global::<CallState>();
+                // Pictures of a call that has ended since are dropped.
+                let in_call = matches!(
+                    g.get_stage(),
+                    ui::CallStage::Dialling | ui::CallStage::Connecting | ui::CallStage::Live
+                );
+                if !in_call {
+                    return;
+                }
+                if let Some(b) = remote {
+                    g.set_remote(slint::Image::from_rgb8(b));
+                    g.set_has_remote(true);
+                    REMOTE_SHOWN.with(|c| c.set(c.get() + 1));
+                    super::app::call_frame_shown();
+                }
+                if let Some(b) = own {
+                    g.set_own(slint::Image::from_rgb8(b));
+                    g.set_has_own(true);
+                }
+            });
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn initials_take_the_first_and_last_names() {
+        assert_eq!(initials("Ana Ruiz"), "AR");
+        assert_eq!(initials("Dr. Maria de la Cruz"), "DC");
+        assert_eq!(initials("émile"), "É");
+        assert_eq!(initials("  "), "");
+    }
+
+    #[test]
+    fn every_ending_names_the_person_and_says_what_now() {
+        let peer = Peer {
+            id: "x".into(),
+            name: "Ana Ruiz".into(),
+            role: "Nurse".into(),
+            bed: false,
+            busy: false,
+        };
+        let (title, body) = ended_text(EndReason::Busy, Some(&peer));
+        assert_eq!(title, "Ana Ruiz is in another call");
+        assert!(!body.is_empty());
+        let (title, _) = ended_text(EndReason::Missed, None);
+        assert_eq!(title, "Missed call");
+    }
+}

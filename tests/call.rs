@@ -1,0 +1,364 @@
+//! Calls against real far ends: the GStreamer project's `gst-webrtc-signalling-server` on
+//! loopback, Debian's headless Chromium with a fake camera and microphone loading the care-team
+//! page (`assets/care-team/index.html`, served on loopback), and the appliance itself in this
+//! process (headless, `videotestsrc`/`audiotestsrc` as its camera and microphone), driven by
+//! remote buttons through the same dispatch path as a real remote.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use bedside::domain::button::Button;
+use bedside::domain::call::{EndReason, Phase};
+use bedside::launch::{Setup, headless_app};
+use bedside::ui::app::{App, TimeSource};
+use bedside::ui::headless::Headless;
+use common::chromium::Chromium;
+use common::fhir::free_port;
+use common::{Picture, assert_golden};
+use serde_json::json;
+
+/// The signalling server and the web server for the care-team page.
+struct Servers {
+    signalling: Child,
+    port: u16,
+    page: String,
+}
+
+impl Drop for Servers {
+    fn drop(&mut self) {
+        let _ = self.signalling.kill();
+        let _ = self.signalling.wait();
+    }
+}
+
+fn signalling_bin() -> PathBuf {
+    std::env::var_os("BEDSIDE_SIGNALLING_SERVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("target/test-env/bin/gst-webrtc-signalling-server")
+        })
+}
+
+impl Servers {
+    fn start() -> Servers {
+        let bin = signalling_bin();
+        assert!(
+            bin.exists(),
+            "{} is missing: run scripts/setup.sh",
+            bin.display()
+        );
+        let port = free_port();
+        let signalling = Command::new(&bin)
+            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+            .env("WEBRTCSINK_SIGNALLING_SERVER_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the signalling server");
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "signalling server did not listen"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // The page, from the repository, on loopback (a secure context for the camera).
+        let server = tiny_http::Server::http("127.0.0.1:0").expect("page server");
+        let page_port = server.server_addr().to_ip().expect("ip").port();
+        std::thread::spawn(move || {
+            let html = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/care-team/index.html");
+            for request in server.incoming_requests() {
+                let body = std::fs::read(&html).expect("care-team page");
+                let header =
+                    tiny_http::Header::from_bytes("Content-Type", "text/html; charset=utf-8")
+                        .unwrap();
+                let _ = request.respond(tiny_http::Response::from_data(body).with_header(header));
+            }
+        });
+        Servers {
+            signalling,
+            port,
+            page: format!("http://127.0.0.1:{page_port}/"),
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("ws://127.0.0.1:{}", self.port)
+    }
+
+    /// A care-team member at a browser, connected.
+    fn person(&self, name: &str, role: &str) -> Chromium {
+        let mut page = Chromium::open(&format!(
+            "{}?signalling={}&name={}&role={role}&autoconnect=1",
+            self.page,
+            self.url(),
+            name.replace(' ', "%20")
+        ));
+        page.wait_for(
+            "window.careTeam.state().id !== null",
+            Duration::from_secs(20),
+        );
+        page
+    }
+}
+
+/// The bed, in this process, with calls on the test servers.
+struct Bed {
+    headless: Headless,
+    app: App,
+    _dir: tempfile::TempDir,
+}
+
+impl Bed {
+    fn start(servers: &Servers) -> Bed {
+        let dir = tempfile::tempdir().unwrap();
+        let config = common::empty_bed_config(
+            dir.path(),
+            &format!(
+                "[call]\nsignalling_url = \"{}\"\ncamera = \"test\"\nmicrophone = \"test\"\n",
+                servers.url()
+            ),
+        );
+        let setup = Setup::load(Some(&config), false).expect("config");
+        let now = jiff::civil::DateTime::strptime("%Y-%m-%dT%H:%M", common::NOW).unwrap();
+        let (headless, app) =
+            headless_app(setup, (1920, 1080), TimeSource::Fixed(now)).expect("headless bed");
+        Bed {
+            headless,
+            app,
+            _dir: dir,
+        }
+    }
+
+    /// Runs the event loop until `done` holds.
+    fn until(&self, what: &str, timeout: Duration, done: impl Fn(&App) -> bool) {
+        let started = Instant::now();
+        while !done(&self.app) {
+            assert!(
+                started.elapsed() < timeout,
+                "the bed never got to: {what} (call: {:?})",
+                self.app.call_phase()
+            );
+            self.headless.run_for(Duration::from_millis(20));
+        }
+    }
+
+    fn press(&self, buttons: &[Button]) {
+        for &b in buttons {
+            self.app.press(b);
+            self.headless.run_for(Duration::from_millis(30));
+        }
+    }
+
+    fn picture(&self) -> Picture {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("shot.png");
+        self.headless.write_png(&path).unwrap();
+        Picture::read(&path)
+    }
+
+    fn phase(&self) -> Phase {
+        self.app.call_phase()
+    }
+}
+
+fn ringing(app: &App) -> bool {
+    matches!(app.call_phase(), Phase::Ringing { .. })
+}
+
+fn live(app: &App) -> bool {
+    matches!(app.call_phase(), Phase::Live { .. })
+}
+
+fn ended(app: &App, reason: EndReason) -> bool {
+    matches!(app.call_phase(), Phase::Ended { reason: r, .. } if r == reason)
+}
+
+/// The page's id for the bed, once the bed is online.
+fn bed_id(page: &mut Chromium) -> String {
+    page.wait_for(
+        "window.careTeam.state().beds.length > 0",
+        Duration::from_secs(20),
+    );
+    page.eval("window.careTeam.state().beds[0].id")
+        .as_str()
+        .expect("bed id")
+        .to_owned()
+}
+
+/// Frames the page decoded from the bed.
+fn page_frames(page: &mut Chromium) -> u64 {
+    page.eval("window.careTeam.stats().then(s => s.framesDecoded)")
+        .as_u64()
+        .unwrap_or(0)
+}
+
+/// How many distinct colours a region of the picture has: a real picture has many, a flat
+/// background a few.
+fn colours(picture: &Picture, x0: u32, y0: u32, w: u32, h: u32) -> usize {
+    let mut seen = std::collections::HashSet::new();
+    for y in (y0..y0 + h).step_by(4) {
+        for x in (x0..x0 + w).step_by(4) {
+            let [r, g, b] = picture.pixel(x, y);
+            seen.insert((r >> 3, g >> 3, b >> 3));
+        }
+    }
+    seen.len()
+}
+
+#[test]
+fn a_nurse_calls_the_bed_the_patient_accepts_with_the_remote_and_both_see_each_other() {
+    let servers = Servers::start();
+    let bed = Bed::start(&servers);
+    let mut nurse = servers.person("Ana Ruiz", "Nurse");
+    let id = bed_id(&mut nurse);
+    nurse.eval(&format!("window.careTeam.call({})", json!(id)));
+    bed.until("ringing", Duration::from_secs(10), ringing);
+    bed.headless.run_for(Duration::from_millis(100));
+    assert_golden("call-incoming", &bed.picture());
+    // Nothing flows before the patient says yes.
+    assert_eq!(
+        nurse.eval("window.careTeam.state().phase"),
+        json!("calling")
+    );
+    assert_eq!(bed.app.call_frames().0, 0);
+
+    bed.press(&[Button::Ok]);
+    bed.until("the call is live", Duration::from_secs(15), live);
+    bed.until("the nurse's picture", Duration::from_secs(15), |app| {
+        app.call_frames().0 >= 10
+    });
+    let started = Instant::now();
+    while page_frames(&mut nurse) < 10 {
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "Chromium decoded no picture from the bed"
+        );
+        bed.headless.run_for(Duration::from_millis(50));
+    }
+    let audio = nurse
+        .eval("window.careTeam.stats().then(s => s.audioPacketsReceived)")
+        .as_u64()
+        .unwrap_or(0);
+    assert!(audio > 0, "Chromium received no sound from the bed");
+    // The nurse's picture fills the screen (Chromium's fake camera: a moving pattern), the
+    // camera light is on.
+    let shot = bed.picture();
+    shot.write(&Path::new(env!("CARGO_MANIFEST_DIR")).join("target/call-live.png"));
+    assert!(
+        colours(&shot, 600, 300, 700, 400) > 20,
+        "no far-end picture on screen"
+    );
+    let light = shot.pixel(1920 - 60, 75);
+    assert!(
+        light[0] > 150 && light[1] < 80,
+        "the camera light is not on: {light:?}"
+    );
+
+    // The nurse hangs up: the bed says so, and the camera is released.
+    nurse.eval("window.careTeam.hangUp()");
+    bed.until("the far end hung up", Duration::from_secs(10), |app| {
+        ended(app, EndReason::FarEndHungUp)
+    });
+    bed.headless.run_for(Duration::from_millis(200));
+    let shot = bed.picture();
+    assert_golden("call-ended-by-far-end", &shot);
+}
+
+#[test]
+fn the_patient_calls_their_nurse_from_call_and_hangs_up_with_the_remote() {
+    let servers = Servers::start();
+    let bed = Bed::start(&servers);
+    let mut nurse = servers.person("Ana Ruiz", "Nurse");
+    bed_id(&mut nurse);
+    // Home → Call lists the nurse.
+    bed.press(&[Button::Down, Button::Ok]);
+    bed.until("the nurse is listed", Duration::from_secs(10), |app| {
+        app.screen() == bedside::domain::shell::Screen::Call && app.call_people() == 1
+    });
+    bed.headless.run_for(Duration::from_millis(100));
+    assert_golden("call-list", &bed.picture());
+    bed.press(&[Button::Ok]);
+    nurse.wait_for(
+        "window.careTeam.state().phase === 'ringing'",
+        Duration::from_secs(10),
+    );
+    bed.until("calling", Duration::from_secs(5), |app| {
+        matches!(app.call_phase(), Phase::Dialling { .. })
+    });
+    // Calling shows who, and the camera light: the camera is on while it rings at the far end.
+    bed.headless.run_for(Duration::from_millis(300));
+    let shot = bed.picture();
+    shot.write(&Path::new(env!("CARGO_MANIFEST_DIR")).join("target/call-dialling.png"));
+    nurse.eval("window.careTeam.answer()");
+    bed.until("the call is live", Duration::from_secs(15), live);
+    bed.until("the nurse's picture", Duration::from_secs(15), |app| {
+        app.call_frames().0 >= 10
+    });
+    let started = Instant::now();
+    while page_frames(&mut nurse) < 10 {
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "Chromium decoded nothing"
+        );
+        bed.headless.run_for(Duration::from_millis(50));
+    }
+    // Right to Hang up, OK.
+    bed.press(&[Button::Right; 4]);
+    bed.press(&[Button::Ok]);
+    bed.until("hung up", Duration::from_secs(5), |app| {
+        ended(app, EndReason::HungUp)
+    });
+    nurse.wait_for(
+        "window.careTeam.state().phase === 'idle' && window.careTeam.state().ended === 'The patient hung up'",
+        Duration::from_secs(10),
+    );
+}
+
+#[test]
+fn declining_tells_the_caller_and_a_second_caller_hears_busy() {
+    let servers = Servers::start();
+    let bed = Bed::start(&servers);
+    let mut nurse = servers.person("Ana Ruiz", "Nurse");
+    let id = bed_id(&mut nurse);
+    nurse.eval(&format!("window.careTeam.call({})", json!(id)));
+    bed.until("ringing", Duration::from_secs(10), ringing);
+    bed.press(&[Button::Right, Button::Ok]);
+    bed.until("declined", Duration::from_secs(5), |app| {
+        ended(app, EndReason::Declined)
+    });
+    nurse.wait_for(
+        "window.careTeam.state().ended === 'The patient did not answer'",
+        Duration::from_secs(10),
+    );
+
+    // The nurse calls again and the patient accepts; the interpreter calls meanwhile.
+    let mut interpreter = servers.person("Li Wei", "Interpreter");
+    let id2 = bed_id(&mut interpreter);
+    assert_eq!(id, id2);
+    bed.until("idle", Duration::from_secs(10), |app| {
+        matches!(app.call_phase(), Phase::Idle)
+    });
+    nurse.eval(&format!("window.careTeam.call({})", json!(id)));
+    bed.until("ringing", Duration::from_secs(10), ringing);
+    bed.press(&[Button::Ok]);
+    bed.until("the call is live", Duration::from_secs(15), live);
+    interpreter.wait_for(
+        "window.careTeam.state().beds[0].meta.busy === true",
+        Duration::from_secs(10),
+    );
+    interpreter.eval(&format!("window.careTeam.call({})", json!(id)));
+    interpreter.wait_for(
+        "window.careTeam.state().ended === 'The bed is busy on another call'",
+        Duration::from_secs(10),
+    );
+    // The first call goes on.
+    bed.headless.run_for(Duration::from_millis(300));
+    assert!(live(&bed.app), "{:?}", bed.phase());
+    assert_eq!(nurse.eval("window.careTeam.state().phase"), json!("live"));
+}
