@@ -362,3 +362,197 @@ fn declining_tells_the_caller_and_a_second_caller_hears_busy() {
     assert!(live(&bed.app), "{:?}", bed.phase());
     assert_eq!(nurse.eval("window.careTeam.state().phase"), json!("live"));
 }
+
+/// Open file descriptors and threads of this process.
+fn fds_and_threads() -> (usize, usize) {
+    let fds = std::fs::read_dir("/proc/self/fd").unwrap().count();
+    let threads = std::fs::read_dir("/proc/self/task").unwrap().count();
+    (fds, threads)
+}
+
+#[test]
+fn calls_set_up_and_torn_down_again_and_again_leak_nothing() {
+    let servers = Servers::start();
+    let bed = Bed::start(&servers);
+    let mut nurse = servers.person("Ana Ruiz", "Nurse");
+    let id = bed_id(&mut nurse);
+    let mut one_call = |n: usize| {
+        nurse.eval(&format!("window.careTeam.call({})", json!(id)));
+        bed.until("ringing", Duration::from_secs(10), ringing);
+        bed.press(&[Button::Ok]);
+        bed.until("the call is live", Duration::from_secs(15), live);
+        bed.until("a picture", Duration::from_secs(15), |app| {
+            matches!(app.call_phase(), Phase::Live { .. }) && app.call_frames().1.is_some()
+        });
+        // Alternate who hangs up.
+        if n % 2 == 0 {
+            nurse.eval("window.careTeam.hangUp()");
+        } else {
+            bed.press(&[Button::Right; 4]);
+            bed.press(&[Button::Ok]);
+        }
+        bed.until("ended", Duration::from_secs(10), |app| {
+            matches!(app.call_phase(), Phase::Ended { .. })
+        });
+        nurse.wait_for("window.careTeam.state().phase === 'idle'", Duration::from_secs(10));
+        // Pipelines are torn down off the call thread: give them a moment.
+        bed.headless.run_for(Duration::from_millis(500));
+    };
+    // The first call brings up GStreamer's own thread pools; count after it.
+    one_call(0);
+    let (fds, threads) = fds_and_threads();
+    for n in 1..=12 {
+        one_call(n);
+    }
+    let (fds_after, threads_after) = fds_and_threads();
+    eprintln!("after 1 call: {fds} fds, {threads} threads; after 13: {fds_after} fds, {threads_after} threads");
+    assert!(
+        fds_after <= fds + 4,
+        "file descriptors grew from {fds} to {fds_after} over 12 calls"
+    );
+    assert!(
+        threads_after <= threads + 4,
+        "threads grew from {threads} to {threads_after} over 12 calls"
+    );
+}
+
+#[test]
+fn the_far_end_vanishing_or_the_server_dying_ends_the_call_cleanly_and_the_bed_comes_back() {
+    let mut servers = Servers::start();
+    let bed = Bed::start(&servers);
+    let mut nurse = servers.person("Ana Ruiz", "Nurse");
+    let id = bed_id(&mut nurse);
+    nurse.eval(&format!("window.careTeam.call({})", json!(id)));
+    bed.until("ringing", Duration::from_secs(10), ringing);
+    bed.press(&[Button::Ok]);
+    bed.until("the call is live", Duration::from_secs(15), live);
+    // The nurse's browser crashes.
+    drop(nurse);
+    bed.until("the call ended", Duration::from_secs(15), |app| {
+        matches!(app.call_phase(), Phase::Ended { .. } | Phase::Idle)
+    });
+    let shot = bed.picture();
+    let light = shot.pixel(1920 - 60, 75);
+    assert!(light[0] < 150 || light[1] > 80, "the camera light stayed on");
+
+    // Again, and this time the signalling server dies mid-call.
+    let mut nurse = servers.person("Ana Ruiz", "Nurse");
+    let id = bed_id(&mut nurse);
+    bed.until("idle", Duration::from_secs(10), |app| {
+        matches!(app.call_phase(), Phase::Idle)
+    });
+    nurse.eval(&format!("window.careTeam.call({})", json!(id)));
+    bed.until("ringing", Duration::from_secs(10), ringing);
+    bed.press(&[Button::Ok]);
+    bed.until("the call is live", Duration::from_secs(15), live);
+    let _ = servers.signalling.kill();
+    let _ = servers.signalling.wait();
+    bed.until("the call was cut off", Duration::from_secs(10), |app| {
+        ended(app, EndReason::Lost)
+    });
+    // The server comes back on the same port: the bed registers again by itself.
+    servers.signalling = Command::new(signalling_bin())
+        .args(["--host", "127.0.0.1", "--port", &servers.port.to_string()])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut nurse = servers.person("Ana Ruiz", "Nurse");
+    let started = Instant::now();
+    while nurse.eval("window.careTeam.state().beds.length") != json!(1) {
+        assert!(started.elapsed() < Duration::from_secs(40), "the bed never came back");
+        bed.headless.run_for(Duration::from_millis(100));
+    }
+}
+
+/// A server that speaks the protocol's envelope but sends everything wrong.
+#[test]
+fn garbage_and_out_of_order_signalling_is_refused_without_harm() {
+    use tungstenite::Message;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (tx, rx) = std::sync::mpsc::channel::<Vec<String>>();
+    std::thread::spawn(move || {
+        // First connection: junk, then something too big (the bed drops the link).
+        let (stream, _) = listener.accept().unwrap();
+        let mut ws = tungstenite::accept(stream).unwrap();
+        let mut said = Vec::new();
+        let junk = [
+            r#"{"type":"welcome","peerId":"bed-1"}"#.to_owned(),
+            "not json at all".to_owned(),
+            r#"{"type":"launchMissiles"}"#.to_owned(),
+            r#"{"type":"peer","sessionId":"nope","sdp":{"type":"answer","sdp":"v=0"}}"#.to_owned(),
+            r#"{"type":"peer","sessionId":"nope","ice":{"candidate":"x","sdpMLineIndex":9}}"#
+                .to_owned(),
+            r#"{"type":"sessionStarted","peerId":"ghost","sessionId":"s-ghost"}"#.to_owned(),
+            r#"{"type":"endSession","sessionId":"never"}"#.to_owned(),
+            r#"{"type":"startSession","peerId":"p","sessionId":"s-offer","offer":"v=0"}"#
+                .to_owned(),
+            r#"{"type":"list","producers":[{"id":"p-x","meta":{"name":7}},{"id":"p-y"}]}"#
+                .to_owned(),
+            r#"{"type":"peerStatusChanged","roles":[],"meta":null}"#.to_owned(),
+        ];
+        for j in &junk {
+            ws.send(Message::text(j.clone())).unwrap();
+        }
+        ws.send(Message::binary(vec![0u8; 64])).unwrap();
+        // Read what the bed says for a moment.
+        ws.get_ref()
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        let until = Instant::now() + Duration::from_secs(2);
+        while Instant::now() < until {
+            if let Ok(Message::Text(t)) = ws.read() {
+                said.push(t.to_string());
+            }
+        }
+        let _ = ws.send(Message::text("x".repeat(600 << 10)));
+        let _ = ws.flush();
+        // Second connection (the bed came back): a proper call.
+        let (stream, _) = listener.accept().unwrap();
+        let mut ws = tungstenite::accept(stream).unwrap();
+        ws.send(Message::text(r#"{"type":"welcome","peerId":"bed-1"}"#)).unwrap();
+        ws.send(Message::text(
+            r#"{"type":"list","producers":[{"id":"p-n","meta":{"kind":"care-team","name":"Ana Ruiz","role":"Nurse"}}]}"#,
+        ))
+        .unwrap();
+        ws.send(Message::text(
+            r#"{"type":"startSession","peerId":"p-n","sessionId":"s-real"}"#,
+        ))
+        .unwrap();
+        tx.send(said).unwrap();
+        // Keep the link open while the test looks.
+        ws.get_ref()
+            .set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        let until = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < until {
+            let _ = ws.read();
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::empty_bed_config(
+        dir.path(),
+        &format!("[call]\nsignalling_url = \"ws://127.0.0.1:{port}\"\ncamera = \"test\"\nmicrophone = \"test\"\n"),
+    );
+    let setup = Setup::load(Some(&config), false).expect("config");
+    let (headless, app) =
+        headless_app(setup, (1920, 1080), TimeSource::System).expect("headless bed");
+    let bed = Bed {
+        headless,
+        app,
+        _dir: dir,
+    };
+    bed.until("ringing after the junk", Duration::from_secs(20), ringing);
+    let Phase::Ringing { caller, session, .. } = bed.phase() else {
+        unreachable!()
+    };
+    assert_eq!((caller.name.as_str(), session.as_str()), ("Ana Ruiz", "s-real"));
+    let said = rx.recv().unwrap();
+    // It registered, refused the session it never asked for and the caller's own offer.
+    assert!(said.iter().any(|m| m.contains("setPeerStatus")), "{said:?}");
+    assert!(said.iter().any(|m| m.contains("endSession") && m.contains("s-ghost")), "{said:?}");
+    assert!(said.iter().any(|m| m.contains("endSession") && m.contains("s-offer")), "{said:?}");
+    // Nobody named was listed from the junk list.
+    assert_eq!(bed.app.call_people(), 1);
+}
