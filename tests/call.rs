@@ -385,7 +385,7 @@ fn calls_set_up_and_torn_down_again_and_again_leak_nothing() {
             matches!(app.call_phase(), Phase::Live { .. }) && app.call_frames().1.is_some()
         });
         // Alternate who hangs up.
-        if n % 2 == 0 {
+        if n.is_multiple_of(2) {
             nurse.eval("window.careTeam.hangUp()");
         } else {
             bed.press(&[Button::Right; 4]);
@@ -394,7 +394,10 @@ fn calls_set_up_and_torn_down_again_and_again_leak_nothing() {
         bed.until("ended", Duration::from_secs(10), |app| {
             matches!(app.call_phase(), Phase::Ended { .. })
         });
-        nurse.wait_for("window.careTeam.state().phase === 'idle'", Duration::from_secs(10));
+        nurse.wait_for(
+            "window.careTeam.state().phase === 'idle'",
+            Duration::from_secs(10),
+        );
         // Pipelines are torn down off the call thread: give them a moment.
         bed.headless.run_for(Duration::from_millis(500));
     };
@@ -405,7 +408,9 @@ fn calls_set_up_and_torn_down_again_and_again_leak_nothing() {
         one_call(n);
     }
     let (fds_after, threads_after) = fds_and_threads();
-    eprintln!("after 1 call: {fds} fds, {threads} threads; after 13: {fds_after} fds, {threads_after} threads");
+    eprintln!(
+        "after 1 call: {fds} fds, {threads} threads; after 13: {fds_after} fds, {threads_after} threads"
+    );
     assert!(
         fds_after <= fds + 4,
         "file descriptors grew from {fds} to {fds_after} over 12 calls"
@@ -433,7 +438,10 @@ fn the_far_end_vanishing_or_the_server_dying_ends_the_call_cleanly_and_the_bed_c
     });
     let shot = bed.picture();
     let light = shot.pixel(1920 - 60, 75);
-    assert!(light[0] < 150 || light[1] > 80, "the camera light stayed on");
+    assert!(
+        light[0] < 150 || light[1] > 80,
+        "the camera light stayed on"
+    );
 
     // Again, and this time the signalling server dies mid-call.
     let mut nurse = servers.person("Ana Ruiz", "Nurse");
@@ -460,7 +468,10 @@ fn the_far_end_vanishing_or_the_server_dying_ends_the_call_cleanly_and_the_bed_c
     let mut nurse = servers.person("Ana Ruiz", "Nurse");
     let started = Instant::now();
     while nurse.eval("window.careTeam.state().beds.length") != json!(1) {
-        assert!(started.elapsed() < Duration::from_secs(40), "the bed never came back");
+        assert!(
+            started.elapsed() < Duration::from_secs(40),
+            "the bed never came back"
+        );
         bed.headless.run_for(Duration::from_millis(100));
     }
 }
@@ -511,7 +522,8 @@ fn garbage_and_out_of_order_signalling_is_refused_without_harm() {
         // Second connection (the bed came back): a proper call.
         let (stream, _) = listener.accept().unwrap();
         let mut ws = tungstenite::accept(stream).unwrap();
-        ws.send(Message::text(r#"{"type":"welcome","peerId":"bed-1"}"#)).unwrap();
+        ws.send(Message::text(r#"{"type":"welcome","peerId":"bed-1"}"#))
+            .unwrap();
         ws.send(Message::text(
             r#"{"type":"list","producers":[{"id":"p-n","meta":{"kind":"care-team","name":"Ana Ruiz","role":"Nurse"}}]}"#,
         ))
@@ -533,7 +545,9 @@ fn garbage_and_out_of_order_signalling_is_refused_without_harm() {
     let dir = tempfile::tempdir().unwrap();
     let config = common::empty_bed_config(
         dir.path(),
-        &format!("[call]\nsignalling_url = \"ws://127.0.0.1:{port}\"\ncamera = \"test\"\nmicrophone = \"test\"\n"),
+        &format!(
+            "[call]\nsignalling_url = \"ws://127.0.0.1:{port}\"\ncamera = \"test\"\nmicrophone = \"test\"\n"
+        ),
     );
     let setup = Setup::load(Some(&config), false).expect("config");
     let (headless, app) =
@@ -544,15 +558,29 @@ fn garbage_and_out_of_order_signalling_is_refused_without_harm() {
         _dir: dir,
     };
     bed.until("ringing after the junk", Duration::from_secs(20), ringing);
-    let Phase::Ringing { caller, session, .. } = bed.phase() else {
+    let Phase::Ringing {
+        caller, session, ..
+    } = bed.phase()
+    else {
         unreachable!()
     };
-    assert_eq!((caller.name.as_str(), session.as_str()), ("Ana Ruiz", "s-real"));
+    assert_eq!(
+        (caller.name.as_str(), session.as_str()),
+        ("Ana Ruiz", "s-real")
+    );
     let said = rx.recv().unwrap();
     // It registered, refused the session it never asked for and the caller's own offer.
     assert!(said.iter().any(|m| m.contains("setPeerStatus")), "{said:?}");
-    assert!(said.iter().any(|m| m.contains("endSession") && m.contains("s-ghost")), "{said:?}");
-    assert!(said.iter().any(|m| m.contains("endSession") && m.contains("s-offer")), "{said:?}");
+    assert!(
+        said.iter()
+            .any(|m| m.contains("endSession") && m.contains("s-ghost")),
+        "{said:?}"
+    );
+    assert!(
+        said.iter()
+            .any(|m| m.contains("endSession") && m.contains("s-offer")),
+        "{said:?}"
+    );
     // Nobody named was listed from the junk list.
     assert_eq!(bed.app.call_people(), 1);
 }

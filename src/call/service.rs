@@ -34,6 +34,8 @@ pub enum Command {
     HangUp,
     /// Call this peer (by the id the directory gave).
     Dial(String),
+    /// The patient asked for someone not online for calls (by name): say so.
+    Unreachable(String),
     MuteMic(bool),
     CameraOff(bool),
     /// The speaker's loudness, linear, and mute.
@@ -376,6 +378,7 @@ impl Worker {
             Command::Decline => self.input(Input::Decline),
             Command::HangUp => self.input(Input::HangUp),
             Command::Dial(id) => self.input(Input::Dial(id)),
+            Command::Unreachable(name) => self.input(Input::Unreachable(name)),
             Command::MuteMic(muted) => {
                 self.call.mic_muted = muted;
                 if let Some(m) = &self.media {

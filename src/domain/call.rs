@@ -172,6 +172,8 @@ pub enum Input {
     Decline,
     HangUp,
     Dial(String),
+    /// The patient asked to call someone who is not online for calls.
+    Unreachable(String),
     LocalOffer(String),
     LocalCandidate {
         mline: u32,
@@ -532,6 +534,22 @@ impl Call {
                     since: now,
                 };
                 vec![Action::StartMedia]
+            }
+            Input::Unreachable(name) => {
+                if matches!(self.phase, Phase::Idle | Phase::Ended { .. }) {
+                    self.phase = Phase::Ended {
+                        reason: EndReason::Unavailable,
+                        peer: Some(Peer {
+                            id: String::new(),
+                            name,
+                            role: String::new(),
+                            bed: false,
+                            busy: false,
+                        }),
+                        until: now + ENDED_SHOWN,
+                    };
+                }
+                Vec::new()
             }
             Input::LocalOffer(sdp) => match &self.phase {
                 Phase::Dialling {

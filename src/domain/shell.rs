@@ -250,6 +250,8 @@ pub enum CallRequest {
     CameraOff(bool),
     /// Call the n-th person Call lists.
     Dial(usize),
+    /// Call the n-th person of My care team, if they are online for calls.
+    DialCareTeam(usize),
 }
 
 /// The in-call controls, left to right.
@@ -1050,6 +1052,16 @@ impl Shell {
                 });
                 Outcome::handled()
             }
+            // My care team: OK calls the person (when calls are set up).
+            Screen::Record(Section::CareTeam)
+                if self.call.configured && self.record_counts[Section::CareTeam.index()] > 0 =>
+            {
+                Outcome {
+                    handled: true,
+                    call: Some(CallRequest::DialCareTeam(place.focus)),
+                    ..Outcome::default()
+                }
+            }
             // Reading only: OK has nothing to do on other rows.
             Screen::Record(_) | Screen::Trend(_) | Screen::Pin => Outcome::default(),
             Screen::Call if self.call.configured && self.call.people > 0 => Outcome {
@@ -1829,6 +1841,28 @@ mod tests {
     }
 
     #[test]
+    fn a_film_stopped_by_a_call_goes_on_from_where_it_was() {
+        let mut shell = watching();
+        for b in parse_list("ok,down,down,ok,ok").unwrap() {
+            shell.press(b);
+        }
+        assert!(matches!(shell.media(), Media::Film { index: 0, .. }));
+        shell.set_call(CallStage::Ringing, 0, false, false);
+        assert_eq!(shell.media(), Media::Nothing);
+        // The controller tells where the film was when it stopped it.
+        shell.left_film_at(0, std::time::Duration::from_secs(754), None);
+        shell.set_call(CallStage::Ended, 0, false, false);
+        assert_eq!(shell.screen(), Screen::Player);
+        assert_eq!(
+            shell.media(),
+            Media::Film {
+                index: 0,
+                from: std::time::Duration::from_secs(754)
+            }
+        );
+    }
+
+    #[test]
     fn relaxation_loops_in_the_player_and_nothing_plays_under_a_call() {
         let mut shell = watching();
         for b in parse_list("ok,down,down,down,ok,ok").unwrap() {
@@ -1955,5 +1989,17 @@ mod tests {
         // Nobody to call: OK does nothing on Call.
         shell.set_call(CallStage::None, 0, false, false);
         assert_eq!(shell.press(Button::Ok).call, None);
+        // My care team: OK on a person asks to call them.
+        let mut counts = [0; 8];
+        counts[Section::CareTeam.index()] = 3;
+        shell.set_record_counts(counts);
+        for b in parse_list("home,up,right,right,ok,ok,down").unwrap() {
+            shell.press(b);
+        }
+        assert_eq!(shell.screen(), Screen::Record(Section::CareTeam));
+        assert_eq!(
+            shell.press(Button::Ok).call,
+            Some(CallRequest::DialCareTeam(1))
+        );
     }
 }

@@ -123,6 +123,12 @@ impl Watch {
             self.resume.remove(&id);
         } else {
             self.resume.insert(id, at);
+            // Still open (a call or standby stopped it): it goes on from here afterwards.
+            if let Some(Opened::Film { index: open, from }) = &mut self.opened
+                && *open == index
+            {
+                *from = at;
+            }
         }
     }
 

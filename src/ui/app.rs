@@ -584,7 +584,7 @@ fn apply(
     let sound_before = (st.shell.volume(), st.shell.muted());
     let outcome = change(&mut st.shell);
     if let Some(request) = outcome.call {
-        st.call.request(request);
+        st.call.request(request, &st.record);
     }
     if (st.shell.volume(), st.shell.muted()) != sound_before {
         st.call.set_volume(st.shell.volume(), st.shell.muted());

@@ -97,8 +97,8 @@ impl CallController {
         self.view.as_ref().map_or(Phase::Idle, |v| v.phase.clone())
     }
 
-    /// Carries out what a press asked of the call.
-    pub fn request(&self, request: CallRequest) {
+    /// Carries out what a press asked of the call (`record`: My care team's rows).
+    pub fn request(&self, request: CallRequest, record: &Record) {
         let Some(service) = &self.service else {
             return;
         };
@@ -113,6 +113,21 @@ impl CallController {
                     return;
                 };
                 Command::Dial(peer.id.clone())
+            }
+            CallRequest::DialCareTeam(row) => {
+                let Some(row) = record.rows(Section::CareTeam).get(row) else {
+                    return;
+                };
+                let title = row.title.to_lowercase();
+                let online = self.view.as_ref().and_then(|v| {
+                    v.callable
+                        .iter()
+                        .find(|p| !p.name.is_empty() && title.contains(&p.name.to_lowercase()))
+                });
+                match online {
+                    Some(peer) => Command::Dial(peer.id.clone()),
+                    None => Command::Unreachable(row.title.clone()),
+                }
             }
         };
         service.send(command);

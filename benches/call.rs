@@ -1,0 +1,203 @@
+//! Calls' speed (`cargo bench --bench call`, release, software renderer, 1920x1080), against
+//! the same real far end as `tests/call.rs`: the GStreamer signalling server on loopback and
+//! Debian's headless Chromium with its fake camera and microphone on the care-team page.
+//!
+//! - accept → first picture of the far end on screen: the nurse calls, the patient presses OK
+//!   (the clock starts at the press), p50/p95 over 15 calls. Budget: p95 under 1.5 s.
+//! - the CPU share of a call on these two cores for 20 s, in per cent of one core: the bed
+//!   sending 1280x720 at 25 frames/s (VP8) and showing the far end full screen; Chromium's own
+//!   share is reported beside it (it runs on the same two cores).
+//!
+//! Exits non-zero when a budget is broken.
+
+#[path = "../tests/common/chromium.rs"]
+mod chromium;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use bedside::domain::button::Button;
+use bedside::domain::call::Phase;
+use bedside::launch::{Setup, headless_app};
+use bedside::ui::app::{App, TimeSource};
+use bedside::ui::headless::Headless;
+use serde_json::json;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn until(
+    headless: &Headless,
+    app: &App,
+    what: &str,
+    timeout: Duration,
+    done: impl Fn(&App) -> bool,
+) {
+    let started = Instant::now();
+    while !done(app) {
+        assert!(started.elapsed() < timeout, "never got to: {what}");
+        headless.run_for(Duration::from_millis(2));
+    }
+}
+
+/// CPU time (user + system) of a process so far.
+fn cpu_of(pid: &str) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks: u64 = fields
+        .get(11..13)
+        .map(|f| f.iter().filter_map(|v| v.parse::<u64>().ok()).sum())
+        .unwrap_or(0);
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) } as u64;
+    Duration::from_millis(ticks * 1000 / hz.max(1))
+}
+
+/// Every Chromium process's CPU time (the browser, its renderer, GPU and utility processes).
+fn chromium_cpu() -> Duration {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            std::fs::read_to_string(e.path().join("comm"))
+                .is_ok_and(|c| c.trim().starts_with("chromium"))
+        })
+        .map(|e| cpu_of(&e.file_name().to_string_lossy()))
+        .sum()
+}
+
+fn main() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let port = free_port();
+    let mut signalling =
+        Command::new(root.join("target/test-env/bin/gst-webrtc-signalling-server"))
+            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+            .env("WEBRTCSINK_SIGNALLING_SERVER_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the signalling server (make setup builds it)");
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
+    let page_port = server.server_addr().to_ip().unwrap().port();
+    let html = root.join("assets/care-team/index.html");
+    std::thread::spawn(move || {
+        for request in server.incoming_requests() {
+            let header =
+                tiny_http::Header::from_bytes("Content-Type", "text/html; charset=utf-8").unwrap();
+            let body = std::fs::read(&html).unwrap();
+            let _ = request.respond(tiny_http::Response::from_data(body).with_header(header));
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("bedside.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[device]\nid = \"urn:example:device|TV-B\"\n[bed]\nlocation = \"urn:example:bed|B\"\n\
+             name = \"Bench bed\"\n[store]\ndata_dir = \"{}\"\n[call]\nsignalling_url = \"ws://127.0.0.1:{port}\"\n\
+             camera = \"test\"\nmicrophone = \"test\"\n",
+            dir.path().join("state").display()
+        ),
+    )
+    .unwrap();
+    let setup = Setup::load(Some(&config), false).unwrap();
+    let (headless, app) = headless_app(setup, (1920, 1080), TimeSource::System).unwrap();
+    let mut nurse = chromium::Chromium::open(&format!(
+        "http://127.0.0.1:{page_port}/?signalling=ws://127.0.0.1:{port}&name=Ana%20Ruiz&role=Nurse&autoconnect=1"
+    ));
+    nurse.wait_for(
+        "window.careTeam.state().beds.length > 0",
+        Duration::from_secs(20),
+    );
+    let id = nurse.eval("window.careTeam.state().beds[0].id");
+
+    let mut accept_to_picture = Vec::new();
+    for _ in 0..15 {
+        nurse.eval(&format!("window.careTeam.call({})", json!(id)));
+        until(&headless, &app, "ringing", Duration::from_secs(10), |a| {
+            matches!(a.call_phase(), Phase::Ringing { .. })
+        });
+        headless.run_for(Duration::from_millis(300));
+        let before = app.call_frames().1;
+        let pressed = Instant::now();
+        app.press(Button::Ok);
+        headless.draw();
+        until(&headless, &app, "a picture", Duration::from_secs(10), |a| {
+            a.call_frames().1 != before
+        });
+        headless.draw();
+        accept_to_picture.push(pressed.elapsed());
+        nurse.eval("window.careTeam.hangUp()");
+        until(&headless, &app, "ended", Duration::from_secs(10), |a| {
+            matches!(a.call_phase(), Phase::Ended { .. })
+        });
+        nurse.wait_for(
+            "window.careTeam.state().phase === 'idle'",
+            Duration::from_secs(10),
+        );
+        headless.run_for(Duration::from_millis(700));
+    }
+    accept_to_picture.sort();
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let p = |q: f64| accept_to_picture[((accept_to_picture.len() - 1) as f64 * q).round() as usize];
+    let (p50, p95) = (p(0.5), p(0.95));
+    println!(
+        "accept → first far-end picture on screen: p50 {:.0} ms  p95 {:.0} ms  max {:.0} ms  (n={})  [budget p95 1500 ms]",
+        ms(p50),
+        ms(p95),
+        ms(*accept_to_picture.last().unwrap()),
+        accept_to_picture.len()
+    );
+
+    // A 20-second call: the bed's CPU share, drawing every frame as the screen would.
+    nurse.eval(&format!("window.careTeam.call({})", json!(id)));
+    until(&headless, &app, "ringing", Duration::from_secs(10), |a| {
+        matches!(a.call_phase(), Phase::Ringing { .. })
+    });
+    app.press(Button::Ok);
+    until(&headless, &app, "live", Duration::from_secs(15), |a| {
+        matches!(a.call_phase(), Phase::Live { .. })
+    });
+    headless.run_for(Duration::from_secs(3));
+    let (frames0, _) = app.call_frames();
+    let (cpu0, chromium0, t0) = (cpu_of("self"), chromium_cpu(), Instant::now());
+    let end = t0 + Duration::from_secs(20);
+    let mut drawn = 0u64;
+    while Instant::now() < end {
+        headless.run_for(Duration::from_millis(5));
+        if headless.draw() {
+            drawn += 1;
+        }
+    }
+    let wall = t0.elapsed().as_secs_f64();
+    let share = (cpu_of("self") - cpu0).as_secs_f64() / wall * 100.0;
+    let chromium_share = (chromium_cpu() - chromium0).as_secs_f64() / wall * 100.0;
+    let (frames1, _) = app.call_frames();
+    let sent = nurse.eval("window.careTeam.stats().then(s => s.framesDecoded)");
+    println!(
+        "720p25 call for {wall:.0} s: the bed {share:.0} % of one core, far-end pictures shown {:.1}/s, \
+         screen redrawn {:.1}/s; Chromium {chromium_share:.0} %; Chromium decoded {} of the bed's frames in all",
+        (frames1 - frames0) as f64 / wall,
+        drawn as f64 / wall,
+        sent
+    );
+    nurse.eval("window.careTeam.hangUp()");
+    headless.run_for(Duration::from_millis(500));
+    let _ = signalling.kill();
+    let _ = signalling.wait();
+    if p95 > Duration::from_millis(1500) {
+        eprintln!("budget broken");
+        std::process::exit(1);
+    }
+}
