@@ -367,6 +367,12 @@ pub struct Call {
     /// `"auto"` (default) or `"test"` (a tone).
     #[serde(default)]
     pub microphone: MicrophoneChoice,
+    /// Virtual observation: calls from people with one of these roles (as the care-team page
+    /// sends them, any case) are answered without a press, with a banner on screen for the
+    /// whole call and a chime when it connects. Empty (the default): every call waits for the
+    /// patient. Only for a signalling server that authenticates the people who use it.
+    #[serde(default)]
+    pub observation_roles: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]

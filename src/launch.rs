@@ -249,8 +249,10 @@ pub fn snapshot(setup: Setup, shot: &Snapshot) -> Result<(), LaunchError> {
     let time = shot.now.map_or(TimeSource::System, TimeSource::Fixed);
     let mut context = setup.context;
     context.sound = false;
-    // A picture is taken without the network: no calls.
-    context.call = None;
+    // A picture is taken without the network: calls show as set up but not connected.
+    if let Some(call) = &mut context.call {
+        call.connect = false;
+    }
     let app = App::new(context, setup.settings, time)?;
     if let Some(listings) = listings {
         app.set_listings(listings);

@@ -116,11 +116,16 @@ struct Bed {
 
 impl Bed {
     fn start(servers: &Servers) -> Bed {
+        Bed::start_with(servers, "")
+    }
+
+    /// With more lines in its `[call]` section.
+    fn start_with(servers: &Servers, call_extra: &str) -> Bed {
         let dir = tempfile::tempdir().unwrap();
         let config = common::empty_bed_config(
             dir.path(),
             &format!(
-                "[call]\nsignalling_url = \"{}\"\ncamera = \"test\"\nmicrophone = \"test\"\n",
+                "[call]\nsignalling_url = \"{}\"\ncamera = \"test\"\nmicrophone = \"test\"\n{call_extra}",
                 servers.url()
             ),
         );
@@ -361,6 +366,49 @@ fn declining_tells_the_caller_and_a_second_caller_hears_busy() {
     bed.headless.run_for(Duration::from_millis(300));
     assert!(live(&bed.app), "{:?}", bed.phase());
     assert_eq!(nurse.eval("window.careTeam.state().phase"), json!("live"));
+}
+
+#[test]
+fn a_virtual_sitter_is_answered_by_policy_with_a_banner_and_anyone_else_still_rings() {
+    let servers = Servers::start();
+    let bed = Bed::start_with(&servers, "observation_roles = [\"Virtual sitter\"]\n");
+    let mut sitter = servers.person("Sam Lee", "Virtual sitter");
+    let id = bed_id(&mut sitter);
+    sitter.eval(&format!("window.careTeam.call({})", json!(id)));
+    // No button pressed.
+    bed.until("the observation is live", Duration::from_secs(15), live);
+    bed.until("the sitter's picture", Duration::from_secs(15), |app| {
+        app.call_frames().0 >= 5
+    });
+    let started = Instant::now();
+    while page_frames(&mut sitter) < 5 {
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "the sitter sees nothing"
+        );
+        bed.headless.run_for(Duration::from_millis(50));
+    }
+    let shot = bed.picture();
+    shot.write(&Path::new(env!("CARGO_MANIFEST_DIR")).join("target/call-observation.png"));
+    let banner = shot.pixel(1000, 168);
+    assert!(
+        banner[0] > 230 && banner[1] > 160 && banner[2] < 110,
+        "no observation banner: {banner:?}"
+    );
+    sitter.eval("window.careTeam.hangUp()");
+    bed.until("ended", Duration::from_secs(10), |app| {
+        matches!(app.call_phase(), Phase::Ended { .. })
+    });
+    // A nurse is not an observer: her call rings and waits.
+    let mut nurse = servers.person("Ana Ruiz", "Nurse");
+    bed_id(&mut nurse);
+    bed.until("idle", Duration::from_secs(10), |app| {
+        matches!(app.call_phase(), Phase::Idle)
+    });
+    nurse.eval(&format!("window.careTeam.call({})", json!(id)));
+    bed.until("ringing", Duration::from_secs(10), ringing);
+    bed.headless.run_for(Duration::from_secs(2));
+    assert!(ringing(&bed.app), "{:?}", bed.phase());
 }
 
 /// Open file descriptors and threads of this process.

@@ -81,3 +81,15 @@ fn home_at_a_quarter_of_the_size_is_the_same_picture_scaled() {
     assert_eq!((small.width, small.height), (960, 540));
     assert_golden("home-960x540", &small);
 }
+
+#[test]
+fn call_set_up_but_not_connected() {
+    // A snapshot never touches the network: Call says calls are set up and not connected.
+    let dir = tempfile::tempdir().unwrap();
+    let config = empty_bed_config(
+        dir.path(),
+        "[call]\nsignalling_url = \"wss://video.example.org/signalling\"\n",
+    );
+    let picture = common::config_shot(&config, "down,ok", &[]);
+    assert_golden("call-not-connected", &picture);
+}

@@ -56,6 +56,8 @@ pub struct CallView {
     pub camera_live: bool,
     /// This box has a camera at all.
     pub has_camera: bool,
+    /// The call is a virtual observation: the banner must show.
+    pub observation: bool,
 }
 
 /// How the call thread is set up.
@@ -67,6 +69,11 @@ pub struct CallSetup {
     pub bed_name: String,
     pub bed_id: String,
     pub media: MediaSetup,
+    /// Roles answered without a press (virtual observation); see the config.
+    pub observation_roles: Vec<String>,
+    /// Connect to the server. Off for pictures taken without the network (`bedside snapshot`):
+    /// Call then shows calls as set up but not connected.
+    pub connect: bool,
 }
 
 impl CallSetup {
@@ -117,6 +124,8 @@ impl CallSetup {
                 silent,
                 send: (1280, 720, 25, 1500),
             },
+            observation_roles: call.observation_roles.clone(),
+            connect: true,
         }
     }
 }
@@ -147,8 +156,8 @@ impl CallService {
             .name("call".into())
             .spawn(move || {
                 Worker {
+                    call: Call::with_observation(&setup.observation_roles),
                     setup,
-                    call: Call::new(),
                     link: None,
                     media: None,
                     media_generation: 0,
@@ -503,10 +512,14 @@ impl Worker {
             }
             Action::Ring(on) => {
                 if on {
-                    self.ringer = Ringer::start(self.setup.media.silent);
+                    self.ringer = Ringer::start(self.setup.media.silent, Tone::Ring);
                 } else {
                     self.ringer = None;
                 }
+            }
+            Action::Chime => {
+                // Rings out by itself (two seconds) unless the call ends first.
+                self.ringer = Ringer::start(self.setup.media.silent, Tone::Chime);
             }
         }
     }
@@ -540,6 +553,7 @@ impl Worker {
             camera_live: self.media.as_ref().is_some_and(Media::has_camera)
                 && !self.call.camera_off,
             has_camera: self.setup.media.camera != Camera::None,
+            observation: self.call.observation(),
         };
         if self.shown.as_ref() != Some(&view) {
             self.shown = Some(view.clone());
@@ -548,22 +562,36 @@ impl Worker {
     }
 }
 
-/// The ring tone: a soft two-note chime every two seconds, until dropped.
+/// Which sound.
+#[derive(Clone, Copy)]
+enum Tone {
+    /// A call waits: a soft tone every two seconds, until answered or declined.
+    Ring,
+    /// An observation call connected: one higher tone.
+    Chime,
+}
+
+/// A tone playing until dropped.
 struct Ringer {
     pipeline: gstreamer::Element,
 }
 
 impl Ringer {
-    fn start(silent: bool) -> Option<Ringer> {
+    fn start(silent: bool, tone: Tone) -> Option<Ringer> {
         use gstreamer::prelude::*;
         let sink = if silent {
             "fakesink sync=true"
         } else {
             "autoaudiosink"
         };
-        let description = format!(
-            "audiotestsrc wave=ticks freq=660 tick-interval=2000000000 sine-periods-per-tick=400 volume=0.4 ! audioconvert ! {sink}"
-        );
+        let source = match tone {
+            Tone::Ring => {
+                "audiotestsrc wave=ticks freq=660 tick-interval=2000000000 sine-periods-per-tick=400 volume=0.4"
+            }
+            // About 0.6 s of 880 Hz, once (26 buffers of 1024 samples at 44.1 kHz).
+            Tone::Chime => "audiotestsrc wave=sine freq=880 volume=0.3 num-buffers=26",
+        };
+        let description = format!("{source} ! audioconvert ! {sink}");
         let pipeline = gstreamer::parse::launch(&description)
             .map_err(|e| tracing::warn!(error = %e, "no ring tone"))
             .ok()?;

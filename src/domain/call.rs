@@ -222,6 +222,8 @@ pub enum Action {
     },
     /// Start or stop the ring tone.
     Ring(bool),
+    /// Play the chime that says an observation call has just connected.
+    Chime,
 }
 
 /// The call state machine.
@@ -237,6 +239,10 @@ pub struct Call {
     /// The patient's choices in a call.
     pub mic_muted: bool,
     pub camera_off: bool,
+    /// Roles whose calls are answered without a press (virtual observation), lower case.
+    observation_roles: Vec<String>,
+    /// The call now is such an observation: the screen says so for as long as it lasts.
+    observation: bool,
 }
 
 impl Default for Call {
@@ -247,6 +253,13 @@ impl Default for Call {
 
 impl Call {
     pub fn new() -> Call {
+        Call::with_observation(&[])
+    }
+
+    /// A call whose peers with one of `roles` (as their `meta` says, any case) are answered
+    /// at once, as virtual observation: the screen shows a banner for the whole call and a
+    /// chime sounds when it connects. Nothing else ever answers without the patient.
+    pub fn with_observation(roles: &[String]) -> Call {
         Call {
             phase: Phase::Idle,
             directory: Vec::new(),
@@ -254,7 +267,18 @@ impl Call {
             registered_busy: None,
             mic_muted: false,
             camera_off: false,
+            observation_roles: roles
+                .iter()
+                .map(|r| r.trim().to_lowercase())
+                .filter(|r| !r.is_empty())
+                .collect(),
+            observation: false,
         }
+    }
+
+    /// The call on now is a virtual observation (answered by policy, not by the patient).
+    pub fn observation(&self) -> bool {
+        self.observation && self.media_running()
     }
 
     pub fn phase(&self) -> &Phase {
@@ -332,6 +356,7 @@ impl Call {
             peer,
             until: now + ENDED_SHOWN,
         };
+        self.observation = false;
         self.held.clear();
         self.mic_muted = false;
         self.camera_off = false;
@@ -389,6 +414,19 @@ impl Call {
                     return vec![Action::EndSession { session }];
                 }
                 let caller = self.lookup(&from);
+                let observe = !caller.bed
+                    && self
+                        .observation_roles
+                        .contains(&caller.role.trim().to_lowercase());
+                if observe {
+                    self.observation = true;
+                    self.phase = Phase::Connecting {
+                        session,
+                        peer: caller,
+                        since: now,
+                    };
+                    return vec![Action::StartMedia];
+                }
                 self.phase = Phase::Ringing {
                     session,
                     caller,
@@ -589,6 +627,9 @@ impl Call {
                             since: now,
                             interrupted: None,
                         };
+                        if self.observation {
+                            return vec![Action::Chime];
+                        }
                     }
                     Phase::Live { interrupted, .. } => *interrupted = None,
                     _ => {}
@@ -1059,5 +1100,72 @@ mod tests {
             .expect("named");
         assert_eq!(p.name.len(), 80);
         assert!(p.bed);
+    }
+
+    #[test]
+    fn only_a_configured_observation_role_is_answered_without_a_press_and_it_chimes() {
+        let t0 = Instant::now();
+        let mut call = Call::with_observation(&["Virtual Sitter".into()]);
+        online(&mut call, t0);
+        call.input(
+            Input::PeerStatus {
+                id: "p-sitter".into(),
+                meta: Some(serde_json::json!({"name": "Sam Lee", "role": "virtual sitter"})),
+                gone: false,
+            },
+            t0,
+        );
+        // The nurse is not an observer: her call rings as usual.
+        let actions = call.input(
+            Input::Incoming {
+                session: "s1".into(),
+                from: "p-nurse".into(),
+            },
+            t0,
+        );
+        assert!(actions.contains(&Action::Ring(true)));
+        assert!(!call.observation());
+        call.input(Input::Decline, t0);
+        // The sitter's call starts media at once, never rings, and chimes when connected.
+        let actions = call.input(
+            Input::Incoming {
+                session: "s2".into(),
+                from: "p-sitter".into(),
+            },
+            t0,
+        );
+        assert_eq!(
+            actions,
+            vec![Action::StartMedia, Action::Register { busy: true }]
+        );
+        assert!(call.observation());
+        assert_eq!(call.input(Input::Connected, t0), vec![Action::Chime]);
+        assert!(call.observation());
+        call.input(
+            Input::SessionEnded {
+                session: "s2".into(),
+            },
+            t0,
+        );
+        assert!(!call.observation());
+        // Without the policy nobody is answered for the patient.
+        let mut call = Call::new();
+        online(&mut call, t0);
+        call.input(
+            Input::PeerStatus {
+                id: "p-sitter".into(),
+                meta: Some(serde_json::json!({"name": "Sam Lee", "role": "Virtual sitter"})),
+                gone: false,
+            },
+            t0,
+        );
+        let actions = call.input(
+            Input::Incoming {
+                session: "s3".into(),
+                from: "p-sitter".into(),
+            },
+            t0,
+        );
+        assert!(actions.contains(&Action::Ring(true)));
     }
 }

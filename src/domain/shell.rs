@@ -435,8 +435,19 @@ impl Shell {
                 CallControl::Louder => Some(self.press(Button::VolumeUp)),
                 CallControl::HangUp => Some(ask(CallRequest::HangUp)),
             },
-            // Sound and the screen's power work as always; nothing else leaves the call.
-            Button::VolumeUp | Button::VolumeDown | Button::Mute | Button::Power => None,
+            // Power darkens the screen: never with a camera live or a call waiting unseen, so
+            // it ends (or declines) the call first.
+            Button::Power => {
+                self.standby = true;
+                self.notice = None;
+                Some(ask(if self.call.stage == CallStage::Ringing {
+                    CallRequest::Decline
+                } else {
+                    CallRequest::HangUp
+                }))
+            }
+            // Sound works as always; nothing else leaves the call.
+            Button::VolumeUp | Button::VolumeDown | Button::Mute => None,
             _ => Some(Outcome::default()),
         }
     }
@@ -1921,7 +1932,11 @@ mod tests {
         shell.press(Button::Left);
         assert_eq!(shell.press(Button::Ok).call, Some(CallRequest::Accept));
         assert_eq!(shell.press(Button::Back).call, Some(CallRequest::Decline));
-        // Home does not leave a ringing call, volume still works.
+        // Home does not leave a ringing call, volume still works; Power declines it.
+        assert_eq!(
+            shell.clone().press(Button::Power).call,
+            Some(CallRequest::Decline)
+        );
         let home = shell.press(Button::Home);
         assert_eq!(home.call, None);
         let before = shell.volume();
@@ -1962,6 +1977,9 @@ mod tests {
         assert_eq!(shell.press(Button::Back).call, None);
         assert_eq!(shell.press(Button::Home).call, None);
         assert_eq!(shell.call_stage(), CallStage::InCall);
+        // Power never leaves a camera live behind a dark screen.
+        assert_eq!(shell.press(Button::Power).call, Some(CallRequest::HangUp));
+        assert!(shell.standby());
         shell.set_call(CallStage::Ended, 0, false, false);
         assert_eq!(shell.press(Button::Ok).call, None);
     }

@@ -22,6 +22,7 @@ use crate::media::player::Frame;
 
 /// The controller's state (inside the app's `State`).
 pub struct CallController {
+    configured: bool,
     service: Option<CallService>,
     view: Option<CallView>,
     people: Rc<VecModel<ui::CallPerson>>,
@@ -51,7 +52,8 @@ impl CallController {
                 .as_ref()
                 .is_some_and(|s| s.media.camera != crate::call::media::Camera::None),
         );
-        let service = setup.and_then(|setup| {
+        let configured = setup.is_some();
+        let service = setup.filter(|s| s.connect).and_then(|setup| {
             let view = Arc::new(|view: CallView| {
                 let _ = slint::invoke_from_event_loop(move || super::app::deliver_call_view(view));
             });
@@ -60,6 +62,7 @@ impl CallController {
                 .ok()
         });
         CallController {
+            configured,
             service,
             view: None,
             people,
@@ -68,7 +71,7 @@ impl CallController {
     }
 
     pub fn configured(&self) -> bool {
-        self.service.is_some()
+        self.configured
     }
 
     /// What the shell learns from a new view.
@@ -147,6 +150,7 @@ impl CallController {
     pub fn show(&self, window: &MainWindow, shell: &Shell, record: &Record, now: Instant) {
         let g = window.global::<CallState>();
         let Some(view) = &self.view else {
+            g.set_online(false);
             return;
         };
         g.set_online(view.online);
@@ -162,6 +166,7 @@ impl CallController {
         g.set_mic_muted(view.mic_muted);
         g.set_camera_off(view.camera_off);
         g.set_camera_live(view.camera_live);
+        g.set_observation(view.observation);
         g.set_has_camera(view.has_camera);
         let peer = match &view.phase {
             Phase::Ringing { caller: p, .. }
