@@ -11,6 +11,7 @@
 //! Exits non-zero when a budget is broken.
 
 #[path = "../tests/common/chromium.rs"]
+#[allow(dead_code)]
 mod chromium;
 
 use std::path::Path;

@@ -411,6 +411,46 @@ fn a_virtual_sitter_is_answered_by_policy_with_a_banner_and_anyone_else_still_ri
     assert!(ringing(&bed.app), "{:?}", bed.phase());
 }
 
+#[test]
+fn a_far_end_that_goes_silent_shows_reconnecting_comes_back_or_is_cut_off() {
+    let servers = Servers::start();
+    let bed = Bed::start(&servers);
+    let mut nurse = servers.person("Ana Ruiz", "Nurse");
+    let id = bed_id(&mut nurse);
+    nurse.eval(&format!("window.careTeam.call({})", json!(id)));
+    bed.until("ringing", Duration::from_secs(10), ringing);
+    bed.press(&[Button::Ok]);
+    bed.until("a picture", Duration::from_secs(15), |app| {
+        live(app) && app.call_frames().0 >= 5
+    });
+    let interrupted = |app: &App| {
+        matches!(
+            app.call_phase(),
+            Phase::Live {
+                interrupted: Some(_),
+                ..
+            }
+        )
+    };
+    // The browser freezes (its socket to the server stays open: only the media stops).
+    nurse.signal_all(libc::SIGSTOP);
+    bed.until("reconnecting", Duration::from_secs(10), interrupted);
+    bed.headless.run_for(Duration::from_millis(100));
+    bed.picture()
+        .write(&Path::new(env!("CARGO_MANIFEST_DIR")).join("target/call-reconnecting.png"));
+    // It thaws within the grace time: the call goes on.
+    nurse.signal_all(libc::SIGCONT);
+    bed.until("recovered", Duration::from_secs(10), |app| {
+        live(app) && !interrupted(app)
+    });
+    // It freezes for good: the call is cut off, the camera released.
+    nurse.signal_all(libc::SIGSTOP);
+    bed.until("cut off", Duration::from_secs(25), |app| {
+        ended(app, EndReason::Lost)
+    });
+    nurse.signal_all(libc::SIGCONT);
+}
+
 /// Open file descriptors and threads of this process.
 fn fds_and_threads() -> (usize, usize) {
     let fds = std::fs::read_dir("/proc/self/fd").unwrap().count();

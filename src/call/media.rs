@@ -146,6 +146,10 @@ pub struct Media {
     camera: Option<gst::Element>,
     speaker: gst::Element,
     stopped: Arc<AtomicBool>,
+    /// When the pipeline started, and when the far end's media last arrived (milliseconds
+    /// after `started`; 0: not yet).
+    started: std::time::Instant,
+    heard: Arc<AtomicU64>,
 }
 
 impl Media {
@@ -274,7 +278,17 @@ impl Media {
         }
         link_to_webrtc(&opus_caps)?;
 
-        Self::connect_signals(&pipeline, &webrtc, &speaker, setup, &events, &frames)?;
+        let started = std::time::Instant::now();
+        let heard = Arc::new(AtomicU64::new(0));
+        Self::connect_signals(
+            &pipeline,
+            &webrtc,
+            &speaker,
+            setup,
+            &events,
+            &frames,
+            (started, heard.clone()),
+        )?;
         Self::watch_bus(&pipeline, &events, &stopped)?;
 
         pipeline
@@ -287,6 +301,19 @@ impl Media {
             camera: camera.map(|(valve, _)| valve),
             speaker,
             stopped,
+            started,
+            heard,
+        })
+    }
+
+    /// How long nothing has arrived from the far end (None before anything has): a peer that
+    /// went silent without ICE noticing (a frozen browser, a cut cable) shows here first.
+    pub fn silent_for(&self) -> Option<std::time::Duration> {
+        let heard = self.heard.load(Ordering::Relaxed);
+        (heard > 0).then(|| {
+            self.started
+                .elapsed()
+                .saturating_sub(std::time::Duration::from_millis(heard))
         })
     }
 
@@ -399,6 +426,7 @@ impl Media {
         setup: &MediaSetup,
         events: &MediaEvents,
         frames: &MediaFrames,
+        (started, heard): (std::time::Instant, Arc<AtomicU64>),
     ) -> Result<(), MediaError> {
         let ev = events.clone();
         webrtc.connect("on-negotiation-needed", false, move |values| {
@@ -460,6 +488,13 @@ impl Media {
             if pad.direction() != gst::PadDirection::Src {
                 return;
             }
+            // Everything the far end sends passes here: note when it last did.
+            let heard = heard.clone();
+            pad.add_probe(gst::PadProbeType::BUFFER, move |_, _| {
+                let ms = started.elapsed().as_millis().max(1) as u64;
+                heard.store(ms, Ordering::Relaxed);
+                gst::PadProbeReturn::Ok
+            });
             let Some(pipeline) = pipeline_weak.upgrade() else {
                 return;
             };

@@ -23,6 +23,10 @@ const RETRY_MAX: Duration = Duration::from_secs(30);
 const WAIT_BUSY: Duration = Duration::from_millis(5);
 const WAIT_LIVE: Duration = Duration::from_millis(50);
 const WAIT_IDLE: Duration = Duration::from_millis(250);
+/// Nothing from the far end this long in a call: the connection is taken as dropped (shown,
+/// and ended after [`crate::domain::call::RECOVER_TIMEOUT`] unless media comes back). Covers
+/// a far end that went silent without ICE noticing.
+const SILENT_LIMIT: Duration = Duration::from_secs(4);
 /// The directory is asked for again this often (listeners also get every change).
 const LIST_EVERY: Duration = Duration::from_secs(60);
 
@@ -166,6 +170,7 @@ impl CallService {
                     frames,
                     tx: own,
                     shown: None,
+                    silent: false,
                     volume: (1.0, false),
                     listed_at: Instant::now(),
                 }
@@ -203,6 +208,8 @@ struct Worker {
     frames: MediaFrames,
     tx: Sender<Msg>,
     shown: Option<CallView>,
+    /// The far end has been silent past [`SILENT_LIMIT`] (reported as a drop).
+    silent: bool,
     volume: (f64, bool),
     listed_at: Instant,
 }
@@ -284,7 +291,32 @@ impl Worker {
                     }
                 }
             }
+            self.watch_silence();
             self.input(Input::Tick);
+        }
+    }
+
+    /// Reports a far end gone silent as a drop, and its return as a recovery.
+    fn watch_silence(&mut self) {
+        let quiet = match (&self.media, self.call.phase()) {
+            (Some(m), Phase::Live { .. }) => m.silent_for(),
+            _ => {
+                self.silent = false;
+                return;
+            }
+        };
+        match quiet {
+            Some(q) if q >= SILENT_LIMIT && !self.silent => {
+                tracing::warn!(silent_for = ?q, "nothing from the far end");
+                self.silent = true;
+                self.input(Input::Interrupted);
+            }
+            Some(q) if q < Duration::from_secs(1) && self.silent => {
+                tracing::info!("the far end is back");
+                self.silent = false;
+                self.input(Input::Connected);
+            }
+            _ => {}
         }
     }
 

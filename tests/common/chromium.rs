@@ -118,6 +118,25 @@ impl Chromium {
         chromium
     }
 
+    /// Sends `signal` to every process of this browser (found by its profile directory on
+    /// their command lines): SIGSTOP freezes it as a hung machine or a cut cable would.
+    pub fn signal_all(&self, signal: i32) {
+        let profile = self._profile.path().to_string_lossy().into_owned();
+        let mut sent = 0;
+        for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+            let Ok(pid) = entry.file_name().to_string_lossy().parse::<i32>() else {
+                continue;
+            };
+            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+            if String::from_utf8_lossy(&cmdline).contains(&profile) {
+                // SAFETY: kill(2) on a pid; no memory is involved.
+                unsafe { libc::kill(pid, signal) };
+                sent += 1;
+            }
+        }
+        assert!(sent > 0, "no chromium process found");
+    }
+
     /// Evaluates `expression` in the page (awaiting a promise) and returns its value.
     pub fn eval(&mut self, expression: &str) -> Value {
         self.next += 1;
