@@ -8,6 +8,9 @@
 //!   sending 1280x720 at 25 frames/s (VP8) and showing the far end full screen; Chromium's own
 //!   share is reported beside it (it runs on the same two cores).
 //!
+//! - 100 calls set up and torn down: resident memory, descriptors and threads before and after
+//!   (fails on more than 30 MB or 4 descriptors of growth).
+//!
 //! Exits non-zero when a budget is broken.
 
 #[path = "../tests/common/chromium.rs"]
@@ -194,10 +197,56 @@ fn main() {
         sent
     );
     nurse.eval("window.careTeam.hangUp()");
-    headless.run_for(Duration::from_millis(500));
+    headless.run_for(Duration::from_millis(1500));
+
+    // Soak: 100 more calls set up and torn down; memory, descriptors and threads after.
+    let rss = || {
+        std::fs::read_to_string("/proc/self/status")
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let fds = || std::fs::read_dir("/proc/self/fd").unwrap().count();
+    let threads = || std::fs::read_dir("/proc/self/task").unwrap().count();
+    let before = (rss(), fds(), threads());
+    let soak_started = Instant::now();
+    for _ in 0..100 {
+        nurse.eval(&format!("window.careTeam.call({})", json!(id)));
+        until(&headless, &app, "ringing", Duration::from_secs(10), |a| {
+            matches!(a.call_phase(), Phase::Ringing { .. })
+        });
+        let shown = app.call_frames().0;
+        app.press(Button::Ok);
+        until(&headless, &app, "a picture", Duration::from_secs(10), |a| {
+            a.call_frames().0 > shown
+        });
+        nurse.eval("window.careTeam.hangUp()");
+        until(&headless, &app, "ended", Duration::from_secs(10), |a| {
+            matches!(a.call_phase(), Phase::Ended { .. })
+        });
+        nurse.wait_for(
+            "window.careTeam.state().phase === 'idle'",
+            Duration::from_secs(10),
+        );
+    }
+    headless.run_for(Duration::from_secs(2));
+    let after = (rss(), fds(), threads());
+    println!(
+        "100 calls in {:.0} s: resident memory {} → {} MB, descriptors {} → {}, threads {} → {}",
+        soak_started.elapsed().as_secs_f64(),
+        before.0 / 1024,
+        after.0 / 1024,
+        before.1,
+        after.1,
+        before.2,
+        after.2
+    );
+    let leaked = after.0.saturating_sub(before.0) > 30 * 1024 || after.1 > before.1 + 4;
     let _ = signalling.kill();
     let _ = signalling.wait();
-    if p95 > Duration::from_millis(1500) {
+    if p95 > Duration::from_millis(1500) || leaked {
         eprintln!("budget broken");
         std::process::exit(1);
     }

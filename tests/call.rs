@@ -265,6 +265,50 @@ fn a_nurse_calls_the_bed_the_patient_accepts_with_the_remote_and_both_see_each_o
         "the camera light is not on: {light:?}"
     );
 
+    // The bed sends 1280x720; its test picture is a light ball on slate.
+    let picture = nurse.eval("window.careTeam.picture()");
+    assert_eq!(picture["width"], json!(1280), "{picture}");
+    assert!(picture["brightness"].as_f64().unwrap() > 30.0, "{picture}");
+    // Mute: the nurse hears nothing; unmute: she does again.
+    let energy = |page: &mut Chromium| {
+        page.eval("window.careTeam.stats().then(s => s.audioEnergy || 0)")
+            .as_f64()
+            .unwrap_or(0.0)
+    };
+    let heard_over = |page: &mut Chromium, bed: &Bed| {
+        let before = energy(page);
+        bed.headless.run_for(Duration::from_millis(2500));
+        energy(page) - before
+    };
+    assert!(heard_over(&mut nurse, &bed) > 0.0, "no sound before muting");
+    bed.press(&[Button::Ok]);
+    bed.headless.run_for(Duration::from_millis(800));
+    let muted = heard_over(&mut nurse, &bed);
+    bed.press(&[Button::Ok]);
+    bed.headless.run_for(Duration::from_millis(800));
+    let unmuted = heard_over(&mut nurse, &bed);
+    assert!(
+        muted < unmuted / 20.0,
+        "muting did not silence the bed: {muted} muted vs {unmuted}"
+    );
+    // Camera off: the nurse sees black, the camera light goes out, the corner empties.
+    bed.press(&[Button::Right, Button::Ok]);
+    bed.headless.run_for(Duration::from_millis(1500));
+    let picture = nurse.eval("window.careTeam.picture()");
+    assert!(picture["brightness"].as_f64().unwrap() < 20.0, "{picture}");
+    let light = bed.picture().pixel(1920 - 60, 75);
+    assert!(
+        light[0] < 150 || light[1] > 80,
+        "the camera light stayed on: {light:?}"
+    );
+    bed.press(&[Button::Ok]);
+    bed.headless.run_for(Duration::from_millis(1500));
+    let picture = nurse.eval("window.careTeam.picture()");
+    assert!(
+        picture["brightness"].as_f64().unwrap() > 30.0,
+        "camera back on: {picture}"
+    );
+
     // The nurse hangs up: the bed says so, and the camera is released.
     nurse.eval("window.careTeam.hangUp()");
     bed.until("the far end hung up", Duration::from_secs(10), |app| {

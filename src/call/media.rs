@@ -143,7 +143,8 @@ pub struct Media {
     pipeline: gst::Pipeline,
     webrtc: gst::Element,
     mic: gst::Element,
-    camera: Option<gst::Element>,
+    /// Set: the camera's frames are sent black.
+    camera: Option<Arc<AtomicBool>>,
     speaker: gst::Element,
     stopped: Arc<AtomicBool>,
     /// When the pipeline started, and when the far end's media last arrived (milliseconds
@@ -298,7 +299,7 @@ impl Media {
             pipeline,
             webrtc,
             mic,
-            camera: camera.map(|(valve, _)| valve),
+            camera: camera.map(|(blank, _)| blank),
             speaker,
             stopped,
             started,
@@ -317,14 +318,14 @@ impl Media {
         })
     }
 
-    /// The camera branch; returns the valve that switches it off and the end to link to
+    /// The camera branch; returns the switch that blanks it and the end to link to
     /// webrtcbin.
     fn camera(
         pipeline: &gst::Pipeline,
         source: &Camera,
         setup: &MediaSetup,
         frames: &MediaFrames,
-    ) -> Result<(gst::Element, gst::Element), MediaError> {
+    ) -> Result<(Arc<AtomicBool>, gst::Element), MediaError> {
         let src = match source {
             Camera::Device(path) => {
                 let s = make("v4l2src")?;
@@ -358,9 +359,35 @@ impl Media {
         let send_queue = make("queue")?;
         send_queue.set_property_from_str("leaky", "downstream");
         send_queue.set_property("max-size-buffers", 2u32);
-        // Camera off: frames stop here, before the encoder (the device itself is released
-        // when the call ends).
-        let valve = make("valve")?;
+        // Camera off: from here on every frame is painted black before the encoder, so the far
+        // end sees black (not the last picture frozen) and the call's timing goes on unchanged.
+        // The device itself is released when the call ends.
+        let valve = make("identity")?;
+        let blank = Arc::new(AtomicBool::new(false));
+        if let Some(pad) = valve.static_pad("src") {
+            let blank = blank.clone();
+            pad.add_probe(gst::PadProbeType::BUFFER, move |pad, probe| {
+                if !blank.load(Ordering::Relaxed) {
+                    return gst::PadProbeReturn::Ok;
+                }
+                let info = pad
+                    .current_caps()
+                    .and_then(|c| gst_video::VideoInfo::from_caps(&c).ok());
+                if let (Some(info), Some(gst::PadProbeData::Buffer(buffer))) =
+                    (info, probe.data.as_mut())
+                    && let Ok(mut frame) =
+                        gst_video::VideoFrameRef::from_buffer_ref_writable(buffer.make_mut(), &info)
+                {
+                    // I420 black: luma 16, chroma 128.
+                    for (plane, value) in [(0u32, 16u8), (1, 128), (2, 128)] {
+                        if let Ok(data) = frame.plane_data_mut(plane) {
+                            data.fill(value);
+                        }
+                    }
+                }
+                gst::PadProbeReturn::Ok
+            });
+        }
         let vp8 = make("vp8enc")?;
         vp8.set_property("deadline", 1i64);
         vp8.set_property("cpu-used", 8i32);
@@ -416,7 +443,7 @@ impl Media {
             own_sink.upcast_ref(),
         ])
         .map_err(init)?;
-        Ok((valve, pay_caps))
+        Ok((blank, pay_caps))
     }
 
     fn connect_signals(
@@ -599,10 +626,10 @@ impl Media {
         self.mic.set_property("mute", muted);
     }
 
-    /// The patient's camera: off sends no picture (and shows none in the corner).
+    /// The patient's camera: off sends black (and the corner shows nothing).
     pub fn set_camera_off(&self, off: bool) {
-        if let Some(valve) = &self.camera {
-            valve.set_property("drop", off);
+        if let Some(blank) = &self.camera {
+            blank.store(off, Ordering::Relaxed);
         }
     }
 
