@@ -418,6 +418,8 @@ fn a_virtual_sitter_is_answered_by_policy_with_a_banner_and_anyone_else_still_ri
     let bed = Bed::start_with(&servers, "observation_roles = [\"Virtual sitter\"]\n");
     let mut sitter = servers.person("Sam Lee", "Virtual sitter");
     let id = bed_id(&mut sitter);
+    // Night: the patient turned the screen off.
+    bed.press(&[Button::Power]);
     sitter.eval(&format!("window.careTeam.call({})", json!(id)));
     // No button pressed.
     bed.until("the observation is live", Duration::from_secs(15), live);
@@ -432,6 +434,24 @@ fn a_virtual_sitter_is_answered_by_policy_with_a_banner_and_anyone_else_still_ri
         );
         bed.headless.run_for(Duration::from_millis(50));
     }
+    // The screen stays dark but for the banner and the camera light.
+    bed.headless.run_for(Duration::from_millis(200));
+    let shot = bed.picture();
+    shot.write(&Path::new(env!("CARGO_MANIFEST_DIR")).join("target/call-observation-dark.png"));
+    let banner = shot.pixel(1000, 168);
+    assert!(
+        banner[0] > 230 && banner[1] > 160 && banner[2] < 110,
+        "no observation banner on the dark screen: {banner:?}"
+    );
+    let light = shot.pixel(1920 - 60, 75);
+    assert!(
+        light[0] > 150 && light[1] < 80,
+        "no camera light: {light:?}"
+    );
+    assert_eq!(shot.pixel(960, 700), [0, 0, 0], "the dark screen lit up");
+    // Power: the call on screen, banner and all.
+    bed.press(&[Button::Power]);
+    bed.headless.run_for(Duration::from_millis(200));
     let shot = bed.picture();
     shot.write(&Path::new(env!("CARGO_MANIFEST_DIR")).join("target/call-observation.png"));
     let banner = shot.pixel(1000, 168);
