@@ -116,16 +116,16 @@ struct Bed {
 
 impl Bed {
     fn start(servers: &Servers) -> Bed {
-        Bed::start_with(servers, "")
+        Bed::start_with(servers, "test", "")
     }
 
-    /// With more lines in its `[call]` section.
-    fn start_with(servers: &Servers, call_extra: &str) -> Bed {
+    /// With this camera and more lines in its `[call]` section.
+    fn start_with(servers: &Servers, camera: &str, call_extra: &str) -> Bed {
         let dir = tempfile::tempdir().unwrap();
         let config = common::empty_bed_config(
             dir.path(),
             &format!(
-                "[call]\nsignalling_url = \"{}\"\ncamera = \"test\"\nmicrophone = \"test\"\n{call_extra}",
+                "[call]\nsignalling_url = \"{}\"\ncamera = \"{camera}\"\nmicrophone = \"test\"\n{call_extra}",
                 servers.url()
             ),
         );
@@ -415,7 +415,11 @@ fn declining_tells_the_caller_and_a_second_caller_hears_busy() {
 #[test]
 fn a_virtual_sitter_is_answered_by_policy_with_a_banner_and_anyone_else_still_rings() {
     let servers = Servers::start();
-    let bed = Bed::start_with(&servers, "observation_roles = [\"Virtual sitter\"]\n");
+    let bed = Bed::start_with(
+        &servers,
+        "test",
+        "observation_roles = [\"Virtual sitter\"]\n",
+    );
     let mut sitter = servers.person("Sam Lee", "Virtual sitter");
     let id = bed_id(&mut sitter);
     // Night: the patient turned the screen off.
@@ -513,6 +517,50 @@ fn a_far_end_that_goes_silent_shows_reconnecting_comes_back_or_is_cut_off() {
         ended(app, EndReason::Lost)
     });
     nurse.signal_all(libc::SIGCONT);
+}
+
+#[test]
+fn a_bed_without_a_camera_says_so_and_the_call_still_carries_sound_and_the_far_end_picture() {
+    let servers = Servers::start();
+    let bed = Bed::start_with(&servers, "none", "");
+    let mut nurse = servers.person("Ana Ruiz", "Nurse");
+    let id = bed_id(&mut nurse);
+    nurse.eval(&format!("window.careTeam.call({})", json!(id)));
+    bed.until("ringing", Duration::from_secs(10), ringing);
+    bed.headless.run_for(Duration::from_millis(100));
+    assert_golden("call-incoming-no-camera", &bed.picture());
+    bed.press(&[Button::Ok]);
+    bed.until("the nurse's picture", Duration::from_secs(15), |app| {
+        live(app) && app.call_frames().0 >= 5
+    });
+    let started = Instant::now();
+    while nurse
+        .eval("window.careTeam.stats().then(s => s.audioPacketsReceived)")
+        .as_u64()
+        .unwrap_or(0)
+        < 20
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "no sound from the bed"
+        );
+        bed.headless.run_for(Duration::from_millis(50));
+    }
+    assert_eq!(
+        page_frames(&mut nurse),
+        0,
+        "a bed without a camera sent pictures"
+    );
+    // No camera light without a camera.
+    let light = bed.picture().pixel(1920 - 60, 75);
+    assert!(
+        light[0] < 150 || light[1] > 80,
+        "a camera light without a camera: {light:?}"
+    );
+    nurse.eval("window.careTeam.hangUp()");
+    bed.until("ended", Duration::from_secs(10), |app| {
+        ended(app, EndReason::FarEndHungUp)
+    });
 }
 
 /// Open file descriptors and threads of this process.
