@@ -78,7 +78,21 @@ fn chromium_cpu() -> Duration {
         .sum()
 }
 
+/// Proportional set size of this process, in MB: all, anonymous (heap), file-backed (libraries).
+fn pss() -> (u64, u64, u64) {
+    let text = std::fs::read_to_string("/proc/self/smaps_rollup").unwrap_or_default();
+    let field = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .unwrap_or(0)
+            / 1024
+    };
+    (field("Pss:"), field("Pss_Anon:"), field("Pss_File:"))
+}
+
 fn main() {
+    bedside::launch::tune_memory();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let port = free_port();
     let mut signalling =
@@ -126,6 +140,21 @@ fn main() {
     );
     let id = nurse.eval("window.careTeam.state().beds[0].id");
 
+    // Idle, connected, no call: what the call thread costs (its own CPU time).
+    let call_thread = std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .find(|e| std::fs::read_to_string(e.path().join("comm")).is_ok_and(|c| c.trim() == "call"))
+        .map(|e| format!("self/task/{}", e.file_name().to_string_lossy()))
+        .expect("the call thread");
+    let (idle0, t0) = (cpu_of(&call_thread), Instant::now());
+    headless.run_for(Duration::from_secs(10));
+    println!(
+        "idle, connected: the call thread {:.2} % of one core",
+        (cpu_of(&call_thread) - idle0).as_secs_f64() / t0.elapsed().as_secs_f64() * 100.0
+    );
+
+    let before_calls = pss();
     let mut accept_to_picture = Vec::new();
     for _ in 0..15 {
         nurse.eval(&format!("window.careTeam.call({})", json!(id)));
@@ -162,6 +191,13 @@ fn main() {
         ms(p95),
         ms(*accept_to_picture.last().unwrap()),
         accept_to_picture.len()
+    );
+
+    headless.run_for(Duration::from_secs(2));
+    let after_calls = pss();
+    println!(
+        "memory (PSS, MB: all / heap / libraries): before any call {:?}, after 15 calls {:?}",
+        before_calls, after_calls
     );
 
     // A 20-second call: the bed's CPU share, drawing every frame as the screen would.
@@ -234,6 +270,10 @@ fn main() {
     headless.run_for(Duration::from_secs(2));
     let after = (rss(), fds(), threads());
     println!(
+        "memory (PSS, MB: all / heap / libraries) after the soak: {:?}",
+        pss()
+    );
+    println!(
         "100 calls in {:.0} s: resident memory {} → {} MB, descriptors {} → {}, threads {} → {}",
         soak_started.elapsed().as_secs_f64(),
         before.0 / 1024,
@@ -244,6 +284,8 @@ fn main() {
         after.2
     );
     let leaked = after.0.saturating_sub(before.0) > 30 * 1024 || after.1 > before.1 + 4;
+    // Closed here: `exit` below would skip its destructor and leave the browser running.
+    drop(nurse);
     let _ = signalling.kill();
     let _ = signalling.wait();
     if p95 > Duration::from_millis(1500) || leaked {

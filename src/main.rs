@@ -222,6 +222,7 @@ fn status_command(path: Option<&std::path::Path>) -> ExitCode {
 }
 
 fn main() -> ExitCode {
+    launch::tune_memory();
     let cli = Cli::parse();
     let result = match cli.command {
         None => {

@@ -166,6 +166,16 @@ impl Media {
         webrtc.set_property_from_str("bundle-policy", "max-bundle");
         // No STUN server named: none at all (libnice would otherwise try a public one).
         webrtc.set_property("stun-server", setup.stun.as_deref());
+        // No UPnP: libnice would otherwise search the ward's network for a home router to open
+        // ports on (SSDP multicast from every TV, an HTTP server per call) for nothing.
+        if let Some(agent) = webrtc
+            .property::<Option<gst::glib::Object>>("ice-agent")
+            .filter(|ice| ice.find_property("agent").is_some())
+            .and_then(|ice| ice.property::<Option<gst::glib::Object>>("agent"))
+            .filter(|agent| agent.find_property("upnp").is_some())
+        {
+            agent.set_property("upnp", false);
+        }
         pipeline.add(&webrtc).map_err(init)?;
         for turn in &setup.turn {
             let _: bool = webrtc.emit_by_name("add-turn-server", &[turn]);
@@ -649,8 +659,17 @@ impl Media {
     pub fn stop(self) -> std::thread::JoinHandle<()> {
         self.stopped.store(true, Ordering::SeqCst);
         let pipeline = self.pipeline.clone();
+        drop(self);
         std::thread::spawn(move || {
             let _ = pipeline.set_state(gst::State::Null);
+            drop(pipeline);
+            // A call's buffers (decoded 1080p pictures, encoder state) were spread over the
+            // threads' malloc arenas: hand the freed pages back rather than keep them forever.
+            #[cfg(target_env = "gnu")]
+            // SAFETY: malloc_trim only releases free memory; no pointer is involved.
+            unsafe {
+                libc::malloc_trim(0);
+            }
         })
     }
 }

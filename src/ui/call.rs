@@ -207,6 +207,11 @@ impl CallController {
             view.phase,
             Phase::Dialling { .. } | Phase::Connecting { .. } | Phase::Live { .. }
         ) {
+            // The last pictures go with the call (6 MB for a full-screen one).
+            if g.get_has_remote() || g.get_has_own() {
+                g.set_remote(slint::Image::default());
+                g.set_own(slint::Image::default());
+            }
             g.set_has_remote(false);
             g.set_has_own(false);
         }
