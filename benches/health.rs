@@ -70,6 +70,8 @@ fn three_hundred_tests() -> Record {
 }
 
 fn main() {
+    // As the appliance runs (see `launch::tune_memory`).
+    bedside::launch::tune_memory();
     let at = "2026-11-25T09:41".parse().unwrap();
     let (headless, app) =
         bedside::launch::headless_demo((1920, 1080), TimeSource::Fixed(at)).unwrap();

@@ -190,6 +190,8 @@ fn measure_presses(headless: &Headless, length: Duration) -> Vec<Duration> {
 }
 
 fn main() {
+    // As the appliance runs (see `launch::tune_memory`).
+    bedside::launch::tune_memory();
     let dir = tempfile::tempdir().unwrap();
     // Channels 1-7 at 720p, 8 at 1080p.
     let channels = [
