@@ -203,6 +203,29 @@ fn page_frames(page: &mut Chromium) -> u64 {
         .unwrap_or(0)
 }
 
+/// Runs the bed until the page has decoded `n` of its pictures.
+fn until_page_sees(bed: &Bed, page: &mut Chromium, n: u64) {
+    let started = Instant::now();
+    while page_frames(page) < n {
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "Chromium decoded fewer than {n} pictures from the bed"
+        );
+        bed.headless.run_for(Duration::from_millis(50));
+    }
+}
+
+/// `page` calls the bed and the patient accepts with OK; returns once the far end's picture is
+/// on the bed's screen.
+fn call_and_accept(bed: &Bed, page: &mut Chromium, id: &str) {
+    page.eval(&format!("window.careTeam.call({})", json!(id)));
+    bed.until("ringing", Duration::from_secs(10), ringing);
+    bed.press(&[Button::Ok]);
+    bed.until("the far end's picture", Duration::from_secs(15), |app| {
+        live(app) && app.call_frames().1.is_some()
+    });
+}
+
 /// How many distinct colours a region of the picture has: a real picture has many, a flat
 /// background a few.
 fn colours(picture: &Picture, x0: u32, y0: u32, w: u32, h: u32) -> usize {
@@ -238,14 +261,7 @@ fn a_nurse_calls_the_bed_the_patient_accepts_with_the_remote_and_both_see_each_o
     bed.until("the nurse's picture", Duration::from_secs(15), |app| {
         app.call_frames().0 >= 10
     });
-    let started = Instant::now();
-    while page_frames(&mut nurse) < 10 {
-        assert!(
-            started.elapsed() < Duration::from_secs(15),
-            "Chromium decoded no picture from the bed"
-        );
-        bed.headless.run_for(Duration::from_millis(50));
-    }
+    until_page_sees(&bed, &mut nurse, 10);
     let audio = nurse
         .eval("window.careTeam.stats().then(s => s.audioPacketsReceived)")
         .as_u64()
@@ -349,14 +365,7 @@ fn the_patient_calls_their_nurse_from_call_and_hangs_up_with_the_remote() {
     bed.until("the nurse's picture", Duration::from_secs(15), |app| {
         app.call_frames().0 >= 10
     });
-    let started = Instant::now();
-    while page_frames(&mut nurse) < 10 {
-        assert!(
-            started.elapsed() < Duration::from_secs(15),
-            "Chromium decoded nothing"
-        );
-        bed.headless.run_for(Duration::from_millis(50));
-    }
+    until_page_sees(&bed, &mut nurse, 10);
     // Right to Hang up, OK.
     bed.press(&[Button::Right; 4]);
     bed.press(&[Button::Ok]);
@@ -393,10 +402,7 @@ fn declining_tells_the_caller_and_a_second_caller_hears_busy() {
     bed.until("idle", Duration::from_secs(10), |app| {
         matches!(app.call_phase(), Phase::Idle)
     });
-    nurse.eval(&format!("window.careTeam.call({})", json!(id)));
-    bed.until("ringing", Duration::from_secs(10), ringing);
-    bed.press(&[Button::Ok]);
-    bed.until("the call is live", Duration::from_secs(15), live);
+    call_and_accept(&bed, &mut nurse, &id);
     interpreter.wait_for(
         "window.careTeam.state().beds[0].meta.busy === true",
         Duration::from_secs(10),
@@ -430,14 +436,7 @@ fn a_virtual_sitter_is_answered_by_policy_with_a_banner_and_anyone_else_still_ri
     bed.until("the sitter's picture", Duration::from_secs(15), |app| {
         app.call_frames().0 >= 5
     });
-    let started = Instant::now();
-    while page_frames(&mut sitter) < 5 {
-        assert!(
-            started.elapsed() < Duration::from_secs(15),
-            "the sitter sees nothing"
-        );
-        bed.headless.run_for(Duration::from_millis(50));
-    }
+    until_page_sees(&bed, &mut sitter, 5);
     // The screen stays dark but for the banner and the camera light.
     bed.headless.run_for(Duration::from_millis(200));
     let shot = bed.picture();
@@ -627,10 +626,7 @@ fn the_far_end_vanishing_or_the_server_dying_ends_the_call_cleanly_and_the_bed_c
     let bed = Bed::start(&servers);
     let mut nurse = servers.person("Ana Ruiz", "Nurse");
     let id = bed_id(&mut nurse);
-    nurse.eval(&format!("window.careTeam.call({})", json!(id)));
-    bed.until("ringing", Duration::from_secs(10), ringing);
-    bed.press(&[Button::Ok]);
-    bed.until("the call is live", Duration::from_secs(15), live);
+    call_and_accept(&bed, &mut nurse, &id);
     // The nurse's browser crashes.
     drop(nurse);
     bed.until("the call ended", Duration::from_secs(15), |app| {
@@ -649,10 +645,7 @@ fn the_far_end_vanishing_or_the_server_dying_ends_the_call_cleanly_and_the_bed_c
     bed.until("idle", Duration::from_secs(10), |app| {
         matches!(app.call_phase(), Phase::Idle)
     });
-    nurse.eval(&format!("window.careTeam.call({})", json!(id)));
-    bed.until("ringing", Duration::from_secs(10), ringing);
-    bed.press(&[Button::Ok]);
-    bed.until("the call is live", Duration::from_secs(15), live);
+    call_and_accept(&bed, &mut nurse, &id);
     let _ = servers.signalling.kill();
     let _ = servers.signalling.wait();
     bed.until("the call was cut off", Duration::from_secs(10), |app| {

@@ -7,7 +7,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -19,18 +18,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tungstenite::Message;
 
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use common::openssl;
 
 /// A CA, and a certificate with key it signed for `name` (`ext`: its extensions).
 fn issue(dir: &Path, ca: &str, name: &str, subject: &str, ext: &str) {
@@ -192,20 +180,9 @@ fn server(dir: &Path) -> (u16, mpsc::Receiver<Seen>) {
     (port, rx)
 }
 
-fn bed_config(dir: &Path, port: u16, extra: &str) -> std::path::PathBuf {
-    let state = tempfile::tempdir_in(dir).unwrap().keep();
-    common::empty_bed_config(
-        &state,
-        &format!(
-            "[call]\nsignalling_url = \"wss://127.0.0.1:{port}/signalling\"\ncamera = \"test\"\nmicrophone = \"test\"\n{extra}"
-        ),
-    )
-}
-
-#[test]
-fn a_box_proves_itself_with_its_certificate_and_checks_the_servers() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
+/// The hospital CA, a server certificate it signed for 127.0.0.1, the box's own certificate,
+/// and another CA that signed none of them.
+fn pki(d: &Path) {
     make_ca(d, "ca");
     make_ca(d, "other-ca");
     issue(
@@ -222,6 +199,23 @@ fn a_box_proves_itself_with_its_certificate_and_checks_the_servers() {
         "/CN=TV-4N-07B",
         "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n",
     );
+}
+
+fn bed_config(dir: &Path, port: u16, extra: &str) -> std::path::PathBuf {
+    let state = tempfile::tempdir_in(dir).unwrap().keep();
+    common::empty_bed_config(
+        &state,
+        &format!(
+            "[call]\nsignalling_url = \"wss://127.0.0.1:{port}/signalling\"\ncamera = \"test\"\nmicrophone = \"test\"\n{extra}"
+        ),
+    )
+}
+
+#[test]
+fn a_box_proves_itself_with_its_certificate_and_checks_the_servers() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    pki(d);
     let (port, seen) = server(d);
     let ca = d.join("ca.pem").display().to_string();
     let cert = d.join("box.pem").display().to_string();
@@ -267,15 +261,7 @@ fn a_box_proves_itself_with_its_certificate_and_checks_the_servers() {
 fn without_its_certificate_or_with_the_wrong_ca_the_box_gets_no_calls() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    make_ca(d, "ca");
-    make_ca(d, "other-ca");
-    issue(
-        d,
-        "ca",
-        "server",
-        "/CN=127.0.0.1",
-        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
-    );
+    pki(d);
     let (port, seen) = server(d);
     // No client certificate: the server refuses the box.
     let ca = d.join("ca.pem").display().to_string();
@@ -296,22 +282,7 @@ fn without_its_certificate_or_with_the_wrong_ca_the_box_gets_no_calls() {
 fn a_server_the_hospital_ca_did_not_sign_is_never_trusted() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    make_ca(d, "ca");
-    make_ca(d, "other-ca");
-    issue(
-        d,
-        "ca",
-        "server",
-        "/CN=127.0.0.1",
-        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
-    );
-    issue(
-        d,
-        "ca",
-        "box",
-        "/CN=TV-4N-07B",
-        "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n",
-    );
+    pki(d);
     let (port, seen) = server(d);
     let other = d.join("other-ca.pem").display().to_string();
     let cert = d.join("box.pem").display().to_string();

@@ -5,23 +5,12 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use common::fhir::{self, Bed, FhirServer};
 
-fn openssl(dir: &Path, args: &[&str]) {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "openssl {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
+use common::openssl;
 
 /// A PKCS#8 private key and its public key, in `dir`.
 fn keypair(dir: &Path, name: &str, rsa: bool) -> (String, String) {

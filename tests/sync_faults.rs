@@ -133,18 +133,7 @@ fn https_with_the_hospital_ca_works_and_an_unknown_ca_is_a_tls_error() {
     // A hospital CA and a server certificate it signed for 127.0.0.1, made with openssl.
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let openssl = |args: &[&str]| {
-        let out = Command::new("openssl")
-            .args(args)
-            .current_dir(d)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "openssl {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
+    let openssl = |args: &[&str]| common::openssl(d, args);
     openssl(&[
         "req",
         "-x509",

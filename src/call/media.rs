@@ -221,15 +221,7 @@ impl Media {
         let mic_convert = make("audioconvert")?;
         let mic_resample = make("audioresample")?;
         let mic_caps = make("capsfilter")?;
-        mic_caps.set_property(
-            "caps",
-            gst::Caps::builder("audio/x-raw")
-                .field("format", "S16LE")
-                .field("rate", 48000i32)
-                .field("channels", 1i32)
-                .field("layout", "interleaved")
-                .build(),
-        );
+        mic_caps.set_property("caps", dsp_caps(Some(1)));
         let dsp = make("webrtcdsp")?;
         dsp.set_property("probe", probe_name.as_str());
         let mic = make("volume")?;
@@ -760,6 +752,18 @@ fn link_remote_video(
     Ok(())
 }
 
+/// Sound as webrtcdsp and its echo probe take it: 16-bit, 48 kHz, interleaved.
+fn dsp_caps(channels: Option<i32>) -> gst::Caps {
+    let caps = gst::Caps::builder("audio/x-raw")
+        .field("format", "S16LE")
+        .field("rate", 48000i32)
+        .field("layout", "interleaved");
+    match channels {
+        Some(n) => caps.field("channels", n).build(),
+        None => caps.build(),
+    }
+}
+
 fn link_remote_audio(
     pipeline: &gst::Pipeline,
     pad: &gst::Pad,
@@ -770,14 +774,7 @@ fn link_remote_audio(
     let resample = make("audioresample")?;
     let caps = make("capsfilter")?;
     // What the echo probe takes.
-    caps.set_property(
-        "caps",
-        gst::Caps::builder("audio/x-raw")
-            .field("format", "S16LE")
-            .field("rate", 48000i32)
-            .field("layout", "interleaved")
-            .build(),
-    );
+    caps.set_property("caps", dsp_caps(None));
     let elements = [&queue, &convert, &resample, &caps];
     pipeline.add_many(elements).map_err(init)?;
     gst::Element::link_many(elements).map_err(init)?;

@@ -322,16 +322,7 @@ fn frame_sink(window: &MainWindow) -> MediaFrames {
     let due = Arc::new(AtomicBool::new(false));
     let weak = window.as_weak();
     Arc::new(move |picture: Picture, frame: Frame<'_>| {
-        let mut buffer = SharedPixelBuffer::<Rgb8Pixel>::new(frame.width, frame.height);
-        let row = frame.width as usize * 3;
-        let out = buffer.make_mut_bytes();
-        for (y, dst) in out.chunks_exact_mut(row).enumerate() {
-            let src = &frame.data[y * frame.stride..];
-            if src.len() < row {
-                break;
-            }
-            dst.copy_from_slice(&src[..row]);
-        }
+        let buffer = super::watch::pixels(&frame);
         let index = match picture {
             Picture::Remote => 0,
             Picture::Own => 1,

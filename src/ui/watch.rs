@@ -818,6 +818,22 @@ pub fn channel_info(
     info
 }
 
+/// One decoded RGB frame copied into a pixel buffer Slint can show (rows packed, stride
+/// dropped). The one copy a picture makes on its way to the screen.
+pub(super) fn pixels(frame: &player::Frame<'_>) -> SharedPixelBuffer<Rgb8Pixel> {
+    let mut buffer = SharedPixelBuffer::<Rgb8Pixel>::new(frame.width, frame.height);
+    let row = frame.width as usize * 3;
+    let out = buffer.make_mut_bytes();
+    for (y, dst) in out.chunks_exact_mut(row).enumerate() {
+        let src = &frame.data[y * frame.stride..];
+        if src.len() < row {
+            break;
+        }
+        dst.copy_from_slice(&src[..row]);
+    }
+    buffer
+}
+
 /// The frame sink: copies each frame into a pixel buffer, keeps only the newest, and wakes the
 /// UI thread to show it unless it is already due to.
 fn frame_sink(window: &MainWindow, wanted: Arc<AtomicU64>) -> FrameSink {
@@ -829,16 +845,7 @@ fn frame_sink(window: &MainWindow, wanted: Arc<AtomicU64>) -> FrameSink {
         if frame.generation != wanted.load(Ordering::SeqCst) {
             return;
         }
-        let mut buffer = SharedPixelBuffer::<Rgb8Pixel>::new(frame.width, frame.height);
-        let row = frame.width as usize * 3;
-        let out = buffer.make_mut_bytes();
-        for (y, dst) in out.chunks_exact_mut(row).enumerate() {
-            let src = &frame.data[y * frame.stride..];
-            if src.len() < row {
-                break;
-            }
-            dst.copy_from_slice(&src[..row]);
-        }
+        let buffer = pixels(&frame);
         *slot.lock().expect("frame slot") = Some((frame.generation, buffer));
         if !due.swap(true, Ordering::SeqCst) {
             let (slot, due, wanted) = (slot.clone(), due.clone(), wanted.clone());

@@ -8,6 +8,20 @@ pub mod fhir;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// Runs `openssl` with `args` in `dir` (test keys and certificates), failing loudly.
+pub fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 /// The fixed moment every picture is taken at, so the clock never changes a golden.
 pub const NOW: &str = "2026-11-25T09:41";
 
