@@ -26,8 +26,8 @@ pub struct CallController {
     service: Option<CallService>,
     view: Option<CallView>,
     people: Rc<VecModel<ui::CallPerson>>,
-    /// When the first picture from the far end of the current call was shown (benchmark).
-    pub first_remote_frame: Option<Instant>,
+    /// The picture shown for the other person, by their name (made once per call).
+    photo: std::cell::RefCell<Option<(String, Option<slint::Image>)>>,
 }
 
 thread_local! {
@@ -66,7 +66,7 @@ impl CallController {
             service,
             view: None,
             people,
-            first_remote_frame: None,
+            photo: std::cell::RefCell::default(),
         }
     }
 
@@ -77,9 +77,6 @@ impl CallController {
     /// What the shell learns from a new view.
     pub fn set_view(&mut self, shell: &mut Shell, view: CallView) {
         let stage = stage_of(&view.phase);
-        if stage != CallStage::InCall {
-            self.first_remote_frame = None;
-        }
         shell.set_call(stage, view.callable.len(), view.mic_muted, view.camera_off);
         self.view = Some(view);
     }
@@ -153,6 +150,10 @@ impl CallController {
             g.set_online(false);
             return;
         };
+        if view.phase == Phase::Idle {
+            // The next call looks its caller up afresh (the record may have changed).
+            self.photo.borrow_mut().take();
+        }
         g.set_online(view.online);
         g.set_stage(match &view.phase {
             Phase::Idle => ui::CallStage::None,
@@ -180,12 +181,14 @@ impl CallController {
             g.set_name(p.name.as_str().into());
             g.set_role(p.role.as_str().into());
             g.set_initials(initials(&p.name).into());
-            match photo_of(record, p) {
-                Some(image) => {
-                    g.set_photo(image);
-                    g.set_has_photo(true);
+            let mut cached = self.photo.borrow_mut();
+            if cached.as_ref().is_none_or(|(name, _)| *name != p.name) {
+                let photo = photo_of(record, p);
+                if let Some(image) = &photo {
+                    g.set_photo(image.clone());
                 }
-                None => g.set_has_photo(false),
+                g.set_has_photo(photo.is_some());
+                *cached = Some((p.name.clone(), photo));
             }
         }
         g.set_interrupted(matches!(
@@ -367,6 +370,48 @@ mod tests {
         assert_eq!(initials("Dr. Maria de la Cruz"), "DC");
         assert_eq!(initials("émile"), "É");
         assert_eq!(initials("  "), "");
+    }
+
+    #[test]
+    fn the_callers_photo_comes_from_my_care_team_by_name() {
+        use crate::domain::record::{Photo, Row};
+        let mut record = Record::default();
+        let photo = Photo {
+            width: 2,
+            height: 2,
+            rgba: std::sync::Arc::from(vec![200u8; 16]),
+        };
+        record.set(
+            Section::CareTeam,
+            vec![
+                Row {
+                    title: "Dr. Omar Haddad".into(),
+                    ..Row::default()
+                },
+                Row {
+                    title: "Ana Ruiz".into(),
+                    photo: Some(photo),
+                    ..Row::default()
+                },
+            ],
+        );
+        let peer = |name: &str| Peer {
+            id: "p".into(),
+            name: name.into(),
+            role: "Nurse".into(),
+            bed: false,
+            busy: false,
+        };
+        let found = photo_of(&record, &peer("ana ruiz")).expect("a photo");
+        assert_eq!((found.size().width, found.size().height), (2, 2));
+        assert!(
+            photo_of(&record, &peer("Omar Haddad")).is_none(),
+            "no photo in the record"
+        );
+        assert!(
+            photo_of(&record, &peer("Li Wei")).is_none(),
+            "not on the care team"
+        );
     }
 
     #[test]
