@@ -50,6 +50,18 @@ fn until(
     }
 }
 
+/// The nurse hangs up; returns once both ends have seen the call end.
+fn hang_up(headless: &Headless, app: &App, nurse: &mut chromium::Chromium) {
+    nurse.eval("window.careTeam.hangUp()");
+    until(headless, app, "ended", Duration::from_secs(10), |a| {
+        matches!(a.call_phase(), Phase::Ended { .. })
+    });
+    nurse.wait_for(
+        "window.careTeam.state().phase === 'idle'",
+        Duration::from_secs(10),
+    );
+}
+
 /// CPU time (user + system) of a process so far.
 fn cpu_of(pid: &str) -> Duration {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
@@ -171,14 +183,7 @@ fn main() {
         });
         headless.draw();
         accept_to_picture.push(pressed.elapsed());
-        nurse.eval("window.careTeam.hangUp()");
-        until(&headless, &app, "ended", Duration::from_secs(10), |a| {
-            matches!(a.call_phase(), Phase::Ended { .. })
-        });
-        nurse.wait_for(
-            "window.careTeam.state().phase === 'idle'",
-            Duration::from_secs(10),
-        );
+        hang_up(&headless, &app, &mut nurse);
         headless.run_for(Duration::from_millis(700));
     }
     accept_to_picture.sort();
@@ -258,14 +263,7 @@ fn main() {
         until(&headless, &app, "a picture", Duration::from_secs(10), |a| {
             a.call_frames().0 > shown
         });
-        nurse.eval("window.careTeam.hangUp()");
-        until(&headless, &app, "ended", Duration::from_secs(10), |a| {
-            matches!(a.call_phase(), Phase::Ended { .. })
-        });
-        nurse.wait_for(
-            "window.careTeam.state().phase === 'idle'",
-            Duration::from_secs(10),
-        );
+        hang_up(&headless, &app, &mut nurse);
     }
     headless.run_for(Duration::from_secs(2));
     let after = (rss(), fds(), threads());

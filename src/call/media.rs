@@ -160,7 +160,9 @@ impl Media {
         events: MediaEvents,
         frames: MediaFrames,
     ) -> Result<Media, MediaError> {
-        check_elements()?;
+        // The elements were checked when the call thread started (`check_elements`); a missing
+        // one is still a `Missing` error from `make` here.
+        gst::init().map_err(init)?;
         let pipeline = gst::Pipeline::with_name("bedside-call");
         let webrtc = make("webrtcbin")?;
         webrtc.set_property_from_str("bundle-policy", "max-bundle");
@@ -228,14 +230,7 @@ impl Media {
         let opus = make("opusenc")?;
         let opus_pay = make("rtpopuspay")?;
         let opus_caps = make("capsfilter")?;
-        opus_caps.set_property(
-            "caps",
-            gst::Caps::builder("application/x-rtp")
-                .field("media", "audio")
-                .field("encoding-name", "OPUS")
-                .field("payload", 111i32)
-                .build(),
-        );
+        opus_caps.set_property("caps", rtp_caps("audio", "OPUS", OPUS_PAYLOAD).build());
         let audio_chain = [
             &mic_src,
             &mic_convert,
@@ -268,10 +263,7 @@ impl Media {
             link_to_webrtc(pay_caps)?;
         } else {
             // Still see the far end: a receive-only video transceiver.
-            let caps = gst::Caps::builder("application/x-rtp")
-                .field("media", "video")
-                .field("encoding-name", "VP8")
-                .field("payload", 96i32)
+            let caps = rtp_caps("video", "VP8", VP8_PAYLOAD)
                 .field("clock-rate", 90000i32)
                 .build();
             let _: gst_webrtc::WebRTCRTPTransceiver = webrtc.emit_by_name(
@@ -402,14 +394,7 @@ impl Media {
         let pay = make("rtpvp8pay")?;
         pay.set_property_from_str("picture-id-mode", "15-bit");
         let pay_caps = make("capsfilter")?;
-        pay_caps.set_property(
-            "caps",
-            gst::Caps::builder("application/x-rtp")
-                .field("media", "video")
-                .field("encoding-name", "VP8")
-                .field("payload", 96i32)
-                .build(),
-        );
+        pay_caps.set_property("caps", rtp_caps("video", "VP8", VP8_PAYLOAD).build());
         let own_queue = make("queue")?;
         own_queue.set_property_from_str("leaky", "downstream");
         own_queue.set_property("max-size-buffers", 1u32);
@@ -750,6 +735,18 @@ fn link_remote_video(
         .ok_or_else(|| init("no sink pad"))?;
     pad.link(&sink_pad).map_err(init)?;
     Ok(())
+}
+
+/// The RTP payload types the bed offers.
+const VP8_PAYLOAD: i32 = 96;
+const OPUS_PAYLOAD: i32 = 111;
+
+/// RTP of one codec with its payload type, as webrtcbin's sink pads and transceivers take it.
+fn rtp_caps(media: &str, encoding: &str, payload: i32) -> gst::caps::Builder<gst::caps::NoFeature> {
+    gst::Caps::builder("application/x-rtp")
+        .field("media", media)
+        .field("encoding-name", encoding)
+        .field("payload", payload)
 }
 
 /// Sound as webrtcdsp and its echo probe take it: 16-bit, 48 kHz, interleaved.

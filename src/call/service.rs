@@ -292,7 +292,14 @@ impl Worker {
                 }
             }
             self.watch_silence();
-            self.input(Input::Tick);
+            // Timeouts only: nothing to recompute or show until one is due.
+            if self
+                .call
+                .next_due()
+                .is_some_and(|due| Instant::now() >= due)
+            {
+                self.input(Input::Tick);
+            }
         }
     }
 

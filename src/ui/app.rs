@@ -270,10 +270,7 @@ impl App {
 
     /// Pictures of the far end shown in this process, and when the last was.
     pub fn call_frames(&self) -> (u64, Option<std::time::Instant>) {
-        (
-            super::call::remote_frames_shown(),
-            CALL_FRAME_AT.with(|c| c.get()),
-        )
+        super::call::remote_frames_shown()
     }
 
     /// The generation of the stream the player plays now, and how many of its frames were
@@ -291,15 +288,6 @@ impl App {
 thread_local! {
     /// The generation of the last frame shown and how many of its frames were shown.
     static FRAMES_SHOWN: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((0, 0)) };
-}
-
-thread_local! {
-    static CALL_FRAME_AT: std::cell::Cell<Option<std::time::Instant>> = const { std::cell::Cell::new(None) };
-}
-
-/// A picture of a call's far end went on screen.
-pub(super) fn call_frame_shown() {
-    CALL_FRAME_AT.with(|c| c.set(Some(std::time::Instant::now())));
 }
 
 /// The call thread has news (on the UI thread).

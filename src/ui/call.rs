@@ -5,12 +5,11 @@
 //! Pictures arrive on GStreamer's threads and are handed over as Watch's are: one slot per
 //! picture (the far end's, the patient's own), the UI woken only when it is not already due.
 
-use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use slint::{ComponentHandle, Rgb8Pixel, SharedPixelBuffer, VecModel};
+use slint::{ComponentHandle, Rgb8Pixel, SharedPixelBuffer};
 
 use super::generated::{self as ui, CallState, MainWindow};
 use crate::call::media::{MediaFrames, Picture};
@@ -25,27 +24,26 @@ pub struct CallController {
     configured: bool,
     service: Option<CallService>,
     view: Option<CallView>,
-    people: Rc<VecModel<ui::CallPerson>>,
     /// The picture shown for the other person, by their name (made once per call).
     photo: std::cell::RefCell<Option<(String, Option<slint::Image>)>>,
 }
 
 thread_local! {
-    /// Pictures shown of the current call's far end, for tests and the benchmark.
-    static REMOTE_SHOWN: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    /// Pictures of a call's far end shown in this process, and when the last one was.
+    static REMOTE_SHOWN: std::cell::Cell<(u64, Option<Instant>)> =
+        const { std::cell::Cell::new((0, None)) };
 }
 
-/// How many pictures of the far end have been shown in this call.
-pub fn remote_frames_shown() -> u64 {
+/// How many pictures of a call's far end have been shown, and when the last was (tests and
+/// the benchmark).
+pub fn remote_frames_shown() -> (u64, Option<Instant>) {
     REMOTE_SHOWN.with(|c| c.get())
 }
 
 impl CallController {
     /// Starts the call thread when calls are set up.
     pub fn new(window: &MainWindow, setup: Option<CallSetup>) -> CallController {
-        let people = Rc::new(VecModel::default());
         let globals = window.global::<CallState>();
-        globals.set_people(slint::ModelRc::from(people.clone()));
         globals.set_configured(setup.is_some());
         globals.set_has_camera(
             setup
@@ -65,7 +63,6 @@ impl CallController {
             configured,
             service,
             view: None,
-            people,
             photo: std::cell::RefCell::default(),
         }
     }
@@ -231,19 +228,8 @@ impl CallController {
                 focused: on_call_screen && i == focus,
             })
             .collect();
-        if !same(&self.people, &rows) {
-            self.people.set_vec(rows);
-        }
+        super::watch::set_list(&g.get_people(), &rows, |m| g.set_people(m));
     }
-}
-
-fn same(model: &VecModel<ui::CallPerson>, rows: &[ui::CallPerson]) -> bool {
-    use slint::Model;
-    model.row_count() == rows.len()
-        && rows
-            .iter()
-            .enumerate()
-            .all(|(i, r)| model.row_data(i).as_ref() == Some(r))
 }
 
 fn stage_of(phase: &Phase) -> CallStage {
@@ -348,8 +334,7 @@ fn frame_sink(window: &MainWindow) -> MediaFrames {
                 if let Some(b) = remote {
                     g.set_remote(slint::Image::from_rgb8(b));
                     g.set_has_remote(true);
-                    REMOTE_SHOWN.with(|c| c.set(c.get() + 1));
-                    super::app::call_frame_shown();
+                    REMOTE_SHOWN.with(|c| c.set((c.get().0 + 1, Some(Instant::now()))));
                 }
                 if let Some(b) = own {
                     g.set_own(slint::Image::from_rgb8(b));

@@ -722,7 +722,7 @@ impl WatchController {
 }
 
 /// Sets a list property only when it changed (a repeater then leaves its items alone).
-fn set_list<T: Clone + PartialEq + 'static>(
+pub(super) fn set_list<T: Clone + PartialEq + 'static>(
     current: &ModelRc<T>,
     want: &[T],
     set: impl FnOnce(ModelRc<T>),
