@@ -570,6 +570,26 @@ fn fds_and_threads() -> (usize, usize) {
     (fds, threads)
 }
 
+/// The descriptors and threads once the last call's teardown has finished: the same count for
+/// a whole second (teardown runs on threads of its own, later on a loaded machine), or after
+/// ten seconds the count then.
+fn settled(bed: &Bed) -> (usize, usize) {
+    let started = Instant::now();
+    let mut last = fds_and_threads();
+    let mut same_since = Instant::now();
+    while same_since.elapsed() < Duration::from_secs(1)
+        && started.elapsed() < Duration::from_secs(10)
+    {
+        bed.headless.run_for(Duration::from_millis(100));
+        let now = fds_and_threads();
+        if now != last {
+            last = now;
+            same_since = Instant::now();
+        }
+    }
+    last
+}
+
 #[test]
 fn calls_set_up_and_torn_down_again_and_again_leak_nothing() {
     let servers = Servers::start();
@@ -597,11 +617,11 @@ fn calls_set_up_and_torn_down_again_and_again_leak_nothing() {
     };
     // The first call brings up GStreamer's own thread pools; count after it.
     one_call(0);
-    let (fds, threads) = fds_and_threads();
+    let (fds, threads) = settled(&bed);
     for n in 1..=12 {
         one_call(n);
     }
-    let (fds_after, threads_after) = fds_and_threads();
+    let (fds_after, threads_after) = settled(&bed);
     eprintln!(
         "after 1 call: {fds} fds, {threads} threads; after 13: {fds_after} fds, {threads_after} threads"
     );
