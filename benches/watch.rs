@@ -7,8 +7,8 @@
 //!   cores), with the default fast channel change (two channels each way received ahead).
 //!   Budget: p95 under 500 ms. Also jumps by number to channels not received ahead, which wait
 //!   for the next key frame (reported, not budgeted: no box can beat the head-end's GOP).
-//! - press → rendered frame while video plays full screen (the Info banner on and off), p99.
-//!   Budget: 8 ms.
+//! - press → rendered frame while video plays full screen (volume up and down), p99 over ~300
+//!   presses each with 720p25 and with 1080p25 playing. Budget: 8 ms.
 //! - the CPU share of playing 1080p25 full screen for 10 s (decode, convert, copy, render), in
 //!   per cent of one core.
 //!
@@ -175,6 +175,8 @@ fn measure_presses(headless: &Headless, length: Duration) -> Vec<Duration> {
             }
         })
     };
+    // A press sent just before the last measurement stopped may still be waiting.
+    SENT.with(|s| s.take());
     let mut times = Vec::new();
     let until = Instant::now() + length;
     while Instant::now() < until {
@@ -187,6 +189,21 @@ fn measure_presses(headless: &Headless, length: Duration) -> Vec<Duration> {
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
     let _ = sender.join();
     times
+}
+
+/// Measures presses for 30 s while `what` plays full screen, prints their p50/p99, and says
+/// whether the budget (p99 8 ms) was broken.
+fn report_presses(headless: &Headless, what: &str) -> bool {
+    let mut presses = measure_presses(headless, Duration::from_secs(30));
+    let p99 = pct(&mut presses, 0.99);
+    println!(
+        "press → frame while {what} video plays full screen: p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms  (n={})  [budget p99 8 ms]",
+        ms(pct(&mut presses, 0.5)),
+        ms(p99),
+        ms(pct(&mut presses, 1.0)),
+        presses.len()
+    );
+    p99 > Duration::from_millis(8)
 }
 
 fn main() {
@@ -315,17 +332,8 @@ fn main() {
     // know nothing of the video's frames (so some land while a frame is being drawn). Measured
     // from the moment the press is sent to the end of the first frame drawn after it was
     // handled. Volume up and down: each changes what the screen shows.
-    let presses = measure_presses(&headless, Duration::from_secs(10));
-    let mut presses = presses;
-    let p99 = pct(&mut presses, 0.99);
-    println!(
-        "press → frame while 720p25 video plays full screen: p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms  (n={})  [budget p99 8 ms]",
-        ms(pct(&mut presses, 0.5)),
-        ms(p99),
-        ms(pct(&mut presses, 1.0)),
-        presses.len()
-    );
-    failed |= p99 > Duration::from_millis(8);
+    // 30 s gives about 300 presses, so the p99 is not just the worst one or two.
+    failed |= report_presses(&headless, "720p25");
 
     // 1080p full screen for 10 s: the CPU it takes, and the frames it shows.
     app.press(Button::Digit(
@@ -355,6 +363,9 @@ fn main() {
         ms(pct(&mut draws, 0.5)),
         ms(pct(&mut draws, 0.99)),
     );
+    // And presses while the heaviest stream plays: decoding 1080p keeps both cores busy part
+    // of every frame, so this is where the UI thread has to win the cores.
+    failed |= report_presses(&headless, "1080p25");
     if failed {
         eprintln!("budget broken");
         std::process::exit(1);

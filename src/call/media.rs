@@ -570,6 +570,8 @@ impl Media {
         let stopped = stopped.clone();
         // A sync handler: no main loop runs on this thread.
         bus.set_sync_handler(move |_, message| {
+            // Streaming threads below the UI thread, as the player's.
+            crate::media::priority::on_message(message);
             if let gst::MessageView::Error(err) = message.view()
                 && !stopped.load(Ordering::SeqCst)
             {

@@ -11,6 +11,7 @@ pub mod cea608;
 pub mod cea708;
 pub mod m3u;
 pub mod player;
+pub mod priority;
 pub mod service;
 pub mod source;
 pub mod tuner;

@@ -493,6 +493,12 @@ impl Pipeline {
         let bus = playbin
             .bus()
             .ok_or(PlayerError::Init("playbin has no bus".into()))?;
+        // Streaming threads below the UI thread (see `priority`); messages still reach the
+        // player thread.
+        bus.set_sync_handler(|_, message| {
+            super::priority::on_message(message);
+            gst::BusSyncReply::Pass
+        });
         Ok(Pipeline {
             playbin,
             caps,
