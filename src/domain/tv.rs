@@ -12,6 +12,10 @@ use std::time::Duration;
 pub const ENTRY_TIMEOUT: Duration = Duration::from_millis(1500);
 /// Digits a channel number can have.
 pub const MAX_DIGITS: usize = 4;
+/// Channels received ahead while a number is typed: the one typed so far and the ten one more
+/// digit can make. Only for the second or so an entry is open; each costs its stream's
+/// bandwidth meanwhile.
+pub const ENTRY_AHEAD: usize = 11;
 /// The guide spans this many half hours from the current one: now and the next 24 hours.
 pub const GUIDE_SLOTS: usize = 48;
 /// The guide shows this many half hours at once.
@@ -123,6 +127,29 @@ impl Tv {
             }
         }
         out
+    }
+
+    /// While digits are being typed: the channels the entry can still end on soonest, so they
+    /// can be received ahead (a channel's first picture waits for its next key frame, and a
+    /// patient's next digit takes longer than that). The channel with the number typed so far
+    /// first, then those one digit longer, in lineup order; at most [`ENTRY_AHEAD`]. None when
+    /// no entry is open.
+    pub fn entry_candidates(&self) -> Vec<usize> {
+        if self.entry.is_empty() {
+            return Vec::new();
+        }
+        let typed = &digits_text(&self.entry);
+        let with_len = |len: usize| {
+            self.numbers.iter().enumerate().filter(move |(_, n)| {
+                let s = n.to_string();
+                s.len() == len && s.starts_with(typed)
+            })
+        };
+        with_len(self.entry.len())
+            .chain(with_len(self.entry.len() + 1))
+            .map(|(i, _)| i)
+            .take(ENTRY_AHEAD)
+            .collect()
     }
 
     /// Back to the channel before.
@@ -335,6 +362,31 @@ mod tests {
             Some(2),
             "a number with no channel changes nothing"
         );
+    }
+
+    #[test]
+    fn while_digits_are_typed_the_channels_they_can_end_on_are_named() {
+        let mut tv = tv(&[1, 2, 5, 10, 12, 101, 21, 1000]);
+        assert_eq!(tv.entry_candidates(), Vec::<usize>::new(), "no entry");
+        tv.digit(1);
+        assert_eq!(
+            tv.entry_candidates(),
+            vec![0, 3, 4],
+            "1 itself, then 10 and 12; not 101 or 1000 (two more digits away)"
+        );
+        tv.digit(0);
+        assert_eq!(tv.entry_candidates(), vec![3, 5], "10, then 101");
+        tv.digit(0);
+        assert_eq!(tv.entry_candidates(), vec![7], "only 1000 can follow 100");
+        assert_eq!(tv.digit(0).1, Some(Entry::Channel(7)));
+        assert_eq!(tv.entry_candidates(), Vec::<usize>::new(), "decided");
+        let many: Vec<u32> = (1..=40).collect();
+        let mut tv = self::tv(&many);
+        tv.digit(1);
+        let c = tv.entry_candidates();
+        assert_eq!(c.len(), ENTRY_AHEAD, "1 and 10-19");
+        assert_eq!(c[0], 0);
+        assert_eq!(c[ENTRY_AHEAD - 1], 18, "19 is the eleventh");
     }
 
     #[test]

@@ -263,6 +263,12 @@ impl WatchController {
                 {
                     near.push(tv.guide_row);
                 }
+                // While a number is typed, the channels it can end on.
+                for c in tv.entry_candidates() {
+                    if c != i && !near.contains(&c) {
+                        near.push(c);
+                    }
+                }
                 near.into_iter()
                     .filter_map(|n| self.listings.lineup.channels.get(n))
                     .map(|c| c.url.clone())
