@@ -163,6 +163,17 @@ impl Headend {
         format!("rtp://{host}:{port}")
     }
 
+    /// A live channel of `pattern` sent as RTP to `group` (kept on this machine: TTL/hops 0).
+    fn rtp_to(&mut self, pattern: &str, group: &str, port: u16) {
+        let child = gst(&format!(
+            "{} ! mpegtsmux ! rtpmp2tpay ! udpsink host={group} port={port} ttl-mc=0 loop=true",
+            encoded(pattern)
+        ))
+        .spawn()
+        .expect("gst-launch-1.0");
+        self.children.push(child);
+    }
+
     /// An HLS channel of `pattern`: three 2-second MPEG-TS segments and their playlist,
     /// served by the head-end. (Each segment is encoded on its own, timestamps following on, so
     /// no splitting muxer is needed: hlssink2 was seen to hang at its end on a loaded machine.)
@@ -408,6 +419,61 @@ fn tuning_shows_moving_video() {
         a.pixels_differing(&b, 40) > 2000,
         "the two pictures are the same: the video is not moving"
     );
+}
+
+/// The address this machine sends to `group` from (None without a route to it).
+fn own_source(group: &str) -> Option<std::net::IpAddr> {
+    let group: std::net::SocketAddr = group.parse().ok()?;
+    let any = if group.is_ipv4() {
+        "0.0.0.0:0"
+    } else {
+        "[::]:0"
+    };
+    let probe = std::net::UdpSocket::bind(any).ok()?;
+    probe.connect(group).ok()?;
+    Some(probe.local_addr().ok()?.ip())
+}
+
+/// Head-ends on IPv6 multicast, and source-specific multicast (SSM, which GStreamer 1.22's
+/// own `udpsrc` cannot join): both play, and an SSM channel takes only the source its
+/// address names.
+#[test]
+fn ipv6_and_source_specific_multicast_channels_play() {
+    let port = free_port();
+    let (v6, ssm) = (
+        format!("ff15::b:{port:x}"),
+        format!("232.9.{}.{}", port % 250 + 1, port / 250 % 250 + 1),
+    );
+    let (Some(_), Some(own)) = (
+        own_source(&format!("[{v6}]:{port}")),
+        own_source(&format!("{ssm}:{port}")),
+    ) else {
+        assert!(
+            std::env::var_os("BEDSIDE_REQUIRE_SYSTEM_TESTS").is_none(),
+            "no multicast route on this machine"
+        );
+        eprintln!("skipped: no multicast route on this machine");
+        return;
+    };
+    let mut h = Headend::start();
+    h.rtp_to("red", &v6, port);
+    h.rtp_to("green", &ssm, port + 1);
+    h.write(
+        "lineup.m3u",
+        &format!(
+            "#EXTM3U\n#EXTINF:-1 tvg-chno=\"1\",Red over IPv6\nrtp://@[{v6}]:{port}\n\
+             #EXTINF:-1 tvg-chno=\"2\",Green by SSM\nrtp://{own}@{ssm}:{}\n\
+             #EXTINF:-1 tvg-chno=\"3\",Green from another source\nrtp://198.51.100.7@{ssm}:{}\n",
+            port + 1,
+            port + 1
+        ),
+    );
+    let bed = h.bed("");
+    assert_eq!(channel_colour(&shot(&bed, "ok,ok", 3000)), "red");
+    assert_eq!(channel_colour(&shot(&bed, "ok,ok,2", 3000)), "green");
+    // Another source's packets never reach the decoder: no green.
+    let [_, g, _] = colour_at(&shot(&bed, "ok,ok,3", 3000), 760, 200, 400, 200);
+    assert!(g < 100, "channel 3 shows the other source's picture");
 }
 
 #[test]
