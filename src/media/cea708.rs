@@ -529,4 +529,148 @@ mod tests {
             .collect();
         let _ = d.push(&noise);
     }
+
+    /// Cross-checks against an implementation that is not ours: `cea708-types`, the CTA-708-E
+    /// packet and code layer of the GStreamer project's Rust plugins (their `tttocea708` and
+    /// `cea708mux` write broadcast 708 with it).
+    mod independent {
+        use super::super::*;
+        use cea708_types::tables::{Anchor, Code, DefineWindowArgs, WindowBits};
+        use cea708_types::{CCDataParser, CCDataWriter, DTVCCPacket, Framerate};
+
+        fn window(visible: bool, rows: u8, columns: u8) -> Code {
+            Code::DefineWindow(DefineWindowArgs::new(
+                0,
+                0,
+                Anchor::BottomMiddle,
+                false,
+                70,
+                105,
+                rows - 1,
+                columns - 1,
+                true,
+                true,
+                visible,
+                1,
+                1,
+            ))
+        }
+
+        fn text(s: &str) -> Vec<Code> {
+            s.chars()
+                .map(|c| match c {
+                    '\n' => Code::CR,
+                    c => Code::from_char(c).expect("a 708 character"),
+                })
+                .collect()
+        }
+
+        /// Service 1 as a broadcast encoder sends it: each step's codes in DTVCC packets,
+        /// written into `cc_data` frame by frame at `fps` (with the 608 padding `cc_data`
+        /// always carries) until sent, each frame's triplets fed to our decoder. The texts it
+        /// reported.
+        fn through_their_writer(steps: Vec<Vec<Code>>, fps: (u32, u32)) -> Vec<String> {
+            let mut writer = CCDataWriter::default();
+            writer.set_output_cea608_padding(true);
+            let mut ours = Cea708::new();
+            let mut seen = Vec::new();
+            let mut sequence = 0;
+            for codes in steps {
+                let mut packet = DTVCCPacket::new(sequence);
+                for code in codes {
+                    if packet.push_code(1, code.clone()).is_err() {
+                        sequence = (sequence + 1) % 4;
+                        writer.push_packet(std::mem::replace(
+                            &mut packet,
+                            DTVCCPacket::new(sequence),
+                        ));
+                        packet.push_code(1, code).unwrap();
+                    }
+                }
+                sequence = (sequence + 1) % 4;
+                writer.push_packet(packet);
+                // Half a second of frames: more than any step here needs.
+                for _ in 0..fps.0 / fps.1 / 2 {
+                    let mut cc_data = Vec::new();
+                    writer
+                        .write(Framerate::new(fps.0, fps.1), &mut cc_data)
+                        .unwrap();
+                    // cc_data(): two header bytes, then the triplets a caption meta carries.
+                    if let Some(text) = ours.push(&cc_data[2..]) {
+                        seen.push(text);
+                    }
+                }
+            }
+            seen
+        }
+
+        #[test]
+        fn pop_on_captions_from_their_writer_read_the_same() {
+            for fps in [(25, 1), (30000, 1001), (50, 1)] {
+                let mut build = vec![window(false, 2, 32), Code::ClearWindows(WindowBits::ZERO)];
+                build.extend(text("Take one tablet\nwith water, please"));
+                let seen = through_their_writer(
+                    vec![
+                        build,
+                        vec![Code::DisplayWindows(WindowBits::ZERO)],
+                        vec![Code::ToggleWindows(WindowBits::ZERO)],
+                        vec![Code::ToggleWindows(WindowBits::ZERO)],
+                        vec![Code::DeleteWindows(WindowBits::ZERO)],
+                    ],
+                    fps,
+                );
+                let said = "Take one tablet\nwith water, please";
+                assert_eq!(seen, [said, "", said, ""], "at {fps:?}");
+            }
+        }
+
+        #[test]
+        fn roll_up_captions_from_their_writer_scroll() {
+            let mut first = vec![window(true, 2, 32)];
+            first.extend(text("one\ntwo"));
+            let seen = through_their_writer(vec![first, text("\nthree")], (25, 1));
+            assert_eq!(seen, ["one\ntwo", "two\nthree"]);
+        }
+
+        /// Our test encoder (what the stream tests send) read by their parser: the same codes.
+        #[test]
+        fn our_test_packets_parse_as_the_codes_meant() {
+            let mut data = vec![0x98, 0x20, 0x00, 0x00, 0x01, 0x1f, 0x00, 0x88, 0x01];
+            data.extend_from_slice(b"Hi\x0dthere");
+            data.extend_from_slice(&[0x89, 0x01]);
+            let mut sequence = 0;
+            let triplets = encode_service1(&data, &mut sequence);
+            let mut cc_data = vec![0x40 | (triplets.len() / 3) as u8, 0xff];
+            cc_data.extend_from_slice(&triplets);
+            let mut parser = CCDataParser::new();
+            parser.push(&cc_data).unwrap();
+            let packet = parser.pop_packet().expect("a DTVCC packet");
+            let services = packet.services();
+            assert_eq!(services.len(), 1);
+            assert_eq!(services[0].number(), 1);
+            let mut defined = DefineWindowArgs::new(
+                0,
+                0,
+                Anchor::TopLeft,
+                false,
+                0,
+                0,
+                1,
+                31,
+                false,
+                false,
+                true,
+                0,
+                0,
+            );
+            defined.window_id = 0;
+            let mut expected = vec![
+                Code::DefineWindow(defined),
+                Code::ClearWindows(WindowBits::ZERO),
+            ];
+            expected.extend(text("Hi\nthere"));
+            expected.push(Code::DisplayWindows(WindowBits::ZERO));
+            assert_eq!(services[0].codes(), &expected[..]);
+        }
+    }
 }
