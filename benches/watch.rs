@@ -151,8 +151,10 @@ thread_local! {
     static SENT: std::cell::Cell<Option<Instant>> = const { std::cell::Cell::new(None) };
 }
 
-/// Sends presses from another thread every 60-140 ms for `length`, runs the event loop and
-/// draws as the appliance does, and returns press → frame times.
+/// Sends presses from another thread every 60-140 ms for `length` while the event loop runs
+/// as on the appliance (timers, queued work, then a draw, each turn), and returns press →
+/// frame times: from the moment a press is sent to the end of the first frame drawn after it
+/// was handled.
 fn measure_presses(headless: &Headless, length: Duration) -> Vec<Duration> {
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let sender = {
@@ -172,27 +174,34 @@ fn measure_presses(headless: &Headless, length: Duration) -> Vec<Duration> {
                     Button::VolumeDown
                 };
                 up = !up;
-                let _ = slint::invoke_from_event_loop(move || {
-                    SENT.with(|s| s.set(Some(sent)));
-                    bedside::ui::app::deliver_input(bedside::input::engine::Output::Button(button));
-                });
+                // Sent as the input threads send presses, stamped once handled.
+                bedside::ui::app::send_input_and(
+                    bedside::input::engine::Output::Button(button),
+                    move || SENT.with(|s| s.set(Some(sent))),
+                );
             }
         })
     };
-    // A press sent just before the last measurement stopped may still be waiting.
-    SENT.with(|s| s.take());
-    let mut times = Vec::new();
-    let until = Instant::now() + length;
-    while Instant::now() < until {
-        headless.run_for(Duration::from_micros(500));
-        headless.draw();
-        if let Some(sent) = SENT.with(|s| s.take()) {
-            times.push(sent.elapsed());
-        }
+    let times = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    {
+        let times = times.clone();
+        headless.on_frame(Some(Box::new(move || {
+            if let Some(sent) = SENT.with(|s| s.take()) {
+                times.borrow_mut().push(sent.elapsed());
+            }
+        })));
     }
+    slint::Timer::single_shot(length, || {
+        let _ = slint::quit_event_loop();
+    });
+    slint::run_event_loop().expect("the event loop runs");
+    headless.on_frame(None);
     stop.store(true, std::sync::atomic::Ordering::SeqCst);
     let _ = sender.join();
-    times
+    // A press sent just before the loop stopped may still be waiting: not this measurement's.
+    headless.run_for(Duration::from_millis(200));
+    SENT.with(|s| s.take());
+    times.take()
 }
 
 /// Measures presses for 30 s while `what` plays full screen, prints their p50/p99, and says

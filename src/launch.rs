@@ -2,8 +2,6 @@
 //! small child processes the benchmark measures.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use jiff::civil::DateTime;
@@ -172,10 +170,6 @@ fn tv_cache(config: &Config) -> Option<PathBuf> {
 /// Real time given to each key of a snapshot that waits for video.
 const KEY_GAP: Duration = Duration::from_millis(150);
 
-/// Presses waiting for the UI thread beyond which repeating buttons (arrows, volume, channel) are
-/// dropped: a flood of events must not bury the UI under minutes of queued scrolling.
-const MAX_UI_BACKLOG: usize = 32;
-
 /// Starts reading `/dev/input` devices if the config says so (by default: when there is no
 /// desktop session, whose keyboard belongs to the developer). Failing to start is logged, never
 /// fatal: the UI still answers keys that reach its window.
@@ -191,21 +185,8 @@ fn start_input(config: &config::Input, keymap: Keymap) {
         tracing::info!("not reading /dev/input (input.evdev, or a desktop session is present)");
         return;
     }
-    let backlog = Arc::new(AtomicUsize::new(0));
-    let deliver = move |output: Output| {
-        let droppable = matches!(output, Output::Button(b) if b.repeats());
-        if droppable && backlog.load(Ordering::Relaxed) >= MAX_UI_BACKLOG {
-            return;
-        }
-        backlog.fetch_add(1, Ordering::Relaxed);
-        let done = backlog.clone();
-        let sent = slint::invoke_from_event_loop(move || {
-            done.fetch_sub(1, Ordering::Relaxed);
-            crate::ui::app::deliver_input(output);
-        });
-        if sent.is_err() {
-            backlog.fetch_sub(1, Ordering::Relaxed);
-        }
+    let deliver = |output: Output| {
+        crate::ui::app::send_input(output);
     };
     if let Err(e) = crate::input::linux::start(keymap, config.keymaps.clone(), deliver) {
         tracing::error!(error = %e, "cannot read input devices; only keys sent to the window work");

@@ -5,6 +5,7 @@
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use jiff::civil::DateTime;
@@ -388,9 +389,39 @@ thread_local! {
     static INPUT_TARGET: RefCell<Option<InputTarget>> = const { RefCell::new(None) };
 }
 
-/// Delivers input to the shell of this thread (the UI thread). Device threads call this through
-/// `slint::invoke_from_event_loop`; input arriving before the shell exists, or after it is gone,
-/// is dropped.
+/// Presses sent to the UI thread by [`send_input`] and not handled yet (from any thread).
+static INPUT_IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
+/// More presses than this waiting for the UI thread: repeatable ones (a held arrow) are
+/// dropped, so a flood of events cannot bury the UI under minutes of queued scrolling.
+const MAX_UI_BACKLOG: usize = 32;
+
+/// Sends input from a device thread to the UI thread. False when it was dropped (a repeat in a
+/// full backlog, or no event loop).
+pub fn send_input(output: Output) -> bool {
+    send_input_and(output, || {})
+}
+
+/// [`send_input`], then `also` on the UI thread right after the input is handled, in the same
+/// loop turn (the benchmarks time presses with it).
+pub fn send_input_and(output: Output, also: impl FnOnce() + Send + 'static) -> bool {
+    let droppable = matches!(output, Output::Button(b) if b.repeats());
+    if droppable && INPUT_IN_FLIGHT.load(Ordering::Relaxed) >= MAX_UI_BACKLOG {
+        return false;
+    }
+    INPUT_IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
+    let sent = slint::invoke_from_event_loop(move || {
+        INPUT_IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+        deliver_input(output);
+        also();
+    });
+    if sent.is_err() {
+        INPUT_IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
+    }
+    sent.is_ok()
+}
+
+/// Delivers input to the shell of this thread (the UI thread). Device threads send it with
+/// [`send_input`]; input arriving before the shell exists, or after it is gone, is dropped.
 pub fn deliver_input(output: Output) {
     let target = INPUT_TARGET.with(|t| t.borrow().clone());
     if let Some((window, state)) = target

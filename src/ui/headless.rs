@@ -17,6 +17,8 @@ use slint::platform::{EventLoopProxy, Platform, PlatformError, WindowAdapter};
 use slint::{PhysicalSize, Rgb8Pixel, SharedPixelBuffer};
 
 type Job = Box<dyn FnOnce() + Send>;
+/// Called after each frame drawn.
+type FrameHook = Box<dyn Fn()>;
 
 /// Work sent to the event loop from other threads, and the request to quit.
 #[derive(Default)]
@@ -53,6 +55,8 @@ struct Shared {
     window: Rc<MinimalSoftwareWindow>,
     frame: Rc<std::cell::RefCell<SharedPixelBuffer<Rgb8Pixel>>>,
     frames_drawn: Rc<Cell<u64>>,
+    /// Called after each frame is drawn (benchmarks time presses with it).
+    on_frame: Rc<std::cell::RefCell<Option<FrameHook>>>,
     start: Instant,
     skipped: Rc<Cell<Duration>>,
     queue: Arc<Queue>,
@@ -97,6 +101,9 @@ impl Shared {
         });
         if drawn {
             self.frames_drawn.set(self.frames_drawn.get() + 1);
+            if let Some(f) = &*self.on_frame.borrow() {
+                f();
+            }
         }
         drawn
     }
@@ -161,6 +168,7 @@ impl Headless {
                 width, height,
             ))),
             frames_drawn: Rc::new(Cell::new(0)),
+            on_frame: Rc::default(),
             start: Instant::now(),
             skipped: Rc::new(Cell::new(Duration::ZERO)),
             queue: Arc::new(Queue::default()),
@@ -207,6 +215,11 @@ impl Headless {
     /// Marks the whole window dirty and draws it: the cost of a full frame.
     pub fn draw_full(&self) {
         self.shared.draw(true);
+    }
+
+    /// Calls `f` after each frame drawn from now on (None: no more).
+    pub fn on_frame(&self, f: Option<FrameHook>) {
+        *self.shared.on_frame.borrow_mut() = f;
     }
 
     /// How many frames have been drawn so far.
