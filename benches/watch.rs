@@ -146,6 +146,38 @@ fn until_frame(headless: &Headless, app: &App, limit: Duration) -> Option<Durati
     None
 }
 
+/// Presses `button` and runs the event loop until the new channel's first frame is on screen:
+/// the time from the press, or None (said on stderr, as `what`) when none came within 5 s.
+fn tune(headless: &Headless, app: &App, button: Button, what: &str) -> Option<Duration> {
+    let start = Instant::now();
+    app.press(button);
+    headless.draw();
+    let shown = until_frame(headless, app, Duration::from_secs(5)).map(|_| start.elapsed());
+    if shown.is_none() {
+        eprintln!("{what} showed no picture within 5 s");
+    }
+    shown
+}
+
+/// Prints `label` with the p50, p95 and maximum of `samples` in ms, then `tail`; returns the
+/// p95.
+fn summary(label: &str, samples: &mut [Duration], tail: &str) -> Duration {
+    let p95 = pct(samples, 0.95);
+    println!(
+        "{label}: p50 {:.0} ms  p95 {:.0} ms  max {:.0} ms  (n={}){tail}",
+        ms(pct(samples, 0.5)),
+        ms(p95),
+        ms(pct(samples, 1.0)),
+        samples.len()
+    );
+    p95
+}
+
+/// A digit button.
+fn digit(d: u8) -> Button {
+    Button::Digit(bedside::domain::button::Digit::new(d).unwrap())
+}
+
 thread_local! {
     /// When the press being handled was sent.
     static SENT: std::cell::Cell<Option<Instant>> = const { std::cell::Cell::new(None) };
@@ -292,25 +324,15 @@ fn main() {
         } else {
             Button::ChannelDown
         };
-        let start = Instant::now();
-        app.press(button);
-        headless.draw();
-        match until_frame(&headless, &app, Duration::from_secs(5)) {
-            Some(_) => changes.push(start.elapsed()),
-            None => {
-                eprintln!("a channel change showed no picture within 5 s");
-                failed = true;
-            }
+        match tune(&headless, &app, button, "a channel change") {
+            Some(t) => changes.push(t),
+            None => failed = true,
         }
     }
-    let p95 = pct(&mut changes, 0.95);
-    println!(
-        "channel change (press → first frame on screen), 720p25 H.264 over UDP, GOP 12: \
-         p50 {:.0} ms  p95 {:.0} ms  max {:.0} ms  (n={})  [budget p95 500 ms]",
-        ms(pct(&mut changes, 0.5)),
-        ms(p95),
-        ms(pct(&mut changes, 1.0)),
-        changes.len()
+    let p95 = summary(
+        "channel change (press → first frame on screen), 720p25 H.264 over UDP, GOP 12",
+        &mut changes,
+        "  [budget p95 500 ms]",
     );
     failed |= p95 > Duration::from_millis(500);
 
@@ -321,34 +343,26 @@ fn main() {
     for i in 0..24 {
         headless.run_for(Duration::from_millis(300));
         headless.draw();
-        let number = [1, 5, 2, 6][i % 4];
-        let start = Instant::now();
-        app.press(Button::Digit(
-            bedside::domain::button::Digit::new(number).unwrap(),
-        ));
-        headless.draw();
-        match until_frame(&headless, &app, Duration::from_secs(5)) {
-            Some(_) => jumps.push(start.elapsed()),
-            None => {
-                eprintln!("a jump by number showed no picture within 5 s");
-                failed = true;
-            }
+        match tune(
+            &headless,
+            &app,
+            digit([1, 5, 2, 6][i % 4]),
+            "a jump by number",
+        ) {
+            Some(t) => jumps.push(t),
+            None => failed = true,
         }
     }
-    println!(
-        "jump by number to a channel not received ahead (waits for its next key frame, GOP 480 ms): \
-         p50 {:.0} ms  p95 {:.0} ms  max {:.0} ms  (n={})",
-        ms(pct(&mut jumps, 0.5)),
-        ms(pct(&mut jumps, 0.95)),
-        ms(pct(&mut jumps, 1.0)),
-        jumps.len()
+    summary(
+        "jump by number to a channel not received ahead (waits for its next key frame, GOP 480 ms)",
+        &mut jumps,
+        "",
     );
 
     // Numbers of two digits typed at a patient's pace (the second digit 600 ms after the
     // first), from channel 5 to 41, 43 or 47 and back: none of them is near 5, but the
     // channels the first digit can lead to are received while the patient types the second.
     // Measured from the second digit.
-    let digit = |d: u8| Button::Digit(bedside::domain::button::Digit::new(d).unwrap());
     let mut typed = Vec::new();
     for i in 0..18 {
         app.press(digit(5));
@@ -359,25 +373,21 @@ fn main() {
         headless.draw();
         headless.run_for(Duration::from_millis(600));
         headless.draw();
-        let start = Instant::now();
-        app.press(digit([1, 3, 7][i % 3]));
-        headless.draw();
-        match until_frame(&headless, &app, Duration::from_secs(5)) {
-            Some(_) => typed.push(start.elapsed()),
-            None => {
-                eprintln!("a two-digit number showed no picture within 5 s");
-                failed = true;
-            }
+        match tune(
+            &headless,
+            &app,
+            digit([1, 3, 7][i % 3]),
+            "a two-digit number",
+        ) {
+            Some(t) => typed.push(t),
+            None => failed = true,
         }
         headless.run_for(Duration::from_millis(300));
     }
-    println!(
-        "jump by a number of two digits (second digit 600 ms after the first → first frame): \
-         p50 {:.0} ms  p95 {:.0} ms  max {:.0} ms  (n={})",
-        ms(pct(&mut typed, 0.5)),
-        ms(pct(&mut typed, 0.95)),
-        ms(pct(&mut typed, 1.0)),
-        typed.len()
+    summary(
+        "jump by a number of two digits (second digit 600 ms after the first → first frame)",
+        &mut typed,
+        "",
     );
 
     // Presses while video plays, as a patient's arrive: from another thread, at moments that
@@ -388,9 +398,7 @@ fn main() {
     failed |= report_presses(&headless, "720p25");
 
     // 1080p full screen for 10 s: the CPU it takes, and the frames it shows.
-    app.press(Button::Digit(
-        bedside::domain::button::Digit::new(8).unwrap(),
-    ));
+    app.press(digit(8));
     until_frame(&headless, &app, Duration::from_secs(10)).expect("the 1080p channel plays");
     let (cpu0, wall0) = (cpu_time(), Instant::now());
     let frames0 = app.video().1;

@@ -153,17 +153,12 @@ impl Headend {
             eprintln!("no multicast route on this machine: the RTP channel is sent unicast");
             "127.0.0.1".to_owned()
         };
-        let child = gst(&format!(
-            "{} ! mpegtsmux ! rtpmp2tpay ! udpsink host={host} port={port} ttl-mc=0 loop=true",
-            encoded(pattern)
-        ))
-        .spawn()
-        .expect("gst-launch-1.0");
-        self.children.push(child);
+        self.rtp_to(pattern, &host, port);
         format!("rtp://{host}:{port}")
     }
 
-    /// A live channel of `pattern` sent as RTP to `group` (kept on this machine: TTL/hops 0).
+    /// A live channel of `pattern` sent as RTP to `group` (a multicast group is kept on this
+    /// machine: TTL/hops 0).
     fn rtp_to(&mut self, pattern: &str, group: &str, port: u16) {
         let child = gst(&format!(
             "{} ! mpegtsmux ! rtpmp2tpay ! udpsink host={group} port={port} ttl-mc=0 loop=true",

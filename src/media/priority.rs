@@ -45,7 +45,6 @@ pub fn lower_this_thread() {
     // pointers; failure only leaves the priority as it was.
     unsafe {
         let tid = libc::gettid() as libc::id_t;
-        *libc::__errno_location() = 0;
         let now = libc::getpriority(libc::PRIO_PROCESS, tid);
         if now < MEDIA_NICE {
             libc::setpriority(libc::PRIO_PROCESS, tid, MEDIA_NICE);
