@@ -84,6 +84,16 @@ impl Setup {
     /// `--config`, the file names the bed and the data directory; `--demo` then only admits the
     /// demo patient to it.
     pub fn load(config: Option<&Path>, demo: bool) -> Result<Setup, LaunchError> {
+        Setup::load_at(config, demo, None)
+    }
+
+    /// As [`Setup::load`], with the demo patient's day around `now` (local time) rather than
+    /// the present: pictures taken at a fixed moment (`bedside snapshot --now`).
+    pub fn load_at(
+        config: Option<&Path>,
+        demo: bool,
+        now: Option<DateTime>,
+    ) -> Result<Setup, LaunchError> {
         let (config, settings) = match (config, demo) {
             (None, true) => (Config::demo(), SettingsFile::none()),
             (path, _) => {
@@ -103,10 +113,15 @@ impl Setup {
             }
         };
         let (patient, link, record) = if demo {
-            (Some(demo::patient()?), Link::Demo, demo::record()?)
-        } else {
+            let now = now
+                .and_then(|at| at.to_zoned(jiff::tz::TimeZone::system()).ok())
+                .unwrap_or_else(jiff::Zoned::now);
+            (Some(demo::patient()?), Link::Demo, demo::record_at(&now)?)
+        } else if config.backend.is_some() {
             // The backend link arrives with sync; until then the bed shows as empty and offline.
             (None, Link::Offline, Default::default())
+        } else {
+            (None, Link::Unconfigured, Default::default())
         };
         let context = Context {
             bed_name: config.bed.name.as_str().to_owned(),
@@ -329,7 +344,11 @@ pub fn bench_child(what: BenchChild, size: (u32, u32)) -> Result<(), LaunchError
 /// The demo shell on the headless platform, shown and ready to draw: for benchmarks and tests
 /// that drive the shell in-process. Installs this thread's Slint platform.
 pub fn headless_demo(size: (u32, u32), time: TimeSource) -> Result<(Headless, App), LaunchError> {
-    headless_app(Setup::load(None, true)?, size, time)
+    let at = match time {
+        TimeSource::Fixed(at) => Some(at),
+        _ => None,
+    };
+    headless_app(Setup::load_at(None, true, at)?, size, time)
 }
 
 /// The appliance as `setup` makes it (calls included, sound off) on the headless platform,
@@ -340,9 +359,21 @@ pub fn headless_app(
     size: (u32, u32),
     time: TimeSource,
 ) -> Result<(Headless, App), LaunchError> {
+    headless_app_sounding(setup, size, time, false)
+}
+
+/// As [`headless_app`], with `sound` on as the appliance has it: speakers and microphone
+/// through `autoaudiosink`/`autoaudiosrc` (tests and benchmarks of the sound path give the
+/// machine a sound device first).
+pub fn headless_app_sounding(
+    setup: Setup,
+    size: (u32, u32),
+    time: TimeSource,
+    sound: bool,
+) -> Result<(Headless, App), LaunchError> {
     let headless = Headless::install(size.0, size.1)?;
     let mut context = setup.context;
-    context.sound = false;
+    context.sound = sound;
     let app = App::new(context, setup.settings, time)?;
     app.window().show()?;
     Ok((headless, app))

@@ -11,6 +11,7 @@ pub mod launch;
 pub mod media;
 pub mod picture;
 pub mod store;
+pub mod supervise;
 pub mod sync;
 pub mod tls;
 pub mod ui;

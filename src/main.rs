@@ -108,8 +108,10 @@ fn parse_size(text: &str) -> Result<(u32, u32), String> {
 fn init_logging(default: &str) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_env("BEDSIDE_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    // Colours only for a person at a terminal, never in a file or a pipe.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     // Under systemd the journal stamps every line already.
     if std::env::var_os("JOURNAL_STREAM").is_some() {
@@ -136,7 +138,8 @@ fn sync_command(path: Option<&std::path::Path>, once: bool) -> ExitCode {
     if !once {
         // The appliance's own loop, printing a summary per pass, until killed.
         let (tx, rx) = std::sync::mpsc::channel();
-        bedside::sync::service::run(&config, tx, rx, |event| {
+        let notify = bedside::sync::service::start_listener(&config, tx.clone());
+        bedside::sync::service::run(&config, notify, &rx, |event| {
             if let Event::Pass(engine, result) = event {
                 print_summary(&config, engine, result.as_ref());
             }
@@ -240,7 +243,7 @@ fn main() -> ExitCode {
         }) => {
             // A snapshot prints nothing but errors.
             init_logging("warn");
-            Setup::load(cli.config.as_deref(), cli.demo).and_then(|setup| {
+            Setup::load_at(cli.config.as_deref(), cli.demo, now).and_then(|setup| {
                 launch::snapshot(
                     setup,
                     &Snapshot {

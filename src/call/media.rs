@@ -22,6 +22,7 @@ use gstreamer_video as gst_video;
 use gstreamer_webrtc as gst_webrtc;
 
 use crate::media::player::Frame;
+use crate::media::property::{self, PropertyError, set, set_str};
 
 /// Where the picture sent to the far end comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -101,6 +102,9 @@ pub enum MediaError {
     State(String),
     #[error("the far end's description cannot be used: {0}")]
     Sdp(String),
+    /// An element does not take a setting the call gives it (a wrong element in a slot).
+    #[error("a call element cannot be set up: {0}")]
+    Property(#[from] PropertyError),
 }
 
 fn make(name: &'static str) -> Result<gst::Element, MediaError> {
@@ -114,7 +118,7 @@ fn init(e: impl std::fmt::Display) -> MediaError {
 }
 
 /// Every element a call needs, checked at once so a missing plugin is one clear error.
-pub fn check_elements() -> Result<(), MediaError> {
+fn check_elements() -> Result<(), MediaError> {
     gst::init().map_err(init)?;
     for name in [
         "webrtcbin",
@@ -154,20 +158,42 @@ pub struct Media {
 }
 
 impl Media {
+    /// Builds the pipeline this setup makes, without starting it, and drops it: every element
+    /// and every setting a call will use, checked when the call thread starts, so a box that
+    /// cannot carry a call says so then and is never rung (not when a patient presses OK).
+    /// Opens no device.
+    pub fn check(setup: &MediaSetup) -> Result<(), MediaError> {
+        check_elements()?;
+        Self::build(setup, Arc::new(|_| {}), Arc::new(|_, _| {})).map(drop)
+    }
+
     /// Builds and starts the pipeline; the offer follows as [`MediaEvent::Offer`].
     pub fn start(
         setup: &MediaSetup,
         events: MediaEvents,
         frames: MediaFrames,
     ) -> Result<Media, MediaError> {
-        // The elements were checked when the call thread started (`check_elements`); a missing
+        let media = Self::build(setup, events, frames)?;
+        media
+            .pipeline
+            .set_state(gst::State::Playing)
+            .map_err(|e| MediaError::State(e.to_string()))?;
+        Ok(media)
+    }
+
+    fn build(
+        setup: &MediaSetup,
+        events: MediaEvents,
+        frames: MediaFrames,
+    ) -> Result<Media, MediaError> {
+        // The elements were checked when the call thread started ([`Media::check`]); a missing
         // one is still a `Missing` error from `make` here.
         gst::init().map_err(init)?;
         let pipeline = gst::Pipeline::with_name("bedside-call");
         let webrtc = make("webrtcbin")?;
-        webrtc.set_property_from_str("bundle-policy", "max-bundle");
+        set_str(&webrtc, "bundle-policy", "max-bundle")?;
         // No STUN server named: none at all (libnice would otherwise try a public one).
-        webrtc.set_property("stun-server", setup.stun.as_deref());
+        set(&webrtc, "stun-server", setup.stun.as_deref())?;
         // No UPnP: libnice would otherwise search the ward's network for a home router to open
         // ports on (SSDP multicast from every TV, an HTTP server per call) for nothing.
         if let Some(agent) = webrtc
@@ -176,7 +202,7 @@ impl Media {
             .and_then(|ice| ice.property::<Option<gst::glib::Object>>("agent"))
             .filter(|agent| agent.find_property("upnp").is_some())
         {
-            agent.set_property("upnp", false);
+            set(&agent, "upnp", false)?;
         }
         pipeline.add(&webrtc).map_err(init)?;
         for turn in &setup.turn {
@@ -200,10 +226,11 @@ impl Media {
         } else {
             make("autoaudiosink")?
         };
-        // Nothing reaches the speaker until the far end's sound does: do not wait for it.
-        out.set_property("async", false);
+        // Nothing reaches the speaker until the far end's sound does: do not wait for it. The
+        // appliance's `autoaudiosink` is a bin without `async`: the sink it picks gets it.
+        property::set_where_present(&out, "async", false.to_send_value());
         if setup.silent {
-            out.set_property("sync", false);
+            set(&out, "sync", false)?;
         }
         pipeline
             .add_many([&speaker, &probe, &out_convert, &out])
@@ -215,22 +242,26 @@ impl Media {
             Microphone::Auto => make("autoaudiosrc")?,
             Microphone::Test => {
                 let s = make("audiotestsrc")?;
-                s.set_property("is-live", true);
-                s.set_property_from_str("wave", "ticks");
+                set(&s, "is-live", true)?;
+                set_str(&s, "wave", "ticks")?;
                 s
             }
         };
         let mic_convert = make("audioconvert")?;
         let mic_resample = make("audioresample")?;
         let mic_caps = make("capsfilter")?;
-        mic_caps.set_property("caps", dsp_caps(Some(1)));
+        set(&mic_caps, "caps", dsp_caps(Some(1)))?;
         let dsp = make("webrtcdsp")?;
-        dsp.set_property("probe", probe_name.as_str());
+        set(&dsp, "probe", probe_name.as_str())?;
         let mic = make("volume")?;
         let opus = make("opusenc")?;
         let opus_pay = make("rtpopuspay")?;
         let opus_caps = make("capsfilter")?;
-        opus_caps.set_property("caps", rtp_caps("audio", "OPUS", OPUS_PAYLOAD).build());
+        set(
+            &opus_caps,
+            "caps",
+            rtp_caps("audio", "OPUS", OPUS_PAYLOAD).build(),
+        )?;
         let audio_chain = [
             &mic_src,
             &mic_convert,
@@ -285,10 +316,6 @@ impl Media {
             (started, heard.clone()),
         )?;
         Self::watch_bus(&pipeline, &events, &stopped)?;
-
-        pipeline
-            .set_state(gst::State::Playing)
-            .map_err(|e| MediaError::State(e.to_string()))?;
         Ok(Media {
             pipeline,
             webrtc,
@@ -323,24 +350,25 @@ impl Media {
         let src = match source {
             Camera::Device(path) => {
                 let s = make("v4l2src")?;
-                s.set_property("device", path.as_str());
+                set(&s, "device", path.as_str())?;
                 s
             }
             _ => {
                 let s = make("videotestsrc")?;
-                s.set_property("is-live", true);
-                s.set_property_from_str("pattern", "ball");
+                set(&s, "is-live", true)?;
+                set_str(&s, "pattern", "ball")?;
                 // A light ball on slate, so a test picture never looks like a dead camera.
-                s.set_property("background-color", 0xff30_3a48u32);
+                set(&s, "background-color", 0xff30_3a48u32)?;
                 s
             }
         };
         let (w, h, fps, kbps) = setup.send;
         let convert = make("videoconvertscale")?;
         let rate = make("videorate")?;
-        rate.set_property("drop-only", true);
+        set(&rate, "drop-only", true)?;
         let caps = make("capsfilter")?;
-        caps.set_property(
+        set(
+            &caps,
             "caps",
             gst_video::VideoCapsBuilder::new()
                 .format(gst_video::VideoFormat::I420)
@@ -348,11 +376,11 @@ impl Media {
                 .height(h as i32)
                 .framerate(gst::Fraction::new(fps as i32, 1))
                 .build(),
-        );
+        )?;
         let tee = make("tee")?;
         let send_queue = make("queue")?;
-        send_queue.set_property_from_str("leaky", "downstream");
-        send_queue.set_property("max-size-buffers", 2u32);
+        set_str(&send_queue, "leaky", "downstream")?;
+        set(&send_queue, "max-size-buffers", 2u32)?;
         // Camera off: from here on every frame is painted black before the encoder, so the far
         // end sees black (not the last picture frozen) and the call's timing goes on unchanged.
         // The device itself is released when the call ends.
@@ -383,21 +411,25 @@ impl Media {
             });
         }
         let vp8 = make("vp8enc")?;
-        vp8.set_property("deadline", 1i64);
-        vp8.set_property("cpu-used", 8i32);
-        vp8.set_property("threads", 2i32);
-        vp8.set_property("target-bitrate", (kbps * 1000) as i32);
-        vp8.set_property_from_str("end-usage", "cbr");
-        vp8.set_property("keyframe-max-dist", (fps * 3) as i32);
-        vp8.set_property_from_str("error-resilient", "default");
-        vp8.set_property("lag-in-frames", 0i32);
+        set(&vp8, "deadline", 1i64)?;
+        set(&vp8, "cpu-used", 8i32)?;
+        set(&vp8, "threads", 2i32)?;
+        set(&vp8, "target-bitrate", (kbps * 1000) as i32)?;
+        set_str(&vp8, "end-usage", "cbr")?;
+        set(&vp8, "keyframe-max-dist", (fps * 3) as i32)?;
+        set_str(&vp8, "error-resilient", "default")?;
+        set(&vp8, "lag-in-frames", 0i32)?;
         let pay = make("rtpvp8pay")?;
-        pay.set_property_from_str("picture-id-mode", "15-bit");
+        set_str(&pay, "picture-id-mode", "15-bit")?;
         let pay_caps = make("capsfilter")?;
-        pay_caps.set_property("caps", rtp_caps("video", "VP8", VP8_PAYLOAD).build());
+        set(
+            &pay_caps,
+            "caps",
+            rtp_caps("video", "VP8", VP8_PAYLOAD).build(),
+        )?;
         let own_queue = make("queue")?;
-        own_queue.set_property_from_str("leaky", "downstream");
-        own_queue.set_property("max-size-buffers", 1u32);
+        set_str(&own_queue, "leaky", "downstream")?;
+        set(&own_queue, "max-size-buffers", 1u32)?;
         let (own_convert, own_caps, own_sink) = picture_sink(setup.own_size, {
             let frames = frames.clone();
             move |frame| frames(Picture::Own, frame)
@@ -612,7 +644,9 @@ impl Media {
 
     /// The patient's microphone: silent or not.
     pub fn set_mic_muted(&self, muted: bool) {
-        self.mic.set_property("mute", muted);
+        if let Err(e) = set(&self.mic, "mute", muted) {
+            tracing::error!(error = %e, "the microphone cannot be muted");
+        }
     }
 
     /// The patient's camera: off sends black (and the corner shows nothing).
@@ -629,8 +663,10 @@ impl Media {
 
     /// The far end's loudness, linear (see [`crate::media::player::linear_volume`]).
     pub fn set_volume(&self, linear: f64, muted: bool) {
-        self.speaker.set_property("volume", linear);
-        self.speaker.set_property("mute", muted);
+        if let Err(e) = set(&self.speaker, "volume", linear).and(set(&self.speaker, "mute", muted))
+        {
+            tracing::error!(error = %e, "the call's loudness cannot be set");
+        }
     }
 
     /// Stops everything and releases the camera and microphone. The teardown runs on a thread
@@ -667,9 +703,10 @@ fn picture_sink(
     deliver: impl Fn(Frame<'_>) + Send + Sync + 'static,
 ) -> Result<(gst::Element, gst::Element, gst_app::AppSink), MediaError> {
     let convert = make("videoconvertscale")?;
-    convert.set_property("add-borders", true);
+    set(&convert, "add-borders", true)?;
     let caps = make("capsfilter")?;
-    caps.set_property(
+    set(
+        &caps,
         "caps",
         gst_video::VideoCapsBuilder::new()
             .format(gst_video::VideoFormat::Rgb)
@@ -677,13 +714,13 @@ fn picture_sink(
             .height(size.1 as i32)
             .pixel_aspect_ratio(gst::Fraction::new(1, 1))
             .build(),
-    );
+    )?;
     let sink = gst_app::AppSink::builder()
         .max_buffers(1)
         .drop(true)
         .sync(false)
         .build();
-    sink.set_property("async", false);
+    set(&sink, "async", false)?;
     sink.set_callbacks(
         gst_app::AppSinkCallbacks::builder()
             .new_sample(move |sink| {
@@ -721,11 +758,11 @@ fn link_remote_video(
     deliver: impl Fn(Frame<'_>) + Send + Sync + 'static,
 ) -> Result<(), MediaError> {
     let queue = make("queue")?;
-    queue.set_property_from_str("leaky", "downstream");
-    queue.set_property("max-size-buffers", 2u32);
+    set_str(&queue, "leaky", "downstream")?;
+    set(&queue, "max-size-buffers", 2u32)?;
     let (convert, caps, sink) = picture_sink(size, deliver)?;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u32;
-    convert.set_property("n-threads", threads);
+    set(&convert, "n-threads", threads)?;
     let elements = [&queue, &convert, &caps, sink.upcast_ref()];
     pipeline.add_many(elements).map_err(init)?;
     gst::Element::link_many(elements).map_err(init)?;
@@ -773,7 +810,7 @@ fn link_remote_audio(
     let resample = make("audioresample")?;
     let caps = make("capsfilter")?;
     // What the echo probe takes.
-    caps.set_property("caps", dsp_caps(None));
+    set(&caps, "caps", dsp_caps(None))?;
     let elements = [&queue, &convert, &resample, &caps];
     pipeline.add_many(elements).map_err(init)?;
     gst::Element::link_many(elements).map_err(init)?;

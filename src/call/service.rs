@@ -137,6 +137,8 @@ impl CallSetup {
 enum Msg {
     Command(Command),
     Media(u64, MediaEvent),
+    /// Test only: fail as a bug would.
+    Fail,
     Quit,
 }
 
@@ -158,24 +160,7 @@ impl CallService {
         let own = tx.clone();
         let thread = std::thread::Builder::new()
             .name("call".into())
-            .spawn(move || {
-                Worker {
-                    call: Call::with_observation(&setup.observation_roles),
-                    setup,
-                    link: None,
-                    media: None,
-                    media_generation: 0,
-                    ringer: None,
-                    view,
-                    frames,
-                    tx: own,
-                    shown: None,
-                    silent: false,
-                    volume: (1.0, false),
-                    listed_at: Instant::now(),
-                }
-                .run(rx)
-            })?;
+            .spawn(move || supervise(setup, view, frames, own, rx))?;
         Ok(CallService {
             tx,
             thread: Some(thread),
@@ -184,6 +169,12 @@ impl CallService {
 
     pub fn send(&self, command: Command) {
         let _ = self.tx.send(Msg::Command(command));
+    }
+
+    /// Test only: the call thread fails at once, as a bug in it would (see [`supervise`]).
+    #[doc(hidden)]
+    pub fn fail(&self) {
+        let _ = self.tx.send(Msg::Fail);
     }
 }
 
@@ -194,6 +185,76 @@ impl Drop for CallService {
             let _ = t.join();
         }
     }
+}
+
+/// The call thread's work, run again when it fails ([`crate::supervise`]). After a failure the
+/// screen is told at once: a call in progress ends as "could not be connected" (the failed run
+/// took the link with it, so the server ended the session for the far end and forgot the bed),
+/// and the fresh run connects and registers the bed again.
+fn supervise(
+    setup: CallSetup,
+    view: Arc<dyn Fn(CallView) + Send + Sync>,
+    frames: MediaFrames,
+    tx: Sender<Msg>,
+    rx: Receiver<Msg>,
+) {
+    let last = Arc::new(std::sync::Mutex::new(None::<CallView>));
+    let view: Arc<dyn Fn(CallView) + Send + Sync> = {
+        let last = last.clone();
+        Arc::new(move |shown: CallView| {
+            *last.lock().unwrap_or_else(|e| e.into_inner()) = Some(shown.clone());
+            view(shown)
+        })
+    };
+    let next = std::cell::Cell::new(Some(Call::with_observation(&setup.observation_roles)));
+    crate::supervise::run(
+        "call",
+        || {
+            let call = next
+                .take()
+                .unwrap_or_else(|| Call::with_observation(&setup.observation_roles));
+            Worker::new(
+                setup.clone(),
+                call,
+                view.clone(),
+                frames.clone(),
+                tx.clone(),
+            )
+            .run(&rx)
+        },
+        || {
+            let before = last.lock().unwrap_or_else(|e| e.into_inner()).take();
+            let mut call = Call::with_observation(&setup.observation_roles);
+            if let Some(phase) = before.as_ref().map(|v| &v.phase)
+                && phase.in_progress()
+            {
+                call.fail(phase.peer().cloned(), Instant::now());
+            }
+            view(CallView {
+                phase: call.phase().clone(),
+                callable: Vec::new(),
+                online: false,
+                mic_muted: false,
+                camera_off: false,
+                camera_live: false,
+                has_camera: setup.media.camera != Camera::None,
+                observation: false,
+            });
+            next.set(Some(call));
+        },
+        |pause| {
+            let until = Instant::now() + pause;
+            while let Some(left) = until.checked_duration_since(Instant::now()) {
+                match rx.recv_timeout(left) {
+                    Ok(Msg::Quit) | Err(RecvTimeoutError::Disconnected) => return false,
+                    // Asked of a call that is gone.
+                    Ok(_) => {}
+                    Err(RecvTimeoutError::Timeout) => break,
+                }
+            }
+            true
+        },
+    );
 }
 
 struct Worker {
@@ -215,16 +276,46 @@ struct Worker {
 }
 
 impl Worker {
-    fn run(mut self, rx: Receiver<Msg>) {
-        // GStreamer and every element a call needs, checked once: a box missing a plugin says
-        // so at start, not when a patient accepts a call.
-        if let Err(e) = super::media::check_elements() {
-            tracing::error!(error = %e, "calls cannot carry media on this box");
+    fn new(
+        setup: CallSetup,
+        call: Call,
+        view: Arc<dyn Fn(CallView) + Send + Sync>,
+        frames: MediaFrames,
+        tx: Sender<Msg>,
+    ) -> Worker {
+        Worker {
+            call,
+            setup,
+            link: None,
+            media: None,
+            media_generation: 0,
+            ringer: None,
+            view,
+            frames,
+            tx,
+            shown: None,
+            silent: false,
+            volume: (1.0, false),
+            listed_at: Instant::now(),
         }
+    }
+
+    fn run(mut self, rx: &Receiver<Msg>) {
+        // The pipeline a call will build, built once: a box missing a plugin, or with an
+        // element that does not take a call's settings, says so now and never registers for
+        // calls, rather than failing when a patient accepts one.
+        let usable = match Media::check(&self.setup.media) {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::error!(error = %e, "calls cannot work on this box; not taking any");
+                false
+            }
+        };
+        self.show();
         let mut retry = RETRY_FIRST;
         let mut next_try = Instant::now();
         loop {
-            if self.link.is_none() && Instant::now() >= next_try {
+            if usable && self.link.is_none() && Instant::now() >= next_try {
                 match Link::connect(&self.setup.url, &self.setup.tls) {
                     Ok(link) => {
                         tracing::info!("connected to the call signalling server");
@@ -283,6 +374,7 @@ impl Worker {
             {
                 match msg {
                     Msg::Quit => return self.quit(),
+                    Msg::Fail => panic!("the call thread was made to fail (test)"),
                     Msg::Command(c) => self.command(c),
                     Msg::Media(generation, event) => {
                         if generation == self.media_generation {
@@ -595,9 +687,32 @@ impl Worker {
             observation: self.call.observation(),
         };
         if self.shown.as_ref() != Some(&view) {
+            let was = self
+                .shown
+                .as_ref()
+                .map(|v| std::mem::discriminant(&v.phase));
+            if was != Some(std::mem::discriminant(&view.phase)) {
+                // Where calls are, for the log (never who is calling: that is the patient's).
+                match &view.phase {
+                    Phase::Ended { reason, .. } => tracing::info!(?reason, "call ended"),
+                    Phase::Idle => {}
+                    phase => tracing::info!("call {}", phase_word(phase)),
+                }
+            }
             self.shown = Some(view.clone());
             (self.view)(view);
         }
+    }
+}
+
+fn phase_word(phase: &Phase) -> &'static str {
+    match phase {
+        Phase::Idle => "idle",
+        Phase::Ringing { .. } => "ringing",
+        Phase::Dialling { .. } => "dialling",
+        Phase::Connecting { .. } => "connecting",
+        Phase::Live { .. } => "live",
+        Phase::Ended { .. } => "ended",
     }
 }
 

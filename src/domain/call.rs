@@ -125,6 +125,25 @@ pub enum Phase {
     },
 }
 
+impl Phase {
+    /// A call is ringing, being set up or on.
+    pub fn in_progress(&self) -> bool {
+        !matches!(self, Phase::Idle | Phase::Ended { .. })
+    }
+
+    /// The other person, while there is one.
+    pub fn peer(&self) -> Option<&Peer> {
+        match self {
+            Phase::Ringing { caller: p, .. }
+            | Phase::Dialling { callee: p, .. }
+            | Phase::Connecting { peer: p, .. }
+            | Phase::Live { peer: p, .. } => Some(p),
+            Phase::Ended { peer, .. } => peer.as_ref(),
+            Phase::Idle => None,
+        }
+    }
+}
+
 /// One thing that happened.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Input {
@@ -311,14 +330,18 @@ impl Call {
     }
 
     fn peer(&self) -> Option<Peer> {
-        match &self.phase {
-            Phase::Ringing { caller: p, .. }
-            | Phase::Dialling { callee: p, .. }
-            | Phase::Connecting { peer: p, .. }
-            | Phase::Live { peer: p, .. } => Some(p.clone()),
-            Phase::Ended { peer, .. } => peer.clone(),
-            Phase::Idle => None,
-        }
+        self.phase.peer().cloned()
+    }
+
+    /// A fresh machine for a call thread that failed during a call with `peer`: it starts by
+    /// showing that the call could not be connected (the failed run took the session and the
+    /// media with it; the far end was told by the link closing).
+    pub fn fail(&mut self, peer: Option<Peer>, now: Instant) {
+        self.phase = Phase::Ended {
+            reason: EndReason::Failed,
+            peer,
+            until: now + ENDED_SHOWN,
+        };
     }
 
     fn lookup(&self, id: &str) -> Peer {
@@ -705,6 +728,31 @@ impl Call {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_call_thread_started_again_after_a_failure_says_the_call_failed_and_is_free() {
+        let t0 = Instant::now();
+        let caller = ringing(t0).peer();
+        assert!(ringing(t0).phase().in_progress());
+        let mut fresh = Call::new();
+        fresh.fail(caller.clone(), t0);
+        assert!(!fresh.phase().in_progress());
+        assert_eq!(
+            fresh.phase(),
+            &Phase::Ended {
+                reason: EndReason::Failed,
+                peer: caller,
+                until: t0 + ENDED_SHOWN
+            }
+        );
+        // It registers as free for calls again, and the reason goes after its time.
+        assert_eq!(
+            fresh.input(Input::Welcome, t0),
+            vec![Action::Register { busy: false }, Action::List]
+        );
+        fresh.input(Input::Tick, t0 + ENDED_SHOWN);
+        assert_eq!(fresh.phase(), &Phase::Idle);
+    }
 
     fn nurse() -> (String, Option<serde_json::Value>) {
         (

@@ -12,6 +12,7 @@ pub mod cea708;
 pub mod m3u;
 pub mod player;
 pub mod priority;
+pub mod property;
 pub mod service;
 pub mod source;
 pub mod tuner;

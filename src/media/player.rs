@@ -23,6 +23,8 @@ use gstreamer::prelude::*;
 use gstreamer_app as gst_app;
 use gstreamer_video as gst_video;
 
+use super::property;
+
 /// The jitter allowance of MPEG-TS streams, in milliseconds (GStreamer's default is 700).
 const TS_JITTER_MS: i32 = 200;
 /// A stream that has shown no picture this long after it was asked for is reported.
@@ -96,7 +98,39 @@ enum Command {
     Size(u32, u32),
     /// Receive these channels ahead of time (fast channel change).
     Ahead(Vec<String>),
+    /// Test only: fail as a bug would.
+    Fail,
     Quit,
+}
+
+/// What the player was last asked, for a run of its thread after a failure.
+#[derive(Clone, Default)]
+struct Settings {
+    play: Option<(u64, Request)>,
+    paused: bool,
+    volume: Option<(f64, bool)>,
+    size: Option<(u32, u32)>,
+    ahead: Vec<String>,
+}
+
+impl Settings {
+    fn commands(self) -> Vec<Command> {
+        let mut commands = Vec::new();
+        if let Some((w, h)) = self.size {
+            commands.push(Command::Size(w, h));
+        }
+        if let Some((linear, muted)) = self.volume {
+            commands.push(Command::Volume(linear, muted));
+        }
+        commands.push(Command::Ahead(self.ahead));
+        if let Some((generation, request)) = self.play {
+            commands.push(Command::Play(generation, request));
+            if self.paused {
+                commands.push(Command::Pause(true));
+            }
+        }
+        commands
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -107,11 +141,16 @@ pub enum PlayerError {
     /// A GStreamer element is not installed (the plugin packages are missing).
     #[error("the GStreamer element `{0}` is missing (install gstreamer1.0-plugins-base/good/bad)")]
     Missing(&'static str),
+    /// An element does not take a setting the player gives it.
+    #[error("a player element cannot be set up: {0}")]
+    Property(#[from] super::property::PropertyError),
 }
 
 /// A player. Dropping it stops playback and frees the pipeline.
 pub struct Player {
     commands: mpsc::Sender<Command>,
+    /// What it was last asked (see [`Settings`]).
+    settings: Arc<Mutex<Settings>>,
     generation: Arc<AtomicU64>,
     /// The pipeline playing now, for position queries.
     current: Arc<Mutex<Option<gst::Element>>>,
@@ -194,74 +233,140 @@ impl Player {
             })
             .map_err(|e| PlayerError::Init(e.to_string()))?;
         let (tx, rx) = mpsc::channel();
-        let control = Control {
-            pipeline: None,
-            current: current.clone(),
-            reap,
-            silent,
-            shared,
-            request: None,
-            generation: 0,
-            asked_at: Instant::now(),
-            failures: 0,
-            retry_at: None,
-            paused: false,
-            size: (1280, 720),
-            volume: (1.0, false),
-            tuner: Arc::default(),
-            ahead: Vec::new(),
+        let settings = Arc::new(Mutex::new(Settings::default()));
+        let thread = {
+            let (current, settings) = (current.clone(), settings.clone());
+            std::thread::Builder::new()
+                .name("player".into())
+                .spawn(move || {
+                    crate::supervise::run(
+                        "player",
+                        || {
+                            let mut control = Control {
+                                pipeline: None,
+                                current: current.clone(),
+                                reap: reap.clone(),
+                                silent,
+                                shared: shared.clone(),
+                                request: None,
+                                generation: 0,
+                                asked_at: Instant::now(),
+                                failures: 0,
+                                retry_at: None,
+                                paused: false,
+                                size: (1280, 720),
+                                volume: (1.0, false),
+                                tuner: Arc::default(),
+                                ahead: Vec::new(),
+                            };
+                            // A run after a failure takes up what the failed one was asked.
+                            let settings = settings.lock().expect("player settings").clone();
+                            for command in settings.commands() {
+                                control.command(command);
+                            }
+                            control.run(&rx)
+                        },
+                        || {
+                            // The picture stopped with the failed run: the screen says so, and
+                            // the next run plays it again.
+                            let playing = settings.lock().expect("player settings").play.clone();
+                            // When it comes back, its first picture is news again.
+                            shared.pictured.store(0, Ordering::SeqCst);
+                            if let Some((generation, _)) = playing {
+                                (shared.events)(Event::Failed {
+                                    generation,
+                                    failure: Failure::Undecodable,
+                                    retry_in: crate::supervise::PAUSE_FIRST,
+                                    detail: "the player thread failed".into(),
+                                });
+                            }
+                        },
+                        |pause| {
+                            let until = Instant::now() + pause;
+                            while let Some(left) = until.checked_duration_since(Instant::now()) {
+                                match rx.recv_timeout(left) {
+                                    Ok(Command::Quit) | Err(RecvTimeoutError::Disconnected) => {
+                                        return false;
+                                    }
+                                    // Kept in `settings` for the next run.
+                                    Ok(_) => {}
+                                    Err(RecvTimeoutError::Timeout) => break,
+                                }
+                            }
+                            true
+                        },
+                    )
+                })
+                .map_err(|e| PlayerError::Init(e.to_string()))?
         };
-        let thread = std::thread::Builder::new()
-            .name("player".into())
-            .spawn(move || control.run(rx))
-            .map_err(|e| PlayerError::Init(e.to_string()))?;
         Ok(Player {
             commands: tx,
+            settings,
             generation,
             current,
             thread: Some(thread),
         })
     }
 
+    /// Sends a command, noting what it changes for a run after a failure.
+    fn send(&self, command: Command) {
+        let mut settings = self.settings.lock().expect("player settings");
+        match &command {
+            Command::Play(generation, request) => {
+                settings.play = Some((*generation, request.clone()));
+                settings.paused = false;
+            }
+            Command::Stop => settings.play = None,
+            Command::Pause(paused) => settings.paused = *paused,
+            Command::Volume(linear, muted) => settings.volume = Some((*linear, *muted)),
+            Command::Size(w, h) => settings.size = Some((*w, *h)),
+            Command::Ahead(uris) => settings.ahead = uris.clone(),
+            Command::Seek(_) | Command::Fail | Command::Quit => {}
+        }
+        let _ = self.commands.send(command);
+    }
+
     /// Starts playing `request` (replacing whatever played); returns its generation.
     pub fn play(&self, request: Request) -> u64 {
         let generation = self.generation.fetch_add(1, Ordering::SeqCst) + 1;
-        let _ = self.commands.send(Command::Play(generation, request));
+        self.send(Command::Play(generation, request));
         generation
     }
 
     /// Stops and releases the stream (the network, the decoder).
     pub fn stop(&self) {
         self.generation.fetch_add(1, Ordering::SeqCst);
-        let _ = self.commands.send(Command::Stop);
+        self.send(Command::Stop);
     }
 
     pub fn pause(&self, paused: bool) {
-        let _ = self.commands.send(Command::Pause(paused));
+        self.send(Command::Pause(paused));
     }
 
     pub fn seek(&self, to: Duration) {
-        let _ = self.commands.send(Command::Seek(to));
+        self.send(Command::Seek(to));
     }
 
     /// Volume 0..=100 as the patient sets it, and mute.
     pub fn set_volume(&self, percent: u8, muted: bool) {
-        let _ = self
-            .commands
-            .send(Command::Volume(linear_volume(percent), muted));
+        self.send(Command::Volume(linear_volume(percent), muted));
     }
 
     /// The live channels to receive ahead of time, so tuning to one of them shows its picture at
     /// once (see [`super::tuner`]). An empty list stops receiving ahead.
     pub fn receive_ahead(&self, uris: Vec<String>) {
-        let _ = self.commands.send(Command::Ahead(uris));
+        self.send(Command::Ahead(uris));
     }
 
     /// The size frames are delivered at (the size they are shown at).
     pub fn set_size(&self, width: u32, height: u32) {
-        let _ = self
-            .commands
-            .send(Command::Size(width.max(2) & !1, height.max(2) & !1));
+        self.send(Command::Size(width.max(2) & !1, height.max(2) & !1));
+    }
+
+    /// Test only: the player thread fails at once, as a bug in it would.
+    #[doc(hidden)]
+    pub fn fail(&self) {
+        self.send(Command::Fail);
     }
 
     /// The current generation (frames of older ones are stale).
@@ -402,10 +507,10 @@ impl Pipeline {
         // most of a frame's time.
         let convert = make("videoconvertscale")?;
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u32;
-        convert.set_property("n-threads", threads);
-        convert.set_property("add-borders", true);
+        property::set(&convert, "n-threads", threads)?;
+        property::set(&convert, "add-borders", true)?;
         let caps = make("capsfilter")?;
-        caps.set_property("caps", rgb_caps(size.0, size.1));
+        property::set(&caps, "caps", rgb_caps(size.0, size.1))?;
         let sink = gst_app::AppSink::builder()
             .caps(
                 &gst_video::VideoCapsBuilder::new()
@@ -426,29 +531,39 @@ impl Pipeline {
         ))?;
         let ghost = gst::GhostPad::with_target(&pad).map_err(init)?;
         bin.add_pad(&ghost).map_err(init)?;
-        playbin.set_property("video-sink", &bin);
+        property::set(&playbin, "video-sink", &bin)?;
         let audio = if silent {
             let sink = make("fakesink")?;
-            sink.set_property("sync", true);
+            property::set(&sink, "sync", true)?;
             sink
         } else {
             make("autoaudiosink")?
         };
-        playbin.set_property("audio-sink", audio);
+        property::set(&playbin, "audio-sink", &audio)?;
         // Video and sound only: subtitles are the UI's to draw, never burnt into the picture.
-        playbin.set_property_from_str("flags", "video+audio+soft-volume+deinterlace");
+        property::set_str(&playbin, "flags", "video+audio+soft-volume+deinterlace")?;
         // MPEG-TS demuxing waits 700 ms by default for network jitter before it lets anything
         // through: far more than a hospital LAN needs, and most of a channel change.
         let live = tuned.is_some();
         playbin.connect("deep-element-added", false, move |values| {
             let element = values.get(2).and_then(|v| v.get::<gst::Element>().ok())?;
             let factory = element.factory()?;
-            if factory.name() == "tsdemux" {
-                element.set_property("latency", TS_JITTER_MS);
-            } else if live && factory.name().starts_with("avdec_") {
+            let video_decoder = factory
+                .metadata("klass")
+                .is_some_and(|k| k.contains("Decoder") && k.contains("Video"));
+            let set = if factory.name() == "tsdemux" {
+                property::set(&element, "latency", TS_JITTER_MS)
+            } else if live && video_decoder && factory.name().starts_with("avdec_") {
                 // Frame threading holds a picture back until the next few have arrived: on a
                 // live channel that is most of a tenth of a second before the first one shows.
-                element.set_property_from_str("thread-type", "slice");
+                // (Video only: libav's sound decoders have no threads to choose, and a channel's
+                // AAC once aborted the appliance here.)
+                property::set_str(&element, "thread-type", "slice")
+            } else {
+                Ok(())
+            };
+            if let Err(e) = set {
+                tracing::warn!(error = %e, "a stream element is left as GStreamer made it");
             }
             None
         });
@@ -460,7 +575,11 @@ impl Pipeline {
         playbin.connect("source-setup", false, move |values| {
             let source = values.get(1).and_then(|v| v.get::<gst::Element>().ok())?;
             match source.factory().map(|f| f.name()) {
-                Some(name) if name == "udpsrc" => source.set_property("caps", &ts),
+                Some(name) if name == "udpsrc" => {
+                    if let Err(e) = property::set(&source, "caps", &ts) {
+                        tracing::warn!(error = %e, "the UDP source is left as GStreamer made it");
+                    }
+                }
                 Some(name) if name == "appsrc" => {
                     let Some((tuner, uri)) = &tuned else {
                         return None;
@@ -508,6 +627,17 @@ impl Pipeline {
     }
 }
 
+/// Whatever ends a run of the player thread (quitting, or a failure unwinding it) stops the
+/// stream there and then.
+impl Drop for Control {
+    fn drop(&mut self) {
+        if let Some(p) = self.pipeline.take() {
+            *self.current.lock().unwrap_or_else(|e| e.into_inner()) = None;
+            let _ = p.playbin.set_state(gst::State::Null);
+        }
+    }
+}
+
 /// The player thread: commands, the bus, the no-picture watchdog and retries.
 struct Control {
     pipeline: Option<Pipeline>,
@@ -532,11 +662,12 @@ struct Control {
 }
 
 impl Control {
-    fn run(mut self, rx: mpsc::Receiver<Command>) {
+    fn run(mut self, rx: &mpsc::Receiver<Command>) {
         loop {
             // Commands first, then the bus; wake at least every 50 ms for the watchdog.
             match rx.recv_timeout(Duration::from_millis(50)) {
                 Ok(Command::Quit) | Err(RecvTimeoutError::Disconnected) => break,
+                Ok(Command::Fail) => panic!("the player thread was made to fail (test)"),
                 Ok(command) => self.command(command),
                 Err(RecvTimeoutError::Timeout) => {}
             }
@@ -544,9 +675,6 @@ impl Control {
                 self.message(&message);
             }
             self.watchdog();
-        }
-        if let Some(p) = self.pipeline.take() {
-            let _ = p.playbin.set_state(gst::State::Null);
         }
     }
 
@@ -598,15 +726,19 @@ impl Control {
             }
             Command::Volume(linear, muted) => {
                 self.volume = (linear, muted);
-                if let Some(p) = &self.pipeline {
-                    p.playbin.set_property("volume", linear);
-                    p.playbin.set_property("mute", muted);
+                if let Some(p) = &self.pipeline
+                    && let Err(e) = property::set(&p.playbin, "volume", linear)
+                        .and(property::set(&p.playbin, "mute", muted))
+                {
+                    tracing::error!(error = %e, "the loudness cannot be set");
                 }
             }
             Command::Size(width, height) => {
                 self.size = (width, height);
-                if let Some(p) = &self.pipeline {
-                    p.caps.set_property("caps", rgb_caps(width, height));
+                if let Some(p) = &self.pipeline
+                    && let Err(e) = property::set(&p.caps, "caps", rgb_caps(width, height))
+                {
+                    tracing::error!(error = %e, "the picture size cannot be set");
                 }
             }
             Command::Ahead(uris) => {
@@ -615,7 +747,7 @@ impl Control {
                 self.tuner.keep(&uris, false);
                 self.ahead = uris;
             }
-            Command::Quit => {}
+            Command::Fail | Command::Quit => {}
         }
     }
 
@@ -653,9 +785,13 @@ impl Control {
                 return;
             }
         };
-        pipeline.playbin.set_property("uri", uri);
-        pipeline.playbin.set_property("volume", self.volume.0);
-        pipeline.playbin.set_property("mute", self.volume.1);
+        let set = property::set(&pipeline.playbin, "uri", uri)
+            .and(property::set(&pipeline.playbin, "volume", self.volume.0))
+            .and(property::set(&pipeline.playbin, "mute", self.volume.1));
+        if let Err(e) = set {
+            self.fail(Failure::Undecodable, e.to_string());
+            return;
+        }
         if let Some(at) = request.start_at.filter(|d| !d.is_zero()) {
             // Seek once prerolled: PAUSED first, then the seek, then PLAYING.
             let _ = pipeline.playbin.set_state(gst::State::Paused);

@@ -215,6 +215,8 @@ pub fn poster(bytes: &[u8]) -> Option<Photo> {
 }
 
 /// Reads the listings now and every [`REFRESH`] on a thread of its own; `deliver` gets each.
+/// A failure while reading (a bug in a parser, say) is logged and the reading starts again
+/// ([`crate::supervise`]); what was delivered before stays on screen meanwhile.
 pub fn spawn(
     tv: config::Tv,
     cache: Option<PathBuf>,
@@ -223,17 +225,27 @@ pub fn spawn(
     std::thread::Builder::new()
         .name("tv-listings".into())
         .spawn(move || {
-            loop {
-                let listings = load(&tv, cache.clone(), Timestamp::now());
-                // Without a lineup, ask again soon: the head-end may just be starting.
-                let again = if listings.lineup_error.is_some() {
-                    RETRY
-                } else {
-                    REFRESH
-                };
-                deliver(listings);
-                std::thread::sleep(again);
-            }
+            crate::supervise::run(
+                "tv-listings",
+                || {
+                    loop {
+                        let listings = load(&tv, cache.clone(), Timestamp::now());
+                        // Without a lineup, ask again soon: the head-end may just be starting.
+                        let again = if listings.lineup_error.is_some() {
+                            RETRY
+                        } else {
+                            REFRESH
+                        };
+                        deliver(listings);
+                        std::thread::sleep(again);
+                    }
+                },
+                || {},
+                |pause| {
+                    std::thread::sleep(pause);
+                    true
+                },
+            )
         })
         .map(|_| ())
 }

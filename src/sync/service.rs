@@ -23,6 +23,8 @@ pub enum Command {
     /// Run a pass now (a notification came, or something was queued in the outbox).
     SyncNow,
     Stop,
+    /// Test only: the loop fails as a bug in it would (see [`crate::supervise`]).
+    Fail,
 }
 
 pub struct Handle {
@@ -54,28 +56,56 @@ pub enum Event<'a> {
 }
 
 /// Starts the sync thread for the UI. `notify` runs on the sync thread; it should post to the UI.
+/// The thread outlives its own failures ([`crate::supervise`]): if a pass panics, the UI is
+/// told at once that the record is no longer being kept up to date (the last status again,
+/// offline), and the loop starts over (the store opened afresh).
 pub fn spawn(config: Config, notify: impl Fn(SyncStatus) + Send + 'static) -> Handle {
     let (tx, rx) = mpsc::channel();
     let wake = tx.clone();
     let thread = std::thread::Builder::new()
         .name("sync".into())
         .spawn(move || {
-            let mut shown: Option<String> = None;
-            run(&config, wake, rx, |event| {
-                let (engine, link) = match event {
-                    Event::Opened(e) => (e, Link::Offline),
-                    Event::Pass(e, Ok(_)) => (e, Link::Online),
-                    Event::Pass(e, Err(_)) => (e, Link::Offline),
-                };
-                let (status, key) = status_of(engine.store(), link, &shown, &jiff::Zoned::now());
-                let first = matches!(event, Event::Opened(_));
-                shown = key;
-                notify(SyncStatus {
-                    // Showing what was already there at start is not a change of occupant.
-                    occupant_changed: status.occupant_changed && !first,
-                    ..status
-                });
-            });
+            // The listener outlives failed runs of the loop (its port stays bound).
+            let notify_by = start_listener(&config, wake);
+            let shown = std::cell::RefCell::new(None::<String>);
+            let last = std::cell::RefCell::new(None::<SyncStatus>);
+            crate::supervise::run(
+                "sync",
+                || {
+                    run(&config, notify_by.clone(), &rx, |event| {
+                        let (engine, link) = match event {
+                            Event::Opened(e) => (e, Link::Offline),
+                            Event::Pass(e, Ok(_)) => (e, Link::Online),
+                            Event::Pass(e, Err(_)) => (e, Link::Offline),
+                        };
+                        let (status, key) =
+                            status_of(engine.store(), link, &shown.borrow(), &jiff::Zoned::now());
+                        let first = matches!(event, Event::Opened(_));
+                        *shown.borrow_mut() = key;
+                        let status = SyncStatus {
+                            // Showing what was already there at start is not a change of
+                            // occupant.
+                            occupant_changed: status.occupant_changed && !first,
+                            ..status
+                        };
+                        *last.borrow_mut() = Some(status.clone());
+                        notify(status);
+                    });
+                },
+                || {
+                    if let Some(status) = last.borrow_mut().take() {
+                        notify(SyncStatus {
+                            link: Link::Offline,
+                            occupant_changed: false,
+                            ..status
+                        });
+                    }
+                },
+                |pause| match rx.recv_timeout(pause) {
+                    Ok(Command::Stop) | Err(RecvTimeoutError::Disconnected) => false,
+                    Ok(_) | Err(RecvTimeoutError::Timeout) => true,
+                },
+            );
         })
         .expect("the sync thread starts");
     Handle {
@@ -84,17 +114,16 @@ pub fn spawn(config: Config, notify: impl Fn(SyncStatus) + Send + 'static) -> Ha
     }
 }
 
-/// The loop itself, on the calling thread, until `Stop`: open the store (retrying), listen for
-/// notifications if configured, pass, report, wait.
+/// The loop itself, on the calling thread, until `Stop`: open the store (retrying), pass,
+/// report, wait. `notify`: the rest-hook listener ([`start_listener`]) that wakes it, if any.
+/// Keep a sender of `rx`'s alive meanwhile: with every sender gone, each wait ends at once.
 pub fn run(
     config: &Config,
-    wake: Sender<Command>,
-    rx: Receiver<Command>,
+    notify: Option<Notify>,
+    rx: &Receiver<Command>,
     mut report: impl FnMut(Event<'_>),
 ) {
     let poll = Duration::from_secs(config.backend.as_ref().map_or(15, |b| b.poll_seconds.0));
-    // `wake` lives as long as the loop: with every sender gone, the wait below would end at once.
-    let notify = start_listener(config, wake.clone());
     let mut engine: Option<Engine> = None;
     let mut failures: u32 = 0;
     loop {
@@ -146,15 +175,15 @@ pub fn run(
         }
         match rx.recv_timeout(wait) {
             Ok(Command::SyncNow) | Err(RecvTimeoutError::Timeout) => {}
-            Ok(Command::Stop) | Err(RecvTimeoutError::Disconnected) => {
-                drop(wake);
-                return;
-            }
+            Ok(Command::Fail) => panic!("the sync thread was made to fail (test)"),
+            Ok(Command::Stop) | Err(RecvTimeoutError::Disconnected) => return,
         }
         // A burst of notifications is one pass.
         while let Ok(c) = rx.try_recv() {
-            if matches!(c, Command::Stop) {
-                return;
+            match c {
+                Command::Stop => return,
+                Command::Fail => panic!("the sync thread was made to fail (test)"),
+                Command::SyncNow => {}
             }
         }
     }
@@ -163,7 +192,7 @@ pub fn run(
 /// Listens for rest-hook notifications when the config asks for it. A notification is a bare
 /// ping: its body is never read (no patient data arrives this way), it must carry the secret
 /// this run put in its Subscriptions, and all it does is wake the loop.
-fn start_listener(config: &Config, wake: Sender<Command>) -> Option<Notify> {
+pub fn start_listener(config: &Config, wake: Sender<Command>) -> Option<Notify> {
     let backend = config.backend.as_ref()?;
     let (addr, url) = (backend.notify_listen?, backend.notify_url.clone()?);
     let server = match tiny_http::Server::http(addr) {

@@ -33,7 +33,9 @@ pub const NOTICE_TIME: Duration = Duration::from_secs(8);
 /// The state of the link to the hospital's backend, for the header's status area.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Link {
-    /// No backend link: none configured yet, or it is down.
+    /// No backend is configured: a TV with nothing to sync (not offline, so nothing is said).
+    Unconfigured,
+    /// The backend cannot be reached (or has not been yet).
     Offline,
     Online,
     /// Built-in demo content, no hospital behind it.
@@ -241,6 +243,7 @@ impl App {
             ui::Connection::Online => Link::Online,
             ui::Connection::Demo => Link::Demo,
             ui::Connection::Offline => Link::Offline,
+            ui::Connection::Unconfigured => Link::Unconfigured,
         }
     }
 
@@ -272,6 +275,24 @@ impl App {
     /// Pictures of the far end shown in this process, and when the last was.
     pub fn call_frames(&self) -> (u64, Option<std::time::Instant>) {
         super::call::remote_frames_shown()
+    }
+
+    /// Test only: the call thread, or the player's, fails as a bug in it would (see
+    /// [`crate::supervise`]).
+    #[doc(hidden)]
+    pub fn fail_thread(&self, call: bool) {
+        let st = self.state.borrow();
+        if call {
+            st.call.fail();
+        } else {
+            st.watch.fail();
+        }
+    }
+
+    /// What Watch says instead of a picture, when it says something (tests).
+    pub fn video_trouble(&self) -> Option<String> {
+        let g = self.window.global::<ui::WatchState>();
+        (g.get_video() == ui::VideoState::Trouble).then(|| g.get_message().to_string())
     }
 
     /// The generation of the stream the player plays now, and how many of its frames were
@@ -547,6 +568,7 @@ fn set_occupant(globals: &AppState, patient: Option<&Patient>) {
 fn set_link(globals: &AppState, link: Link) {
     globals.set_connection(match link {
         Link::Offline => ui::Connection::Offline,
+        Link::Unconfigured => ui::Connection::Unconfigured,
         Link::Online => ui::Connection::Online,
         Link::Demo => ui::Connection::Demo,
     });

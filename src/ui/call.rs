@@ -130,6 +130,13 @@ impl CallController {
         service.send(command);
     }
 
+    /// Test only: see [`CallService::fail`].
+    pub fn fail(&self) {
+        if let Some(service) = &self.service {
+            service.fail();
+        }
+    }
+
     /// The speaker's loudness as the patient set it.
     pub fn set_volume(&self, percent: u8, muted: bool) {
         if let Some(service) = &self.service {

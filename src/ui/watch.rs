@@ -377,6 +377,13 @@ impl WatchController {
         }
     }
 
+    /// Test only: see [`Player::fail`].
+    pub fn fail(&self) {
+        if let Some(player) = &self.player {
+            player.fail();
+        }
+    }
+
     /// A player event for the UI thread. Returns whether the film ended (the shell should
     /// close the player).
     pub fn event(&mut self, event: &Event) -> bool {
