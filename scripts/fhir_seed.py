@@ -118,10 +118,38 @@ SNOMED = "http://snomed.info/sct"
 # HL7's example practitioner with a photo (CC0), copied into the demo assets.
 DOCTOR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "assets", "demo",
                       "practitioner-f005.json")
+# The rest of an inpatient's day, shared with the built-in demo (src/demo.rs).
+WARD = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "assets", "demo", "ward.json")
 
 
 def iso(t):
     return t.isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def timed(text, now):
+    """'@now+80m', '@now-1.5h' and '@day+1T09:30' (see assets/demo/ward.json) as UTC times."""
+    if text.startswith("@now"):
+        amount, unit = float(text[4:-1]), text[-1]
+        return iso(now + datetime.timedelta(minutes=amount if unit == "m" else amount * 60))
+    days, _, clock = text[5:].partition("T")
+    hour, minute = (int(x) for x in clock.split(":"))
+    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    return iso(day + datetime.timedelta(days=int(days), hours=hour, minutes=minute))
+
+
+def filled(value, now, ids):
+    """The template with its times and ids made real."""
+    if isinstance(value, dict):
+        return {k: filled(v, now, ids) for k, v in value.items()}
+    if isinstance(value, list):
+        return [filled(v, now, ids) for v in value]
+    if isinstance(value, str):
+        if value.startswith(("@now", "@day")):
+            return timed(value, now)
+        kind, slash, local = value.partition("/")
+        if slash and local in ids:
+            return f"{kind}/{ids[local]}"
+    return value
 
 
 def ward(base, patient, enc_id, now_text):
@@ -129,72 +157,30 @@ def ward(base, patient, enc_id, now_text):
            else datetime.datetime.now(datetime.timezone.utc))
     if now.tzinfo is None:
         now = now.replace(tzinfo=datetime.timezone.utc)
-    h = lambda hours: iso(now + datetime.timedelta(hours=hours))
-    day = now.replace(hour=0, minute=0, second=0, microsecond=0)
-    at = lambda days, hour, minute=0: iso(day + datetime.timedelta(days=days, hours=hour, minutes=minute))
-    subject = {"reference": f"Patient/{patient}"}
-    encounter = {"reference": f"Encounter/{enc_id}"}
-
     # The attending: HL7's own example practitioner, photo and all (CC0), under its own id.
     with open(DOCTOR) as f:
         doctor = json.load(f)
     doctor.pop("text", None)
     call("PUT", f"{base}/Practitioner/{doctor['id']}", doctor)
-    nurse = call("POST", f"{base}/Practitioner", {
-        "resourceType": "Practitioner", "active": True,
-        "name": [{"use": "official", "given": ["Grace"], "family": "Okafor"}]})["id"]
-    therapist = call("POST", f"{base}/Practitioner", {
-        "resourceType": "Practitioner", "active": True,
-        "name": [{"use": "official", "given": ["Tomás"], "family": "Herrera"}]})["id"]
-    role = lambda code, display: [{"coding": [{"system": SNOMED, "code": code, "display": display}]}]
-    team = call("POST", f"{base}/CareTeam", {
-        "resourceType": "CareTeam", "status": "active", "name": "3 West inpatient team",
-        "subject": subject, "encounter": encounter,
-        "participant": [
-            {"role": role("224535009", "Registered nurse"),
-             "member": {"reference": f"Practitioner/{nurse}"},
-             "period": {"start": at(0, 7), "end": at(0, 19)}},
-            {"role": role("405279007", "Attending physician"),
-             "member": {"reference": f"Practitioner/{doctor['id']}"}},
-            {"role": role("36682004", "Physical therapist"),
-             "member": {"reference": f"Practitioner/{therapist}"}},
-        ]})["id"]
-
-    radiology = call("POST", f"{base}/Location", {
-        "resourceType": "Location", "status": "active", "name": "Radiology, ground floor",
-        "mode": "instance"})["id"]
-    appointments = []
-    for start, minutes, what, who, place in [
-        (h(80 / 60), 20, "Chest X-ray", None, radiology),
-        (at(0, 14), 45, "Physiotherapy: walking practice", therapist, None),
-        (at(1, 9, 30), 30, "Ward round with your doctor", doctor["id"], None),
-    ]:
-        t0 = datetime.datetime.fromisoformat(start.replace("Z", "+00:00"))
-        participants = [{"actor": subject, "status": "accepted"}]
-        if who:
-            participants.append({"actor": {"reference": f"Practitioner/{who}"}, "status": "accepted"})
-        if place:
-            participants.append({"actor": {"reference": f"Location/{place}",
-                                           "display": "Radiology, ground floor"},
-                                 "status": "accepted"})
-        appointments.append(call("POST", f"{base}/Appointment", {
-            "resourceType": "Appointment", "status": "booked", "description": what,
-            "start": start, "end": iso(t0 + datetime.timedelta(minutes=minutes)),
-            "participant": participants})["id"])
+    # The rest of the day from the template the built-in demo shows too, each resource under the
+    # id the server gives it (the template's ids are only for its own references).
+    with open(WARD) as f:
+        template = json.load(f)["resources"]
+    ids = {"@patient": patient, "@encounter": enc_id, doctor["id"]: doctor["id"]}
+    made = {}
+    for resource in template:
+        local = resource.pop("id")
+        body = filled(resource, now, ids)
+        ids[local] = call("POST", f"{base}/{body['resourceType']}", body)["id"]
+        made.setdefault(body["resourceType"], []).append(ids[local])
 
     # The day they are expected to go home: the encounter's planned end.
     def expect_home(enc):
-        enc.setdefault("period", {})["end"] = at(2, 11)
+        enc.setdefault("period", {})["end"] = timed("@day+2T11:00", now)
     update_encounter(base, enc_id, expect_home)
 
-    diet = call("POST", f"{base}/NutritionOrder", {
-        "resourceType": "NutritionOrder", "status": "active", "intent": "order",
-        "patient": subject, "encounter": encounter, "dateTime": h(-20),
-        "oralDiet": {"type": [{"coding": [{"system": SNOMED, "code": "160674005",
-                                           "display": "Low salt diet"}], "text": "Low salt diet"}],
-                     "instruction": "No added salt; ask for a salt substitute if you like"}})["id"]
-
     given = []
+    subject = {"reference": f"Patient/{patient}"}
     found = call("GET", f"{base}/MedicationRequest?patient={patient}&status=active&_count=100")
     for e in found.get("entry", []):
         req = e["resource"]
@@ -202,11 +188,13 @@ def ward(base, patient, enc_id, now_text):
             "resourceType": "MedicationAdministration", "status": "completed",
             "medicationCodeableConcept": req.get("medicationCodeableConcept",
                                                  {"text": "Medicine"}),
-            "subject": subject, "context": encounter,
+            "subject": subject, "context": {"reference": f"Encounter/{enc_id}"},
             "request": {"reference": f"MedicationRequest/{req['id']}"},
-            "effectiveDateTime": h(-1.5)})["id"])
-    return {"care_team": team, "practitioners": [doctor["id"], nurse, therapist],
-            "appointments": appointments, "nutrition_order": diet, "administrations": given}
+            "effectiveDateTime": timed("@now-90m", now)})["id"])
+    return {"care_team": made["CareTeam"][0],
+            "practitioners": [doctor["id"]] + made["Practitioner"],
+            "appointments": made["Appointment"], "nutrition_order": made["NutritionOrder"][0],
+            "administrations": given}
 
 
 def update_encounter(base, enc_id, change):

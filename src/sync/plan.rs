@@ -17,7 +17,11 @@ pub struct Window {
 
 impl Window {
     pub fn now() -> Window {
-        let now = jiff::Zoned::now();
+        Window::at(&jiff::Zoned::now())
+    }
+
+    /// The window as of `now`.
+    pub fn at(now: &jiff::Zoned) -> Window {
         let today = now
             .start_of_day()
             .map_or_else(|_| now.timestamp(), |z| z.timestamp());
