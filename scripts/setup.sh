@@ -3,27 +3,47 @@
 # that is already there. Safe to run again: it only acts on what is missing.
 set -euo pipefail
 
-# Build: libinput/udev/xkbcommon for Slint's KMS backend (the appliance reads the display
-# straight through DRM), pkg-config and a C compiler for the -sys crates.
-# Run time: fontconfig finds fallback fonts for scripts our bundled font lacks.
-# libssl-dev: SQLCipher (the encrypted store) is built in and takes its crypto from OpenSSL.
-# Tests: udev checks systemd/70-bedside-input.rules (udevadm test); python3 + venv run the FHIR
-# test server and the FHIR schema validator; openssl makes the test keys; faketime runs the box
-# with a wrong clock.
-# GStreamer 1.22: the player (playbin, appsink, videoconvert/scale), the stream kinds (UDP/RTP
-# MPEG-TS, HLS, HTTP, files), decoders (H.264, AAC, VP8/9, Opus), and gst-launch-1.0 for the
-# tests, which make their own streams with it.
-# Calls: webrtcbin and its ICE (gstreamer1.0-nice), webrtcdsp, VP8 and Opus (plugins-bad/good/
-# base); Debian's Chromium is the far end of the call tests (the care-team page, headless).
+# Every Debian package the build, `make run` and the tests need, with what each is for.
+# scripts/check-packages.sh (part of `make test`) proves the build's share of this list complete:
+# it notes every module the build asks pkg-config for and finds the package that owns it here.
 PACKAGES=(
+  # Building: a C compiler and pkg-config for the -sys crates; curl and CA roots for rustup.
   build-essential pkg-config curl ca-certificates git make
-  libinput-dev libudev-dev libxkbcommon-dev libfontconfig1 libssl-dev openssl
-  udev python3 python3-venv faketime
-  libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev gstreamer1.0-tools
+  # Slint's KMS backend (the appliance draws straight through DRM): libinput, libudev,
+  # xkbcommon. Fonts: fontconfig finds fallback fonts for scripts our bundled font lacks
+  # (libfontconfig-dev to build, libfontconfig1 at run time).
+  libinput-dev libudev-dev libxkbcommon-dev libfontconfig-dev libfontconfig1
+  # The encrypted store: SQLCipher is built in and takes its crypto from OpenSSL; openssl makes
+  # the demo's and the tests' keys and certificates.
+  libssl-dev openssl
+  # GStreamer 1.22 to build against: GLib (glib, gobject, gio), core, base (app, video, SDP) and bad (WebRTC:
+  # gstreamer-webrtc-1.0 comes only with libgstreamer-plugins-bad1.0-dev).
+  libglib2.0-dev libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
+  # GStreamer at run time: the player (playbin, appsink, videoconvertscale), the stream kinds
+  # (UDP/RTP MPEG-TS, HLS, HTTP, files) and decoders (H.264, AAC, VP8/9, Opus); calls:
+  # webrtcbin, its ICE (gstreamer1.0-nice), webrtcdsp, VP8, Opus; sound out and in through
+  # ALSA (gstreamer1.0-alsa: what autoaudiosink/autoaudiosrc pick on a box without a sound
+  # server); gst-launch-1.0 for the demo head-end and the tests' streams.
   gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad
-  gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-nice
-  chromium
+  gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-nice gstreamer1.0-alsa
+  gstreamer1.0-tools
+  # Tests: udev checks systemd/70-bedside-input.rules (udevadm test); python3 + venv run the
+  # FHIR test server and the schema validator; faketime runs the box with a wrong clock;
+  # Chromium is the far end of the call tests (the care-team page, headless).
+  udev python3 python3-venv faketime chromium
+  # Tests of the appliance as it runs: a real X display (xvfb) with keys typed into the window
+  # (xdotool), and a sound card for sound on (PulseAudio with a null sink, in real time, which
+  # ALSA's own null device is not).
+  xvfb xdotool pulseaudio
+  # The desktop window (`make run` on a desktop, and those tests): winit loads these X11
+  # libraries at run time, so no build step asks for them (seen in /proc/PID/maps).
+  libx11-6 libx11-xcb1 libxcursor1 libxi6 libxkbcommon-x11-0
 )
+
+if [ "${1:-}" = "--print-packages" ]; then
+  printf '%s\n' "${PACKAGES[@]}"
+  exit 0
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -7,6 +7,9 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 step() { printf '\n== %s\n' "$*"; }
 
+step "the Debian packages the build needs are all in scripts/setup.sh"
+scripts/check-packages.sh
+
 step "cargo fmt --check"
 cargo fmt --check
 
