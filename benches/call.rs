@@ -16,6 +16,9 @@
 #[path = "../tests/common/chromium.rs"]
 #[allow(dead_code)]
 mod chromium;
+#[path = "../tests/common/sound.rs"]
+#[allow(dead_code)]
+mod sound;
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -23,7 +26,7 @@ use std::time::{Duration, Instant};
 
 use bedside::domain::button::Button;
 use bedside::domain::call::Phase;
-use bedside::launch::{Setup, headless_app};
+use bedside::launch::{Setup, headless_app_sounding};
 use bedside::ui::app::{App, TimeSource};
 use bedside::ui::headless::Headless;
 use serde_json::json;
@@ -105,6 +108,9 @@ fn pss() -> (u64, u64, u64) {
 
 fn main() {
     bedside::launch::tune_memory();
+    // Sound on, as on the appliance: the speaker and microphone through autoaudiosink and
+    // autoaudiosrc, into a null sound card that keeps real time (tests/common/sound.rs).
+    let sound = sound::install();
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let port = free_port();
     let mut signalling =
@@ -136,13 +142,14 @@ fn main() {
         format!(
             "[device]\nid = \"urn:example:device|TV-B\"\n[bed]\nlocation = \"urn:example:bed|B\"\n\
              name = \"Bench bed\"\n[store]\ndata_dir = \"{}\"\n[call]\nsignalling_url = \"ws://127.0.0.1:{port}\"\n\
-             camera = \"test\"\nmicrophone = \"test\"\n",
+             camera = \"test\"\n",
             dir.path().join("state").display()
         ),
     )
     .unwrap();
     let setup = Setup::load(Some(&config), false).unwrap();
-    let (headless, app) = headless_app(setup, (1920, 1080), TimeSource::System).unwrap();
+    let (headless, app) =
+        headless_app_sounding(setup, (1920, 1080), TimeSource::System, true).unwrap();
     let mut nurse = chromium::Chromium::open(&format!(
         "http://127.0.0.1:{page_port}/?signalling=ws://127.0.0.1:{port}&name=Ana%20Ruiz&role=Nurse&autoconnect=1"
     ));
@@ -229,6 +236,7 @@ fn main() {
     let share = (cpu_of("self") - cpu0).as_secs_f64() / wall * 100.0;
     let chromium_share = (chromium_cpu() - chromium0).as_secs_f64() / wall * 100.0;
     let (frames1, _) = app.call_frames();
+    let (speaking, listening) = (sound.playing(), sound.recording_from(std::process::id()));
     let sent = nurse.eval("window.careTeam.stats().then(s => s.framesDecoded)");
     println!(
         "720p25 call for {wall:.0} s: the bed {share:.0} % of one core, far-end pictures shown {:.1}/s, \
@@ -236,6 +244,9 @@ fn main() {
         (frames1 - frames0) as f64 / wall,
         drawn as f64 / wall,
         sent
+    );
+    println!(
+        "sound during the call: {speaking} stream(s) to the speaker, {listening} from the microphone"
     );
     nurse.eval("window.careTeam.hangUp()");
     headless.run_for(Duration::from_millis(1500));

@@ -6,106 +6,19 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use bedside::domain::button::Button;
 use bedside::domain::call::{EndReason, Phase};
-use bedside::launch::{Setup, headless_app};
+use bedside::launch::{Setup, headless_app, headless_app_sounding};
 use bedside::ui::app::{App, TimeSource};
 use bedside::ui::headless::Headless;
+use common::calls::{Servers, bed_id, page_frames, signalling_bin};
 use common::chromium::Chromium;
-use common::fhir::free_port;
 use common::{Picture, assert_golden};
 use serde_json::json;
-
-/// The signalling server and the web server for the care-team page.
-struct Servers {
-    signalling: Child,
-    port: u16,
-    page: String,
-}
-
-impl Drop for Servers {
-    fn drop(&mut self) {
-        let _ = self.signalling.kill();
-        let _ = self.signalling.wait();
-    }
-}
-
-fn signalling_bin() -> PathBuf {
-    std::env::var_os("BEDSIDE_SIGNALLING_SERVER")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("target/test-env/bin/gst-webrtc-signalling-server")
-        })
-}
-
-impl Servers {
-    fn start() -> Servers {
-        let bin = signalling_bin();
-        assert!(
-            bin.exists(),
-            "{} is missing: run scripts/setup.sh",
-            bin.display()
-        );
-        let port = free_port();
-        let signalling = Command::new(&bin)
-            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-            .env("WEBRTCSINK_SIGNALLING_SERVER_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the signalling server");
-        let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "signalling server did not listen"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        // The page, from the repository, on loopback (a secure context for the camera).
-        let server = tiny_http::Server::http("127.0.0.1:0").expect("page server");
-        let page_port = server.server_addr().to_ip().expect("ip").port();
-        std::thread::spawn(move || {
-            let html = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/care-team/index.html");
-            for request in server.incoming_requests() {
-                let body = std::fs::read(&html).expect("care-team page");
-                let header =
-                    tiny_http::Header::from_bytes("Content-Type", "text/html; charset=utf-8")
-                        .unwrap();
-                let _ = request.respond(tiny_http::Response::from_data(body).with_header(header));
-            }
-        });
-        Servers {
-            signalling,
-            port,
-            page: format!("http://127.0.0.1:{page_port}/"),
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("ws://127.0.0.1:{}", self.port)
-    }
-
-    /// A care-team member at a browser, connected.
-    fn person(&self, name: &str, role: &str) -> Chromium {
-        let mut page = Chromium::open(&format!(
-            "{}?signalling={}&name={}&role={role}&autoconnect=1",
-            self.page,
-            self.url(),
-            name.replace(' ', "%20")
-        ));
-        page.wait_for(
-            "window.careTeam.state().id !== null",
-            Duration::from_secs(20),
-        );
-        page
-    }
-}
 
 /// The bed, in this process, with calls on the test servers.
 struct Bed {
@@ -121,6 +34,12 @@ impl Bed {
 
     /// With this camera and more lines in its `[call]` section.
     fn start_with(servers: &Servers, camera: &str, call_extra: &str) -> Bed {
+        Bed::start_sounding(servers, camera, call_extra, false)
+    }
+
+    /// `sound`: the appliance's speaker (`autoaudiosink`) plays, into the test sound card
+    /// (tests/common/sound.rs; call [`common::sound::install`] first).
+    fn start_sounding(servers: &Servers, camera: &str, call_extra: &str, sound: bool) -> Bed {
         let dir = tempfile::tempdir().unwrap();
         let config = common::empty_bed_config(
             dir.path(),
@@ -132,7 +51,8 @@ impl Bed {
         let setup = Setup::load(Some(&config), false).expect("config");
         let now = jiff::civil::DateTime::strptime("%Y-%m-%dT%H:%M", common::NOW).unwrap();
         let (headless, app) =
-            headless_app(setup, (1920, 1080), TimeSource::Fixed(now)).expect("headless bed");
+            headless_app_sounding(setup, (1920, 1080), TimeSource::Fixed(now), sound)
+                .expect("headless bed");
         Bed {
             headless,
             app,
@@ -184,25 +104,6 @@ fn ended(app: &App, reason: EndReason) -> bool {
     matches!(app.call_phase(), Phase::Ended { reason: r, .. } if r == reason)
 }
 
-/// The page's id for the bed, once the bed is online.
-fn bed_id(page: &mut Chromium) -> String {
-    page.wait_for(
-        "window.careTeam.state().beds.length > 0",
-        Duration::from_secs(20),
-    );
-    page.eval("window.careTeam.state().beds[0].id")
-        .as_str()
-        .expect("bed id")
-        .to_owned()
-}
-
-/// Frames the page decoded from the bed.
-fn page_frames(page: &mut Chromium) -> u64 {
-    page.eval("window.careTeam.stats().then(s => s.framesDecoded)")
-        .as_u64()
-        .unwrap_or(0)
-}
-
 /// Runs the bed until the page has decoded `n` of its pictures.
 fn until_page_sees(bed: &Bed, page: &mut Chromium, n: u64) {
     let started = Instant::now();
@@ -212,6 +113,23 @@ fn until_page_sees(bed: &Bed, page: &mut Chromium, n: u64) {
             "Chromium decoded fewer than {n} pictures from the bed"
         );
         bed.headless.run_for(Duration::from_millis(50));
+    }
+}
+
+/// Runs the bed until the page's picture of it is as bright as `wanted` says (within 10 s: a
+/// loaded machine takes a few frames longer than an idle one).
+fn until_page_brightness(bed: &Bed, page: &mut Chromium, what: &str, wanted: impl Fn(f64) -> bool) {
+    let started = Instant::now();
+    loop {
+        let picture = page.eval("window.careTeam.picture()");
+        if picture["brightness"].as_f64().is_some_and(&wanted) {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the far end never saw {what}: {picture}"
+        );
+        bed.headless.run_for(Duration::from_millis(200));
     }
 }
 
@@ -240,16 +158,25 @@ fn colours(picture: &Picture, x0: u32, y0: u32, w: u32, h: u32) -> usize {
     seen.len()
 }
 
+/// With the speaker on, as on the appliance (`autoaudiosink` playing into the test sound card):
+/// the ring tone and the nurse's voice are heard. The microphone is a test tone here, so that
+/// Mute can be measured at the far end; tests/appliance_call.rs records with the real one.
 #[test]
 fn a_nurse_calls_the_bed_the_patient_accepts_with_the_remote_and_both_see_each_other() {
+    let sound = common::sound::install();
     let servers = Servers::start();
-    let bed = Bed::start(&servers);
+    let bed = Bed::start_sounding(&servers, "test", "", true);
     let mut nurse = servers.person("Ana Ruiz", "Nurse");
     let id = bed_id(&mut nurse);
+    assert_eq!(sound.playing(), 0, "a sound plays before the call");
     nurse.eval(&format!("window.careTeam.call({})", json!(id)));
     bed.until("ringing", Duration::from_secs(10), ringing);
     bed.headless.run_for(Duration::from_millis(100));
+    // The footer says what OK and Back do to the call, not to the screen beneath.
     assert_golden("call-incoming", &bed.picture());
+    bed.until("the ring tone is heard", Duration::from_secs(5), |_| {
+        sound.playing() == 1
+    });
     // Nothing flows before the patient says yes.
     assert_eq!(
         nurse.eval("window.careTeam.state().phase"),
@@ -268,6 +195,10 @@ fn a_nurse_calls_the_bed_the_patient_accepts_with_the_remote_and_both_see_each_o
         .as_u64()
         .unwrap_or(0);
     assert!(audio > 0, "Chromium received no sound from the bed");
+    // The nurse's voice plays through the speaker (the ring tone has stopped).
+    bed.until("the nurse is heard", Duration::from_secs(5), |_| {
+        sound.playing() == 1
+    });
     // The nurse's picture fills the screen (Chromium's fake camera: a moving pattern), the
     // camera light is on.
     let shot = bed.picture();
@@ -310,21 +241,14 @@ fn a_nurse_calls_the_bed_the_patient_accepts_with_the_remote_and_both_see_each_o
     );
     // Camera off: the nurse sees black, the camera light goes out, the corner empties.
     bed.press(&[Button::Right, Button::Ok]);
-    bed.headless.run_for(Duration::from_millis(1500));
-    let picture = nurse.eval("window.careTeam.picture()");
-    assert!(picture["brightness"].as_f64().unwrap() < 20.0, "{picture}");
+    until_page_brightness(&bed, &mut nurse, "black", |b| b < 20.0);
     let light = bed.picture().pixel(1920 - 60, 75);
     assert!(
         light[0] < 150 || light[1] > 80,
         "the camera light stayed on: {light:?}"
     );
     bed.press(&[Button::Ok]);
-    bed.headless.run_for(Duration::from_millis(1500));
-    let picture = nurse.eval("window.careTeam.picture()");
-    assert!(
-        picture["brightness"].as_f64().unwrap() > 30.0,
-        "camera back on: {picture}"
-    );
+    until_page_brightness(&bed, &mut nurse, "the camera back on", |b| b > 30.0);
 
     // The nurse hangs up: the bed says so, and the camera is released.
     nurse.eval("window.careTeam.hangUp()");
@@ -334,6 +258,70 @@ fn a_nurse_calls_the_bed_the_patient_accepts_with_the_remote_and_both_see_each_o
     bed.headless.run_for(Duration::from_millis(200));
     let shot = bed.picture();
     assert_golden("call-ended-by-far-end", &shot);
+    bed.until("the speaker is let go", Duration::from_secs(5), |_| {
+        sound.playing() == 0
+    });
+}
+
+/// The call thread fails (a test-only switch standing in for a bug), while a call rings and
+/// again in a call: the screen says the call could not be connected at once, the far end is
+/// told, and the bed registers again and can be called as before.
+#[test]
+fn a_call_thread_that_fails_ends_the_call_plainly_and_the_bed_can_be_called_again() {
+    let servers = Servers::start();
+    let bed = Bed::start(&servers);
+    let mut nurse = servers.person("Ana Ruiz", "Nurse");
+    let first = bed_id(&mut nurse);
+    nurse.eval(&format!("window.careTeam.call({})", json!(first)));
+    bed.until("ringing", Duration::from_secs(10), ringing);
+
+    bed.app.fail_thread(true);
+    bed.until("the call failed", Duration::from_secs(2), |app| {
+        ended(app, EndReason::Failed)
+    });
+    bed.headless.run_for(Duration::from_millis(100));
+    assert_golden("call-thread-failed", &bed.picture());
+    nurse.wait_for(
+        "window.careTeam.state().phase === 'idle'",
+        Duration::from_secs(10),
+    );
+    // The card goes by itself, as any ended call's does; the keys work meanwhile.
+    bed.press(&[Button::Back, Button::Home]);
+    let again = |page: &mut Chromium, old: &str| {
+        page.wait_for(
+            &format!(
+                "window.careTeam.state().beds.length === 1 && window.careTeam.state().beds[0].id !== {}",
+                json!(old)
+            ),
+            Duration::from_secs(20),
+        );
+        bed_id(page)
+    };
+    let second = again(&mut nurse, &first);
+    bed.until("idle", Duration::from_secs(10), |app| {
+        matches!(app.call_phase(), Phase::Idle)
+    });
+
+    call_and_accept(&bed, &mut nurse, &second);
+    until_page_sees(&bed, &mut nurse, 5);
+    bed.app.fail_thread(true);
+    bed.until("the call failed", Duration::from_secs(2), |app| {
+        ended(app, EndReason::Failed)
+    });
+    // Nothing of the call is left on screen: the card over Home, no far-end picture.
+    bed.headless.run_for(Duration::from_millis(100));
+    assert_eq!(bed.app.screen(), bedside::domain::shell::Screen::Home);
+    assert_golden("call-thread-failed", &bed.picture());
+    nurse.wait_for(
+        "window.careTeam.state().phase === 'idle'",
+        Duration::from_secs(10),
+    );
+    let third = again(&mut nurse, &second);
+    bed.until("idle", Duration::from_secs(10), |app| {
+        matches!(app.call_phase(), Phase::Idle)
+    });
+    call_and_accept(&bed, &mut nurse, &third);
+    until_page_sees(&bed, &mut nurse, 5);
 }
 
 #[test]

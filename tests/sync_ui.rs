@@ -68,6 +68,21 @@ fn admission_and_discharge_reach_the_screen() {
         &picture(&headless, bed.dir.path(), "admitted"),
     );
 
+    // The sync thread fails (a test-only switch standing in for a bug): the header says at once
+    // that the record is not being kept up to date, the patient's name stays; the thread
+    // starts again and the bed is back online, still syncing (the discharge below).
+    _sync.send(bedside::sync::service::Command::Fail);
+    wait_for(
+        &headless,
+        "offline after the failure",
+        Duration::from_secs(5),
+        || app.shown_link() == Link::Offline,
+    );
+    assert_eq!(app.greeted_name(), "Sina");
+    wait_for(&headless, "online again", Duration::from_secs(20), || {
+        app.shown_link() == Link::Online
+    });
+
     // The patient wanders off Home and turns the sound up.
     app.press(Button::Right);
     app.press(Button::Ok);

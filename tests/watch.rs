@@ -747,3 +747,90 @@ fn a_channels_own_captions_show_large_when_captions_are_on() {
     assert!(letters(&on) > 3000, "no captions: {}", letters(&on));
     assert_golden("tv-closed-captions", &on);
 }
+
+/// A live channel of `pattern` with a steady tone, as most channels have sound.
+fn udp_with_sound(h: &mut Headend, pattern: &str) -> String {
+    let port = free_port();
+    let child = gst(&format!(
+        "{} ! mux. audiotestsrc is-live=true freq=440 volume=0.2 ! audioconvert \
+         ! avenc_aac ! aacparse ! mux. mpegtsmux name=mux ! udpsink host=127.0.0.1 port={port}",
+        encoded(pattern)
+    ))
+    .spawn()
+    .expect("gst-launch-1.0");
+    h.children.push(child);
+    format!("udp://127.0.0.1:{port}")
+}
+
+/// The appliance's sound on, in this process (the real `autoaudiosink` into the test sound card):
+/// a channel is heard while it is on and not after. Then the player's thread fails (a test-only
+/// switch standing in for a bug): the screen says the picture cannot be shown, and the channel
+/// comes back by itself, picture and sound.
+#[test]
+fn a_channel_is_heard_through_the_speaker_and_comes_back_after_the_player_fails() {
+    use bedside::domain::button::Button;
+    use bedside::launch::{Setup, headless_app_sounding};
+    use bedside::ui::app::TimeSource;
+
+    let sound = common::sound::install();
+    let mut h = Headend::start();
+    let red = udp_with_sound(&mut h, "red");
+    h.write(
+        "lineup.m3u",
+        &format!("#EXTM3U\n#EXTINF:-1 tvg-chno=\"1\",Red News\n{red}\n"),
+    );
+    let config = h.bed("");
+    let setup = Setup::load(Some(&config), false).expect("config");
+    let now = jiff::civil::DateTime::strptime("%Y-%m-%dT%H:%M", common::NOW).unwrap();
+    let (headless, app) = headless_app_sounding(setup, (1920, 1080), TimeSource::Fixed(now), true)
+        .expect("headless bed");
+    let until = |what: &str, done: &dyn Fn() -> bool| {
+        let started = Instant::now();
+        while !done() {
+            assert!(
+                started.elapsed() < Duration::from_secs(15),
+                "never got to: {what}"
+            );
+            headless.run_for(Duration::from_millis(20));
+        }
+    };
+    let listings = bedside::media::service::load(
+        Setup::load(Some(&config), false)
+            .unwrap()
+            .config
+            .tv
+            .as_ref()
+            .unwrap(),
+        None,
+        jiff::Timestamp::now(),
+    );
+    app.set_listings(listings);
+    assert_eq!(sound.playing(), 0, "a sound plays on Home");
+    app.press(Button::Ok);
+    headless.run_for(Duration::from_millis(100));
+    app.press(Button::Ok);
+    until("the channel's pictures", &|| app.video().1 >= 10);
+    until("the channel's sound", &|| sound.playing() == 1);
+    let tuned = app.video().0;
+
+    app.fail_thread(false);
+    // The picture stopped with the thread: the screen says so at once...
+    until("the trouble message", &|| {
+        app.video_trouble()
+            .is_some_and(|t| t.contains("cannot be shown"))
+    });
+    headless.run_for(Duration::from_millis(100));
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/watch-player-failed.png");
+    headless.write_png(&path).unwrap();
+    // ...and the same channel comes back, picture and sound, with no key pressed.
+    let before = app.video().1;
+    until("the channel back", &|| {
+        app.video_trouble().is_none() && app.video().1 >= before + 10
+    });
+    assert_eq!(app.video().0, tuned, "another stream than the one tuned");
+    until("the channel's sound back", &|| sound.playing() == 1);
+
+    // Home stops the TV and its sound.
+    app.press(Button::Home);
+    until("silence on Home", &|| sound.playing() == 0);
+}

@@ -2,8 +2,11 @@
 
 #![allow(dead_code)]
 
+pub mod calls;
 pub mod chromium;
+pub mod display;
 pub mod fhir;
+pub mod sound;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -1,0 +1,192 @@
+//! A call to the real appliance: the `bedside` binary as `make run` starts it, in a real window
+//! (Xvfb), with its sound on through the real `autoaudiosink`/`autoaudiosrc` (a null sound
+//! card: tests/common/sound.rs), keys typed into the window as a keyboard standing in for the
+//! remote types them. The far end is a care-team member in Debian's headless Chromium.
+//!
+//! Calls once crashed on every accept on a real TV while every in-process call test passed:
+//! those tests swapped the speaker for a silent test sink, which took a setting the real one
+//! does not. This test builds exactly the pipeline the appliance builds.
+
+mod common;
+
+use std::io::Read;
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use common::calls::{Servers, bed_id, page_frames};
+use common::display::Display;
+use common::sound::{self, SoundServer};
+use serde_json::json;
+
+/// The appliance process, killed when the test ends however it ends.
+struct Appliance {
+    child: Child,
+    log: std::path::PathBuf,
+}
+
+impl Drop for Appliance {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Appliance {
+    fn log(&self) -> String {
+        let mut text = String::new();
+        if let Ok(mut f) = std::fs::File::open(&self.log) {
+            let _ = f.read_to_string(&mut text);
+        }
+        text
+    }
+
+    /// Waits for a line of the appliance's log, failing with the log if it never comes or the
+    /// appliance dies first.
+    fn wait_for_log(&mut self, line: &str, timeout: Duration) {
+        let started = Instant::now();
+        while !self.log().contains(line) {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("bedside exited ({status}) before `{line}`:\n{}", self.log());
+            }
+            assert!(
+                started.elapsed() < timeout,
+                "bedside never logged `{line}`:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+/// How many distinct colours a region has: a real picture has many, a flat screen a few.
+fn colours(picture: &common::Picture, x0: u32, y0: u32, w: u32, h: u32) -> usize {
+    let mut seen = std::collections::HashSet::new();
+    for y in (y0..y0 + h).step_by(4) {
+        for x in (x0..x0 + w).step_by(4) {
+            let [r, g, b] = picture.pixel(x, y);
+            seen.insert((r >> 3, g >> 3, b >> 3));
+        }
+    }
+    seen.len()
+}
+
+/// The ringing card's accent border crosses the screen's middle column above the buttons.
+fn ringing_card(picture: &common::Picture) -> bool {
+    (150..450).any(|y| picture.pixel(960, y) == [0x5a, 0xa9, 0xff])
+}
+
+#[test]
+fn a_call_to_the_real_appliance_in_a_window_with_sound_goes_both_ways_and_hangs_up_cleanly() {
+    let sound = SoundServer::start();
+    let display = Display::start(1920, 1080);
+    let servers = Servers::start();
+    let dir = tempfile::tempdir().unwrap();
+    // The appliance's own microphone and speaker (`microphone` left at its default, auto); a
+    // test picture stands in for the camera these machines lack.
+    let config = common::empty_bed_config(
+        dir.path(),
+        &format!(
+            "[call]\nsignalling_url = \"{}\"\ncamera = \"test\"\n",
+            servers.url()
+        ),
+    );
+    let log = dir.path().join("bedside.log");
+    let mut bed = Appliance {
+        child: common::bedside()
+            .arg("--config")
+            .arg(&config)
+            .env("DISPLAY", &display.name)
+            .env_remove("WAYLAND_DISPLAY")
+            .env("PULSE_SERVER", &sound.address)
+            .env("BEDSIDE_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("start bedside"),
+        log,
+    };
+
+    let mut nurse = servers.person("Ana Ruiz", "Nurse");
+    let id = bed_id(&mut nurse);
+    // Home is on screen: the dark theme, the header's bed name.
+    display.wait_for("Home", Duration::from_secs(20), |p| {
+        p.pixel(960, 1000) == [0x0c, 0x10, 0x16]
+    });
+    let pid = bed.child.id();
+    assert_eq!(sound.playing_from(pid), 0, "a sound plays on an idle Home");
+    display.focus("Bedside");
+
+    nurse.eval(&format!("window.careTeam.call({})", json!(id)));
+    bed.wait_for_log("call ringing", Duration::from_secs(10));
+    display.wait_for("the ringing card", Duration::from_secs(5), ringing_card);
+    // It rings out loud, through the speaker.
+    sound::wait_for(&sound, "the ring tone", Duration::from_secs(5), |s| {
+        s.playing_from(pid) == 1
+    });
+
+    // OK on the remote (Enter on the keyboard) answers.
+    display.keys(&["Return"]);
+    bed.wait_for_log("call live", Duration::from_secs(15));
+    bed.wait_for_log("first picture from the far end", Duration::from_secs(15));
+    // The nurse sees and hears the bed.
+    nurse.wait_for(
+        "window.careTeam.state().phase === 'live'",
+        Duration::from_secs(10),
+    );
+    let started = Instant::now();
+    while page_frames(&mut nurse) < 10 {
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "Chromium decoded fewer than 10 pictures from the bed"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let started = Instant::now();
+    while nurse
+        .eval("window.careTeam.stats().then(s => s.audioPacketsReceived)")
+        .as_u64()
+        .unwrap_or(0)
+        == 0
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "Chromium received no sound from the bed's microphone"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The bed sees the nurse, full screen, and plays her sound while its microphone records.
+    let shot = display.wait_for("the nurse's picture", Duration::from_secs(10), |p| {
+        colours(p, 600, 300, 700, 400) > 20
+    });
+    shot.write(&Path::new(env!("CARGO_MANIFEST_DIR")).join("target/appliance-call-live.png"));
+    sound::wait_for(
+        &sound,
+        "the call's speaker and microphone",
+        Duration::from_secs(10),
+        |s| s.playing_from(pid) == 1 && s.recording_from(pid) == 1,
+    );
+
+    // Right to Hang up, OK.
+    display.keys(&["Right", "Right", "Right", "Right", "Return"]);
+    bed.wait_for_log("call ended reason=HungUp", Duration::from_secs(10));
+    nurse.wait_for(
+        "window.careTeam.state().phase === 'idle' && window.careTeam.state().ended === 'The patient hung up'",
+        Duration::from_secs(10),
+    );
+    // The microphone and speaker are let go, and the appliance is still there.
+    sound::wait_for(
+        &sound,
+        "the microphone and speaker released",
+        Duration::from_secs(10),
+        |s| s.recording_from(pid) == 0 && s.playing_from(pid) == 0,
+    );
+    assert!(
+        bed.child.try_wait().unwrap().is_none(),
+        "bedside exited:\n{}",
+        bed.log()
+    );
+    let log = bed.log();
+    assert!(!log.contains("panicked"), "{log}");
+    assert!(!log.contains(" ERROR "), "{log}");
+}
