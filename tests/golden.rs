@@ -59,6 +59,17 @@ golden_demo! {
     home_large_text: format!("{SETTINGS},down,ok,home");
     home_high_contrast: format!("{SETTINGS},down,down,ok,home");
     home_large_text_high_contrast: format!("{SETTINGS},down,ok,down,ok,home");
+    // Every chip in the header at the largest text: the greeting and the bed keep their words,
+    // the chips shrink to icons.
+    home_large_text_high_contrast_every_chip: format!("{SETTINGS},down,ok,down,ok,down,ok,home,mute");
+    home_large_text_high_contrast_every_chip_private:
+        format!("{SETTINGS},down,ok,down,ok,down,ok,home,mute,privacy");
+    // The footer says what OK does with privacy on: it still opens My health (or its PIN pad).
+    home_private_focus_my_health: "privacy,right,right";
+    // A notice sits over the header, never over the row it is about.
+    notice_large_text_one_language: format!("{SETTINGS},down,ok,up,right");
+    // A digit typed on Home starts a channel number (the demo has no channels: it says so).
+    home_digit_without_channels: "5";
     watch_large_text_high_contrast: format!("{SETTINGS},down,ok,down,ok,home,up,left,left,ok");
     notice_nurse_call: "nursecall";
     notice_one_language: format!("{SETTINGS},ok");

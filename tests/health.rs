@@ -173,4 +173,27 @@ fn an_inpatients_day_with_the_care_team_and_the_plan() {
     ] {
         assert_golden(&format!("health-{name}"), &shot(&bed, &keys));
     }
+    // The same day at 18:19: the X-ray and the physiotherapy are over. They read "Earlier
+    // today" below what is still ahead, the menu counts only what is ahead, and the nurse is
+    // on shift until a clock time, not "until in 41 minutes".
+    for (name, keys) in [
+        ("ward-evening-menu", HEALTH.to_owned()),
+        ("ward-evening-today", format!("{HEALTH},right,ok")),
+        ("ward-evening-care-team", format!("{HEALTH},ok")),
+    ] {
+        let picture = common::config_shot_at(&bed.config, "2026-11-25T18:19", &keys, &[]);
+        assert_golden(&format!("health-{name}"), &picture);
+    }
+}
+
+/// Large text, high contrast, captions on and the sound muted, on a bed that is not reaching
+/// its backend: every status chip is up, and the greeting and the bed are never cut.
+#[test]
+fn large_text_with_every_status_chip_keeps_the_name_and_the_bed() {
+    let (_server, bed) = synced("Sina");
+    let settings = "down,right,right,ok,down,ok,down,ok,down,ok,home,mute";
+    assert_golden(
+        "health-sina-home-large-text-every-chip",
+        &shot(&bed, settings),
+    );
 }

@@ -134,6 +134,18 @@ fn the_nurse_call_key_of_a_pillow_speaker_shows_the_notice() {
 }
 
 #[test]
+fn a_notice_goes_away_by_itself() {
+    let dir = tempfile::tempdir().unwrap();
+    // The nurse-call key, then nothing the UI acts on (a release of a key never pressed) ten
+    // seconds later, as a patient who reads the notice and leaves the remote alone.
+    let mut events = tapped(&[KEY_ATTENDANT_TOGGLE], 100);
+    events.push((11_000, KEY_ATTENDANT_TOGGLE, 0));
+    let file = raw_stream(dir.path(), &events);
+    let picture = replayed(&file, &["--replay-class", "pillow-speaker"]);
+    assert_eq!(picture, demo(""));
+}
+
+#[test]
 fn a_badge_burst_on_a_keyboard_is_a_badge_and_never_keystrokes() {
     let dir = tempfile::tempdir().unwrap();
     let mut codes = digits("80042137");

@@ -518,6 +518,11 @@ fn a_missing_guide_shows_channel_names_and_a_missing_lineup_says_so() {
     // A box that never read the lineup says the channels cannot be reached.
     std::fs::remove_dir_all(h.path("state")).unwrap();
     assert_golden("watch-hub-no-lineup", &shot(&bed, "ok", 300));
+    // The guide needs the channels too, and neither row offers an OK; pressing it anyway, or
+    // typing a channel number on Home, says why.
+    assert_golden("watch-hub-no-lineup-guide", &shot(&bed, "ok,down", 300));
+    assert_golden("watch-hub-no-lineup-ok", &shot(&bed, "ok,ok", 300));
+    assert_golden("home-digit-no-lineup", &shot(&bed, "5", 300));
 }
 
 fn films() -> (Headend, PathBuf) {

@@ -100,6 +100,29 @@ pub fn when(at: Timestamp, now: &Zoned, style: ClockStyle) -> String {
     }
 }
 
+/// A moment said as a clock time, for sentences about a time of day ("until 19:00"): "19:00"
+/// today, "tomorrow at 07:00", "yesterday at 19:00", else "on 12 March at 07:00".
+pub fn clock_when(at: Timestamp, now: &Zoned, style: ClockStyle) -> String {
+    let local = at.to_zoned(now.time_zone().clone());
+    let time = clock::format_time(local.time(), style);
+    match days_between(now.date(), local.date()) {
+        0 => time,
+        1 => format!("tomorrow at {time}"),
+        -1 => format!("yesterday at {time}"),
+        _ => format!("on {} at {time}", long_date(local.date())),
+    }
+}
+
+/// [`clock_when`] after a verb in the past: "at 19:00" today ("Shift ended at 19:00").
+pub fn clock_when_past(at: Timestamp, now: &Zoned, style: ClockStyle) -> String {
+    let said = clock_when(at, now, style);
+    if said.starts_with(|c: char| c.is_ascii_digit()) {
+        format!("at {said}")
+    } else {
+        said
+    }
+}
+
 /// "12 March 2021".
 pub fn long_date(d: Date) -> String {
     const MONTHS: [&str; 12] = [
@@ -329,6 +352,21 @@ mod tests {
         assert_eq!(
             when(t("2026-11-25T16:00:00Z"), &now, ClockStyle::TwelveHour),
             "today at 4:00 PM"
+        );
+    }
+
+    #[test]
+    fn clock_times_in_sentences_are_clock_times() {
+        let now = at("2026-11-25T18:19:00+00:00[UTC]");
+        let t = |s: &str| s.parse::<Timestamp>().unwrap();
+        let say = |s: &str| clock_when(t(s), &now, ClockStyle::TwentyFourHour);
+        assert_eq!(say("2026-11-25T19:00:00Z"), "19:00", "not 'in 41 minutes'");
+        assert_eq!(say("2026-11-26T07:00:00Z"), "tomorrow at 07:00");
+        assert_eq!(say("2026-11-24T19:00:00Z"), "yesterday at 19:00");
+        assert_eq!(say("2026-11-28T07:00:00Z"), "on 28 November 2026 at 07:00");
+        assert_eq!(
+            clock_when_past(t("2026-11-25T17:00:00Z"), &now, ClockStyle::TwentyFourHour),
+            "at 17:00"
         );
     }
 

@@ -206,6 +206,12 @@ pub enum When {
     At(&'static str, Timestamp),
     /// "Since 12 March 2021": a prefix and a calendar date.
     On(&'static str, Date),
+    /// Something planned for a time (an appointment): "In 40 minutes", "Tomorrow at 09:00";
+    /// once it has passed, "Earlier today at 14:00".
+    Planned(Timestamp),
+    /// The end of a care-team member's shift, said as a clock time: "On shift until 19:00",
+    /// "On shift until tomorrow at 07:00"; once it has passed, "Shift ended at 19:00".
+    ShiftEnds(Timestamp),
 }
 
 impl When {
@@ -224,6 +230,20 @@ impl When {
             When::Unknown => String::new(),
             When::At(prefix, t) => join(prefix, plain::when(*t, now, style)),
             When::On(prefix, d) => join(prefix, plain::long_date(*d)),
+            When::Planned(t) if *t >= now.timestamp() => join("", plain::when(*t, now, style)),
+            When::Planned(t) => {
+                let local = t.to_zoned(now.time_zone().clone());
+                let time = super::clock::format_time(local.time(), style);
+                if local.date() == now.date() {
+                    format!("Earlier today at {time}")
+                } else {
+                    join("", plain::when(*t, now, style))
+                }
+            }
+            When::ShiftEnds(t) if *t > now.timestamp() => {
+                format!("On shift until {}", plain::clock_when(*t, now, style))
+            }
+            When::ShiftEnds(t) => format!("Shift ended {}", plain::clock_when_past(*t, now, style)),
         }
     }
 
@@ -231,7 +251,7 @@ impl When {
     pub fn key(&self) -> i64 {
         match self {
             When::Unknown => i64::MIN,
-            When::At(_, t) => t.as_second(),
+            When::At(_, t) | When::Planned(t) | When::ShiftEnds(t) => t.as_second(),
             When::On(_, d) => d
                 .to_zoned(jiff::tz::TimeZone::UTC)
                 .map_or(i64::MIN, |z| z.timestamp().as_second()),
@@ -258,6 +278,29 @@ impl Record {
     pub fn counts(&self) -> [usize; 8] {
         std::array::from_fn(|i| self.sections[i].len())
     }
+
+    /// What of "Today and tomorrow" is still ahead at `now`: planned things not yet started and
+    /// the day home.
+    pub fn ahead(&self, now: Timestamp) -> usize {
+        self.rows(Section::Today)
+            .iter()
+            .filter(|r| !matches!(r.when, When::Planned(t) if t < now))
+            .count()
+    }
+
+    /// Puts "Today and tomorrow" in the order a patient reads it at `now`: what is still ahead,
+    /// soonest first, then the rest (the day home), then what has passed, latest first. Returns
+    /// whether anything moved.
+    pub fn arrange_today(&mut self, now: Timestamp) -> bool {
+        let rows = &mut self.sections[Section::Today.index()];
+        let before: Vec<i64> = rows.iter().map(|r| r.when.key()).collect();
+        rows.sort_by_key(|r| match r.when {
+            When::Planned(t) if t >= now => (0, t.as_second()),
+            When::Planned(t) => (2, -t.as_second()),
+            _ => (1, 0),
+        });
+        rows.iter().map(|r| r.when.key()).ne(before)
+    }
 }
 
 #[cfg(test)]
@@ -272,6 +315,77 @@ mod tests {
             text: String::new(),
             flag: Flag::None,
         }
+    }
+
+    #[test]
+    fn what_has_passed_today_goes_below_and_is_not_counted_ahead() {
+        let now: Zoned = "2026-11-25T18:19:00+00:00[UTC]".parse().unwrap();
+        let t = |s: &str| s.parse::<Timestamp>().unwrap();
+        let planned = |title: &str, at: &str| Row {
+            title: title.into(),
+            when: When::Planned(t(at)),
+            ..Row::default()
+        };
+        let mut record = Record::default();
+        record.set(
+            Section::Today,
+            vec![
+                planned("Physiotherapy", "2026-11-25T14:00:00Z"),
+                planned("Blood test", "2026-11-25T08:00:00Z"),
+                planned("Scan", "2026-11-26T09:30:00Z"),
+                planned("Medicines round", "2026-11-25T20:00:00Z"),
+                Row {
+                    title: "Expected to go home".into(),
+                    when: When::On("", now.date().tomorrow().unwrap()),
+                    ..Row::default()
+                },
+            ],
+        );
+        assert_eq!(record.ahead(now.timestamp()), 3);
+        assert!(record.arrange_today(now.timestamp()));
+        let order: Vec<&str> = record
+            .rows(Section::Today)
+            .iter()
+            .map(|r| r.title.as_str())
+            .collect();
+        assert_eq!(
+            order,
+            [
+                "Medicines round",
+                "Scan",
+                "Expected to go home",
+                "Physiotherapy",
+                "Blood test"
+            ]
+        );
+        assert!(!record.arrange_today(now.timestamp()), "already in order");
+        let said = |i: usize| {
+            record.rows(Section::Today)[i]
+                .when
+                .text(&now, ClockStyle::TwentyFourHour)
+        };
+        assert_eq!(said(3), "Earlier today at 14:00");
+        assert_eq!(said(0), "In 1 hour");
+        assert_eq!(said(1), "Tomorrow at 09:30");
+    }
+
+    #[test]
+    fn a_shift_ends_at_a_clock_time() {
+        let now: Zoned = "2026-11-25T18:19:00+00:00[UTC]".parse().unwrap();
+        let t = |s: &str| s.parse::<Timestamp>().unwrap();
+        let say = |w: When| w.text(&now, ClockStyle::TwentyFourHour);
+        assert_eq!(
+            say(When::ShiftEnds(t("2026-11-25T19:00:00Z"))),
+            "On shift until 19:00"
+        );
+        assert_eq!(
+            say(When::ShiftEnds(t("2026-11-26T07:00:00Z"))),
+            "On shift until tomorrow at 07:00"
+        );
+        assert_eq!(
+            say(When::ShiftEnds(t("2026-11-25T17:00:00Z"))),
+            "Shift ended at 17:00"
+        );
     }
 
     #[test]

@@ -49,6 +49,10 @@ pub struct Settings {
     /// see `domain::privacy`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub privacy_pin: Option<PinHash>,
+    /// The sound level the patient left the TV at. Only filled when settings are saved or
+    /// loaded: while the TV runs, the shell holds it (see `Shell::saved`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub volume: Option<u8>,
     /// Only filled when settings are saved or loaded: while the TV runs, the shell's Watch
     /// holds these (see `Shell::saved`).
     #[serde(skip_serializing_if = "Remembered::is_empty")]
@@ -88,6 +92,14 @@ pub enum Change {
 }
 
 impl Settings {
+    /// Whether the row has more than one value to step through (one language ships today).
+    pub fn has_choice(&self, row: SettingRow) -> bool {
+        match row {
+            SettingRow::Language => Language::ALL.len() > 1,
+            _ => true,
+        }
+    }
+
     /// Steps the row's value. Every row has at most two choices, so forwards and backwards both
     /// toggle; `_forward` keeps the call sites honest for rows that will grow more choices.
     pub fn step(&mut self, row: SettingRow, _forward: bool) -> Change {

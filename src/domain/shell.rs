@@ -184,6 +184,70 @@ pub enum NoticeKind {
     NoSuchChannel,
     /// The volume is at the most allowed here (the ward's maximum, or quiet hours).
     VolumeCapped,
+    /// Live TV was asked for (a channel number, Live TV or the guide) and there are no channels:
+    /// not set up, still loading, or the head-end cannot be reached (the screen says which).
+    NoChannels,
+}
+
+/// What OK does on the screen as it is now (the footer's "OK …"). See [`Shell::hints`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OkHint {
+    /// OK does nothing here: the footer does not mention it.
+    Nothing,
+    /// Opens the focused Home tile (the footer names it).
+    OpenTile,
+    /// Opens the focused item (a My health section, a Watch way in).
+    Open,
+    /// Changes the focused setting.
+    Change,
+    SetPin,
+    TurnOffPin,
+    /// The focused care-team member, by video.
+    VideoCall,
+    /// The focused result's values over time.
+    ShowOverTime,
+    /// Calls the focused person on the Call screen.
+    Call,
+    /// Watches the guide's focused channel.
+    WatchChannel,
+    /// Plays the focused film or relaxation video.
+    Play,
+    /// Goes back to Home (the one button of a screen whose feature is not on this TV).
+    BackToHome,
+}
+
+/// What Back does (the footer's "Back …").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BackHint {
+    /// At Home: Back does nothing.
+    Nothing,
+    GoBack,
+    /// Leaves the digit pad without a PIN.
+    Cancel,
+}
+
+/// What the digit keys do (the footer's "0–9 …").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DigitsHint {
+    Nothing,
+    /// A digit of the PIN.
+    Pin,
+    /// A channel number.
+    Channel,
+}
+
+/// What the keys the footer speaks of do on the screen as it is now: the footer shows these and
+/// nothing else. Read from the same state [`Shell::press`] reads; the test
+/// `every_footer_promise_is_kept` presses each key on a copy of the shell in every state a walk
+/// of the screens reaches, and checks the footer never promises what does not happen nor
+/// leaves out what does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hints {
+    pub ok: OkHint,
+    pub back: BackHint,
+    pub digits: DigitsHint,
+    /// Left takes back the last digit typed on the pad.
+    pub delete_digit: bool,
 }
 
 /// A notice and its sequence number, so a timer set for an old notice never hides a newer one.
@@ -333,6 +397,10 @@ impl Shell {
     pub fn with_pin_key(mut settings: Settings, pin_key: PinKey) -> Self {
         let mut watch = Watch::default();
         watch.remember(std::mem::take(&mut settings.watch));
+        let volume = settings
+            .volume
+            .take()
+            .map_or(START_VOLUME, |v| v.min(MAX_VOLUME));
         Shell {
             stack: vec![Place {
                 screen: Screen::Home,
@@ -341,7 +409,7 @@ impl Shell {
             standby: false,
             settings,
             muted: false,
-            volume: START_VOLUME,
+            volume,
             notice: None,
             notice_seq: 0,
             record_counts: [0; 8],
@@ -530,6 +598,22 @@ impl Shell {
         }
     }
 
+    /// A digit of a channel number. Without channels, the patient is told why at once.
+    fn channel_digit(&mut self, digit: u8) -> Outcome {
+        if self.watch.tv.is_empty() {
+            return self.show_notice(NoticeKind::NoChannels);
+        }
+        let (seq, decided) = self.watch.tv.digit(digit);
+        match decided {
+            Some(entry) => self.entry_done(entry),
+            None => Outcome {
+                handled: true,
+                entry_timer: Some(seq),
+                ..Outcome::default()
+            },
+        }
+    }
+
     fn entry_done(&mut self, entry: Entry) -> Outcome {
         match entry {
             Entry::Channel(_) => {
@@ -589,17 +673,7 @@ impl Shell {
             ..Outcome::default()
         };
         match (screen, button) {
-            (_, Button::Digit(d)) if live => {
-                let (seq, decided) = self.watch.tv.digit(d.value());
-                Some(match decided {
-                    Some(entry) => self.entry_done(entry),
-                    None => Outcome {
-                        handled: true,
-                        entry_timer: Some(seq),
-                        ..Outcome::default()
-                    },
-                })
-            }
+            (_, Button::Digit(d)) if live => Some(self.channel_digit(d.value())),
             (Screen::Watch | Screen::Tv, Button::ChannelUp | Button::ChannelDown) => {
                 let done = self.watch.tv.step(button == Button::ChannelUp);
                 Some(tuned(self, done))
@@ -835,6 +909,7 @@ impl Shell {
     pub fn saved(&self) -> Settings {
         Settings {
             watch: self.watch.remembered(),
+            volume: Some(self.volume),
             ..self.settings.clone()
         }
     }
@@ -854,6 +929,80 @@ impl Shell {
 
     pub fn notice(&self) -> Option<Notice> {
         self.notice
+    }
+
+    /// What OK, Back, the digits and Left do here and now, for the footer. Mirrors
+    /// [`Self::press`]; a notice that only explains why nothing can happen (no channels, one
+    /// language) is not promised.
+    pub fn hints(&self) -> Hints {
+        let place = *self.top();
+        let counted = |section: Section| self.record_counts[section.index()] > 0;
+        let ok = match place.screen {
+            Screen::Home => OkHint::OpenTile,
+            Screen::Settings => match SettingRow::ALL[place.focus] {
+                SettingRow::PrivacyPin if self.pin_set() => OkHint::TurnOffPin,
+                SettingRow::PrivacyPin => OkHint::SetPin,
+                row if self.settings.has_choice(row) => OkHint::Change,
+                _ => OkHint::Nothing,
+            },
+            Screen::MyHealth => OkHint::Open,
+            Screen::Record(section @ (Section::Results | Section::Vitals)) if counted(section) => {
+                OkHint::ShowOverTime
+            }
+            Screen::Record(Section::CareTeam)
+                if self.call.configured && counted(Section::CareTeam) =>
+            {
+                OkHint::VideoCall
+            }
+            Screen::Call if self.call.configured && self.call.people > 0 => OkHint::Call,
+            Screen::Call if self.call.configured => OkHint::Nothing,
+            Screen::Learn | Screen::Call | Screen::Ask => OkHint::BackToHome,
+            Screen::Watch => {
+                let available = match HubRow::ALL[place.focus] {
+                    HubRow::LiveTv | HubRow::Guide => !self.watch.tv.is_empty(),
+                    HubRow::Films => self.watch.films > 0,
+                    HubRow::Relax => self.watch.relax > 0,
+                };
+                if available {
+                    OkHint::Open
+                } else {
+                    OkHint::Nothing
+                }
+            }
+            Screen::Guide if !self.watch.tv.is_empty() => OkHint::WatchChannel,
+            Screen::Films if self.watch.films > 0 => OkHint::Play,
+            Screen::Relax if self.watch.relax > 0 => OkHint::Play,
+            _ => OkHint::Nothing,
+        };
+        let back = match place.screen {
+            _ if self.stack.len() == 1 => BackHint::Nothing,
+            Screen::Pin => BackHint::Cancel,
+            _ => BackHint::GoBack,
+        };
+        let pad = self.pin_pad.filter(|_| place.screen == Screen::Pin);
+        let digits = match place.screen {
+            Screen::Pin => match pad {
+                Some(pad)
+                    if !(self.pin_locked
+                        && matches!(pad.purpose, PinPurpose::Unlock | PinPurpose::Remove)) =>
+                {
+                    DigitsHint::Pin
+                }
+                _ => DigitsHint::Nothing,
+            },
+            Screen::Home | Screen::Watch | Screen::Tv | Screen::Guide
+                if !self.watch.tv.is_empty() =>
+            {
+                DigitsHint::Channel
+            }
+            _ => DigitsHint::Nothing,
+        };
+        Hints {
+            ok,
+            back,
+            digits,
+            delete_digit: pad.is_some_and(|p| p.typed() > 0),
+        }
     }
 
     /// How many screens deep the patient is (Home is 1).
@@ -901,6 +1050,15 @@ impl Shell {
             }
             return Outcome::default();
         }
+        // A notice has been read once the patient presses anything: it goes, and the press
+        // does what it always does (a notice never costs an extra press).
+        let dismissed = self.notice.take().is_some();
+        let mut outcome = self.press_awake(button);
+        outcome.handled |= dismissed;
+        outcome
+    }
+
+    fn press_awake(&mut self, button: Button) -> Outcome {
         if matches!(self.call.stage, CallStage::Ringing | CallStage::InCall)
             && let Some(outcome) = self.call_press(button)
         {
@@ -941,6 +1099,8 @@ impl Shell {
                 }
             }
             Button::Digit(d) if self.screen() == Screen::Pin => self.pin_digit(d.value()),
+            // A channel number from Home goes straight to that channel, as on any TV.
+            Button::Digit(d) if self.screen() == Screen::Home => self.channel_digit(d.value()),
             Button::Left if self.screen() == Screen::Pin => {
                 let taken = self.pin_pad.as_mut().is_some_and(PinPad::pop);
                 Outcome {
@@ -1080,6 +1240,9 @@ impl Shell {
                 call: Some(CallRequest::Dial(place.focus)),
                 ..Outcome::default()
             },
+            // Nobody to call: the screen says so and has no button.
+            Screen::Call if self.call.configured => Outcome::default(),
+            // Its one button: back to Home.
             Screen::Learn | Screen::Call | Screen::Ask => {
                 self.stack.truncate(1);
                 Outcome::handled()
@@ -1095,7 +1258,13 @@ impl Shell {
                     HubRow::Relax => (Screen::Relax, self.watch.relax > 0),
                 };
                 if !available {
-                    return Outcome::default();
+                    // No channels: say why where the patient pressed. No films or relaxation
+                    // videos: the row already says so, and OK was never offered.
+                    return if matches!(screen, Screen::Tv | Screen::Guide) {
+                        self.show_notice(NoticeKind::NoChannels)
+                    } else {
+                        Outcome::default()
+                    };
                 }
                 self.watch.tv.current_or_first();
                 self.stack.push(Place { screen, focus: 0 });
@@ -1178,7 +1347,8 @@ impl Shell {
         };
         let checks = matches!(pad.purpose, PinPurpose::Unlock | PinPurpose::Remove);
         if checks && self.pin_locked {
-            return Outcome::handled();
+            // The pad says it is locked and for how long; a digit changes nothing.
+            return Outcome::default();
         }
         pad.message = PinMessage::None;
         let Some(pin) = pad.push(digit) else {
@@ -1422,11 +1592,176 @@ mod tests {
     }
 
     #[test]
+    fn the_volume_is_kept_across_a_restart_and_reset_for_the_next_patient() {
+        let mut shell = Shell::new(Settings::default());
+        shell.press(Button::VolumeUp);
+        let left_at = shell.volume();
+        assert_ne!(left_at, START_VOLUME);
+        let saved = shell.saved();
+        assert_eq!(saved.volume, Some(left_at));
+        let mut restarted = Shell::new(saved);
+        assert_eq!(
+            restarted.volume(),
+            left_at,
+            "the same volume after a restart"
+        );
+        assert_eq!(restarted.saved(), shell.saved());
+        restarted.new_occupant();
+        assert_eq!(
+            restarted.volume(),
+            START_VOLUME,
+            "the next patient starts afresh"
+        );
+        let loud = Shell::new(Settings {
+            volume: Some(250),
+            ..Settings::default()
+        });
+        assert_eq!(
+            loud.volume(),
+            MAX_VOLUME,
+            "a damaged file is never louder than allowed"
+        );
+    }
+
+    #[test]
     fn captions_key_toggles_the_saved_setting() {
         let mut shell = Shell::new(Settings::default());
         let out = shell.press(Button::Captions);
         assert!(out.settings_changed);
         assert!(shell.settings().captions);
+    }
+
+    /// Shells in the states a patient meets: everything on, nothing on (no channels, no
+    /// films, no calls, an empty record), and a PIN set that is locked out.
+    fn shells_to_walk() -> Vec<Shell> {
+        let mut full = Shell::new(Settings::default());
+        full.set_listings(
+            &[(1, "one".into()), (2, "two".into()), (12, "twelve".into())],
+            vec!["a".into(), "b".into()],
+            2,
+        );
+        full.set_record_counts([2, 1, 3, 0, 1, 2, 2, 1]);
+        full.set_calls_configured(true);
+        full.set_call(CallStage::None, 2, false, false);
+        let empty = Shell::new(Settings::default());
+        let mut calls_nobody = Shell::new(Settings::default());
+        calls_nobody.set_calls_configured(true);
+        let mut locked = full.clone();
+        for key in "down right right ok down down down down ok 1 9 4 7 1 9 4 7 home up ok"
+            .split(' ')
+            .chain(["0"; 20])
+        {
+            locked.press(parse_list(key).unwrap()[0]);
+        }
+        assert!(locked.pin_locked, "the walk includes a locked pad");
+        vec![full, empty, calls_nobody, locked]
+    }
+
+    /// The footer's promises against what the keys really do: for every state a walk of up to
+    /// six presses reaches, each key is pressed on a copy of the shell. A press "does
+    /// something" when it is handled and is not only a notice explaining why nothing can be
+    /// done (no channels, one language).
+    #[test]
+    fn every_footer_promise_is_kept() {
+        let keys: Vec<Button> = parse_list("up,down,left,right,ok,back,1,2").unwrap();
+        let acts = |shell: &Shell, button: Button| {
+            let mut copy = shell.clone();
+            copy.notice = None;
+            let out = copy.press(button);
+            out.handled
+                && !matches!(
+                    out.new_notice.map(|n| n.kind),
+                    Some(NoticeKind::NoChannels | NoticeKind::OneLanguage)
+                )
+        };
+        let mut seen = std::collections::HashSet::new();
+        let mut checked = 0;
+        for start in shells_to_walk() {
+            let mut frontier = vec![start];
+            for _ in 0..6 {
+                let mut next = Vec::new();
+                for shell in frontier {
+                    let key = format!(
+                        "{:?}",
+                        (
+                            &shell.stack,
+                            shell.pin_pad,
+                            shell.pin_locked,
+                            shell.pin_set(),
+                            shell.watch.tv.entry_text(),
+                            shell.call.configured,
+                            shell.call.people,
+                            shell.watch.films,
+                            shell.record_counts
+                        )
+                    );
+                    if !seen.insert(key) {
+                        continue;
+                    }
+                    if !matches!(shell.screen(), Screen::Tv | Screen::Player) {
+                        let hints = shell.hints();
+                        let at = format!("{:?} focus {}", shell.screen(), shell.focus());
+                        assert_eq!(
+                            hints.ok != OkHint::Nothing,
+                            acts(&shell, Button::Ok),
+                            "OK on {at}: {hints:?}"
+                        );
+                        assert_eq!(
+                            hints.back != BackHint::Nothing,
+                            acts(&shell, Button::Back),
+                            "Back on {at}"
+                        );
+                        let digit = parse_list("1").unwrap()[0];
+                        assert_eq!(
+                            hints.digits != DigitsHint::Nothing,
+                            acts(&shell, digit),
+                            "digits on {at}: {hints:?}"
+                        );
+                        if shell.screen() == Screen::Pin {
+                            assert_eq!(
+                                hints.delete_digit,
+                                acts(&shell, Button::Left),
+                                "Left on {at}"
+                            );
+                        }
+                        checked += 1;
+                    }
+                    for &button in &keys {
+                        let mut after = shell.clone();
+                        after.press(button);
+                        next.push(after);
+                    }
+                }
+                frontier = next;
+            }
+        }
+        assert!(checked > 60, "the walk reached {checked} states");
+    }
+
+    #[test]
+    fn a_notice_goes_at_the_next_press_which_still_does_its_job() {
+        let mut shell = Shell::new(Settings::default());
+        shell.press(Button::Down);
+        shell.press(Button::Right);
+        shell.press(Button::Right);
+        shell.press(Button::Ok);
+        assert_eq!(shell.screen(), Screen::Settings);
+        let out = shell.press(Button::Right);
+        assert_eq!(
+            out.new_notice.map(|n| n.kind),
+            Some(NoticeKind::OneLanguage)
+        );
+        let out = shell.press(Button::Down);
+        assert_eq!(shell.notice(), None, "gone at the next press");
+        assert!(out.handled && out.new_notice.is_none());
+        assert_eq!(shell.focus(), 1, "and the press moved the focus as always");
+        shell.press(Button::NurseCall);
+        let out = shell.press(Button::Red);
+        assert!(
+            out.handled,
+            "a press that only hides a notice still changed the screen"
+        );
+        assert_eq!(shell.notice(), None);
     }
 
     #[test]
@@ -1446,7 +1781,6 @@ mod tests {
         for b in [
             Button::ChannelUp,
             Button::Red,
-            Button::Digit(Digit::new(4).unwrap()),
             Button::Guide,
             Button::Left,
             Button::Up,
@@ -1907,12 +2241,37 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_lineup_opens_nothing() {
+    fn an_empty_lineup_opens_nothing_and_says_why() {
         let mut shell = Shell::new(Settings::default());
         shell.press(Button::Ok);
-        assert!(!shell.press(Button::Ok).handled);
+        let out = shell.press(Button::Ok);
+        assert_eq!(out.new_notice.map(|n| n.kind), Some(NoticeKind::NoChannels));
         assert_eq!(shell.screen(), Screen::Watch);
         assert_eq!(shell.media(), Media::Nothing);
+        assert_eq!(
+            shell.hints().ok,
+            OkHint::Nothing,
+            "the footer never offered OK"
+        );
+        // A channel number typed on Home says the same.
+        shell.press(Button::Home);
+        let out = shell.press(Button::Digit(Digit::new(4).unwrap()));
+        assert_eq!(out.new_notice.map(|n| n.kind), Some(NoticeKind::NoChannels));
+        assert_eq!(shell.screen(), Screen::Home);
+    }
+
+    #[test]
+    fn a_channel_number_typed_on_home_goes_to_that_channel() {
+        let mut shell = watching();
+        shell.press(Button::Home);
+        assert_eq!(shell.hints().digits, DigitsHint::Channel);
+        // No channel number starts with 5 but 5 itself: decided at once.
+        let out = shell.press(Button::Digit(Digit::new(5).unwrap()));
+        assert!(out.handled && out.banner);
+        assert_eq!(shell.screen(), Screen::Tv);
+        assert_eq!(shell.media(), Media::Channel(2));
+        shell.press(Button::Back);
+        assert_eq!(shell.screen(), Screen::Home, "Back from it returns Home");
     }
 
     #[test]

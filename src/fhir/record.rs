@@ -22,6 +22,7 @@ pub fn build(resources: impl Fn(&str) -> Vec<Value>, now: &jiff::Zoned) -> Recor
         care_team(&resources, &practitioners, &roles),
     );
     record.set(Section::Today, today(&resources, &practitioners, now));
+    record.arrange_today(now.timestamp());
     record.set(Section::Medications, medicines(&resources, &medications));
     record.set(Section::Allergies, allergies(&resources));
     record.set(Section::Problems, problems(&resources));
@@ -176,7 +177,7 @@ fn care_team(
                 Row {
                     title: name,
                     detail: plain::role_name(&role),
-                    when: until.map_or(When::Unknown, |t| When::At("On shift until", t)),
+                    when: until.map_or(When::Unknown, When::ShiftEnds),
                     photo: person.and_then(photo_of),
                     ..Row::default()
                 },
@@ -271,7 +272,7 @@ fn today(
                     (!with.is_empty()).then(|| format!("with {}", with.join(", "))),
                     place,
                 ]),
-                when: When::At("", at),
+                when: When::Planned(at),
                 ..Row::default()
             })
         })
@@ -716,6 +717,30 @@ mod tests {
 
     fn now() -> jiff::Zoned {
         "2026-11-25T09:41:00+00:00[UTC]".parse().unwrap()
+    }
+
+    #[test]
+    fn names_read_given_name_first_unless_the_record_spells_them_out() {
+        let person = |name: Value| json!({"resourceType": "Practitioner", "name": [name]});
+        assert_eq!(
+            name_of(&person(
+                json!({"family": "Langeveld", "given": ["Anne"], "prefix": ["Dr"]})
+            )),
+            Some("Dr Anne Langeveld".into())
+        );
+        assert_eq!(
+            name_of(&person(
+                json!({"family": "Okafor", "given": ["Grace", "Ada"]})
+            )),
+            Some("Grace Ada Okafor".into())
+        );
+        // A hospital that writes the whole name (family first, say) is taken at its word.
+        assert_eq!(
+            name_of(&person(
+                json!({"text": "NAKAMURA Yui", "family": "Nakamura", "given": ["Yui"]})
+            )),
+            Some("NAKAMURA Yui".into())
+        );
     }
 
     fn record(resources: Vec<Value>) -> Record {

@@ -23,7 +23,9 @@ use crate::domain::plain::Flag;
 use crate::domain::privacy::{self, PinMessage, PinPurpose};
 use crate::domain::record::{ChartPoint, Photo, Record, Row, Section};
 use crate::domain::settings::{Contrast, Language, Settings, TextSize};
-use crate::domain::shell::{NoticeKind, Outcome, Screen, Shell};
+use crate::domain::shell::{
+    BackHint, DigitsHint, Hints, NoticeKind, OkHint, Outcome, Screen, Shell,
+};
 use crate::input::engine::Output;
 use crate::store::settings_file::{SettingsFile, SettingsWriter};
 
@@ -95,6 +97,8 @@ struct State {
     /// The patient's record for My health, and a counter bumped when it changes.
     record: Arc<Record>,
     record_generation: u64,
+    /// How much of "Today and tomorrow" was still ahead when the menu was last filled.
+    today_ahead: usize,
     /// `AppState.record-rows`, and what it holds now (section, generation, minute shown).
     record_rows: Rc<VecModel<ui::RecordRow>>,
     rows_shown: RefCell<Option<(Section, u64, DateTime)>>,
@@ -160,6 +164,7 @@ impl App {
             idle_timer: Timer::default(),
             record: Arc::default(),
             record_generation: 0,
+            today_ahead: 0,
             record_rows,
             rows_shown: RefCell::new(None),
             rows_first: std::cell::Cell::new(0),
@@ -500,23 +505,47 @@ fn deliver_sync_to(window: &MainWindow, state: &Rc<RefCell<State>>, status: Sync
 }
 
 /// Takes a new record for My health (a no-op when nothing changed).
+/// Also called every minute: "Today and tomorrow" is put in order again as appointments pass.
 fn set_record(globals: &AppState, st: &mut State, record: Arc<Record>) {
-    if *st.record == *record && st.record_generation > 0 {
+    let now = st
+        .time
+        .now()
+        .to_zoned(jiff::tz::TimeZone::system())
+        .map_or_else(|_| jiff::Timestamp::now(), |z| z.timestamp());
+    let record = arranged(record, now);
+    let ahead = record.ahead(now);
+    let same = Arc::ptr_eq(&st.record, &record) || *st.record == *record;
+    if same && st.record_generation > 0 && ahead == st.today_ahead {
         return;
     }
     globals.set_health_summaries(ModelRc::from(Rc::new(VecModel::from(
         Section::ALL
             .iter()
-            .map(|s| summary(*s, &record).into())
+            .map(|s| summary(*s, &record, ahead).into())
             .collect::<Vec<slint::SharedString>>(),
     ))));
     st.shell.set_record_counts(record.counts());
     st.record = record;
+    st.today_ahead = ahead;
     st.record_generation += 1;
 }
 
-/// One line under a section's title on the My health menu.
-fn summary(section: Section, record: &Record) -> String {
+/// The record with "Today and tomorrow" in order at `now` (the same record when it already is;
+/// a copy only when an appointment has just passed).
+fn arranged(record: Arc<Record>, now: jiff::Timestamp) -> Arc<Record> {
+    let mut today = Record::default();
+    today.set(Section::Today, record.rows(Section::Today).to_vec());
+    if !today.arrange_today(now) {
+        return record;
+    }
+    let mut whole = (*record).clone();
+    whole.set(Section::Today, today.rows(Section::Today).to_vec());
+    Arc::new(whole)
+}
+
+/// One line under a section's title on the My health menu; `ahead` is how much of today and
+/// tomorrow has not happened yet.
+fn summary(section: Section, record: &Record, ahead: usize) -> String {
     let rows = record.rows(section);
     let n = rows.len();
     if n == 0 {
@@ -531,7 +560,11 @@ fn summary(section: Section, record: &Record) -> String {
     };
     match section {
         Section::CareTeam => count("1 person", "people"),
-        Section::Today => count("1 thing planned", "things planned"),
+        Section::Today => match ahead {
+            0 => "Nothing more planned".into(),
+            1 => "1 thing planned".into(),
+            ahead => format!("{ahead} things planned"),
+        },
         Section::Medications => count("1 medicine", "medicines"),
         Section::Allergies => count("1 allergy", "allergies"),
         Section::Problems => count("1 health problem", "health problems"),
@@ -805,6 +838,9 @@ fn tick_clock(window: &MainWindow, state: &Rc<RefCell<State>>) {
             let State { watch, shell, .. } = &mut *st;
             watch.follow(window, shell);
         }
+        // Appointments that have just passed move below what is still ahead.
+        let record = st.record.clone();
+        set_record(&window.global::<AppState>(), &mut st, record);
     }
     let st = state.borrow();
     let now = st.time.now();
@@ -1086,8 +1122,39 @@ fn show(window: &MainWindow, state: &State) {
         Some(NoticeKind::HealthClosed) => ui::NoticeKind::HealthClosed,
         Some(NoticeKind::NoSuchChannel) => ui::NoticeKind::NoSuchChannel,
         Some(NoticeKind::VolumeCapped) => ui::NoticeKind::VolumeCapped,
+        Some(NoticeKind::NoChannels) => ui::NoticeKind::NoChannels,
     });
+    show_hints(&globals, shell.hints());
     show_settings(window, shell.settings());
+}
+
+/// The footer: what OK, Back, the digits and Left do here and now.
+fn show_hints(globals: &AppState, hints: Hints) {
+    globals.set_ok_does(match hints.ok {
+        OkHint::Nothing => ui::OkDoes::Nothing,
+        OkHint::OpenTile => ui::OkDoes::OpenTile,
+        OkHint::Open => ui::OkDoes::Open,
+        OkHint::Change => ui::OkDoes::Change,
+        OkHint::SetPin => ui::OkDoes::SetPin,
+        OkHint::TurnOffPin => ui::OkDoes::TurnOffPin,
+        OkHint::VideoCall => ui::OkDoes::VideoCall,
+        OkHint::ShowOverTime => ui::OkDoes::ShowOverTime,
+        OkHint::Call => ui::OkDoes::Call,
+        OkHint::WatchChannel => ui::OkDoes::WatchChannel,
+        OkHint::Play => ui::OkDoes::Play,
+        OkHint::BackToHome => ui::OkDoes::BackToHome,
+    });
+    globals.set_back_does(match hints.back {
+        BackHint::Nothing => ui::BackDoes::Nothing,
+        BackHint::GoBack => ui::BackDoes::GoBack,
+        BackHint::Cancel => ui::BackDoes::Cancel,
+    });
+    globals.set_digits_do(match hints.digits {
+        DigitsHint::Nothing => ui::DigitsDo::Nothing,
+        DigitsHint::Pin => ui::DigitsDo::Pin,
+        DigitsHint::Channel => ui::DigitsDo::Channel,
+    });
+    globals.set_delete_digit(hints.delete_digit);
 }
 
 /// Sets the focus flags, touching only the rows that change: a repeater then updates only those

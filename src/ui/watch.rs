@@ -470,16 +470,19 @@ impl WatchController {
             } else if channels > 0 {
                 count(channels, "1 channel", "channels")
             } else if listings.lineup_error.is_some() {
-                "Channels unavailable for now".to_owned()
+                "Cannot be reached now".to_owned()
             } else {
                 "Loading channels…".to_owned()
             },
-            if listings.guide.is_some() {
-                "Now and the next 24 hours".to_owned()
-            } else if channels > 0 {
-                "Channel names only, no programmes".to_owned()
-            } else {
+            // The guide needs the channels: without them it says what Live TV says.
+            if channels == 0 && listings.lineup_error.is_some() {
+                "Cannot be reached now".to_owned()
+            } else if channels == 0 {
                 String::new()
+            } else if listings.guide.is_some() {
+                "Now and the next 24 hours".to_owned()
+            } else {
+                "Channel names only, no programmes".to_owned()
             },
             if films > 0 {
                 count(films, "1 film", "films")

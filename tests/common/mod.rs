@@ -220,10 +220,15 @@ pub fn assert_golden(name: &str, picture: &Picture) {
 /// `bedside snapshot` of the bed of `config` at [`NOW`] after `keys`, with `extra` arguments
 /// (`--wait MS`). Panics with the program's errors if it fails.
 pub fn config_shot(config: &Path, keys: &str, extra: &[&str]) -> Picture {
+    config_shot_at(config, NOW, keys, extra)
+}
+
+/// [`config_shot`] with the clock at `now` ("2026-11-25T18:19").
+pub fn config_shot_at(config: &Path, now: &str, keys: &str, extra: &[&str]) -> Picture {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("shot.png");
     let output = bedside()
-        .args(["snapshot", "--now", NOW, "--keys", keys, "--config"])
+        .args(["snapshot", "--now", now, "--keys", keys, "--config"])
         .arg(config)
         .args(extra)
         .arg("--out")
