@@ -39,7 +39,8 @@ impl SoundServer {
     pub fn start() -> SoundServer {
         let dir = tempfile::tempdir().unwrap();
         let socket = dir.path().join("native");
-        let child = Command::new("pulseaudio")
+        let mut child = Command::new("pulseaudio");
+        child
             .args([
                 "-n",
                 "--daemonize=no",
@@ -61,7 +62,18 @@ impl SoundServer {
             .env("XDG_CONFIG_HOME", dir.path())
             .env_remove("DISPLAY")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(Stdio::null());
+        // The server ends with the thread that started it, even when nothing drops it (the
+        // process-wide server of `install`, or a test that panicked and aborted).
+        // SAFETY: prctl is async-signal-safe and touches nothing of the parent.
+        unsafe {
+            use std::os::unix::process::CommandExt;
+            child.pre_exec(|| {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+                Ok(())
+            });
+        }
+        let child = child
             .spawn()
             .expect("start pulseaudio (Debian's pulseaudio: run scripts/setup.sh)");
         let address = format!("unix:{}", socket.display());
@@ -130,7 +142,19 @@ impl SoundServer {
 pub fn install() -> &'static SoundServer {
     static SERVER: OnceLock<SoundServer> = OnceLock::new();
     SERVER.get_or_init(|| {
-        let server = SoundServer::start();
+        // Started from a thread that lives as long as the process: the server is never dropped,
+        // and ends with that thread (see `start`), so it never outlives the test process.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::Builder::new()
+            .name("sound-server".into())
+            .spawn(move || {
+                tx.send(SoundServer::start()).expect("install waits for the server");
+                loop {
+                    std::thread::park();
+                }
+            })
+            .expect("spawn the sound server's thread");
+        let server = rx.recv().expect("the sound server started");
         // SAFETY: called at the start of a test, before the test starts threads that read the
         // environment (GStreamer, ALSA); under nextest each test is a process of its own.
         unsafe { std::env::set_var("PULSE_SERVER", &server.address) };
