@@ -68,6 +68,14 @@ golden_demo! {
     home_private_focus_my_health: "privacy,right,right";
     // A notice sits over the header, never over the row it is about.
     notice_large_text_one_language: format!("{SETTINGS},down,ok,up,right");
+    // In large text the notice still ends above the focused tile of the top row.
+    notice_large_text_nurse_call: format!("{SETTINGS},down,ok,home,up,nursecall");
+    // Chips as icons: the volume keeps its number, so the volume keys always show what they did.
+    home_large_text_captions_louder: format!("{SETTINGS},down,ok,down,down,ok,home,volumeup,volumeup");
+    // The blood pressure chart, its legend and its latest values fit the screen in large text;
+    // the legend names high contrast's colours.
+    my_health_blood_pressure_large_text_high_contrast:
+        format!("{SETTINGS},down,ok,down,ok,home,up,ok,down,down,down,ok,ok");
     // A digit typed on Home starts a channel number (the demo has no channels: it says so).
     home_digit_without_channels: "5";
     watch_large_text_high_contrast: format!("{SETTINGS},down,ok,down,ok,home,up,left,left,ok");

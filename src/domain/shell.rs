@@ -1048,6 +1048,11 @@ impl Shell {
                 self.standby = false;
                 return Outcome::handled();
             }
+            // Except a call for help: the screen lights to say how to get it.
+            if button == Button::NurseCall {
+                self.standby = false;
+                return self.show_notice(NoticeKind::NurseCallUnavailable);
+            }
             return Outcome::default();
         }
         // A notice has been read once the patient presses anything: it goes, and the press
@@ -1554,7 +1559,7 @@ mod tests {
     }
 
     #[test]
-    fn power_blacks_out_and_only_power_wakes() {
+    fn power_blacks_out_and_only_power_or_a_call_for_help_wakes() {
         let mut shell = shell_after("right,ok");
         shell.press(Button::NurseCall);
         assert!(shell.notice().is_some());
@@ -1562,10 +1567,21 @@ mod tests {
         assert!(shell.standby());
         assert!(!shell.audible());
         assert_eq!(shell.notice(), None, "standby clears what was on screen");
-        for b in Button::all().filter(|b| *b != Button::Power) {
+        for b in Button::all().filter(|b| !matches!(b, Button::Power | Button::NurseCall)) {
             assert!(!shell.press(b).handled, "{b} must not act in standby");
         }
         assert!(shell.standby());
+        let mut helped = shell.clone();
+        helped.press(Button::NurseCall);
+        assert!(
+            !helped.standby(),
+            "the nurse-call key lights the screen ..."
+        );
+        assert_eq!(
+            helped.notice().map(|n| n.kind),
+            Some(NoticeKind::NurseCallUnavailable),
+            "... to say how to call the nurse"
+        );
         shell.press(Button::Power);
         assert!(!shell.standby());
         assert_eq!(shell.screen(), Screen::Learn, "wakes where the patient was");

@@ -962,6 +962,8 @@ pub(super) fn photo_image(photo: &Photo) -> slint::Image {
 
 /// Values of a trend listed beside its chart, newest first.
 const TREND_HISTORY: usize = 8;
+/// As many as fit beside the chart in large text.
+const TREND_HISTORY_LARGE: usize = 5;
 
 /// Fills the Trend screen from the focused row of `section`.
 fn show_trend(globals: &AppState, state: &State, section: Section) {
@@ -984,7 +986,11 @@ fn show_trend(globals: &AppState, state: &State, section: Section) {
         .points
         .iter()
         .rev()
-        .take(TREND_HISTORY)
+        .take(if state.shell.settings().text_size == TextSize::Large {
+            TREND_HISTORY_LARGE
+        } else {
+            TREND_HISTORY
+        })
         .map(|p| ui::RecordRow {
             value: p.text.as_str().into(),
             when: crate::domain::record::When::At("", p.at)

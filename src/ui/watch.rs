@@ -487,12 +487,12 @@ impl WatchController {
             if films > 0 {
                 count(films, "1 film", "films")
             } else {
-                "No films on this TV".to_owned()
+                "None on this TV".to_owned()
             },
             if relax > 0 {
                 count(relax, "1 calm video", "calm videos and sounds")
             } else {
-                "No relaxation videos on this TV".to_owned()
+                "None on this TV".to_owned()
             },
         ];
         let open = [channels > 0, channels > 0, films > 0, relax > 0];

@@ -148,7 +148,8 @@ pub fn install() -> &'static SoundServer {
         std::thread::Builder::new()
             .name("sound-server".into())
             .spawn(move || {
-                tx.send(SoundServer::start()).expect("install waits for the server");
+                tx.send(SoundServer::start())
+                    .expect("install waits for the server");
                 loop {
                     std::thread::park();
                 }
