@@ -14,6 +14,7 @@ use bedside::input::event::{RawEvent, SYN_REPORT};
 use bedside::input::keymap::Keymap;
 use bedside::input::linux;
 use bedside::ui::app::TimeSource;
+use bedside::ui::inbox::Inbound;
 
 const KEY_LEFT: u16 = 105;
 const KEY_RIGHT: u16 = 106;
@@ -51,9 +52,10 @@ fn peak_rss_kb() -> u64 {
 fn latency() {
     const PRESSES: usize = 2000;
     let at = "2026-11-25T09:41".parse().unwrap();
-    let (headless, _app) =
+    let (headless, app) =
         bedside::launch::headless_demo((1920, 1080), TimeSource::Fixed(at)).unwrap();
     headless.draw();
+    let inbox = app.inbox();
 
     let (reader, mut writer) = std::io::pipe().unwrap();
     let received = Arc::new(Mutex::new(Vec::with_capacity(PRESSES)));
@@ -65,11 +67,11 @@ fn latency() {
         Keymap::builtin(),
         move |output| {
             let arrived = arrived.clone();
-            slint::invoke_from_event_loop(move || {
-                arrived.lock().unwrap().push(Instant::now());
-                bedside::ui::app::deliver_input(output);
-            })
-            .unwrap();
+            // Stamped on the UI thread in its turn, just before the input is handled.
+            inbox.send(Inbound::Run(Box::new(move || {
+                arrived.lock().unwrap().push(Instant::now())
+            })));
+            assert!(inbox.send(Inbound::Input(output)));
         },
     )
     .unwrap();

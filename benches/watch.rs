@@ -23,6 +23,7 @@ use bedside::domain::button::Button;
 use bedside::launch::Setup;
 use bedside::ui::app::{App, TimeSource};
 use bedside::ui::headless::Headless;
+use bedside::ui::inbox::{Inbound, Inbox};
 use slint::ComponentHandle;
 
 fn port() -> u16 {
@@ -187,7 +188,7 @@ thread_local! {
 /// as on the appliance (timers, queued work, then a draw, each turn), and returns press →
 /// frame times: from the moment a press is sent to the end of the first frame drawn after it
 /// was handled.
-fn measure_presses(headless: &Headless, length: Duration) -> Vec<Duration> {
+fn measure_presses(headless: &Headless, inbox: Inbox, length: Duration) -> Vec<Duration> {
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let sender = {
         let stop = stop.clone();
@@ -207,10 +208,10 @@ fn measure_presses(headless: &Headless, length: Duration) -> Vec<Duration> {
                 };
                 up = !up;
                 // Sent as the input threads send presses, stamped once handled.
-                bedside::ui::app::send_input_and(
+                inbox.send(Inbound::InputThen(
                     bedside::input::engine::Output::Button(button),
-                    move || SENT.with(|s| s.set(Some(sent))),
-                );
+                    Box::new(move || SENT.with(|s| s.set(Some(sent)))),
+                ));
             }
         })
     };
@@ -238,8 +239,8 @@ fn measure_presses(headless: &Headless, length: Duration) -> Vec<Duration> {
 
 /// Measures presses for 30 s while `what` plays full screen, prints their p50/p99, and says
 /// whether the budget (p99 8 ms) was broken.
-fn report_presses(headless: &Headless, what: &str) -> bool {
-    let mut presses = measure_presses(headless, Duration::from_secs(30));
+fn report_presses(headless: &Headless, app: &App, what: &str) -> bool {
+    let mut presses = measure_presses(headless, app.inbox(), Duration::from_secs(30));
     let p99 = pct(&mut presses, 0.99);
     println!(
         "press → frame while {what} video plays full screen: p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms  (n={})  [budget p99 8 ms]",
@@ -395,7 +396,7 @@ fn main() {
     // from the moment the press is sent to the end of the first frame drawn after it was
     // handled. Volume up and down: each changes what the screen shows.
     // 30 s gives about 300 presses, so the p99 is not just the worst one or two.
-    failed |= report_presses(&headless, "720p25");
+    failed |= report_presses(&headless, &app, "720p25");
 
     // 1080p full screen for 10 s: the CPU it takes, and the frames it shows.
     app.press(digit(8));
@@ -425,7 +426,7 @@ fn main() {
     );
     // And presses while the heaviest stream plays: decoding 1080p keeps both cores busy part
     // of every frame, so this is where the UI thread has to win the cores.
-    failed |= report_presses(&headless, "1080p25");
+    failed |= report_presses(&headless, &app, "1080p25");
     if failed {
         eprintln!("budget broken");
         std::process::exit(1);

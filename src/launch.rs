@@ -18,6 +18,7 @@ use crate::input::replay::{Replay, ReplayError};
 use crate::store::settings_file::SettingsFile;
 use crate::ui::app::{App, Context, Link, TimeSource};
 use crate::ui::headless::Headless;
+use crate::ui::inbox::{Inbound, Inbox};
 
 /// Why the appliance could not do what it was asked.
 #[derive(Debug, thiserror::Error)]
@@ -154,11 +155,11 @@ pub fn run_on_display(setup: Setup) -> Result<(), LaunchError> {
         e => LaunchError::Ui(e),
     })?;
     tracing::info!(bed = %setup.config.bed.location, "showing the bedside UI");
-    start_input(&setup.config.input, keymap);
+    start_input(&setup.config.input, keymap, app.inbox());
     if let Some(tv) = setup.config.tv.clone() {
-        let spawned = crate::media::service::spawn(tv, tv_cache(&setup.config), |listings| {
-            let _ =
-                slint::invoke_from_event_loop(move || crate::ui::app::deliver_listings(listings));
+        let inbox = app.inbox();
+        let spawned = crate::media::service::spawn(tv, tv_cache(&setup.config), move |listings| {
+            inbox.send(Inbound::Listings(listings));
         });
         if let Err(e) = spawned {
             tracing::error!(error = %e, "cannot start reading the TV listings");
@@ -166,8 +167,9 @@ pub fn run_on_display(setup: Setup) -> Result<(), LaunchError> {
     }
     // Demo content stands in for the backend; otherwise sync runs while the window does.
     let _sync = (!demo && setup.config.backend.is_some()).then(|| {
-        crate::sync::service::spawn(setup.config.clone(), |status| {
-            let _ = slint::invoke_from_event_loop(move || crate::ui::app::deliver_sync(status));
+        let inbox = app.inbox();
+        crate::sync::service::spawn(setup.config.clone(), move |status| {
+            inbox.send(Inbound::Sync(status));
         })
     });
     app.window().run()?;
@@ -188,7 +190,7 @@ const KEY_GAP: Duration = Duration::from_millis(150);
 /// Starts reading `/dev/input` devices if the config says so (by default: when there is no
 /// desktop session, whose keyboard belongs to the developer). Failing to start is logged, never
 /// fatal: the UI still answers keys that reach its window.
-fn start_input(config: &config::Input, keymap: Keymap) {
+fn start_input(config: &config::Input, keymap: Keymap, inbox: Inbox) {
     let desktop =
         std::env::var_os("DISPLAY").is_some() || std::env::var_os("WAYLAND_DISPLAY").is_some();
     let wanted = match config.evdev {
@@ -200,8 +202,8 @@ fn start_input(config: &config::Input, keymap: Keymap) {
         tracing::info!("not reading /dev/input (input.evdev, or a desktop session is present)");
         return;
     }
-    let deliver = |output: Output| {
-        crate::ui::app::send_input(output);
+    let deliver = move |output: Output| {
+        inbox.send_input(output);
     };
     if let Err(e) = crate::input::linux::start(keymap, config.keymaps.clone(), deliver) {
         tracing::error!(error = %e, "cannot read input devices; only keys sent to the window work");

@@ -53,8 +53,9 @@ fn admission_and_discharge_reach_the_screen() {
     let at = common::NOW.parse().unwrap();
     let app = App::new(setup.context, setup.settings, TimeSource::Fixed(at)).unwrap();
     app.window().show().unwrap();
-    let _sync = bedside::sync::service::spawn(setup.config.clone(), |status| {
-        let _ = slint::invoke_from_event_loop(move || bedside::ui::app::deliver_sync(status));
+    let inbox = app.inbox();
+    let _sync = bedside::sync::service::spawn(setup.config.clone(), move |status| {
+        inbox.send(bedside::ui::inbox::Inbound::Sync(status));
     });
 
     wait_for(

@@ -11,6 +11,7 @@ pub mod client;
 pub mod engine;
 pub mod plan;
 pub mod service;
+pub mod status;
 pub mod summary;
 
 use std::time::Duration;

@@ -10,12 +10,12 @@ use std::time::Duration;
 
 use super::SyncError;
 use super::engine::{Engine, Notify, PassReport};
+use super::status::{Link, SyncStatus};
 use crate::config::Config;
 use crate::domain::patient::Patient;
 use crate::domain::record::Record;
 use crate::fhir;
 use crate::store::db::Store;
-use crate::ui::app::{Link, SyncStatus};
 
 /// Asks the sync loop for something.
 #[derive(Debug)]

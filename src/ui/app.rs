@@ -5,7 +5,6 @@
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use jiff::civil::DateTime;
@@ -13,6 +12,7 @@ use slint::{ComponentHandle, Model, ModelRc, PlatformError, Timer, TimerMode, Ve
 
 use super::call::CallController;
 use super::generated::{self as ui, AppState, MainWindow, Theme, WatchState};
+use super::inbox::{Inbound, Inbox};
 use super::keyboard;
 use super::watch::WatchController;
 use crate::config;
@@ -32,17 +32,7 @@ use crate::store::settings_file::{SettingsFile, SettingsWriter};
 /// How long a notice stays up.
 pub const NOTICE_TIME: Duration = Duration::from_secs(8);
 
-/// The state of the link to the hospital's backend, for the header's status area.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Link {
-    /// No backend is configured: a TV with nothing to sync (not offline, so nothing is said).
-    Unconfigured,
-    /// The backend cannot be reached (or has not been yet).
-    Offline,
-    Online,
-    /// Built-in demo content, no hospital behind it.
-    Demo,
-}
+pub use crate::sync::status::{Link, SyncStatus};
 
 /// What the shell shows that buttons do not change.
 #[derive(Clone, Debug)]
@@ -125,6 +115,7 @@ struct State {
 pub struct App {
     window: MainWindow,
     state: Rc<RefCell<State>>,
+    inbox: Inbox,
 }
 
 impl App {
@@ -148,7 +139,8 @@ impl App {
         if let Some(c) = &mut call_setup {
             c.media.silent |= !context.sound;
         }
-        let call = CallController::new(&window, call_setup);
+        let (inbox, mailbox) = Inbox::new(&window);
+        let call = CallController::new(&window, call_setup, inbox.clone());
         let mut shell = Shell::with_pin_key(loaded.clone(), settings.pin_key());
         shell.set_calls_configured(call.configured());
         let state = Rc::new(RefCell::new(State {
@@ -169,6 +161,7 @@ impl App {
             rows_shown: RefCell::new(None),
             rows_first: std::cell::Cell::new(0),
             watch: WatchController::new(
+                inbox.clone(),
                 context.tv.is_some(),
                 !context.sound,
                 context
@@ -214,12 +207,28 @@ impl App {
         }
         show(&window, &state.borrow());
         tick_clock(&window, &state);
-        INPUT_TARGET.with(|t| *t.borrow_mut() = Some((window.as_weak(), Rc::downgrade(&state))));
-        Ok(App { window, state })
+        let (weak_window, weak_state) = (window.as_weak(), Rc::downgrade(&state));
+        window.global::<AppState>().on_inbox(move || {
+            if let (Some(window), Some(state)) = (weak_window.upgrade(), weak_state.upgrade()) {
+                while let Some(message) = mailbox.next() {
+                    receive(&window, &state, message);
+                }
+            }
+        });
+        Ok(App {
+            window,
+            state,
+            inbox,
+        })
     }
 
     pub fn window(&self) -> &MainWindow {
         &self.window
+    }
+
+    /// The way in for other threads (input devices, sync, listings): a clone for each.
+    pub fn inbox(&self) -> Inbox {
+        self.inbox.clone()
     }
 
     /// Dispatches one button press.
@@ -317,9 +326,13 @@ thread_local! {
     static FRAMES_SHOWN: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((0, 0)) };
 }
 
-/// The call thread has news (on the UI thread).
-pub(super) fn deliver_call_view(view: crate::call::service::CallView) {
-    with_target(|window, state| {
+/// The call thread has news.
+fn call_view(
+    window: &MainWindow,
+    state: &Rc<RefCell<State>>,
+    view: crate::call::service::CallView,
+) {
+    {
         {
             let mut st = state.borrow_mut();
             let State { call, shell, .. } = &mut *st;
@@ -348,7 +361,7 @@ pub(super) fn deliver_call_view(view: crate::call::service::CallView) {
             }
         }
         apply(window, state, |_| Outcome::default());
-    });
+    }
 }
 
 /// A frame of `generation` went on screen.
@@ -361,20 +374,6 @@ pub(super) fn frame_shown(generation: u64) {
             (generation, 1)
         });
     });
-}
-
-fn with_target(f: impl FnOnce(&MainWindow, &Rc<RefCell<State>>)) {
-    let target = INPUT_TARGET.with(|t| t.borrow().clone());
-    if let Some((window, state)) = target
-        && let (Some(window), Some(state)) = (window.upgrade(), state.upgrade())
-    {
-        f(&window, &state);
-    }
-}
-
-/// The TV listings arrived (from the listings thread, through the event loop).
-pub fn deliver_listings(listings: crate::media::service::Listings) {
-    with_target(|window, state| deliver_listings_to(window, state, listings));
 }
 
 fn deliver_listings_to(
@@ -390,95 +389,36 @@ fn deliver_listings_to(
     apply(window, state, |_| Outcome::default());
 }
 
-/// A player event, on the UI thread.
-pub(super) fn deliver_player_event(event: crate::media::player::Event) {
-    with_target(|window, state| {
-        let ended = state.borrow_mut().watch.event(&event);
-        if ended {
-            apply(window, state, Shell::film_ended);
-        } else {
-            show(window, &state.borrow());
+/// A player event.
+fn player_event(
+    window: &MainWindow,
+    state: &Rc<RefCell<State>>,
+    event: crate::media::player::Event,
+) {
+    let ended = state.borrow_mut().watch.event(&event);
+    if ended {
+        apply(window, state, Shell::film_ended);
+    } else {
+        show(window, &state.borrow());
+    }
+}
+
+/// One message from another thread, on the UI thread, in the order sent.
+fn receive(window: &MainWindow, state: &Rc<RefCell<State>>, message: Inbound) {
+    match message {
+        Inbound::Input(output) => deliver(window, state, output),
+        Inbound::InputThen(output, also) => {
+            deliver(window, state, output);
+            also();
         }
-    });
-}
-
-/// A film's captions were read.
-pub(super) fn deliver_captions(generation: u64, captions: crate::media::captions::Captions) {
-    with_target(|_, state| state.borrow_mut().watch.set_captions(generation, captions));
-}
-
-/// The window and controller state that input from device threads goes to.
-type InputTarget = (slint::Weak<MainWindow>, Weak<RefCell<State>>);
-
-thread_local! {
-    /// The shell that input from device threads goes to (see [`deliver_input`]).
-    static INPUT_TARGET: RefCell<Option<InputTarget>> = const { RefCell::new(None) };
-}
-
-/// Presses sent to the UI thread by [`send_input`] and not handled yet (from any thread).
-static INPUT_IN_FLIGHT: AtomicUsize = AtomicUsize::new(0);
-/// More presses than this waiting for the UI thread: repeatable ones (a held arrow) are
-/// dropped, so a flood of events cannot bury the UI under minutes of queued scrolling.
-const MAX_UI_BACKLOG: usize = 32;
-
-/// Sends input from a device thread to the UI thread. False when it was dropped (a repeat in a
-/// full backlog, or no event loop).
-pub fn send_input(output: Output) -> bool {
-    send_input_and(output, || {})
-}
-
-/// [`send_input`], then `also` on the UI thread right after the input is handled, in the same
-/// loop turn (the benchmarks time presses with it).
-pub fn send_input_and(output: Output, also: impl FnOnce() + Send + 'static) -> bool {
-    let droppable = matches!(output, Output::Button(b) if b.repeats());
-    if droppable && INPUT_IN_FLIGHT.load(Ordering::Relaxed) >= MAX_UI_BACKLOG {
-        return false;
-    }
-    INPUT_IN_FLIGHT.fetch_add(1, Ordering::SeqCst);
-    let sent = slint::invoke_from_event_loop(move || {
-        INPUT_IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
-        deliver_input(output);
-        also();
-    });
-    if sent.is_err() {
-        INPUT_IN_FLIGHT.fetch_sub(1, Ordering::SeqCst);
-    }
-    sent.is_ok()
-}
-
-/// Delivers input to the shell of this thread (the UI thread). Device threads send it with
-/// [`send_input`]; input arriving before the shell exists, or after it is gone, is dropped.
-pub fn deliver_input(output: Output) {
-    let target = INPUT_TARGET.with(|t| t.borrow().clone());
-    if let Some((window, state)) = target
-        && let (Some(window), Some(state)) = (window.upgrade(), state.upgrade())
-    {
-        deliver(&window, &state, output);
-    }
-}
-
-/// What sync tells the shell after each pass.
-#[derive(Clone, Debug)]
-pub struct SyncStatus {
-    /// The patient in the bed now (None: the bed is empty).
-    pub occupant: Option<Patient>,
-    /// A different patient than before (or none any more): start over for them.
-    pub occupant_changed: bool,
-    pub link: Link,
-    /// When the data last matched the backend (Unix seconds).
-    pub fresh_at: Option<i64>,
-    /// The patient's record for My health, built from the store after the pass.
-    pub record: Arc<Record>,
-}
-
-/// Delivers a sync status to the shell of this thread (the UI thread); the sync thread calls
-/// this through `slint::invoke_from_event_loop`.
-pub fn deliver_sync(status: SyncStatus) {
-    let target = INPUT_TARGET.with(|t| t.borrow().clone());
-    if let Some((window, state)) = target
-        && let (Some(window), Some(state)) = (window.upgrade(), state.upgrade())
-    {
-        deliver_sync_to(&window, &state, status);
+        Inbound::Sync(status) => deliver_sync_to(window, state, status),
+        Inbound::Listings(listings) => deliver_listings_to(window, state, listings),
+        Inbound::Player(event) => player_event(window, state, event),
+        Inbound::Call(view) => call_view(window, state, view),
+        Inbound::Captions(generation, captions) => {
+            state.borrow_mut().watch.set_captions(generation, captions);
+        }
+        Inbound::Run(run) => run(),
     }
 }
 

@@ -42,7 +42,11 @@ pub fn remote_frames_shown() -> (u64, Option<Instant>) {
 
 impl CallController {
     /// Starts the call thread when calls are set up.
-    pub fn new(window: &MainWindow, setup: Option<CallSetup>) -> CallController {
+    pub fn new(
+        window: &MainWindow,
+        setup: Option<CallSetup>,
+        inbox: super::inbox::Inbox,
+    ) -> CallController {
         let globals = window.global::<CallState>();
         globals.set_configured(setup.is_some());
         globals.set_has_camera(
@@ -52,8 +56,8 @@ impl CallController {
         );
         let configured = setup.is_some();
         let service = setup.filter(|s| s.connect).and_then(|setup| {
-            let view = Arc::new(|view: CallView| {
-                let _ = slint::invoke_from_event_loop(move || super::app::deliver_call_view(view));
+            let view = Arc::new(move |view: CallView| {
+                inbox.send(super::inbox::Inbound::Call(view));
             });
             CallService::spawn(setup, view, frame_sink(window))
                 .map_err(|e| tracing::error!(error = %e, "cannot start the call thread"))

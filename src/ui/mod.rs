@@ -5,6 +5,7 @@
 pub mod app;
 pub mod call;
 pub mod headless;
+pub mod inbox;
 pub mod keyboard;
 pub mod watch;
 

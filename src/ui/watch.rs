@@ -107,6 +107,8 @@ fn trouble_text(failure: Failure, live: bool, retry_in: Duration) -> String {
 
 /// The controller's state (inside the app's `State`).
 pub struct WatchController {
+    /// Where the player's events and a film's captions are sent, from their threads.
+    inbox: super::inbox::Inbox,
     configured: bool,
     /// No sound (snapshots).
     silent: bool,
@@ -140,8 +142,14 @@ pub struct WatchController {
 
 impl WatchController {
     /// `reach`: channels received ahead each way (the config's `receive_ahead`).
-    pub fn new(configured: bool, silent: bool, reach: usize) -> WatchController {
+    pub fn new(
+        inbox: super::inbox::Inbox,
+        configured: bool,
+        silent: bool,
+        reach: usize,
+    ) -> WatchController {
         WatchController {
+            inbox,
             configured,
             silent,
             listings: Arc::default(),
@@ -229,7 +237,7 @@ impl WatchController {
         if self.player.is_none() && self.broken.is_none() {
             match Player::new(
                 frame_sink(window, self.wanted.clone()),
-                event_sink(window),
+                event_sink(&self.inbox),
                 self.silent,
             ) {
                 Ok(p) => self.player = Some(p),
@@ -306,7 +314,7 @@ impl WatchController {
                         self.video = ui::VideoState::Loading;
                         self.paused = false;
                         if let Media::Film { index, .. } = want {
-                            self.load_captions(window, index);
+                            self.load_captions(index);
                         }
                     } else {
                         self.video = ui::VideoState::Trouble;
@@ -342,7 +350,7 @@ impl WatchController {
     }
 
     /// Reads the film's first caption file on a thread of its own.
-    fn load_captions(&mut self, window: &MainWindow, index: usize) {
+    fn load_captions(&mut self, index: usize) {
         let Some(track) = self
             .listings
             .catalogue
@@ -353,7 +361,7 @@ impl WatchController {
             return;
         };
         let generation = self.generation;
-        let weak = window.as_weak();
+        let inbox = self.inbox.clone();
         std::thread::spawn(move || {
             let fetcher = match crate::media::source::Fetcher::new(None, None) {
                 Ok(f) => f,
@@ -362,9 +370,7 @@ impl WatchController {
             match fetcher.fetch(&track.url, "captions", 8 << 20) {
                 Ok(got) => {
                     let captions = Captions::parse(&String::from_utf8_lossy(&got.bytes));
-                    let _ = weak.upgrade_in_event_loop(move |_| {
-                        super::app::deliver_captions(generation, captions);
-                    });
+                    inbox.send(super::inbox::Inbound::Captions(generation, captions));
                 }
                 Err(e) => tracing::warn!(error = %e, "the film's captions cannot be read"),
             }
@@ -879,10 +885,10 @@ fn frame_sink(window: &MainWindow, wanted: Arc<AtomicU64>) -> FrameSink {
     })
 }
 
-fn event_sink(window: &MainWindow) -> player::EventSink {
-    let weak = window.as_weak();
+fn event_sink(inbox: &super::inbox::Inbox) -> player::EventSink {
+    let inbox = inbox.clone();
     Arc::new(move |event: Event| {
-        let _ = weak.upgrade_in_event_loop(move |_| super::app::deliver_player_event(event));
+        inbox.send(super::inbox::Inbound::Player(event));
     })
 }
 
