@@ -1,5 +1,5 @@
 //! The one configuration file (`/etc/bedside/bedside.toml` on the appliance, `--config FILE`
-//! anywhere). Every key is documented in the README; unknown keys are refused with their name,
+//! anywhere). Every key is documented in docs/config.md; unknown keys are refused with their name,
 //! so a typo never silently falls back to a default. Sections are added as features land.
 
 use std::fmt;
@@ -217,7 +217,7 @@ pub struct Tv {
     pub playlist: Source,
     /// The programme guide (XMLTV), by URL or path. Default: the playlist's `x-tvg-url`.
     pub guide: Option<Source>,
-    /// Films and relaxation videos: a JSON catalogue (README, "Watch"), by URL or path.
+    /// Films and relaxation videos: a JSON catalogue (docs/watch.md), by URL or path.
     pub catalogue: Option<Source>,
     /// PEM file of the certificate authorities to trust for `https://` sources (default: the
     /// public web roots).

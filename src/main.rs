@@ -1,4 +1,4 @@
-//! `bedside`: the command line. See README.md for every command and option.
+//! `bedside`: the command line. See docs/command-line.md for every command and option.
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -4,7 +4,7 @@
 //! ([`Action`]s); the call thread (`crate::call::service`) carries them out. Everything a
 //! patient relies on is tested here.
 //!
-//! Wire words are those of the GStreamer WebRTC signalling protocol (README, "Calls"): a
+//! Wire words are those of the GStreamer WebRTC signalling protocol (docs/calls.md): a
 //! *session* joins two peers; the bed always makes the SDP offer, in the session's first
 //! message when it calls, or once the patient accepts when it is called.
 
@@ -38,7 +38,7 @@ pub struct Peer {
 }
 
 impl Peer {
-    /// Reads a peer from the signalling server's `meta` (see README, "Calls"). A peer without
+    /// Reads a peer from the signalling server's `meta` (see docs/calls.md). A peer without
     /// a name is not callable and not listed.
     pub fn from_meta(id: &str, meta: Option<&serde_json::Value>) -> Option<Peer> {
         let meta = meta?;
