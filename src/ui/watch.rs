@@ -28,6 +28,9 @@ use crate::media::player::{self, Event, Failure, FrameSink, Player, Request};
 use crate::media::service::Listings;
 use crate::media::xmltv::{Guide, Programme};
 
+mod frames;
+use frames::{event_sink, frame_sink};
+
 /// Rows of the guide shown at once.
 pub const GUIDE_ROWS: usize = 7;
 /// The guide's time grid is in half hours.
@@ -854,42 +857,6 @@ pub(super) fn pixels(frame: &player::Frame<'_>) -> SharedPixelBuffer<Rgb8Pixel> 
         dst.copy_from_slice(&src[..row]);
     }
     buffer
-}
-
-/// The frame sink: copies each frame into a pixel buffer, keeps only the newest, and wakes the
-/// UI thread to show it unless it is already due to.
-fn frame_sink(window: &MainWindow, wanted: Arc<AtomicU64>) -> FrameSink {
-    type Slot = Arc<Mutex<Option<(u64, SharedPixelBuffer<Rgb8Pixel>)>>>;
-    let slot: Slot = Arc::default();
-    let due = Arc::new(AtomicBool::new(false));
-    let weak = window.as_weak();
-    Arc::new(move |frame: player::Frame<'_>| {
-        if frame.generation != wanted.load(Ordering::SeqCst) {
-            return;
-        }
-        let buffer = pixels(&frame);
-        *slot.lock().expect("frame slot") = Some((frame.generation, buffer));
-        if !due.swap(true, Ordering::SeqCst) {
-            let (slot, due, wanted) = (slot.clone(), due.clone(), wanted.clone());
-            let _ = weak.upgrade_in_event_loop(move |window| {
-                due.store(false, Ordering::SeqCst);
-                if let Some((generation, buffer)) = slot.lock().expect("frame slot").take()
-                    && generation == wanted.load(Ordering::SeqCst)
-                {
-                    let w = window.global::<WatchState>();
-                    w.set_frame(slint::Image::from_rgb8(buffer));
-                    super::app::frame_shown(generation);
-                }
-            });
-        }
-    })
-}
-
-fn event_sink(inbox: &super::inbox::Inbox) -> player::EventSink {
-    let inbox = inbox.clone();
-    Arc::new(move |event: Event| {
-        inbox.send(super::inbox::Inbound::Player(event));
-    })
 }
 
 /// The volume cap now: the configured maximum, lower in quiet hours.

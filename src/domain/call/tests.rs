@@ -1,0 +1,489 @@
+use super::*;
+
+#[test]
+fn a_call_thread_started_again_after_a_failure_says_the_call_failed_and_is_free() {
+    let t0 = Instant::now();
+    let caller = ringing(t0).peer();
+    assert!(ringing(t0).phase().in_progress());
+    let mut fresh = Call::new();
+    fresh.fail(caller.clone(), t0);
+    assert!(!fresh.phase().in_progress());
+    assert_eq!(
+        fresh.phase(),
+        &Phase::Ended {
+            reason: EndReason::Failed,
+            peer: caller,
+            until: t0 + ENDED_SHOWN
+        }
+    );
+    // It registers as free for calls again, and the reason goes after its time.
+    assert_eq!(
+        fresh.input(Input::Welcome, t0),
+        vec![Action::Register { busy: false }, Action::List]
+    );
+    fresh.input(Input::Tick, t0 + ENDED_SHOWN);
+    assert_eq!(fresh.phase(), &Phase::Idle);
+}
+
+fn nurse() -> (String, Option<serde_json::Value>) {
+    (
+        "p-nurse".into(),
+        Some(serde_json::json!({"kind": "care-team", "name": "Ana Ruiz", "role": "Nurse"})),
+    )
+}
+
+fn online(call: &mut Call, now: Instant) {
+    assert_eq!(
+        call.input(Input::Welcome, now),
+        vec![Action::Register { busy: false }, Action::List]
+    );
+    call.input(Input::Directory(vec![nurse()]), now);
+}
+
+fn ringing(now: Instant) -> Call {
+    let mut call = Call::new();
+    online(&mut call, now);
+    let actions = call.input(
+        Input::Incoming {
+            session: "s1".into(),
+            from: "p-nurse".into(),
+        },
+        now,
+    );
+    assert_eq!(
+        actions,
+        vec![Action::Ring(true), Action::Register { busy: true }]
+    );
+    call
+}
+
+#[test]
+fn an_incoming_call_rings_with_the_callers_name_and_never_answers_itself() {
+    let t0 = Instant::now();
+    let mut call = ringing(t0);
+    let Phase::Ringing { caller, .. } = call.phase() else {
+        panic!("not ringing: {:?}", call.phase());
+    };
+    assert_eq!(
+        (caller.name.as_str(), caller.role.as_str()),
+        ("Ana Ruiz", "Nurse")
+    );
+    // Nothing but time passes: no media, ever; after the timeout it is declined for us.
+    assert!(call.input(Input::Tick, t0 + RING_TIMEOUT / 2).is_empty());
+    assert!(!call.media_running());
+    let actions = call.input(Input::Tick, t0 + RING_TIMEOUT);
+    assert_eq!(
+        actions,
+        vec![
+            Action::Register { busy: false },
+            Action::EndSession {
+                session: "s1".into()
+            },
+            Action::Ring(false),
+        ]
+    );
+    assert!(matches!(
+        call.phase(),
+        Phase::Ended {
+            reason: EndReason::Missed,
+            ..
+        }
+    ));
+    assert_eq!(
+        call.input(Input::Tick, t0 + RING_TIMEOUT + ENDED_SHOWN),
+        vec![]
+    );
+    assert_eq!(call.phase(), &Phase::Idle);
+}
+
+#[test]
+fn accepting_offers_media_and_the_call_goes_live_when_connected() {
+    let t0 = Instant::now();
+    let mut call = ringing(t0);
+    assert_eq!(
+        call.input(Input::Accept, t0),
+        vec![Action::Ring(false), Action::StartMedia]
+    );
+    assert!(call.media_running());
+    // Our candidates and offer go to the session.
+    assert_eq!(
+        call.input(
+            Input::LocalCandidate {
+                mline: 0,
+                candidate: "c0".into()
+            },
+            t0
+        ),
+        vec![Action::SendCandidate {
+            session: "s1".into(),
+            mline: 0,
+            candidate: "c0".into()
+        }]
+    );
+    assert_eq!(
+        call.input(Input::LocalOffer("v=0".into()), t0),
+        vec![Action::SendOffer {
+            session: "s1".into(),
+            sdp: "v=0".into()
+        }]
+    );
+    // Messages for another session are ignored.
+    assert!(
+        call.input(
+            Input::Answer {
+                session: "other".into(),
+                sdp: "x".into()
+            },
+            t0
+        )
+        .is_empty()
+    );
+    assert_eq!(
+        call.input(
+            Input::Answer {
+                session: "s1".into(),
+                sdp: "v=0 answer".into()
+            },
+            t0
+        ),
+        vec![Action::SetAnswer("v=0 answer".into())]
+    );
+    call.input(Input::Connected, t0 + Duration::from_millis(300));
+    assert!(matches!(call.phase(), Phase::Live { .. }));
+    // The far end hangs up: media stops, nothing is sent back.
+    let actions = call.input(
+        Input::SessionEnded {
+            session: "s1".into(),
+        },
+        t0 + Duration::from_secs(60),
+    );
+    assert_eq!(
+        actions,
+        vec![Action::Register { busy: false }, Action::StopMedia]
+    );
+    assert!(matches!(
+        call.phase(),
+        Phase::Ended {
+            reason: EndReason::FarEndHungUp,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn a_second_call_is_told_busy_and_the_first_goes_on() {
+    let t0 = Instant::now();
+    let mut call = ringing(t0);
+    call.input(Input::Accept, t0);
+    let actions = call.input(
+        Input::Incoming {
+            session: "s2".into(),
+            from: "p-other".into(),
+        },
+        t0,
+    );
+    assert_eq!(
+        actions,
+        vec![Action::EndSession {
+            session: "s2".into()
+        }]
+    );
+    assert!(matches!(call.phase(), Phase::Connecting { session, .. } if session == "s1"));
+}
+
+#[test]
+fn declining_ends_the_session_without_media() {
+    let t0 = Instant::now();
+    let mut call = ringing(t0);
+    let actions = call.input(Input::Decline, t0);
+    assert_eq!(
+        actions,
+        vec![
+            Action::Register { busy: false },
+            Action::EndSession {
+                session: "s1".into()
+            },
+            Action::Ring(false),
+        ]
+    );
+    // A late answer or candidate for the declined session does nothing.
+    assert!(
+        call.input(
+            Input::RemoteCandidate {
+                session: "s1".into(),
+                mline: 0,
+                candidate: "c".into()
+            },
+            t0
+        )
+        .is_empty()
+    );
+}
+
+#[test]
+fn dialling_holds_candidates_until_the_session_has_an_id() {
+    let t0 = Instant::now();
+    let mut call = Call::new();
+    online(&mut call, t0);
+    assert_eq!(call.callable().len(), 1);
+    assert_eq!(
+        call.input(Input::Dial("p-nurse".into()), t0),
+        vec![Action::StartMedia, Action::Register { busy: true }]
+    );
+    call.input(
+        Input::LocalCandidate {
+            mline: 0,
+            candidate: "early".into(),
+        },
+        t0,
+    );
+    assert_eq!(
+        call.input(Input::LocalOffer("v=0".into()), t0),
+        vec![Action::StartSession {
+            peer: "p-nurse".into(),
+            offer: "v=0".into()
+        }]
+    );
+    assert_eq!(
+        call.input(
+            Input::SessionStarted {
+                session: "s9".into(),
+                with: "p-nurse".into()
+            },
+            t0
+        ),
+        vec![Action::SendCandidate {
+            session: "s9".into(),
+            mline: 0,
+            candidate: "early".into()
+        }]
+    );
+    assert_eq!(
+        call.input(
+            Input::Answer {
+                session: "s9".into(),
+                sdp: "a".into()
+            },
+            t0
+        ),
+        vec![Action::SetAnswer("a".into())]
+    );
+    assert!(matches!(call.phase(), Phase::Connecting { .. }));
+}
+
+#[test]
+fn a_busy_far_end_and_an_unknown_one_say_so() {
+    let t0 = Instant::now();
+    let mut call = Call::new();
+    online(&mut call, t0);
+    call.input(Input::Dial("p-nurse".into()), t0);
+    call.input(
+        Input::SessionStarted {
+            session: "s".into(),
+            with: "p-nurse".into(),
+        },
+        t0,
+    );
+    call.input(
+        Input::PeerStatus {
+            id: "p-nurse".into(),
+            meta: Some(serde_json::json!({"name": "Ana Ruiz", "role": "Nurse", "busy": true})),
+            gone: false,
+        },
+        t0,
+    );
+    call.input(
+        Input::SessionEnded {
+            session: "s".into(),
+        },
+        t0,
+    );
+    assert!(matches!(
+        call.phase(),
+        Phase::Ended {
+            reason: EndReason::Busy,
+            ..
+        }
+    ));
+    let mut call = Call::new();
+    online(&mut call, t0);
+    assert!(call.input(Input::Dial("p-gone".into()), t0).is_empty());
+    assert!(matches!(
+        call.phase(),
+        Phase::Ended {
+            reason: EndReason::Unavailable,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn a_dropped_connection_ends_the_call_unless_it_comes_back() {
+    let t0 = Instant::now();
+    let mut call = ringing(t0);
+    call.input(Input::Accept, t0);
+    call.input(Input::Connected, t0);
+    call.input(Input::Interrupted, t0 + Duration::from_secs(10));
+    call.input(Input::Connected, t0 + Duration::from_secs(12));
+    assert!(
+        call.input(Input::Tick, t0 + Duration::from_secs(30))
+            .is_empty()
+    );
+    call.input(Input::Interrupted, t0 + Duration::from_secs(40));
+    let actions = call.input(Input::Tick, t0 + Duration::from_secs(40) + RECOVER_TIMEOUT);
+    assert!(actions.contains(&Action::StopMedia));
+    assert!(actions.contains(&Action::EndSession {
+        session: "s1".into()
+    }));
+    assert!(matches!(
+        call.phase(),
+        Phase::Ended {
+            reason: EndReason::Lost,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn losing_the_server_mid_call_ends_it_and_forgets_who_is_online() {
+    let t0 = Instant::now();
+    let mut call = ringing(t0);
+    call.input(Input::Accept, t0);
+    let actions = call.input(Input::Disconnected, t0);
+    assert!(actions.contains(&Action::StopMedia));
+    assert!(call.callable().is_empty());
+    // Back online: registered again, not busy.
+    assert_eq!(
+        call.input(Input::Welcome, t0),
+        vec![Action::Register { busy: false }, Action::List]
+    );
+}
+
+#[test]
+fn an_offer_from_the_far_end_fails_the_call_and_stray_messages_do_nothing() {
+    let t0 = Instant::now();
+    let mut call = Call::new();
+    online(&mut call, t0);
+    for input in [
+        Input::Accept,
+        Input::Decline,
+        Input::HangUp,
+        Input::Connected,
+        Input::Interrupted,
+        Input::MediaFailed,
+        Input::LocalOffer("x".into()),
+        Input::Answer {
+            session: "s".into(),
+            sdp: "x".into(),
+        },
+        Input::SessionEnded {
+            session: "s".into(),
+        },
+    ] {
+        assert!(call.input(input, t0).is_empty());
+        assert_eq!(call.phase(), &Phase::Idle);
+    }
+    // A session started that we never asked for is closed.
+    assert_eq!(
+        call.input(
+            Input::SessionStarted {
+                session: "x".into(),
+                with: "y".into()
+            },
+            t0
+        ),
+        vec![Action::EndSession {
+            session: "x".into()
+        }]
+    );
+    let mut call = ringing(t0);
+    call.input(Input::Accept, t0);
+    let actions = call.input(
+        Input::Offer {
+            session: "s1".into(),
+        },
+        t0,
+    );
+    assert!(actions.contains(&Action::StopMedia));
+}
+
+#[test]
+fn peers_without_a_name_are_not_listed_and_names_are_bounded() {
+    assert_eq!(Peer::from_meta("a", None), None);
+    assert_eq!(
+        Peer::from_meta("a", Some(&serde_json::json!({"role": "Nurse"}))),
+        None
+    );
+    let long = "x".repeat(500);
+    let p = Peer::from_meta("a", Some(&serde_json::json!({"name": long, "kind": "bed"})))
+        .expect("named");
+    assert_eq!(p.name.len(), 80);
+    assert!(p.bed);
+}
+
+#[test]
+fn only_a_configured_observation_role_is_answered_without_a_press_and_it_chimes() {
+    let t0 = Instant::now();
+    let mut call = Call::with_observation(&["Virtual Sitter".into()]);
+    online(&mut call, t0);
+    call.input(
+        Input::PeerStatus {
+            id: "p-sitter".into(),
+            meta: Some(serde_json::json!({"name": "Sam Lee", "role": "virtual sitter"})),
+            gone: false,
+        },
+        t0,
+    );
+    // The nurse is not an observer: her call rings as usual.
+    let actions = call.input(
+        Input::Incoming {
+            session: "s1".into(),
+            from: "p-nurse".into(),
+        },
+        t0,
+    );
+    assert!(actions.contains(&Action::Ring(true)));
+    assert!(!call.observation());
+    call.input(Input::Decline, t0);
+    // The sitter's call starts media at once, never rings, and chimes when connected.
+    let actions = call.input(
+        Input::Incoming {
+            session: "s2".into(),
+            from: "p-sitter".into(),
+        },
+        t0,
+    );
+    assert_eq!(
+        actions,
+        vec![Action::StartMedia, Action::Register { busy: true }]
+    );
+    assert!(call.observation());
+    assert_eq!(call.input(Input::Connected, t0), vec![Action::Chime]);
+    assert!(call.observation());
+    call.input(
+        Input::SessionEnded {
+            session: "s2".into(),
+        },
+        t0,
+    );
+    assert!(!call.observation());
+    // Without the policy nobody is answered for the patient.
+    let mut call = Call::new();
+    online(&mut call, t0);
+    call.input(
+        Input::PeerStatus {
+            id: "p-sitter".into(),
+            meta: Some(serde_json::json!({"name": "Sam Lee", "role": "Virtual sitter"})),
+            gone: false,
+        },
+        t0,
+    );
+    let actions = call.input(
+        Input::Incoming {
+            session: "s3".into(),
+            from: "p-sitter".into(),
+        },
+        t0,
+    );
+    assert!(actions.contains(&Action::Ring(true)));
+}

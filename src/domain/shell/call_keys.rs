@@ -1,0 +1,162 @@
+//! The keys while a call rings or is on: Accept and Decline, the in-call controls.
+
+use super::*;
+
+/// Where a call is, as far as buttons are concerned.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CallStage {
+    /// No call: Call lists who can be called.
+    #[default]
+    None,
+    /// A call is coming in: Accept and Decline take the buttons.
+    Ringing,
+    /// Calling out, connecting or talking: the in-call controls take the buttons.
+    InCall,
+    /// A call just ended (its reason shows for a moment); buttons work as usual.
+    Ended,
+}
+
+/// What a press asks of the call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallRequest {
+    Accept,
+    Decline,
+    HangUp,
+    MuteMic(bool),
+    CameraOff(bool),
+    /// Call the n-th person Call lists.
+    Dial(usize),
+    /// Call the n-th person of My care team, if they are online for calls.
+    DialCareTeam(usize),
+}
+
+/// The in-call controls, left to right.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallControl {
+    Microphone,
+    Camera,
+    Quieter,
+    Louder,
+    HangUp,
+}
+
+impl CallControl {
+    pub const ALL: [CallControl; 5] = [
+        CallControl::Microphone,
+        CallControl::Camera,
+        CallControl::Quieter,
+        CallControl::Louder,
+        CallControl::HangUp,
+    ];
+}
+
+/// The shell's side of calls: the stage, the focus among Accept/Decline or the controls.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct CallButtons {
+    pub(super) configured: bool,
+    pub(super) stage: CallStage,
+    pub(super) focus: usize,
+    /// People Call lists.
+    pub(super) people: usize,
+    pub(super) mic_muted: bool,
+    pub(super) camera_off: bool,
+}
+
+impl Shell {
+    /// Calls are set up on this box (the Call screen lists people instead of saying calls
+    /// are not available).
+    pub fn set_calls_configured(&mut self, configured: bool) {
+        self.call.configured = configured;
+        self.clamp_focus();
+    }
+
+    /// Where the call is now, how many people Call lists, and the patient's in-call choices.
+    /// A call coming in wakes the screen and takes it over whatever was on; nothing plays
+    /// under a call.
+    pub fn set_call(&mut self, stage: CallStage, people: usize, mic_muted: bool, camera_off: bool) {
+        let before = self.call.stage;
+        self.call.people = people;
+        self.call.mic_muted = mic_muted;
+        self.call.camera_off = camera_off;
+        if stage != before {
+            self.call.stage = stage;
+            self.call.focus = 0;
+            if stage == CallStage::Ringing {
+                self.standby = false;
+            }
+        }
+        self.set_interrupted(matches!(stage, CallStage::Ringing | CallStage::InCall));
+        self.clamp_focus();
+    }
+
+    pub fn call_stage(&self) -> CallStage {
+        self.call.stage
+    }
+
+    /// The focused button: 0 Accept / 1 Decline while ringing; the index into
+    /// [`CallControl::ALL`] in a call.
+    pub fn call_focus(&self) -> usize {
+        self.call.focus
+    }
+
+    /// Buttons while a call rings or is on. `None`: the button means what it always does
+    /// (volume, mute, captions...).
+    pub(super) fn call_press(&mut self, button: Button) -> Option<Outcome> {
+        let ask = |request| Outcome {
+            handled: true,
+            call: Some(request),
+            ..Outcome::default()
+        };
+        let count = match self.call.stage {
+            CallStage::Ringing => 2,
+            CallStage::InCall => CallControl::ALL.len(),
+            _ => return None,
+        };
+        match button {
+            Button::Left | Button::Right => {
+                let focus = if button == Button::Left {
+                    self.call.focus.saturating_sub(1)
+                } else {
+                    (self.call.focus + 1).min(count - 1)
+                };
+                let moved = focus != self.call.focus;
+                self.call.focus = focus;
+                Some(Outcome {
+                    handled: moved,
+                    ..Outcome::default()
+                })
+            }
+            Button::Ok if self.call.stage == CallStage::Ringing => {
+                Some(ask(if self.call.focus == 0 {
+                    CallRequest::Accept
+                } else {
+                    CallRequest::Decline
+                }))
+            }
+            Button::Back if self.call.stage == CallStage::Ringing => {
+                Some(ask(CallRequest::Decline))
+            }
+            Button::Ok => match CallControl::ALL[self.call.focus] {
+                CallControl::Microphone => Some(ask(CallRequest::MuteMic(!self.call.mic_muted))),
+                CallControl::Camera => Some(ask(CallRequest::CameraOff(!self.call.camera_off))),
+                CallControl::Quieter => Some(self.press(Button::VolumeDown)),
+                CallControl::Louder => Some(self.press(Button::VolumeUp)),
+                CallControl::HangUp => Some(ask(CallRequest::HangUp)),
+            },
+            // Power darkens the screen: never with a camera live or a call waiting unseen, so
+            // it ends (or declines) the call first.
+            Button::Power => {
+                self.standby = true;
+                self.notice = None;
+                Some(ask(if self.call.stage == CallStage::Ringing {
+                    CallRequest::Decline
+                } else {
+                    CallRequest::HangUp
+                }))
+            }
+            // Sound works as always; nothing else leaves the call.
+            Button::VolumeUp | Button::VolumeDown | Button::Mute => None,
+            _ => Some(Outcome::default()),
+        }
+    }
+}

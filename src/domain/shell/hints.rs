@@ -1,0 +1,140 @@
+//! What the footer says the keys do here and now: OK, Back, the digits, Left on the PIN pad.
+
+use super::*;
+
+/// What OK does on the screen as it is now (the footer's "OK …"). See [`Shell::hints`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OkHint {
+    /// OK does nothing here: the footer does not mention it.
+    Nothing,
+    /// Opens the focused Home tile (the footer names it).
+    OpenTile,
+    /// Opens the focused item (a My health section, a Watch way in).
+    Open,
+    /// Changes the focused setting.
+    Change,
+    SetPin,
+    TurnOffPin,
+    /// The focused care-team member, by video.
+    VideoCall,
+    /// The focused result's values over time.
+    ShowOverTime,
+    /// Calls the focused person on the Call screen.
+    Call,
+    /// Watches the guide's focused channel.
+    WatchChannel,
+    /// Plays the focused film or relaxation video.
+    Play,
+    /// Goes back to Home (the one button of a screen whose feature is not on this TV).
+    BackToHome,
+}
+
+/// What Back does (the footer's "Back …").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BackHint {
+    /// At Home: Back does nothing.
+    Nothing,
+    GoBack,
+    /// Leaves the digit pad without a PIN.
+    Cancel,
+}
+
+/// What the digit keys do (the footer's "0–9 …").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DigitsHint {
+    Nothing,
+    /// A digit of the PIN.
+    Pin,
+    /// A channel number.
+    Channel,
+}
+
+/// What the keys the footer speaks of do on the screen as it is now: the footer shows these and
+/// nothing else. Read from the same state [`Shell::press`] reads; the test
+/// `every_footer_promise_is_kept` presses each key on a copy of the shell in every state a walk
+/// of the screens reaches, and checks the footer never promises what does not happen nor
+/// leaves out what does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hints {
+    pub ok: OkHint,
+    pub back: BackHint,
+    pub digits: DigitsHint,
+    /// Left takes back the last digit typed on the pad.
+    pub delete_digit: bool,
+}
+
+impl Shell {
+    /// What OK, Back, the digits and Left do here and now, for the footer. Mirrors
+    /// [`Self::press`]; a notice that only explains why nothing can happen (no channels, one
+    /// language) is not promised.
+    pub fn hints(&self) -> Hints {
+        let place = *self.top();
+        let counted = |section: Section| self.record_counts[section.index()] > 0;
+        let ok = match place.screen {
+            Screen::Home => OkHint::OpenTile,
+            Screen::Settings => match SettingRow::ALL[place.focus] {
+                SettingRow::PrivacyPin if self.pin_set() => OkHint::TurnOffPin,
+                SettingRow::PrivacyPin => OkHint::SetPin,
+                row if self.settings.has_choice(row) => OkHint::Change,
+                _ => OkHint::Nothing,
+            },
+            Screen::MyHealth => OkHint::Open,
+            Screen::Record(section @ (Section::Results | Section::Vitals)) if counted(section) => {
+                OkHint::ShowOverTime
+            }
+            Screen::Record(Section::CareTeam)
+                if self.call.configured && counted(Section::CareTeam) =>
+            {
+                OkHint::VideoCall
+            }
+            Screen::Call if self.call.configured && self.call.people > 0 => OkHint::Call,
+            Screen::Call if self.call.configured => OkHint::Nothing,
+            Screen::Learn | Screen::Call | Screen::Ask => OkHint::BackToHome,
+            Screen::Watch => {
+                let available = match HubRow::ALL[place.focus] {
+                    HubRow::LiveTv | HubRow::Guide => !self.watch.tv.is_empty(),
+                    HubRow::Films => self.watch.films > 0,
+                    HubRow::Relax => self.watch.relax > 0,
+                };
+                if available {
+                    OkHint::Open
+                } else {
+                    OkHint::Nothing
+                }
+            }
+            Screen::Guide if !self.watch.tv.is_empty() => OkHint::WatchChannel,
+            Screen::Films if self.watch.films > 0 => OkHint::Play,
+            Screen::Relax if self.watch.relax > 0 => OkHint::Play,
+            _ => OkHint::Nothing,
+        };
+        let back = match place.screen {
+            _ if self.stack.len() == 1 => BackHint::Nothing,
+            Screen::Pin => BackHint::Cancel,
+            _ => BackHint::GoBack,
+        };
+        let pad = self.pin_pad.filter(|_| place.screen == Screen::Pin);
+        let digits = match place.screen {
+            Screen::Pin => match pad {
+                Some(pad)
+                    if !(self.pin_locked
+                        && matches!(pad.purpose, PinPurpose::Unlock | PinPurpose::Remove)) =>
+                {
+                    DigitsHint::Pin
+                }
+                _ => DigitsHint::Nothing,
+            },
+            Screen::Home | Screen::Watch | Screen::Tv | Screen::Guide
+                if !self.watch.tv.is_empty() =>
+            {
+                DigitsHint::Channel
+            }
+            _ => DigitsHint::Nothing,
+        };
+        Hints {
+            ok,
+            back,
+            digits,
+            delete_digit: pad.is_some_and(|p| p.typed() > 0),
+        }
+    }
+}

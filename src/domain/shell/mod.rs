@@ -1,0 +1,724 @@
+//! The appliance shell: which screen is showing, where the focus is, standby, sound and the
+//! short notices, driven by [`Button`] presses. Pure state: the UI controller shows it and
+//! carries out what [`Outcome`] asks for (persisting settings, timing out a notice).
+//!
+//! The rules a patient relies on live here and are tested here: focus always sits on something
+//! that exists on the current screen, Home returns Home from anywhere, Back goes one step back and
+//! never leaves the appliance, and in standby only Power does anything.
+
+use super::button::Button;
+use super::privacy::{MAX_TRIES, PinHash, PinKey, PinMessage, PinPad, PinPurpose};
+use super::record::Section;
+use super::settings::{Change, SettingRow, Settings};
+use super::tv::Entry;
+use super::watch::{HubRow, JUMP, Media, Opened, SKIP, Watch};
+
+mod call_keys;
+mod hints;
+mod pin;
+#[cfg(test)]
+mod tests;
+mod watch_keys;
+
+use call_keys::CallButtons;
+pub use call_keys::{CallControl, CallRequest, CallStage};
+pub use hints::{BackHint, DigitsHint, Hints, OkHint};
+
+/// Every screen the shell can show.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Screen {
+    Home,
+    Watch,
+    Learn,
+    MyHealth,
+    Call,
+    Ask,
+    Settings,
+    /// One section of My health: a list of rows.
+    Record(Section),
+    /// One row of Test results or Vital signs in full: its values over time. The focus is the
+    /// row's index in the section, so Up and Down step through the tests.
+    Trend(Section),
+    /// The digit pad of the privacy PIN (what it is for is in [`Shell::pin_pad`]).
+    Pin,
+    /// Live TV, full screen.
+    Tv,
+    /// The programme guide: channels down, half hours across.
+    Guide,
+    /// The films, as a wall of posters.
+    Films,
+    /// Relaxation videos and channels.
+    Relax,
+    /// A film or a relaxation video, full screen.
+    Player,
+}
+
+impl Screen {
+    /// The screens of Watch, where the player may be playing.
+    pub fn is_watch(self) -> bool {
+        matches!(
+            self,
+            Screen::Watch
+                | Screen::Tv
+                | Screen::Guide
+                | Screen::Films
+                | Screen::Relax
+                | Screen::Player
+        )
+    }
+}
+
+impl Screen {
+    /// Home's tiles in reading order: three across, two down. The focus index on Home is the
+    /// index into this array, and `ui/screens/home.slint` lays the tiles out in the same order.
+    pub const HOME_TILES: [Screen; 6] = [
+        Screen::Watch,
+        Screen::Learn,
+        Screen::MyHealth,
+        Screen::Call,
+        Screen::Ask,
+        Screen::Settings,
+    ];
+    const HOME_COLUMNS: usize = 3;
+
+    pub const ALL: [Screen; 7] = [
+        Screen::Home,
+        Screen::Watch,
+        Screen::Learn,
+        Screen::MyHealth,
+        Screen::Call,
+        Screen::Ask,
+        Screen::Settings,
+    ];
+
+    /// How the focusable things of this screen are arranged. A record section's length depends
+    /// on the patient's data: [`Shell::layout`] knows it.
+    pub fn layout(self) -> Layout {
+        match self {
+            Screen::Home => Layout::Grid {
+                columns: Self::HOME_COLUMNS,
+                count: Self::HOME_TILES.len(),
+            },
+            Screen::Settings => Layout::Column {
+                count: SettingRow::ALL.len(),
+            },
+            Screen::MyHealth => Layout::Grid {
+                columns: 2,
+                count: Section::ALL.len(),
+            },
+            Screen::Watch => Layout::Column {
+                count: HubRow::ALL.len(),
+            },
+            // Screens whose feature has not landed hold one button: back to Home.
+            Screen::Learn | Screen::Call | Screen::Ask => Layout::Column { count: 1 },
+            // Full-screen pictures and the guide move by their own rules, not by focus.
+            Screen::Tv | Screen::Guide | Screen::Player => Layout::Column { count: 1 },
+            Screen::Films => Layout::Grid {
+                columns: FILM_COLUMNS,
+                count: 1,
+            },
+            Screen::Relax => Layout::Grid {
+                columns: RELAX_COLUMNS,
+                count: 1,
+            },
+            // An empty section still holds one thing: its "Nothing here yet".
+            Screen::Record(_) | Screen::Trend(_) => Layout::Column { count: 1 },
+            // The pad takes digits, not focus.
+            Screen::Pin => Layout::Column { count: 1 },
+        }
+    }
+}
+
+/// The arrangement of a screen's focusable items, indexed from 0 in reading order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// Rows of `columns` items; the last row may be short.
+    Grid { columns: usize, count: usize },
+    /// One item per row. Left and Right do not move the focus (rows use them to change values).
+    Column { count: usize },
+}
+
+impl Layout {
+    pub fn count(self) -> usize {
+        match self {
+            Layout::Grid { count, .. } | Layout::Column { count } => count,
+        }
+    }
+
+    /// Where an arrow takes the focus. At an edge the focus stays: wrapping around surprises
+    /// people who cannot see the whole screen at once.
+    pub fn step(self, focus: usize, arrow: Button) -> usize {
+        match self {
+            Layout::Grid { columns, count } => {
+                let col = focus % columns;
+                match arrow {
+                    Button::Left if col > 0 => focus - 1,
+                    Button::Right if col + 1 < columns && focus + 1 < count => focus + 1,
+                    Button::Up if focus >= columns => focus - columns,
+                    Button::Down if focus + columns < count => focus + columns,
+                    // Down from a full row onto a short last row lands on its last item.
+                    Button::Down if (focus / columns + 1) * columns < count => count - 1,
+                    _ => focus,
+                }
+            }
+            Layout::Column { count } => match arrow {
+                Button::Up if focus > 0 => focus - 1,
+                Button::Down if focus + 1 < count => focus + 1,
+                _ => focus,
+            },
+        }
+    }
+}
+
+/// Posters across on Films, and tiles across on Relax (the screens lay them out the same way).
+pub const FILM_COLUMNS: usize = 5;
+pub const RELAX_COLUMNS: usize = 3;
+
+/// A short message shown over the current screen for a few seconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NoticeKind {
+    /// The nurse-call button was pressed: the TV cannot place the call, the bed's own button can.
+    NurseCallUnavailable,
+    /// The language row was changed but only one language is installed.
+    OneLanguage,
+    /// A badge was read. Clinician sign-in comes with the session layer; until then the read is
+    /// acknowledged and nothing else happens.
+    BadgeRead,
+    /// The privacy PIN was set: My health will ask for it.
+    PinSet,
+    /// The privacy PIN was removed.
+    PinRemoved,
+    /// My health closed itself after two minutes without a press (the PIN guards it again).
+    HealthClosed,
+    /// A channel number was typed that no channel has (the number is in
+    /// [`Watch::missing_channel`]).
+    NoSuchChannel,
+    /// The volume is at the most allowed here (the ward's maximum, or quiet hours).
+    VolumeCapped,
+    /// Live TV was asked for (a channel number, Live TV or the guide) and there are no channels:
+    /// not set up, still loading, or the head-end cannot be reached (the screen says which).
+    NoChannels,
+}
+
+/// A notice and its sequence number, so a timer set for an old notice never hides a newer one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Notice {
+    pub kind: NoticeKind,
+    pub seq: u64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Place {
+    screen: Screen,
+    focus: usize,
+}
+
+pub const MAX_VOLUME: u8 = 100;
+const START_VOLUME: u8 = 20;
+
+/// What the caller must do after a press.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// The button meant something here (otherwise it is ignored, and may be logged).
+    pub handled: bool,
+    /// Settings changed and should be saved.
+    pub settings_changed: bool,
+    /// A new notice is up: hide it after its time unless a newer one replaced it.
+    pub new_notice: Option<Notice>,
+    /// Too many wrong PINs: call [`Shell::end_pin_lockout`] after [`crate::domain::privacy::LOCKOUT`].
+    pub pin_lockout: bool,
+    /// Digits are being typed for a channel: call [`Shell::channel_entry_timeout`] with this
+    /// after [`super::tv::ENTRY_TIMEOUT`].
+    pub entry_timer: Option<u64>,
+    /// Show the channel banner (and hide it after [`super::tv::BANNER_TIME`]).
+    pub banner: bool,
+    /// Move the film this far (seconds, negative is back).
+    pub seek: Option<i64>,
+    /// Show the player's controls for a few seconds.
+    pub controls: bool,
+    /// Something for the call thread to do.
+    pub call: Option<CallRequest>,
+}
+
+impl Outcome {
+    fn handled() -> Self {
+        Outcome {
+            handled: true,
+            ..Outcome::default()
+        }
+    }
+}
+
+/// The state of the shell.
+#[derive(Clone, Debug)]
+pub struct Shell {
+    /// Never empty; the bottom is always Home.
+    stack: Vec<Place>,
+    standby: bool,
+    settings: Settings,
+    muted: bool,
+    volume: u8,
+    notice: Option<Notice>,
+    notice_seq: u64,
+    /// Rows in each My health section, in `Section::ALL` order.
+    record_counts: [usize; 8],
+    /// The patient's name and record are hidden (Privacy), until Privacy is pressed again.
+    private: bool,
+    /// The secret the privacy PIN is hashed under.
+    pin_key: PinKey,
+    /// The digit pad, while its screen is open.
+    pin_pad: Option<PinPad>,
+    /// Wrong PINs in a row, and whether the pad is locked for a while after too many.
+    pin_failures: u8,
+    pin_locked: bool,
+    /// Watch: live TV, films, relaxation.
+    watch: Watch,
+    call: CallButtons,
+}
+
+impl Shell {
+    /// A shell whose PIN key lasts for this run only (the demo, tests).
+    pub fn new(settings: Settings) -> Self {
+        Shell::with_pin_key(settings, PinKey::random())
+    }
+
+    /// A shell that checks the privacy PIN in `settings` with `pin_key`.
+    /// A shell starting from saved `settings` (what Watch remembered goes back into Watch).
+    pub fn with_pin_key(mut settings: Settings, pin_key: PinKey) -> Self {
+        let mut watch = Watch::default();
+        watch.remember(std::mem::take(&mut settings.watch));
+        let volume = settings
+            .volume
+            .take()
+            .map_or(START_VOLUME, |v| v.min(MAX_VOLUME));
+        Shell {
+            stack: vec![Place {
+                screen: Screen::Home,
+                focus: 0,
+            }],
+            standby: false,
+            settings,
+            muted: false,
+            volume,
+            notice: None,
+            notice_seq: 0,
+            record_counts: [0; 8],
+            private: false,
+            pin_key,
+            pin_pad: None,
+            pin_failures: 0,
+            pin_locked: false,
+            watch,
+            call: CallButtons::default(),
+        }
+    }
+
+    /// The screen under the current one.
+    fn below(&self) -> Option<Screen> {
+        self.stack
+            .len()
+            .checked_sub(2)
+            .map(|i| self.stack[i].screen)
+    }
+
+    fn clamp_focus(&mut self) {
+        for i in 0..self.stack.len() {
+            let place = self.stack[i];
+            let count = self.layout_of(place.screen).count();
+            if place.focus >= count {
+                self.stack[i].focus = count - 1;
+            }
+        }
+    }
+
+    /// The name and the record are hidden.
+    pub fn private(&self) -> bool {
+        self.private
+    }
+
+    /// How the focusable things of `screen` are arranged now.
+    pub fn layout_of(&self, screen: Screen) -> Layout {
+        match screen {
+            Screen::Films => Layout::Grid {
+                columns: FILM_COLUMNS,
+                count: self.watch.films.max(1),
+            },
+            Screen::Relax => Layout::Grid {
+                columns: RELAX_COLUMNS,
+                count: self.watch.relax.max(1),
+            },
+            Screen::Record(section) | Screen::Trend(section) => Layout::Column {
+                count: self.record_counts[section.index()].max(1),
+            },
+            Screen::Call if self.call.configured => Layout::Column {
+                count: self.call.people.max(1),
+            },
+            other => other.layout(),
+        }
+    }
+
+    /// The current screen's layout.
+    pub fn layout(&self) -> Layout {
+        self.layout_of(self.screen())
+    }
+
+    /// New data for My health: the rows each section now has. A focus beyond a section that
+    /// shrank moves to its last row.
+    pub fn set_record_counts(&mut self, counts: [usize; 8]) {
+        self.record_counts = counts;
+        for i in 0..self.stack.len() {
+            let place = self.stack[i];
+            let count = self.layout_of(place.screen).count();
+            if place.focus >= count {
+                self.stack[i].focus = count - 1;
+            }
+        }
+    }
+
+    pub fn screen(&self) -> Screen {
+        self.top().screen
+    }
+
+    pub fn focus(&self) -> usize {
+        self.top().focus
+    }
+
+    pub fn standby(&self) -> bool {
+        self.standby
+    }
+
+    /// The patient's settings (without what Watch remembers: see [`Self::saved`]).
+    pub fn settings(&self) -> Settings {
+        self.settings.clone()
+    }
+
+    /// Everything kept for the patient across a restart: the settings and what Watch remembers.
+    pub fn saved(&self) -> Settings {
+        Settings {
+            watch: self.watch.remembered(),
+            volume: Some(self.volume),
+            ..self.settings.clone()
+        }
+    }
+
+    pub fn muted(&self) -> bool {
+        self.muted
+    }
+
+    pub fn volume(&self) -> u8 {
+        self.volume
+    }
+
+    /// Sound is allowed out of the speakers: not muted and not in standby.
+    pub fn audible(&self) -> bool {
+        !self.muted && !self.standby
+    }
+
+    pub fn notice(&self) -> Option<Notice> {
+        self.notice
+    }
+
+    /// How many screens deep the patient is (Home is 1).
+    pub fn depth(&self) -> usize {
+        self.stack.len()
+    }
+
+    fn top(&self) -> &Place {
+        self.stack.last().expect("the stack always holds Home")
+    }
+
+    fn top_mut(&mut self) -> &mut Place {
+        self.stack.last_mut().expect("the stack always holds Home")
+    }
+
+    /// Hides the notice if it is still the one with this sequence number.
+    pub fn expire_notice(&mut self, seq: u64) {
+        if self.notice.is_some_and(|n| n.seq == seq) {
+            self.notice = None;
+        }
+    }
+
+    fn show_notice(&mut self, kind: NoticeKind) -> Outcome {
+        self.notice_seq += 1;
+        let notice = Notice {
+            kind,
+            seq: self.notice_seq,
+        };
+        self.notice = Some(notice);
+        Outcome {
+            handled: true,
+            new_notice: Some(notice),
+            ..Outcome::default()
+        }
+    }
+
+    /// Applies one button press.
+    pub fn press(&mut self, button: Button) -> Outcome {
+        if self.standby {
+            // A dark room at night: only Power brings the picture back, so a remote knocked in
+            // the bed does not light up the room.
+            if button == Button::Power {
+                self.standby = false;
+                return Outcome::handled();
+            }
+            // Except a call for help: the screen lights to say how to get it.
+            if button == Button::NurseCall {
+                self.standby = false;
+                return self.show_notice(NoticeKind::NurseCallUnavailable);
+            }
+            return Outcome::default();
+        }
+        // A notice has been read once the patient presses anything: it goes, and the press
+        // does what it always does (a notice never costs an extra press).
+        let dismissed = self.notice.take().is_some();
+        let mut outcome = self.press_awake(button);
+        outcome.handled |= dismissed;
+        outcome
+    }
+
+    fn press_awake(&mut self, button: Button) -> Outcome {
+        if matches!(self.call.stage, CallStage::Ringing | CallStage::InCall)
+            && let Some(outcome) = self.call_press(button)
+        {
+            return outcome;
+        }
+        if self.screen().is_watch()
+            && let Some(outcome) = self.watch_press(button)
+        {
+            return outcome;
+        }
+        match button {
+            Button::Power => {
+                self.standby = true;
+                self.notice = None;
+                Outcome::handled()
+            }
+            Button::Home => {
+                self.leave_player();
+                self.stack.truncate(1);
+                self.pin_pad = None;
+                self.watch.tv.cancel_entry();
+                Outcome::handled()
+            }
+            Button::Back => {
+                if self.stack.len() > 1 {
+                    let left = self.stack.pop().expect("more than Home");
+                    match left.screen {
+                        Screen::Pin => self.pin_pad = None,
+                        Screen::Player => self.watch.opened = None,
+                        Screen::Tv => self.watch.tv.cancel_entry(),
+                        // Back from a trend lands on the row it showed.
+                        Screen::Trend(_) => self.top_mut().focus = left.focus,
+                        _ => {}
+                    }
+                    Outcome::handled()
+                } else {
+                    Outcome::default()
+                }
+            }
+            Button::Digit(d) if self.screen() == Screen::Pin => self.pin_digit(d.value()),
+            // A channel number from Home goes straight to that channel, as on any TV.
+            Button::Digit(d) if self.screen() == Screen::Home => self.channel_digit(d.value()),
+            Button::Left if self.screen() == Screen::Pin => {
+                let taken = self.pin_pad.as_mut().is_some_and(PinPad::pop);
+                Outcome {
+                    handled: taken,
+                    ..Outcome::default()
+                }
+            }
+            Button::Mute => {
+                self.muted = !self.muted;
+                Outcome::handled()
+            }
+            Button::VolumeUp => {
+                self.muted = false;
+                let cap = self.watch.volume_cap.unwrap_or(MAX_VOLUME);
+                if self.volume >= cap {
+                    self.volume = cap;
+                    return self.show_notice(NoticeKind::VolumeCapped);
+                }
+                self.volume += 1;
+                Outcome::handled()
+            }
+            Button::VolumeDown => {
+                self.muted = false;
+                self.volume = self.volume.saturating_sub(1);
+                Outcome::handled()
+            }
+            Button::Captions => {
+                self.settings.step(SettingRow::Captions, true);
+                Outcome {
+                    handled: true,
+                    settings_changed: true,
+                    ..Outcome::default()
+                }
+            }
+            Button::NurseCall => self.show_notice(NoticeKind::NurseCallUnavailable),
+            Button::Privacy => {
+                self.private = !self.private;
+                Outcome::handled()
+            }
+            arrow if arrow.is_arrow() => self.arrow(arrow),
+            Button::Ok => self.activate(),
+            _ => Outcome::default(),
+        }
+    }
+
+    /// Another patient, or nobody, is in the bed now: the previous occupant's choices (text
+    /// size, contrast, captions, volume) are forgotten and the screen starts over at Home. A
+    /// dark screen stays dark: the new patient may be asleep.
+    pub fn new_occupant(&mut self) -> Outcome {
+        let standby = self.standby;
+        let seq = self.notice_seq;
+        let counts = self.record_counts;
+        let call = self.call;
+        let mut watch = std::mem::take(&mut self.watch);
+        watch.forget_patient();
+        *self = Shell::with_pin_key(Settings::default(), self.pin_key.clone());
+        self.watch = watch;
+        self.standby = standby;
+        self.record_counts = counts;
+        self.notice_seq = seq;
+        self.call = call;
+        Outcome {
+            handled: true,
+            settings_changed: true,
+            ..Outcome::default()
+        }
+    }
+
+    /// A staff badge was read (the number itself never reaches the shell).
+    pub fn badge_read(&mut self) -> Outcome {
+        if self.standby {
+            return Outcome::default();
+        }
+        self.show_notice(NoticeKind::BadgeRead)
+    }
+
+    fn arrow(&mut self, arrow: Button) -> Outcome {
+        let place = *self.top();
+        if place.screen == Screen::Settings && matches!(arrow, Button::Left | Button::Right) {
+            return self.change_setting(place.focus, arrow == Button::Right);
+        }
+        let next = self.layout_of(place.screen).step(place.focus, arrow);
+        self.top_mut().focus = next;
+        Outcome {
+            handled: next != place.focus,
+            ..Outcome::default()
+        }
+    }
+
+    fn activate(&mut self) -> Outcome {
+        let place = *self.top();
+        match place.screen {
+            Screen::Home => {
+                let screen = Screen::HOME_TILES[place.focus];
+                if screen == Screen::MyHealth && self.pin_set() {
+                    return self.open_pin_pad(PinPurpose::Unlock);
+                }
+                if screen == Screen::Watch {
+                    // The preview shows the channel on air, or the first.
+                    self.watch.tv.current_or_first();
+                }
+                self.stack.push(Place { screen, focus: 0 });
+                Outcome::handled()
+            }
+            Screen::Settings => self.change_setting(place.focus, true),
+            Screen::MyHealth => {
+                self.stack.push(Place {
+                    screen: Screen::Record(Section::ALL[place.focus]),
+                    focus: 0,
+                });
+                Outcome::handled()
+            }
+            // A result or a vital sign opens its values over time.
+            Screen::Record(section @ (Section::Results | Section::Vitals))
+                if self.record_counts[section.index()] > 0 =>
+            {
+                self.stack.push(Place {
+                    screen: Screen::Trend(section),
+                    focus: place.focus,
+                });
+                Outcome::handled()
+            }
+            // My care team: OK calls the person (when calls are set up).
+            Screen::Record(Section::CareTeam)
+                if self.call.configured && self.record_counts[Section::CareTeam.index()] > 0 =>
+            {
+                Outcome {
+                    handled: true,
+                    call: Some(CallRequest::DialCareTeam(place.focus)),
+                    ..Outcome::default()
+                }
+            }
+            // Reading only: OK has nothing to do on other rows.
+            Screen::Record(_) | Screen::Trend(_) | Screen::Pin => Outcome::default(),
+            Screen::Call if self.call.configured && self.call.people > 0 => Outcome {
+                handled: true,
+                call: Some(CallRequest::Dial(place.focus)),
+                ..Outcome::default()
+            },
+            // Nobody to call: the screen says so and has no button.
+            Screen::Call if self.call.configured => Outcome::default(),
+            // Its one button: back to Home.
+            Screen::Learn | Screen::Call | Screen::Ask => {
+                self.stack.truncate(1);
+                Outcome::handled()
+            }
+            Screen::Watch => {
+                let (screen, available) = match HubRow::ALL[place.focus] {
+                    HubRow::LiveTv => (Screen::Tv, !self.watch.tv.is_empty()),
+                    HubRow::Guide => {
+                        self.watch.tv.open_guide();
+                        (Screen::Guide, !self.watch.tv.is_empty())
+                    }
+                    HubRow::Films => (Screen::Films, self.watch.films > 0),
+                    HubRow::Relax => (Screen::Relax, self.watch.relax > 0),
+                };
+                if !available {
+                    // No channels: say why where the patient pressed. No films or relaxation
+                    // videos: the row already says so, and OK was never offered.
+                    return if matches!(screen, Screen::Tv | Screen::Guide) {
+                        self.show_notice(NoticeKind::NoChannels)
+                    } else {
+                        Outcome::default()
+                    };
+                }
+                self.watch.tv.current_or_first();
+                self.stack.push(Place { screen, focus: 0 });
+                Outcome {
+                    handled: true,
+                    banner: screen == Screen::Tv,
+                    ..Outcome::default()
+                }
+            }
+            Screen::Films if self.watch.films > 0 => {
+                let from = self.watch.start_of(place.focus, None);
+                self.open_player(Opened::Film {
+                    index: place.focus,
+                    from,
+                })
+            }
+            Screen::Relax if self.watch.relax > 0 => self.open_player(Opened::Relax(place.focus)),
+            Screen::Films | Screen::Relax | Screen::Tv | Screen::Guide | Screen::Player => {
+                Outcome::default()
+            }
+        }
+    }
+
+    fn change_setting(&mut self, row: usize, forward: bool) -> Outcome {
+        match self.settings.step(SettingRow::ALL[row], forward) {
+            Change::Changed => Outcome {
+                handled: true,
+                settings_changed: true,
+                ..Outcome::default()
+            },
+            Change::OnlyChoice => self.show_notice(NoticeKind::OneLanguage),
+            Change::Opens => self.open_pin_pad(if self.pin_set() {
+                PinPurpose::Remove
+            } else {
+                PinPurpose::Choose
+            }),
+        }
+    }
+}
