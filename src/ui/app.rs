@@ -21,7 +21,7 @@ use crate::domain::clock::{self, ClockStyle, DayPart};
 use crate::domain::patient::Patient;
 use crate::domain::plain::Flag;
 use crate::domain::privacy::{self, PinMessage, PinPurpose};
-use crate::domain::record::{ChartPoint, Photo, Record, Row, Section};
+use crate::domain::record::{ChartPoint, Record, Row, Section};
 use crate::domain::settings::{Contrast, Language, Settings, TextSize};
 use crate::domain::shell::{
     BackHint, DigitsHint, Hints, NoticeKind, OkHint, Outcome, Screen, Shell,
@@ -31,7 +31,6 @@ use crate::store::settings_file::{SettingsFile, SettingsWriter};
 
 mod health;
 
-pub(super) use health::photo_image;
 use health::{set_record, show_record, show_trend};
 
 /// How long a notice stays up.
@@ -318,17 +317,9 @@ impl App {
     /// shown, for tests and the benchmark.
     pub fn video(&self) -> (u64, u64) {
         let generation = self.state.borrow().watch.generation();
-        let shown = FRAMES_SHOWN.with(|f| {
-            let (g, n) = f.get();
-            if g == generation { n } else { 0 }
-        });
+        let shown = super::watch::frames_shown(generation);
         (generation, shown)
     }
-}
-
-thread_local! {
-    /// The generation of the last frame shown and how many of its frames were shown.
-    static FRAMES_SHOWN: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((0, 0)) };
 }
 
 /// The call thread has news.
@@ -367,18 +358,6 @@ fn call_view(
         }
         apply(window, state, |_| Outcome::default());
     }
-}
-
-/// A frame of `generation` went on screen.
-pub(super) fn frame_shown(generation: u64) {
-    FRAMES_SHOWN.with(|f| {
-        let (g, n) = f.get();
-        f.set(if g == generation {
-            (g, n + 1)
-        } else {
-            (generation, 1)
-        });
-    });
 }
 
 fn deliver_listings_to(
@@ -654,10 +633,10 @@ fn show_position(window: &MainWindow, state: &Rc<RefCell<State>>) {
     let (at, length) = st.watch.position();
     let w = window.global::<WatchState>();
     let at = at.unwrap_or_default();
-    w.set_player_position(super::watch::clock_text(at).into());
+    w.set_player_position(super::convert::clock_text(at).into());
     w.set_player_length(
         length
-            .map(super::watch::clock_text)
+            .map(super::convert::clock_text)
             .unwrap_or_default()
             .into(),
     );

@@ -207,7 +207,7 @@ impl CallController {
             }
         ));
         if let Phase::Live { since, .. } = view.phase {
-            g.set_timer(super::watch::clock_text(now.saturating_duration_since(since)).into());
+            g.set_timer(super::convert::clock_text(now.saturating_duration_since(since)).into());
         }
         if let Phase::Ended { reason, peer, .. } = &view.phase {
             let (title, body) = ended_text(*reason, peer.as_ref());
@@ -239,7 +239,7 @@ impl CallController {
                 focused: on_call_screen && i == focus,
             })
             .collect();
-        super::watch::set_list(&g.get_people(), &rows, |m| g.set_people(m));
+        super::convert::set_list(&g.get_people(), &rows, |m| g.set_people(m));
     }
 }
 
@@ -275,7 +275,7 @@ fn photo_of(record: &Record, peer: &Peer) -> Option<slint::Image> {
         .iter()
         .find(|row| !name.is_empty() && row.title.to_lowercase().contains(&name))
         .and_then(|row| row.photo.as_ref())
-        .map(super::app::photo_image)
+        .map(super::convert::photo_image)
 }
 
 /// What the screen says when a call ends.
@@ -322,7 +322,7 @@ fn frame_sink(window: &MainWindow) -> MediaFrames {
     let due = Arc::new(AtomicBool::new(false));
     let weak = window.as_weak();
     Arc::new(move |picture: Picture, frame: Frame<'_>| {
-        let buffer = super::watch::pixels(&frame);
+        let buffer = super::convert::pixels(&frame);
         let index = match picture {
             Picture::Remote => 0,
             Picture::Own => 1,

@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod call;
+pub mod convert;
 pub mod headless;
 pub mod inbox;
 pub mod keyboard;

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use jiff::{SignedDuration, Timestamp, Zoned};
-use slint::{ComponentHandle, Model, ModelRc, Rgb8Pixel, SharedPixelBuffer, VecModel};
+use slint::{ComponentHandle, ModelRc, Rgb8Pixel, SharedPixelBuffer, VecModel};
 
 use super::generated::{self as ui, MainWindow, WatchState};
 use crate::config;
@@ -28,7 +28,10 @@ use crate::media::player::{self, Event, Failure, FrameSink, Player, Request};
 use crate::media::service::Listings;
 use crate::media::xmltv::{Guide, Programme};
 
+use super::convert::{clock_text, set_list};
+
 mod frames;
+pub use frames::frames_shown;
 use frames::{event_sink, frame_sink};
 
 /// Rows of the guide shown at once.
@@ -746,34 +749,8 @@ impl WatchController {
     }
 }
 
-/// Sets a list property only when it changed (a repeater then leaves its items alone).
-pub(super) fn set_list<T: Clone + PartialEq + 'static>(
-    current: &ModelRc<T>,
-    want: &[T],
-    set: impl FnOnce(ModelRc<T>),
-) {
-    let same = current.row_count() == want.len()
-        && want
-            .iter()
-            .enumerate()
-            .all(|(i, v)| current.row_data(i).as_ref() == Some(v));
-    if !same {
-        set(ModelRc::from(Rc::new(VecModel::from(want.to_vec()))));
-    }
-}
-
 fn hh_mm(t: Timestamp, now: &Zoned, style: ClockStyle) -> String {
     clock::format_time(t.to_zoned(now.time_zone().clone()).time(), style)
-}
-
-/// "1:02:03" or "12:34".
-pub fn clock_text(d: Duration) -> String {
-    let s = d.as_secs();
-    if s >= 3600 {
-        format!("{}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
-    } else {
-        format!("{}:{:02}", s / 60, s % 60)
-    }
 }
 
 /// Pictures decoded on the listings thread, as Slint images (made once per listings, not on
@@ -781,7 +758,7 @@ pub fn clock_text(d: Duration) -> String {
 fn images(photos: &HashMap<String, crate::domain::record::Photo>) -> HashMap<String, slint::Image> {
     photos
         .iter()
-        .map(|(k, p)| (k.clone(), super::app::photo_image(p)))
+        .map(|(k, p)| (k.clone(), super::convert::photo_image(p)))
         .collect()
 }
 
@@ -841,22 +818,6 @@ pub fn channel_info(
         info.next_time = span(p).into();
     }
     info
-}
-
-/// One decoded RGB frame copied into a pixel buffer Slint can show (rows packed, stride
-/// dropped). The one copy a picture makes on its way to the screen.
-pub(super) fn pixels(frame: &player::Frame<'_>) -> SharedPixelBuffer<Rgb8Pixel> {
-    let mut buffer = SharedPixelBuffer::<Rgb8Pixel>::new(frame.width, frame.height);
-    let row = frame.width as usize * 3;
-    let out = buffer.make_mut_bytes();
-    for (y, dst) in out.chunks_exact_mut(row).enumerate() {
-        let src = &frame.data[y * frame.stride..];
-        if src.len() < row {
-            break;
-        }
-        dst.copy_from_slice(&src[..row]);
-    }
-    buffer
 }
 
 /// The volume cap now: the configured maximum, lower in quiet hours.

@@ -2,6 +2,7 @@
 //! focus), and a result's trend. A room of the app controller: it reads the controller's state.
 
 use super::*;
+use crate::ui::convert::photo_image;
 
 /// Takes a new record for My health (a no-op when nothing changed).
 /// Also called every minute: "Today and tomorrow" is put in order again as appointments pass.
@@ -163,15 +164,6 @@ pub(super) fn ui_row(r: &Row, now: &jiff::Zoned, style: ClockStyle) -> ui::Recor
         photo: r.photo.as_ref().map(photo_image).unwrap_or_default(),
         has_photo: r.photo.is_some(),
     }
-}
-
-/// A decoded photo as a Slint image (a copy of a thumbnail's pixels; sync already decoded it).
-pub(crate) fn photo_image(photo: &Photo) -> slint::Image {
-    slint::Image::from_rgba8(slint::SharedPixelBuffer::clone_from_slice(
-        &photo.rgba,
-        photo.width,
-        photo.height,
-    ))
 }
 
 /// Values of a trend listed beside its chart, newest first.
