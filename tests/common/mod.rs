@@ -128,19 +128,35 @@ impl Picture {
     }
 }
 
-/// Runs `bedside snapshot` with `args` after pressing `keys`, returning the picture.
-/// Panics with the program's output if it fails or prints anything.
-pub fn snapshot(args: &[&str], keys: &str) -> Picture {
+/// `bedside snapshot ARGS --now NOW --keys KEYS --out OUT`: the one way the tests take a
+/// picture (the helpers below only fill in its arguments).
+pub fn run_snapshot_at(args: &[&str], now: &str, keys: &str, out: &Path) -> Output {
+    bedside()
+        .arg("snapshot")
+        .args(args)
+        .args(["--now", now, "--keys", keys, "--out"])
+        .arg(out)
+        .env_remove("BEDSIDE_LOG")
+        .output()
+        .expect("run bedside")
+}
+
+pub fn run_snapshot(args: &[&str], keys: &str, out: &Path) -> Output {
+    run_snapshot_at(args, NOW, keys, out)
+}
+
+/// The picture after `keys`, at `now`. `quiet`: the snapshot must print nothing at all.
+fn picture(args: &[&str], now: &str, keys: &str, quiet: bool) -> Picture {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("shot.png");
-    let output = run_snapshot(args, keys, &out);
+    let output = run_snapshot_at(args, now, keys, &out);
     assert!(
         output.status.success(),
         "bedside snapshot {args:?} --keys {keys:?} failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(
-        output.stdout.is_empty() && output.stderr.is_empty(),
+        !quiet || (output.stdout.is_empty() && output.stderr.is_empty()),
         "a snapshot prints nothing but errors; it printed: {}{}",
         String::from_utf8_lossy(&output.stdout),
         String::from_utf8_lossy(&output.stderr)
@@ -148,15 +164,8 @@ pub fn snapshot(args: &[&str], keys: &str) -> Picture {
     Picture::read(&out)
 }
 
-pub fn run_snapshot(args: &[&str], keys: &str, out: &Path) -> Output {
-    bedside()
-        .arg("snapshot")
-        .args(args)
-        .args(["--now", NOW, "--keys", keys, "--out"])
-        .arg(out)
-        .env_remove("BEDSIDE_LOG")
-        .output()
-        .expect("run bedside")
+pub fn snapshot(args: &[&str], keys: &str) -> Picture {
+    picture(args, NOW, keys, true)
 }
 
 pub fn demo(keys: &str) -> Picture {
@@ -225,41 +234,14 @@ pub fn config_shot(config: &Path, keys: &str, extra: &[&str]) -> Picture {
 
 /// [`config_shot`] with the clock at `now` ("2026-11-25T18:19").
 pub fn config_shot_at(config: &Path, now: &str, keys: &str, extra: &[&str]) -> Picture {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("shot.png");
-    let output = bedside()
-        .args(["snapshot", "--now", now, "--keys", keys, "--config"])
-        .arg(config)
-        .args(extra)
-        .arg("--out")
-        .arg(&out)
-        .env_remove("BEDSIDE_LOG")
-        .output()
-        .expect("run bedside");
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    Picture::read(&out)
+    let config = config.to_str().expect("a UTF-8 path");
+    let mut args = vec!["--config", config];
+    args.extend_from_slice(extra);
+    picture(&args, now, keys, false)
 }
 
-/// Home for the bed of `config` at a given local time.
+/// Home for the bed of `config` at a given local time (printing nothing).
 pub fn bedside_at(config: &Path, now: &str) -> Picture {
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("shot.png");
-    let output = bedside()
-        .arg("snapshot")
-        .arg("--config")
-        .arg(config)
-        .args(["--now", now, "--out"])
-        .arg(&out)
-        .output()
-        .expect("run bedside");
-    assert!(
-        output.status.success() && output.stderr.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    Picture::read(&out)
+    let config = config.to_str().expect("a UTF-8 path");
+    picture(&["--config", config], now, "", true)
 }

@@ -18,12 +18,16 @@ pub(super) fn set_record(globals: &AppState, st: &mut State, record: Arc<Record>
     if same && st.record_generation > 0 && ahead == st.today_ahead {
         return;
     }
-    globals.set_health_summaries(ModelRc::from(Rc::new(VecModel::from(
+    let int_model = |values: Vec<i32>| ModelRc::from(Rc::new(VecModel::from(values)));
+    globals.set_health_counts(int_model(
+        record.counts().iter().map(|n| *n as i32).collect(),
+    ));
+    globals.set_health_extra(int_model(
         Section::ALL
             .iter()
-            .map(|s| summary(*s, &record, ahead).into())
-            .collect::<Vec<slint::SharedString>>(),
-    ))));
+            .map(|s| extra(*s, &record, ahead) as i32)
+            .collect(),
+    ));
     st.shell.set_record_counts(record.counts());
     st.record = record;
     st.today_ahead = ahead;
@@ -43,48 +47,18 @@ pub(super) fn arranged(record: Arc<Record>, now: jiff::Timestamp) -> Arc<Record>
     Arc::new(whole)
 }
 
-/// One line under a section's title on the My health menu; `ahead` is how much of today and
-/// tomorrow has not happened yet.
-pub(super) fn summary(section: Section, record: &Record, ahead: usize) -> String {
-    let rows = record.rows(section);
-    let n = rows.len();
-    if n == 0 {
-        return "Nothing here yet".into();
-    }
-    let count = |one: &str, many: &str| {
-        if n == 1 {
-            one.to_owned()
-        } else {
-            format!("{n} {many}")
-        }
-    };
+/// What the My health menu says beside a section's count (the words are in my-health.slint):
+/// for Today and tomorrow what is still ahead, for results and vital signs how many are outside
+/// normal.
+pub(super) fn extra(section: Section, record: &Record, ahead: usize) -> usize {
     match section {
-        Section::CareTeam => count("1 person", "people"),
-        Section::Today => match ahead {
-            0 => "Nothing more planned".into(),
-            1 => "1 thing planned".into(),
-            ahead => format!("{ahead} things planned"),
-        },
-        Section::Medications => count("1 medicine", "medicines"),
-        Section::Allergies => count("1 allergy", "allergies"),
-        Section::Problems => count("1 health problem", "health problems"),
-        Section::Results | Section::Vitals => {
-            let outside = rows
-                .iter()
-                .filter(|r| matches!(r.flag, Flag::High | Flag::Low | Flag::Critical))
-                .count();
-            let base = if section == Section::Results {
-                count("1 test", "tests")
-            } else {
-                count("1 measurement", "measurements")
-            };
-            if outside > 0 {
-                format!("{base} · {outside} outside normal")
-            } else {
-                base
-            }
-        }
-        Section::DietAndGoals => count("1 item", "items"),
+        Section::Today => ahead,
+        Section::Results | Section::Vitals => record
+            .rows(section)
+            .iter()
+            .filter(|r| matches!(r.flag, Flag::High | Flag::Low | Flag::Critical))
+            .count(),
+        _ => 0,
     }
 }
 
