@@ -21,7 +21,7 @@ use crate::config;
 use crate::domain::clock::{self, ClockStyle};
 use crate::domain::shell::{Screen, Shell};
 use crate::domain::tv::{GUIDE_VISIBLE_SLOTS, Tv};
-use crate::domain::watch::{HubRow, Media};
+use crate::domain::watch::Media;
 use crate::media::captions::Captions;
 use crate::media::m3u::Channel;
 use crate::media::player::{self, Event, Failure, FrameSink, Player, Request};
@@ -469,51 +469,12 @@ impl WatchController {
         let channels = listings.lineup.channels.len();
         let films = shell.watch().films;
         let relax = shell.watch().relax;
-        let count = |n: usize, one: &str, many: &str| {
-            if n == 1 {
-                one.to_owned()
-            } else {
-                format!("{n} {many}")
-            }
-        };
-        let details = [
-            if !self.configured {
-                "Not set up on this TV".to_owned()
-            } else if channels > 0 {
-                count(channels, "1 channel", "channels")
-            } else if listings.lineup_error.is_some() {
-                "Cannot be reached now".to_owned()
-            } else {
-                "Loading channels…".to_owned()
-            },
-            // The guide needs the channels: without them it says what Live TV says.
-            if channels == 0 && listings.lineup_error.is_some() {
-                "Cannot be reached now".to_owned()
-            } else if channels == 0 {
-                String::new()
-            } else if listings.guide.is_some() {
-                "Now and the next 24 hours".to_owned()
-            } else {
-                "Channel names only, no programmes".to_owned()
-            },
-            if films > 0 {
-                count(films, "1 film", "films")
-            } else {
-                "None on this TV".to_owned()
-            },
-            if relax > 0 {
-                count(relax, "1 calm video", "calm videos and sounds")
-            } else {
-                "None on this TV".to_owned()
-            },
-        ];
+        w.set_hub_channels(channels as i32);
+        w.set_hub_unreachable(listings.lineup_error.is_some());
+        w.set_hub_guide(listings.guide.is_some());
+        w.set_hub_films(films as i32);
+        w.set_hub_relax(relax as i32);
         let open = [channels > 0, channels > 0, films > 0, relax > 0];
-        debug_assert_eq!(details.len(), HubRow::ALL.len());
-        set_list(
-            &w.get_hub_details(),
-            &details.map(slint::SharedString::from),
-            |m| w.set_hub_details(m),
-        );
         set_list(&w.get_hub_open(), &open, |m| w.set_hub_open(m));
 
         // The channel on air.
