@@ -59,18 +59,6 @@ impl Appliance {
     }
 }
 
-/// How many distinct colours a region has: a real picture has many, a flat screen a few.
-fn colours(picture: &common::Picture, x0: u32, y0: u32, w: u32, h: u32) -> usize {
-    let mut seen = std::collections::HashSet::new();
-    for y in (y0..y0 + h).step_by(4) {
-        for x in (x0..x0 + w).step_by(4) {
-            let [r, g, b] = picture.pixel(x, y);
-            seen.insert((r >> 3, g >> 3, b >> 3));
-        }
-    }
-    seen.len()
-}
-
 /// The ringing card's accent border crosses the screen's middle column above the buttons.
 fn ringing_card(picture: &common::Picture) -> bool {
     (150..450).any(|y| picture.pixel(960, y) == [0x5a, 0xa9, 0xff])
@@ -157,7 +145,7 @@ fn a_call_to_the_real_appliance_in_a_window_with_sound_goes_both_ways_and_hangs_
     }
     // The bed sees the nurse, full screen, and plays her sound while its microphone records.
     let shot = display.wait_for("the nurse's picture", Duration::from_secs(10), |p| {
-        colours(p, 600, 300, 700, 400) > 20
+        p.colours(600, 300, 700, 400) > 20
     });
     shot.write(&Path::new(env!("CARGO_MANIFEST_DIR")).join("target/appliance-call-live.png"));
     sound::wait_for(

@@ -145,19 +145,6 @@ fn call_and_accept(bed: &Bed, page: &mut Chromium, id: &str) {
     });
 }
 
-/// How many distinct colours a region of the picture has: a real picture has many, a flat
-/// background a few.
-fn colours(picture: &Picture, x0: u32, y0: u32, w: u32, h: u32) -> usize {
-    let mut seen = std::collections::HashSet::new();
-    for y in (y0..y0 + h).step_by(4) {
-        for x in (x0..x0 + w).step_by(4) {
-            let [r, g, b] = picture.pixel(x, y);
-            seen.insert((r >> 3, g >> 3, b >> 3));
-        }
-    }
-    seen.len()
-}
-
 /// With the speaker on, as on the appliance (`autoaudiosink` playing into the test sound card):
 /// the ring tone and the nurse's voice are heard. The microphone is a test tone here, so that
 /// Mute can be measured at the far end; tests/appliance_call.rs records with the real one.
@@ -204,7 +191,7 @@ fn a_nurse_calls_the_bed_the_patient_accepts_with_the_remote_and_both_see_each_o
     let shot = bed.picture();
     shot.write(&Path::new(env!("CARGO_MANIFEST_DIR")).join("target/call-live.png"));
     assert!(
-        colours(&shot, 600, 300, 700, 400) > 20,
+        shot.colours(600, 300, 700, 400) > 20,
         "no far-end picture on screen"
     );
     let light = shot.pixel(1920 - 60, 75);

@@ -103,23 +103,26 @@ pub fn when(at: Timestamp, now: &Zoned, style: ClockStyle) -> String {
 /// A moment said as a clock time, for sentences about a time of day ("until 19:00"): "19:00"
 /// today, "tomorrow at 07:00", "yesterday at 19:00", else "on 12 March at 07:00".
 pub fn clock_when(at: Timestamp, now: &Zoned, style: ClockStyle) -> String {
-    let local = at.to_zoned(now.time_zone().clone());
-    let time = clock::format_time(local.time(), style);
-    match days_between(now.date(), local.date()) {
-        0 => time,
-        1 => format!("tomorrow at {time}"),
-        -1 => format!("yesterday at {time}"),
-        _ => format!("on {} at {time}", long_date(local.date())),
-    }
+    clock_words(at, now, style).1
 }
 
 /// [`clock_when`] after a verb in the past: "at 19:00" today ("Shift ended at 19:00").
 pub fn clock_when_past(at: Timestamp, now: &Zoned, style: ClockStyle) -> String {
-    let said = clock_when(at, now, style);
-    if said.starts_with(|c: char| c.is_ascii_digit()) {
-        format!("at {said}")
-    } else {
-        said
+    match clock_words(at, now, style) {
+        (true, time) => format!("at {time}"),
+        (false, said) => said,
+    }
+}
+
+/// Whether `at` is today, and the words for it ("19:00", "tomorrow at 07:00", ...).
+fn clock_words(at: Timestamp, now: &Zoned, style: ClockStyle) -> (bool, String) {
+    let local = at.to_zoned(now.time_zone().clone());
+    let time = clock::format_time(local.time(), style);
+    match days_between(now.date(), local.date()) {
+        0 => (true, time),
+        1 => (false, format!("tomorrow at {time}")),
+        -1 => (false, format!("yesterday at {time}")),
+        _ => (false, format!("on {} at {time}", long_date(local.date()))),
     }
 }
 

@@ -177,15 +177,7 @@ impl CallController {
         g.set_camera_live(view.camera_live);
         g.set_observation(view.observation);
         g.set_has_camera(view.has_camera);
-        let peer = match &view.phase {
-            Phase::Ringing { caller: p, .. }
-            | Phase::Dialling { callee: p, .. }
-            | Phase::Connecting { peer: p, .. }
-            | Phase::Live { peer: p, .. } => Some(p),
-            Phase::Ended { peer, .. } => peer.as_ref(),
-            Phase::Idle => None,
-        };
-        if let Some(p) = peer {
+        if let Some(p) = view.phase.peer() {
             g.set_name(p.name.as_str().into());
             g.set_role(p.role.as_str().into());
             g.set_initials(initials(&p.name).into());

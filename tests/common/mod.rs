@@ -94,6 +94,19 @@ impl Picture {
     }
 
     /// How many pixels differ by more than `tolerance` in any channel.
+    /// How many distinct colours a region has (5 bits a channel, every 4th pixel): a real
+    /// picture has many, a flat background a few.
+    pub fn colours(&self, x0: u32, y0: u32, w: u32, h: u32) -> usize {
+        let mut seen = std::collections::HashSet::new();
+        for y in (y0..y0 + h).step_by(4) {
+            for x in (x0..x0 + w).step_by(4) {
+                let [r, g, b] = self.pixel(x, y);
+                seen.insert((r >> 3, g >> 3, b >> 3));
+            }
+        }
+        seen.len()
+    }
+
     pub fn pixels_differing(&self, other: &Picture, tolerance: u8) -> usize {
         assert_eq!((self.width, self.height), (other.width, other.height));
         self.rgb

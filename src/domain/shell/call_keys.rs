@@ -147,7 +147,6 @@ impl Shell {
             // it ends (or declines) the call first.
             Button::Power => {
                 self.standby = true;
-                self.notice = None;
                 Some(ask(if self.call.stage == CallStage::Ringing {
                     CallRequest::Decline
                 } else {

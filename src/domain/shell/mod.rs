@@ -366,13 +366,7 @@ impl Shell {
     /// shrank moves to its last row.
     pub fn set_record_counts(&mut self, counts: [usize; 8]) {
         self.record_counts = counts;
-        for i in 0..self.stack.len() {
-            let place = self.stack[i];
-            let count = self.layout_of(place.screen).count();
-            if place.focus >= count {
-                self.stack[i].focus = count - 1;
-            }
-        }
+        self.clamp_focus();
     }
 
     pub fn screen(&self) -> Screen {
@@ -490,7 +484,6 @@ impl Shell {
         match button {
             Button::Power => {
                 self.standby = true;
-                self.notice = None;
                 Outcome::handled()
             }
             Button::Home => {
