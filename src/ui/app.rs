@@ -1,40 +1,44 @@
-//! The shell controller: owns the [`Shell`] state, shows it through the `AppState` and `Theme`
-//! globals, and is the one dispatch path every button takes, whether it came from a remote, the
+//! The shell controller: owns the [`Shell`] state, shows it through the `AppState` core and the
+//! features' globals (`HeaderState`, `HealthState`, `PinState`, `SettingsState`) and `Theme`,
+//! and is the one dispatch path every button takes, whether it came from a remote, the
 //! keyboard, or `bedside snapshot --keys`.
 
 use std::cell::RefCell;
-use std::rc::{Rc, Weak};
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::civil::DateTime;
-use slint::{ComponentHandle, Model, ModelRc, PlatformError, Timer, TimerMode, VecModel};
+use slint::{ComponentHandle, Model, ModelRc, PlatformError, VecModel};
 
 use super::call::CallController;
-use super::generated::{self as ui, AppState, MainWindow, Theme, WatchState};
+use super::generated::{
+    self as ui, AppState, HeaderState, HealthState, MainWindow, PinState, SettingsState, Theme,
+    WatchState,
+};
 use super::inbox::{Inbound, Inbox};
 use super::keyboard;
+use super::timers::{TimerKey, Timers};
 use super::watch::WatchController;
 use crate::config;
 use crate::domain::button::Button;
 use crate::domain::clock::{self, ClockStyle, DayPart};
 use crate::domain::patient::Patient;
 use crate::domain::plain::Flag;
-use crate::domain::privacy::{self, PinMessage, PinPurpose};
+use crate::domain::privacy::{PinMessage, PinPurpose};
 use crate::domain::record::{ChartPoint, Record, Row, Section};
 use crate::domain::settings::{Contrast, Language, Settings, TextSize};
 use crate::domain::shell::{
-    BackHint, DigitsHint, Hints, NoticeKind, OkHint, Outcome, Screen, Shell,
+    BackHint, DigitsHint, Effect, Hints, NoticeKind, OkHint, Outcome, Screen, Shell,
 };
 use crate::input::engine::Output;
 use crate::store::settings_file::{SettingsFile, SettingsWriter};
 
 mod health;
+#[cfg(feature = "probe")]
+mod probe;
 
 use health::{set_record, show_record, show_trend};
-
-/// How long a notice stays up.
-pub const NOTICE_TIME: Duration = Duration::from_secs(8);
 
 pub use crate::sync::status::{Link, SyncStatus};
 
@@ -82,18 +86,14 @@ struct State {
     saved: crate::domain::settings::Settings,
     time: TimeSource,
     clock_style: ClockStyle,
-    clock_timer: Timer,
-    notice_timer: Timer,
-    /// Ends the PIN pad's lockout after too many wrong tries.
-    pin_timer: Timer,
-    /// Closes My health after two minutes without a press, when a PIN guards it.
-    idle_timer: Timer,
+    /// Every timer of the shell's controllers, by what it is for.
+    timers: Timers,
     /// The patient's record for My health, and a counter bumped when it changes.
     record: Arc<Record>,
     record_generation: u64,
     /// How much of "Today and tomorrow" was still ahead when the menu was last filled.
     today_ahead: usize,
-    /// `AppState.record-rows`, and what it holds now (section, generation, minute shown).
+    /// `HealthState.record-rows`, and what it holds now (section, generation, minute shown).
     record_rows: Rc<VecModel<ui::RecordRow>>,
     rows_shown: RefCell<Option<(Section, u64, DateTime)>>,
     /// The index in the section of `record-rows`' first row.
@@ -101,18 +101,10 @@ struct State {
     /// Watch: the player and the listings.
     watch: WatchController,
     tv: Option<config::Tv>,
-    /// Hide the channel banner, the player's controls, the volume on full-screen pictures;
-    /// end a channel number being typed; keep the film's position on screen.
-    banner_timer: Timer,
-    controls_timer: Timer,
-    osd_timer: Timer,
-    entry_timer: Timer,
-    position_timer: Timer,
     /// The half minute of the film playing whose place was last written down.
     film_checkpoint: u64,
-    /// Calls: the call thread and what it last said; the call clock's tick.
+    /// Calls: the call thread and what it last said.
     call: CallController,
-    call_timer: Timer,
 }
 
 /// The running shell: the window and its controller.
@@ -136,7 +128,7 @@ impl App {
             .set_focus_flags(ModelRc::from(focus_flags.clone()));
         let record_rows = Rc::new(VecModel::default());
         window
-            .global::<AppState>()
+            .global::<HealthState>()
             .set_record_rows(ModelRc::from(record_rows.clone()));
         let loaded = settings.load();
         let mut call_setup = context.call.clone();
@@ -154,10 +146,7 @@ impl App {
             writer: SettingsWriter::spawn(settings),
             time,
             clock_style: context.clock_style,
-            clock_timer: Timer::default(),
-            notice_timer: Timer::default(),
-            pin_timer: Timer::default(),
-            idle_timer: Timer::default(),
+            timers: Timers::default(),
             record: Arc::default(),
             record_generation: 0,
             today_ahead: 0,
@@ -174,21 +163,20 @@ impl App {
                     .map_or(0, |tv| usize::from(tv.receive_ahead.0)),
             ),
             tv: context.tv.clone(),
-            banner_timer: Timer::default(),
-            controls_timer: Timer::default(),
-            osd_timer: Timer::default(),
-            entry_timer: Timer::default(),
-            position_timer: Timer::default(),
             film_checkpoint: 0,
             call,
-            call_timer: Timer::default(),
         }));
 
+        let header = window.global::<HeaderState>();
+        header.set_bed_name(context.bed_name.as_str().into());
+        set_occupant(&header, context.patient.as_ref());
+        set_link(&header, context.link);
+        set_record(
+            &window.global::<HealthState>(),
+            &mut state.borrow_mut(),
+            context.record.clone(),
+        );
         let globals = window.global::<AppState>();
-        globals.set_bed_name(context.bed_name.as_str().into());
-        set_occupant(&globals, context.patient.as_ref());
-        set_link(&globals, context.link);
-        set_record(&globals, &mut state.borrow_mut(), context.record.clone());
 
         let weak_window = window.as_weak();
         let weak_state = Rc::downgrade(&state);
@@ -250,75 +238,9 @@ impl App {
         deliver_sync_to(&self.window, &self.state, status);
     }
 
-    /// The first name the header greets (empty for an empty bed), for tests.
-    pub fn greeted_name(&self) -> String {
-        self.window.global::<AppState>().get_first_name().into()
-    }
-
-    /// The link state the header shows, for tests.
-    pub fn shown_link(&self) -> Link {
-        match self.window.global::<AppState>().get_connection() {
-            ui::Connection::Online => Link::Online,
-            ui::Connection::Demo => Link::Demo,
-            ui::Connection::Offline => Link::Offline,
-            ui::Connection::Unconfigured => Link::Unconfigured,
-        }
-    }
-
-    /// The volume the patient set, for tests.
-    pub fn volume(&self) -> u8 {
-        self.state.borrow().shell.volume()
-    }
-
-    /// Where the patient is, for tests and logs.
-    pub fn screen(&self) -> Screen {
-        self.state.borrow().shell.screen()
-    }
-
     /// The TV listings arrived (the snapshot reads them before pressing anything).
     pub fn set_listings(&self, listings: crate::media::service::Listings) {
         deliver_listings_to(&self.window, &self.state, listings);
-    }
-
-    /// Where the call is, for tests and the benchmark.
-    pub fn call_phase(&self) -> crate::domain::call::Phase {
-        self.state.borrow().call.phase()
-    }
-
-    /// How many people Call lists, for tests.
-    pub fn call_people(&self) -> usize {
-        self.state.borrow().call.people()
-    }
-
-    /// Pictures of the far end shown in this process, and when the last was.
-    pub fn call_frames(&self) -> (u64, Option<std::time::Instant>) {
-        super::call::remote_frames_shown()
-    }
-
-    /// Test only: the call thread, or the player's, fails as a bug in it would (see
-    /// [`crate::supervise`]).
-    #[doc(hidden)]
-    pub fn fail_thread(&self, call: bool) {
-        let st = self.state.borrow();
-        if call {
-            st.call.fail();
-        } else {
-            st.watch.fail();
-        }
-    }
-
-    /// What Watch says instead of a picture, when it says something (tests).
-    pub fn video_trouble(&self) -> Option<String> {
-        let g = self.window.global::<ui::WatchState>();
-        (g.get_video() == ui::VideoState::Trouble).then(|| g.get_message().to_string())
-    }
-
-    /// The generation of the stream the player plays now, and how many of its frames were
-    /// shown, for tests and the benchmark.
-    pub fn video(&self) -> (u64, u64) {
-        let generation = self.state.borrow().watch.generation();
-        let shown = super::watch::frames_shown(generation);
-        (generation, shown)
     }
 }
 
@@ -335,25 +257,17 @@ fn call_view(
             call.set_view(shell, view);
             // The call clock ticks while a call is on.
             if call.stage() == crate::domain::shell::CallStage::InCall {
-                if !st.call_timer.running() {
-                    let (weak_window, weak_state) = (window.as_weak(), Rc::downgrade(state));
-                    st.call_timer
-                        .start(TimerMode::Repeated, Duration::from_secs(1), move || {
-                            if let (Some(window), Some(state)) =
-                                (weak_window.upgrade(), weak_state.upgrade())
-                            {
-                                let st = state.borrow();
-                                st.call.show(
-                                    &window,
-                                    &st.shell,
-                                    &st.record,
-                                    std::time::Instant::now(),
-                                );
-                            }
-                        });
-                }
+                st.timers.repeat(
+                    TimerKey::CallClock,
+                    Duration::from_secs(1),
+                    later(window, state, |window, state| {
+                        let st = state.borrow();
+                        st.call
+                            .show(window, &st.shell, &st.record, std::time::Instant::now());
+                    }),
+                );
             } else {
-                st.call_timer.stop();
+                st.timers.stop(TimerKey::CallClock);
             }
         }
         apply(window, state, |_| Outcome::default());
@@ -407,7 +321,7 @@ fn receive(window: &MainWindow, state: &Rc<RefCell<State>>, message: Inbound) {
 }
 
 fn deliver_sync_to(window: &MainWindow, state: &Rc<RefCell<State>>, status: SyncStatus) {
-    let globals = window.global::<AppState>();
+    let globals = window.global::<HeaderState>();
     set_occupant(&globals, status.occupant.as_ref());
     set_link(&globals, status.link);
     let updated = status
@@ -420,7 +334,11 @@ fn deliver_sync_to(window: &MainWindow, state: &Rc<RefCell<State>>, status: Sync
         })
         .unwrap_or_default();
     globals.set_updated_at(updated.into());
-    set_record(&globals, &mut state.borrow_mut(), status.record.clone());
+    set_record(
+        &window.global::<HealthState>(),
+        &mut state.borrow_mut(),
+        status.record.clone(),
+    );
     if status.occupant_changed {
         apply(window, state, Shell::new_occupant);
     } else {
@@ -428,7 +346,7 @@ fn deliver_sync_to(window: &MainWindow, state: &Rc<RefCell<State>>, status: Sync
     }
 }
 
-fn set_occupant(globals: &AppState, patient: Option<&Patient>) {
+fn set_occupant(globals: &HeaderState, patient: Option<&Patient>) {
     globals.set_occupied(patient.is_some());
     globals.set_first_name(
         patient
@@ -438,7 +356,7 @@ fn set_occupant(globals: &AppState, patient: Option<&Patient>) {
     );
 }
 
-fn set_link(globals: &AppState, link: Link) {
+fn set_link(globals: &HeaderState, link: Link) {
     globals.set_connection(match link {
         Link::Offline => ui::Connection::Offline,
         Link::Unconfigured => ui::Connection::Unconfigured,
@@ -463,17 +381,19 @@ fn press(window: &MainWindow, state: &Rc<RefCell<State>>, button: Button) {
         }
         outcome
     });
-    // Any press while My health is open under a PIN starts its two idle minutes again.
-    let st = state.borrow();
-    if st.shell.health_open_under_pin() {
-        let weak_window = window.as_weak();
-        let weak_state = Rc::downgrade(state);
-        st.idle_timer
-            .start(TimerMode::SingleShot, privacy::IDLE_CLOSE, move || {
-                if let (Some(window), Some(state)) = (weak_window.upgrade(), weak_state.upgrade()) {
-                    apply(&window, &state, Shell::idle_timeout);
-                }
-            });
+}
+
+/// A closure for a timer: runs `f` on the window and the state while both still exist.
+fn later(
+    window: &MainWindow,
+    state: &Rc<RefCell<State>>,
+    f: impl Fn(&MainWindow, &Rc<RefCell<State>>) + 'static,
+) -> impl FnMut() + 'static {
+    let (weak_window, weak_state) = (window.as_weak(), Rc::downgrade(state));
+    move || {
+        if let (Some(window), Some(state)) = (weak_window.upgrade(), weak_state.upgrade()) {
+            f(&window, &state);
+        }
     }
 }
 
@@ -497,130 +417,101 @@ fn apply(
     let was_standby = st.shell.standby();
     let sound_before = (st.shell.volume(), st.shell.muted());
     let outcome = change(&mut st.shell);
-    if let Some(request) = outcome.call {
-        st.call.request(request, &st.record);
-    }
     if (st.shell.volume(), st.shell.muted()) != sound_before {
         st.call.set_volume(st.shell.volume(), st.shell.muted());
     }
-    watch_outcome(window, state, &mut st, &outcome, sound_before);
-    save_if_changed(&mut st, outcome.settings_changed);
-    if outcome.pin_lockout {
-        let weak_window = window.as_weak();
-        let weak_state = Rc::downgrade(state);
-        st.pin_timer
-            .start(TimerMode::SingleShot, privacy::LOCKOUT, move || {
-                if let (Some(window), Some(state)) = (weak_window.upgrade(), weak_state.upgrade()) {
-                    state.borrow_mut().shell.end_pin_lockout();
-                    show(&window, &state.borrow());
-                }
-            });
+    follow_watch(window, state, &mut st, sound_before);
+    for effect in outcome.effects {
+        carry_out(window, state, &mut st, effect);
     }
-    if !st.shell.health_open_under_pin() {
-        st.idle_timer.stop();
-    }
-    if let Some(notice) = outcome.new_notice {
-        let weak_window = window.as_weak();
-        let weak_state = Rc::downgrade(state);
-        st.notice_timer
-            .start(TimerMode::SingleShot, NOTICE_TIME, move || {
-                if let (Some(window), Some(state)) = (weak_window.upgrade(), weak_state.upgrade()) {
-                    state.borrow_mut().shell.expire_notice(notice.seq);
-                    show(&window, &state.borrow());
-                }
-            });
-    }
+    save_if_changed(&mut st, false);
     show(window, &st);
     let standby = st.shell.standby();
-    drop(st);
     if standby && !was_standby {
         // Nothing is redrawn in standby: not even the clock.
-        state.borrow().clock_timer.stop();
-    } else if was_standby && !standby {
+        st.timers.stop(TimerKey::Clock);
+    }
+    drop(st);
+    if was_standby && !standby {
         tick_clock(window, state);
     }
 }
 
-/// Carries out what a change asks of Watch: timers for the number being typed, the banner,
-/// the player's controls and the volume shown over full-screen pictures; seeking; and the
-/// player following the shell.
-fn watch_outcome(
+/// Carries out one effect the shell asked for.
+fn carry_out(window: &MainWindow, state: &Rc<RefCell<State>>, st: &mut State, effect: Effect) {
+    let w = window.global::<WatchState>();
+    match effect {
+        Effect::Save => save_if_changed(st, true),
+        // A fired timeout goes back to the shell as an input.
+        Effect::Start(timeout) => st.timers.once(
+            timeout.into(),
+            timeout.after(),
+            later(window, state, move |window, state| {
+                apply(window, state, |shell| shell.timeout(timeout));
+            }),
+        ),
+        Effect::Stop(timeout) => st.timers.stop(timeout.into()),
+        Effect::Banner => {
+            w.set_banner(true);
+            st.timers.once(
+                TimerKey::Banner,
+                crate::domain::tv::BANNER_TIME,
+                later(window, state, |window, _| {
+                    window.global::<WatchState>().set_banner(false)
+                }),
+            );
+        }
+        Effect::Controls => {
+            w.set_controls(true);
+            st.timers.once(
+                TimerKey::Controls,
+                CONTROLS_TIME,
+                later(window, state, |window, _| {
+                    window.global::<WatchState>().set_controls(false)
+                }),
+            );
+        }
+        Effect::Seek(by) => st.watch.seek(by),
+        Effect::Call(request) => st.call.request(request, &st.record),
+    }
+}
+
+/// Watch follows the shell after any change: the player plays what the screen shows, the
+/// volume shows over full-screen pictures when it changed, the banner goes with live TV, and
+/// the film's position ticks while the player is open.
+fn follow_watch(
     window: &MainWindow,
     state: &Rc<RefCell<State>>,
     st: &mut State,
-    outcome: &Outcome,
     sound_before: (u8, bool),
 ) {
-    let w = window.global::<WatchState>();
-    let weak_window = window.as_weak();
-    let weak_state = Rc::downgrade(state);
-    let later = move |f: fn(&MainWindow, &Rc<RefCell<State>>)| {
-        let (weak_window, weak_state) = (weak_window.clone(), weak_state.clone());
-        move || {
-            if let (Some(window), Some(state)) = (weak_window.upgrade(), weak_state.upgrade()) {
-                f(&window, &state);
-            }
-        }
-    };
-    if let Some(seq) = outcome.entry_timer {
-        st.entry_timer
-            .start(TimerMode::SingleShot, crate::domain::tv::ENTRY_TIMEOUT, {
-                let (weak_window, weak_state) = (window.as_weak(), Rc::downgrade(state));
-                move || {
-                    if let (Some(window), Some(state)) =
-                        (weak_window.upgrade(), weak_state.upgrade())
-                    {
-                        apply(&window, &state, |shell| shell.channel_entry_timeout(seq));
-                    }
-                }
-            });
-    }
-    if outcome.banner {
-        w.set_banner(true);
-        st.banner_timer.start(
-            TimerMode::SingleShot,
-            crate::domain::tv::BANNER_TIME,
-            later(|window, _| window.global::<WatchState>().set_banner(false)),
-        );
-    }
-    if outcome.controls {
-        w.set_controls(true);
-        st.controls_timer.start(
-            TimerMode::SingleShot,
-            CONTROLS_TIME,
-            later(|window, _| window.global::<WatchState>().set_controls(false)),
-        );
-    }
-    if let Some(by) = outcome.seek {
-        st.watch.seek(by);
-    }
     let fullscreen = matches!(st.shell.screen(), Screen::Tv | Screen::Player);
     if fullscreen && (st.shell.volume(), st.shell.muted()) != sound_before {
         window.global::<AppState>().set_osd(true);
-        st.osd_timer.start(
-            TimerMode::SingleShot,
+        st.timers.once(
+            TimerKey::Osd,
             CONTROLS_TIME,
-            later(|window, _| window.global::<AppState>().set_osd(false)),
+            later(window, state, |window, _| {
+                window.global::<AppState>().set_osd(false)
+            }),
         );
     }
     if !matches!(
         st.shell.screen(),
         Screen::Tv | Screen::Watch | Screen::Guide
     ) {
-        w.set_banner(false);
+        window.global::<WatchState>().set_banner(false);
     }
     let State { watch, shell, .. } = st;
     watch.follow(window, shell);
     if st.shell.screen() == Screen::Player {
-        if !st.position_timer.running() {
-            st.position_timer.start(
-                TimerMode::Repeated,
-                Duration::from_millis(250),
-                later(show_position),
-            );
-        }
+        st.timers.repeat(
+            TimerKey::Position,
+            Duration::from_millis(250),
+            later(window, state, show_position),
+        );
     } else {
-        st.position_timer.stop();
+        st.timers.stop(TimerKey::Position);
     }
 }
 
@@ -680,11 +571,11 @@ fn tick_clock(window: &MainWindow, state: &Rc<RefCell<State>>) {
         }
         // Appointments that have just passed move below what is still ahead.
         let record = st.record.clone();
-        set_record(&window.global::<AppState>(), &mut st, record);
+        set_record(&window.global::<HealthState>(), &mut st, record);
     }
     let st = state.borrow();
     let now = st.time.now();
-    let globals = window.global::<AppState>();
+    let globals = window.global::<HeaderState>();
     globals.set_time(clock::format_time(now.time(), st.clock_style).into());
     globals.set_date(clock::format_date(now.date()).into());
     globals.set_day_part(match clock::day_part(now.time()) {
@@ -693,9 +584,10 @@ fn tick_clock(window: &MainWindow, state: &Rc<RefCell<State>>) {
         DayPart::Evening => ui::DayPart::Evening,
         DayPart::Night => ui::DayPart::Night,
     });
+    let health = window.global::<HealthState>();
     match st.shell.screen() {
-        Screen::Record(section) => show_record(&globals, &st, section),
-        Screen::Trend(section) => show_trend(&globals, &st, section),
+        Screen::Record(section) => show_record(&health, &st, section),
+        Screen::Trend(section) => show_trend(&health, &st, section),
         _ => {}
     }
     if let TimeSource::System = st.time {
@@ -703,36 +595,32 @@ fn tick_clock(window: &MainWindow, state: &Rc<RefCell<State>>) {
             + Duration::from_nanos(now.subsec_nanosecond() as u64);
         // A little past the minute, so a slightly early wake-up never shows the old minute.
         let wait = Duration::from_secs(60).saturating_sub(into_minute) + Duration::from_millis(20);
-        let weak_window = window.as_weak();
-        let weak_state: Weak<RefCell<State>> = Rc::downgrade(state);
-        st.clock_timer.start(TimerMode::SingleShot, wait, move || {
-            if let (Some(window), Some(state)) = (weak_window.upgrade(), weak_state.upgrade()) {
-                tick_clock(&window, &state);
-            }
-        });
+        drop(st);
+        let tick = later(window, state, tick_clock);
+        state.borrow_mut().timers.once(TimerKey::Clock, wait, tick);
     }
 }
 
-fn show_pin(globals: &AppState, shell: &Shell) {
-    globals.set_pin_on(shell.pin_set());
+fn show_pin(pin: &PinState, shell: &Shell) {
+    pin.set_on(shell.pin_set());
     let Some(pad) = shell.pin_pad() else {
         return;
     };
-    globals.set_pin_purpose(match pad.purpose {
+    pin.set_purpose(match pad.purpose {
         PinPurpose::Unlock => ui::PinPurpose::Unlock,
         PinPurpose::Choose => ui::PinPurpose::Choose,
         PinPurpose::Confirm(_) => ui::PinPurpose::Confirm,
         PinPurpose::Remove => ui::PinPurpose::Remove,
     });
-    globals.set_pin_typed(pad.typed() as i32);
+    pin.set_typed(pad.typed() as i32);
     let (message, left) = match pad.message {
         PinMessage::None => (ui::PinMessage::None, 0),
         PinMessage::Wrong { tries_left } => (ui::PinMessage::Wrong, tries_left),
         PinMessage::Mismatch => (ui::PinMessage::Mismatch, 0),
         PinMessage::LockedOut => (ui::PinMessage::LockedOut, 0),
     };
-    globals.set_pin_message(message);
-    globals.set_pin_tries_left(i32::from(left));
+    pin.set_message(message);
+    pin.set_tries_left(i32::from(left));
 }
 
 fn show(window: &MainWindow, state: &State) {
@@ -768,12 +656,13 @@ fn show(window: &MainWindow, state: &State) {
     if let Some(n) = shell.watch().missing_channel {
         globals.set_missing_channel(n as i32);
     }
+    let health = window.global::<HealthState>();
     match shell.screen() {
-        Screen::Record(section) => show_record(&globals, state, section),
-        Screen::Trend(section) => show_trend(&globals, state, section),
+        Screen::Record(section) => show_record(&health, state, section),
+        Screen::Trend(section) => show_trend(&health, state, section),
         _ => {}
     }
-    show_pin(&globals, shell);
+    show_pin(&window.global::<PinState>(), shell);
     globals.set_focus(shell.focus() as i32);
     globals.set_standby(shell.standby());
     globals.set_private(shell.private());
@@ -843,9 +732,8 @@ fn show_settings(window: &MainWindow, settings: Settings) {
     let theme = window.global::<Theme>();
     theme.set_large_text(settings.text_size == TextSize::Large);
     theme.set_high_contrast(settings.contrast == Contrast::High);
-    let globals = window.global::<AppState>();
-    globals.set_captions(settings.captions);
-    globals.set_language_name(
+    window.global::<AppState>().set_captions(settings.captions);
+    window.global::<SettingsState>().set_language_name(
         match settings.language {
             Language::English => "English",
         }

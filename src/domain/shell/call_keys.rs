@@ -89,6 +89,18 @@ impl Shell {
         self.clamp_focus();
     }
 
+    /// Call lists the people who can be called; without calls set up it holds one button,
+    /// back to Home.
+    pub(super) fn call_layout(&self) -> Layout {
+        Layout::Column {
+            count: if self.call.configured {
+                self.call.people.max(1)
+            } else {
+                1
+            },
+        }
+    }
+
     pub fn call_stage(&self) -> CallStage {
         self.call.stage
     }
@@ -102,11 +114,7 @@ impl Shell {
     /// Buttons while a call rings or is on. `None`: the button means what it always does
     /// (volume, mute, captions...).
     pub(super) fn call_press(&mut self, button: Button) -> Option<Outcome> {
-        let ask = |request| Outcome {
-            handled: true,
-            call: Some(request),
-            ..Outcome::default()
-        };
+        let ask = |request| Outcome::with(Effect::Call(request));
         let count = match self.call.stage {
             CallStage::Ringing => 2,
             CallStage::InCall => CallControl::ALL.len(),
@@ -121,10 +129,7 @@ impl Shell {
                 };
                 let moved = focus != self.call.focus;
                 self.call.focus = focus;
-                Some(Outcome {
-                    handled: moved,
-                    ..Outcome::default()
-                })
+                Some(Outcome::handled_if(moved))
             }
             Button::Ok if self.call.stage == CallStage::Ringing => {
                 Some(ask(if self.call.focus == 0 {
@@ -139,8 +144,8 @@ impl Shell {
             Button::Ok => match CallControl::ALL[self.call.focus] {
                 CallControl::Microphone => Some(ask(CallRequest::MuteMic(!self.call.mic_muted))),
                 CallControl::Camera => Some(ask(CallRequest::CameraOff(!self.call.camera_off))),
-                CallControl::Quieter => Some(self.press(Button::VolumeDown)),
-                CallControl::Louder => Some(self.press(Button::VolumeUp)),
+                CallControl::Quieter => Some(self.press_awake(Button::VolumeDown)),
+                CallControl::Louder => Some(self.press_awake(Button::VolumeUp)),
                 CallControl::HangUp => Some(ask(CallRequest::HangUp)),
             },
             // Power darkens the screen: never with a camera live or a call waiting unseen, so
@@ -155,7 +160,7 @@ impl Shell {
             }
             // Sound works as always; nothing else leaves the call.
             Button::VolumeUp | Button::VolumeDown | Button::Mute => None,
-            _ => Some(Outcome::default()),
+            _ => Some(Outcome::ignored()),
         }
     }
 }

@@ -14,6 +14,7 @@ use super::tv::Entry;
 use super::watch::{HubRow, JUMP, Media, Opened, SKIP, Watch};
 
 mod call_keys;
+mod effect;
 mod hints;
 mod pin;
 #[cfg(test)]
@@ -22,6 +23,7 @@ mod watch_keys;
 
 use call_keys::CallButtons;
 pub use call_keys::{CallControl, CallRequest, CallStage};
+pub use effect::{Effect, NOTICE_TIME, Outcome, Timeout};
 pub use hints::{BackHint, DigitsHint, Hints, OkHint};
 
 /// Every screen the shell can show.
@@ -90,43 +92,6 @@ impl Screen {
         Screen::Ask,
         Screen::Settings,
     ];
-
-    /// How the focusable things of this screen are arranged. A record section's length depends
-    /// on the patient's data: [`Shell::layout`] knows it.
-    pub fn layout(self) -> Layout {
-        match self {
-            Screen::Home => Layout::Grid {
-                columns: Self::HOME_COLUMNS,
-                count: Self::HOME_TILES.len(),
-            },
-            Screen::Settings => Layout::Column {
-                count: SettingRow::ALL.len(),
-            },
-            Screen::MyHealth => Layout::Grid {
-                columns: 2,
-                count: Section::ALL.len(),
-            },
-            Screen::Watch => Layout::Column {
-                count: HubRow::ALL.len(),
-            },
-            // Screens whose feature has not landed hold one button: back to Home.
-            Screen::Learn | Screen::Call | Screen::Ask => Layout::Column { count: 1 },
-            // Full-screen pictures and the guide move by their own rules, not by focus.
-            Screen::Tv | Screen::Guide | Screen::Player => Layout::Column { count: 1 },
-            Screen::Films => Layout::Grid {
-                columns: FILM_COLUMNS,
-                count: 1,
-            },
-            Screen::Relax => Layout::Grid {
-                columns: RELAX_COLUMNS,
-                count: 1,
-            },
-            // An empty section still holds one thing: its "Nothing here yet".
-            Screen::Record(_) | Screen::Trend(_) => Layout::Column { count: 1 },
-            // The pad takes digits, not focus.
-            Screen::Pin => Layout::Column { count: 1 },
-        }
-    }
 }
 
 /// The arrangement of a screen's focusable items, indexed from 0 in reading order.
@@ -216,39 +181,6 @@ struct Place {
 pub const MAX_VOLUME: u8 = 100;
 const START_VOLUME: u8 = 20;
 
-/// What the caller must do after a press.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Outcome {
-    /// The button meant something here (otherwise it is ignored, and may be logged).
-    pub handled: bool,
-    /// Settings changed and should be saved.
-    pub settings_changed: bool,
-    /// A new notice is up: hide it after its time unless a newer one replaced it.
-    pub new_notice: Option<Notice>,
-    /// Too many wrong PINs: call [`Shell::end_pin_lockout`] after [`crate::domain::privacy::LOCKOUT`].
-    pub pin_lockout: bool,
-    /// Digits are being typed for a channel: call [`Shell::channel_entry_timeout`] with this
-    /// after [`super::tv::ENTRY_TIMEOUT`].
-    pub entry_timer: Option<u64>,
-    /// Show the channel banner (and hide it after [`super::tv::BANNER_TIME`]).
-    pub banner: bool,
-    /// Move the film this far (seconds, negative is back).
-    pub seek: Option<i64>,
-    /// Show the player's controls for a few seconds.
-    pub controls: bool,
-    /// Something for the call thread to do.
-    pub call: Option<CallRequest>,
-}
-
-impl Outcome {
-    fn handled() -> Self {
-        Outcome {
-            handled: true,
-            ..Outcome::default()
-        }
-    }
-}
-
 /// The state of the shell.
 #[derive(Clone, Debug)]
 pub struct Shell {
@@ -336,24 +268,36 @@ impl Shell {
         self.private
     }
 
-    /// How the focusable things of `screen` are arranged now.
+    /// How the focusable things of `screen` are arranged now: the one place a screen's layout
+    /// is decided (a feature's screens ask their feature, whose counts change with its data).
     pub fn layout_of(&self, screen: Screen) -> Layout {
         match screen {
-            Screen::Films => Layout::Grid {
-                columns: FILM_COLUMNS,
-                count: self.watch.films.max(1),
+            Screen::Home => Layout::Grid {
+                columns: Screen::HOME_COLUMNS,
+                count: Screen::HOME_TILES.len(),
             },
-            Screen::Relax => Layout::Grid {
-                columns: RELAX_COLUMNS,
-                count: self.watch.relax.max(1),
+            Screen::Settings => Layout::Column {
+                count: SettingRow::ALL.len(),
             },
+            Screen::MyHealth => Layout::Grid {
+                columns: 2,
+                count: Section::ALL.len(),
+            },
+            // An empty section still holds one thing: its "Nothing here yet".
             Screen::Record(section) | Screen::Trend(section) => Layout::Column {
                 count: self.record_counts[section.index()].max(1),
             },
-            Screen::Call if self.call.configured => Layout::Column {
-                count: self.call.people.max(1),
-            },
-            other => other.layout(),
+            Screen::Call => self.call_layout(),
+            Screen::Watch
+            | Screen::Tv
+            | Screen::Guide
+            | Screen::Films
+            | Screen::Relax
+            | Screen::Player => self.watch_layout(screen),
+            // Screens whose feature has not landed hold one button: back to Home.
+            Screen::Learn | Screen::Ask => Layout::Column { count: 1 },
+            // The pad takes digits, not focus.
+            Screen::Pin => Layout::Column { count: 1 },
         }
     }
 
@@ -439,15 +383,21 @@ impl Shell {
             seq: self.notice_seq,
         };
         self.notice = Some(notice);
-        Outcome {
-            handled: true,
-            new_notice: Some(notice),
-            ..Outcome::default()
-        }
+        Outcome::with(Effect::Start(Timeout::Notice(notice)))
     }
 
     /// Applies one button press.
     pub fn press(&mut self, button: Button) -> Outcome {
+        let outcome = self.press_any(button);
+        // Any press while My health is open under a PIN starts its idle minutes again.
+        outcome.and(if self.health_open_under_pin() {
+            Effect::Start(Timeout::HealthIdle)
+        } else {
+            Effect::Stop(Timeout::HealthIdle)
+        })
+    }
+
+    fn press_any(&mut self, button: Button) -> Outcome {
         if self.standby {
             // A dark room at night: only Power brings the picture back, so a remote knocked in
             // the bed does not light up the room.
@@ -460,7 +410,7 @@ impl Shell {
                 self.standby = false;
                 return self.show_notice(NoticeKind::NurseCallUnavailable);
             }
-            return Outcome::default();
+            return Outcome::ignored();
         }
         // A notice has been read once the patient presses anything: it goes, and the press
         // does what it always does (a notice never costs an extra press).
@@ -506,7 +456,7 @@ impl Shell {
                     }
                     Outcome::handled()
                 } else {
-                    Outcome::default()
+                    Outcome::ignored()
                 }
             }
             Button::Digit(d) if self.screen() == Screen::Pin => self.pin_digit(d.value()),
@@ -514,10 +464,7 @@ impl Shell {
             Button::Digit(d) if self.screen() == Screen::Home => self.channel_digit(d.value()),
             Button::Left if self.screen() == Screen::Pin => {
                 let taken = self.pin_pad.as_mut().is_some_and(PinPad::pop);
-                Outcome {
-                    handled: taken,
-                    ..Outcome::default()
-                }
+                Outcome::handled_if(taken)
             }
             Button::Mute => {
                 self.muted = !self.muted;
@@ -540,11 +487,7 @@ impl Shell {
             }
             Button::Captions => {
                 self.settings.step(SettingRow::Captions, true);
-                Outcome {
-                    handled: true,
-                    settings_changed: true,
-                    ..Outcome::default()
-                }
+                Outcome::with(Effect::Save)
             }
             Button::NurseCall => self.show_notice(NoticeKind::NurseCallUnavailable),
             Button::Privacy => {
@@ -553,7 +496,7 @@ impl Shell {
             }
             arrow if arrow.is_arrow() => self.arrow(arrow),
             Button::Ok => self.activate(),
-            _ => Outcome::default(),
+            _ => Outcome::ignored(),
         }
     }
 
@@ -561,29 +504,47 @@ impl Shell {
     /// size, contrast, captions, volume) are forgotten and the screen starts over at Home. A
     /// dark screen stays dark: the new patient may be asleep.
     pub fn new_occupant(&mut self) -> Outcome {
-        let standby = self.standby;
-        let seq = self.notice_seq;
-        let counts = self.record_counts;
-        let call = self.call;
-        let mut watch = std::mem::take(&mut self.watch);
+        let fresh = Shell::with_pin_key(Settings::default(), self.pin_key.clone());
+        // Every field is named here, so a new one cannot be reset or kept by accident: the
+        // compiler asks which it is.
+        let Shell {
+            // The patient's: they start over.
+            stack,
+            settings,
+            muted,
+            volume,
+            notice,
+            private,
+            pin_pad,
+            pin_failures,
+            pin_locked,
+            // The bed's and the box's: they stay.
+            standby: _,
+            notice_seq: _,
+            record_counts: _,
+            pin_key: _,
+            call: _,
+            // Watch stays (the channels, the films) but forgets the patient's favourites and
+            // places in films.
+            watch,
+        } = self;
+        *stack = fresh.stack;
+        *settings = fresh.settings;
+        *muted = fresh.muted;
+        *volume = fresh.volume;
+        *notice = fresh.notice;
+        *private = fresh.private;
+        *pin_pad = fresh.pin_pad;
+        *pin_failures = fresh.pin_failures;
+        *pin_locked = fresh.pin_locked;
         watch.forget_patient();
-        *self = Shell::with_pin_key(Settings::default(), self.pin_key.clone());
-        self.watch = watch;
-        self.standby = standby;
-        self.record_counts = counts;
-        self.notice_seq = seq;
-        self.call = call;
-        Outcome {
-            handled: true,
-            settings_changed: true,
-            ..Outcome::default()
-        }
+        Outcome::with(Effect::Save).and(Effect::Stop(Timeout::HealthIdle))
     }
 
     /// A staff badge was read (the number itself never reaches the shell).
     pub fn badge_read(&mut self) -> Outcome {
         if self.standby {
-            return Outcome::default();
+            return Outcome::ignored();
         }
         self.show_notice(NoticeKind::BadgeRead)
     }
@@ -595,10 +556,7 @@ impl Shell {
         }
         let next = self.layout_of(place.screen).step(place.focus, arrow);
         self.top_mut().focus = next;
-        Outcome {
-            handled: next != place.focus,
-            ..Outcome::default()
-        }
+        Outcome::handled_if(next != place.focus)
     }
 
     fn activate(&mut self) -> Outcome {
@@ -638,21 +596,15 @@ impl Shell {
             Screen::Record(Section::CareTeam)
                 if self.call.configured && self.record_counts[Section::CareTeam.index()] > 0 =>
             {
-                Outcome {
-                    handled: true,
-                    call: Some(CallRequest::DialCareTeam(place.focus)),
-                    ..Outcome::default()
-                }
+                Outcome::with(Effect::Call(CallRequest::DialCareTeam(place.focus)))
             }
             // Reading only: OK has nothing to do on other rows.
-            Screen::Record(_) | Screen::Trend(_) | Screen::Pin => Outcome::default(),
-            Screen::Call if self.call.configured && self.call.people > 0 => Outcome {
-                handled: true,
-                call: Some(CallRequest::Dial(place.focus)),
-                ..Outcome::default()
-            },
+            Screen::Record(_) | Screen::Trend(_) | Screen::Pin => Outcome::ignored(),
+            Screen::Call if self.call.configured && self.call.people > 0 => {
+                Outcome::with(Effect::Call(CallRequest::Dial(place.focus)))
+            }
             // Nobody to call: the screen says so and has no button.
-            Screen::Call if self.call.configured => Outcome::default(),
+            Screen::Call if self.call.configured => Outcome::ignored(),
             // Its one button: back to Home.
             Screen::Learn | Screen::Call | Screen::Ask => {
                 self.stack.truncate(1);
@@ -674,15 +626,15 @@ impl Shell {
                     return if matches!(screen, Screen::Tv | Screen::Guide) {
                         self.show_notice(NoticeKind::NoChannels)
                     } else {
-                        Outcome::default()
+                        Outcome::ignored()
                     };
                 }
                 self.watch.tv.current_or_first();
                 self.stack.push(Place { screen, focus: 0 });
-                Outcome {
-                    handled: true,
-                    banner: screen == Screen::Tv,
-                    ..Outcome::default()
+                if screen == Screen::Tv {
+                    Outcome::with(Effect::Banner)
+                } else {
+                    Outcome::handled()
                 }
             }
             Screen::Films if self.watch.films > 0 => {
@@ -694,18 +646,14 @@ impl Shell {
             }
             Screen::Relax if self.watch.relax > 0 => self.open_player(Opened::Relax(place.focus)),
             Screen::Films | Screen::Relax | Screen::Tv | Screen::Guide | Screen::Player => {
-                Outcome::default()
+                Outcome::ignored()
             }
         }
     }
 
     fn change_setting(&mut self, row: usize, forward: bool) -> Outcome {
         match self.settings.step(SettingRow::ALL[row], forward) {
-            Change::Changed => Outcome {
-                handled: true,
-                settings_changed: true,
-                ..Outcome::default()
-            },
+            Change::Changed => Outcome::with(Effect::Save),
             Change::OnlyChoice => self.show_notice(NoticeKind::OneLanguage),
             Change::Opens => self.open_pin_pad(if self.pin_set() {
                 PinPurpose::Remove

@@ -35,7 +35,7 @@ impl Shell {
     /// its PIN guards it again. Anything else stays as it is.
     pub fn idle_timeout(&mut self) -> Outcome {
         if !self.health_open_under_pin() || self.standby {
-            return Outcome::default();
+            return Outcome::ignored();
         }
         self.stack.truncate(1);
         self.show_notice(NoticeKind::HealthClosed)
@@ -59,12 +59,12 @@ impl Shell {
     /// pad for a while.
     pub(super) fn pin_digit(&mut self, digit: u8) -> Outcome {
         let Some(mut pad) = self.pin_pad else {
-            return Outcome::default();
+            return Outcome::ignored();
         };
         let checks = matches!(pad.purpose, PinPurpose::Unlock | PinPurpose::Remove);
         if checks && self.pin_locked {
             // The pad says it is locked and for how long; a digit changes nothing.
-            return Outcome::default();
+            return Outcome::ignored();
         }
         pad.message = PinMessage::None;
         let Some(pin) = pad.push(digit) else {
@@ -91,16 +91,14 @@ impl Shell {
                     return outcome;
                 }
                 self.settings.privacy_pin = None;
-                outcome = self.show_notice(NoticeKind::PinRemoved);
-                outcome.settings_changed = true;
-                return outcome;
+                return self.show_notice(NoticeKind::PinRemoved).and(Effect::Save);
             }
             PinPurpose::Unlock | PinPurpose::Remove => {
                 self.pin_failures += 1;
                 if self.pin_failures >= MAX_TRIES {
                     self.pin_locked = true;
                     pad.message = PinMessage::LockedOut;
-                    outcome.pin_lockout = true;
+                    outcome = outcome.and(Effect::Start(Timeout::PinLockout));
                 } else {
                     pad.message = PinMessage::Wrong {
                         tries_left: MAX_TRIES - self.pin_failures,
@@ -112,9 +110,7 @@ impl Shell {
                 self.settings.privacy_pin = Some(PinHash::new(&self.pin_key, &pin));
                 self.pin_pad = None;
                 self.stack.pop();
-                outcome = self.show_notice(NoticeKind::PinSet);
-                outcome.settings_changed = true;
-                return outcome;
+                return self.show_notice(NoticeKind::PinSet).and(Effect::Save);
             }
             PinPurpose::Confirm(_) => {
                 pad = PinPad::new(PinPurpose::Choose);

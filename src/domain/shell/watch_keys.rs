@@ -8,6 +8,26 @@ impl Shell {
         &self.watch
     }
 
+    /// How Watch's screens are arranged: the hub's rows, and a grid as long as the films or
+    /// the relaxation videos (one tile when there are none). Full-screen pictures and the guide
+    /// move by their own rules, not by focus.
+    pub(super) fn watch_layout(&self, screen: Screen) -> Layout {
+        match screen {
+            Screen::Watch => Layout::Column {
+                count: HubRow::ALL.len(),
+            },
+            Screen::Films => Layout::Grid {
+                columns: FILM_COLUMNS,
+                count: self.watch.films.max(1),
+            },
+            Screen::Relax => Layout::Grid {
+                columns: RELAX_COLUMNS,
+                count: self.watch.relax.max(1),
+            },
+            _ => Layout::Column { count: 1 },
+        }
+    }
+
     /// New listings: the lineup as (number, key) per channel, the films' ids, how many
     /// relaxation items. Focus stays on an item that exists.
     pub fn set_listings(
@@ -67,7 +87,7 @@ impl Shell {
     /// The film ended: back to the films, and next time it starts from the beginning.
     pub fn film_ended(&mut self) -> Outcome {
         if self.screen() != Screen::Player {
-            return Outcome::default();
+            return Outcome::ignored();
         }
         self.stack.pop();
         self.watch.opened = None;
@@ -78,7 +98,7 @@ impl Shell {
     pub fn channel_entry_timeout(&mut self, seq: u64) -> Outcome {
         match self.watch.tv.entry_timeout(seq) {
             Some(entry) => self.entry_done(entry),
-            None => Outcome::default(),
+            None => Outcome::ignored(),
         }
     }
 
@@ -90,11 +110,7 @@ impl Shell {
         let (seq, decided) = self.watch.tv.digit(digit);
         match decided {
             Some(entry) => self.entry_done(entry),
-            None => Outcome {
-                handled: true,
-                entry_timer: Some(seq),
-                ..Outcome::default()
-            },
+            None => Outcome::with(Effect::Start(Timeout::ChannelEntry(seq))),
         }
     }
 
@@ -102,11 +118,7 @@ impl Shell {
         match entry {
             Entry::Channel(_) => {
                 self.show_tv();
-                Outcome {
-                    handled: true,
-                    banner: true,
-                    ..Outcome::default()
-                }
+                Outcome::with(Effect::Banner)
             }
             Entry::NoSuchChannel(n) => {
                 self.watch.missing_channel = Some(n);
@@ -133,10 +145,12 @@ impl Shell {
     pub(super) fn watch_press(&mut self, button: Button) -> Option<Outcome> {
         let screen = self.screen();
         let live = matches!(screen, Screen::Watch | Screen::Tv | Screen::Guide);
-        let tuned = |shell: &mut Shell, done: Option<usize>| Outcome {
-            handled: done.is_some(),
-            banner: done.is_some() && shell.screen() == Screen::Tv,
-            ..Outcome::default()
+        let tuned = |shell: &mut Shell, done: Option<usize>| {
+            if done.is_some() && shell.screen() == Screen::Tv {
+                Outcome::with(Effect::Banner)
+            } else {
+                Outcome::handled_if(done.is_some())
+            }
         };
         match (screen, button) {
             (_, Button::Digit(d)) if live => Some(self.channel_digit(d.value())),
@@ -155,21 +169,13 @@ impl Shell {
             (Screen::Tv, Button::Favourite | Button::Yellow) => {
                 let current = self.watch.tv.current()?;
                 self.watch.tv.toggle_favourite(current);
-                Some(Outcome {
-                    handled: true,
-                    banner: true,
-                    ..Outcome::default()
-                })
+                Some(Outcome::with(Effect::Banner))
             }
             (Screen::Tv, Button::Green) => {
                 let done = self.watch.tv.next_favourite();
                 Some(tuned(self, done))
             }
-            (Screen::Tv, Button::Ok | Button::Info) => Some(Outcome {
-                handled: true,
-                banner: true,
-                ..Outcome::default()
-            }),
+            (Screen::Tv, Button::Ok | Button::Info) => Some(Outcome::with(Effect::Banner)),
             (Screen::Watch | Screen::Tv, Button::Guide) if !self.watch.tv.is_empty() => {
                 self.watch.tv.open_guide();
                 // Live TV opened from the guide goes back to it rather than stacking another.
@@ -196,10 +202,7 @@ impl Shell {
                     Button::Left => (0, -1),
                     _ => (0, 1),
                 };
-                Some(Outcome {
-                    handled: self.watch.tv.guide_move(rows, slots),
-                    ..Outcome::default()
-                })
+                Some(Outcome::handled_if(self.watch.tv.guide_move(rows, slots)))
             }
             (Screen::Guide, Button::ChannelUp | Button::ChannelDown) => {
                 // A page of rows at a time.
@@ -210,20 +213,13 @@ impl Shell {
                     .watch
                     .tv
                     .guide_move(target - self.watch.tv.guide_row as isize, 0);
-                Some(Outcome {
-                    handled: moved,
-                    ..Outcome::default()
-                })
+                Some(Outcome::handled_if(moved))
             }
             (Screen::Guide, Button::Ok) => {
                 let row = self.watch.tv.guide_row;
                 self.watch.tv.tune(row);
                 self.show_tv();
-                Some(Outcome {
-                    handled: true,
-                    banner: true,
-                    ..Outcome::default()
-                })
+                Some(Outcome::with(Effect::Banner))
             }
             (Screen::Guide, Button::Favourite | Button::Yellow) => {
                 let row = self.watch.tv.guide_row;
@@ -236,11 +232,7 @@ impl Shell {
                     Button::Pause => true,
                     _ => !self.watch.paused,
                 };
-                Some(Outcome {
-                    handled: true,
-                    controls: true,
-                    ..Outcome::default()
-                })
+                Some(Outcome::with(Effect::Controls))
             }
             (
                 Screen::Player,
@@ -252,23 +244,16 @@ impl Shell {
                     Button::Rewind => -(JUMP.as_secs() as i64),
                     _ => JUMP.as_secs() as i64,
                 };
-                Some(Outcome {
-                    handled: true,
-                    seek: Some(by),
-                    controls: true,
-                    ..Outcome::default()
-                })
+                Some(Outcome::with(Effect::Seek(by)).and(Effect::Controls))
             }
             (Screen::Player, Button::Stop) => {
                 self.stack.pop();
                 self.watch.opened = None;
                 Some(Outcome::handled())
             }
-            (Screen::Player, Button::Up | Button::Down | Button::Info) => Some(Outcome {
-                handled: true,
-                controls: true,
-                ..Outcome::default()
-            }),
+            (Screen::Player, Button::Up | Button::Down | Button::Info) => {
+                Some(Outcome::with(Effect::Controls))
+            }
             _ => None,
         }
     }
@@ -280,11 +265,7 @@ impl Shell {
             screen: Screen::Player,
             focus: 0,
         });
-        Outcome {
-            handled: true,
-            controls: true,
-            ..Outcome::default()
-        }
+        Outcome::with(Effect::Controls)
     }
 
     /// Leaving the player by Home: what it played is closed.

@@ -6,7 +6,7 @@ use crate::ui::convert::photo_image;
 
 /// Takes a new record for My health (a no-op when nothing changed).
 /// Also called every minute: "Today and tomorrow" is put in order again as appointments pass.
-pub(super) fn set_record(globals: &AppState, st: &mut State, record: Arc<Record>) {
+pub(super) fn set_record(globals: &HealthState, st: &mut State, record: Arc<Record>) {
     let now = st
         .time
         .now()
@@ -64,14 +64,14 @@ pub(super) fn extra(section: Section, record: &Record, ahead: usize) -> usize {
 
 /// Copies the shell state into the globals. Slint only redraws what a changed property touches,
 /// so showing everything after each press costs nothing for what stayed the same.
-/// Fills `AppState.record-rows` with the open section's rows, their times said against the
+/// Fills `HealthState.record-rows` with the open section's rows, their times said against the
 /// clock on screen; only when the section, the data or the minute changed.
-/// Rows of a section held in `AppState.record-rows` at once: a window around the focus, so a
+/// Rows of a section held in `HealthState.record-rows` at once: a window around the focus, so a
 /// list of 300 tests costs what a list of 24 does. Scrolling slides the window one row at a
 /// time (one row out, one in), never rebuilding it.
 pub(super) const ROW_WINDOW: usize = 24;
 
-pub(super) fn show_record(globals: &AppState, state: &State, section: Section) {
+pub(super) fn show_record(globals: &HealthState, state: &State, section: Section) {
     // To the minute: the times are said in minutes, and the clock ticks once a minute.
     let now = state.time.now();
     let now = now
@@ -147,7 +147,7 @@ pub(super) const TREND_HISTORY: usize = 8;
 pub(super) const TREND_HISTORY_LARGE: usize = 5;
 
 /// Fills the Trend screen from the focused row of `section`.
-pub(super) fn show_trend(globals: &AppState, state: &State, section: Section) {
+pub(super) fn show_trend(globals: &HealthState, state: &State, section: Section) {
     let now = state.time.now();
     let zoned = now
         .to_zoned(jiff::tz::TimeZone::system())

@@ -15,17 +15,17 @@ fn a_ringing_call_takes_ok_and_back_and_wakes_the_screen() {
     shell.press(Button::Right);
     shell.press(Button::Right);
     assert_eq!(shell.call_focus(), 1);
-    assert_eq!(shell.press(Button::Ok).call, Some(CallRequest::Decline));
+    assert_eq!(shell.press(Button::Ok).call(), Some(CallRequest::Decline));
     shell.press(Button::Left);
-    assert_eq!(shell.press(Button::Ok).call, Some(CallRequest::Accept));
-    assert_eq!(shell.press(Button::Back).call, Some(CallRequest::Decline));
+    assert_eq!(shell.press(Button::Ok).call(), Some(CallRequest::Accept));
+    assert_eq!(shell.press(Button::Back).call(), Some(CallRequest::Decline));
     // Home does not leave a ringing call, volume still works; Power declines it.
     assert_eq!(
-        shell.clone().press(Button::Power).call,
+        shell.clone().press(Button::Power).call(),
         Some(CallRequest::Decline)
     );
     let home = shell.press(Button::Home);
-    assert_eq!(home.call, None);
+    assert_eq!(home.call(), None);
     let before = shell.volume();
     shell.press(Button::VolumeUp);
     assert_eq!(shell.volume(), before + 1);
@@ -38,17 +38,17 @@ fn in_a_call_the_controls_mute_hide_and_hang_up_and_nothing_plays_under_it() {
     shell.set_call(CallStage::InCall, 0, false, false);
     assert_eq!(shell.media(), Media::Nothing);
     assert_eq!(
-        shell.press(Button::Ok).call,
+        shell.press(Button::Ok).call(),
         Some(CallRequest::MuteMic(true))
     );
     shell.set_call(CallStage::InCall, 0, true, false);
     assert_eq!(
-        shell.press(Button::Ok).call,
+        shell.press(Button::Ok).call(),
         Some(CallRequest::MuteMic(false))
     );
     shell.press(Button::Right);
     assert_eq!(
-        shell.press(Button::Ok).call,
+        shell.press(Button::Ok).call(),
         Some(CallRequest::CameraOff(true))
     );
     shell.press(Button::Right);
@@ -59,16 +59,16 @@ fn in_a_call_the_controls_mute_hide_and_hang_up_and_nothing_plays_under_it() {
         shell.press(Button::Right);
     }
     assert_eq!(CallControl::ALL[shell.call_focus()], CallControl::HangUp);
-    assert_eq!(shell.press(Button::Ok).call, Some(CallRequest::HangUp));
+    assert_eq!(shell.press(Button::Ok).call(), Some(CallRequest::HangUp));
     // Back and Home never end a call by accident.
-    assert_eq!(shell.press(Button::Back).call, None);
-    assert_eq!(shell.press(Button::Home).call, None);
+    assert_eq!(shell.press(Button::Back).call(), None);
+    assert_eq!(shell.press(Button::Home).call(), None);
     assert_eq!(shell.call_stage(), CallStage::InCall);
     // Power never leaves a camera live behind a dark screen.
-    assert_eq!(shell.press(Button::Power).call, Some(CallRequest::HangUp));
+    assert_eq!(shell.press(Button::Power).call(), Some(CallRequest::HangUp));
     assert!(shell.standby());
     shell.set_call(CallStage::Ended, 0, false, false);
-    assert_eq!(shell.press(Button::Ok).call, None);
+    assert_eq!(shell.press(Button::Ok).call(), None);
 }
 
 #[test]
@@ -76,9 +76,9 @@ fn call_lists_people_and_ok_dials_the_focused_one() {
     let mut shell = Shell::new(Settings::default());
     // Not set up: Call holds one button, back to Home.
     shell.press(Button::Down);
-    assert_eq!(shell.press(Button::Ok).call, None);
+    assert_eq!(shell.press(Button::Ok).call(), None);
     assert_eq!(shell.screen(), Screen::Call);
-    assert_eq!(shell.press(Button::Ok).call, None);
+    assert_eq!(shell.press(Button::Ok).call(), None);
     assert_eq!(shell.screen(), Screen::Home);
     shell.set_calls_configured(true);
     shell.set_call(CallStage::None, 3, false, false);
@@ -87,13 +87,13 @@ fn call_lists_people_and_ok_dials_the_focused_one() {
     shell.press(Button::Down);
     shell.press(Button::Down);
     shell.press(Button::Down);
-    assert_eq!(shell.press(Button::Ok).call, Some(CallRequest::Dial(2)));
+    assert_eq!(shell.press(Button::Ok).call(), Some(CallRequest::Dial(2)));
     // The list shrinks under the focus: it stays on someone who is there.
     shell.set_call(CallStage::None, 1, false, false);
-    assert_eq!(shell.press(Button::Ok).call, Some(CallRequest::Dial(0)));
+    assert_eq!(shell.press(Button::Ok).call(), Some(CallRequest::Dial(0)));
     // Nobody to call: OK does nothing on Call.
     shell.set_call(CallStage::None, 0, false, false);
-    assert_eq!(shell.press(Button::Ok).call, None);
+    assert_eq!(shell.press(Button::Ok).call(), None);
     // My care team: OK on a person asks to call them.
     let mut counts = [0; 8];
     counts[Section::CareTeam.index()] = 3;
@@ -103,7 +103,7 @@ fn call_lists_people_and_ok_dials_the_focused_one() {
     }
     assert_eq!(shell.screen(), Screen::Record(Section::CareTeam));
     assert_eq!(
-        shell.press(Button::Ok).call,
+        shell.press(Button::Ok).call(),
         Some(CallRequest::DialCareTeam(1))
     );
 }

@@ -27,7 +27,7 @@ fn home_tiles_open_their_screens() {
 
 #[test]
 fn arrows_move_across_the_home_grid_and_stop_at_its_edges() {
-    let grid = Screen::Home.layout();
+    let grid = Shell::new(Settings::default()).layout_of(Screen::Home);
     // 0 1 2
     // 3 4 5
     assert_eq!(grid.step(0, Button::Right), 1);
@@ -57,7 +57,7 @@ fn down_onto_a_short_last_row_lands_on_its_last_item() {
 fn home_returns_home_from_every_screen_with_the_tile_still_focused() {
     for (i, tile) in Screen::HOME_TILES.iter().enumerate() {
         let mut shell = Shell::new(Settings::default());
-        let grid = Screen::Home.layout();
+        let grid = Shell::new(Settings::default()).layout_of(Screen::Home);
         let mut focus = 0;
         while focus != i {
             let arrow = if i - focus >= 3 {
@@ -107,11 +107,11 @@ fn settings_rows_change_with_ok_left_and_right_and_report_it() {
     assert_eq!(shell.focus(), 0, "Language first");
     shell.press(Button::Down);
     let out = shell.press(Button::Ok);
-    assert!(out.settings_changed);
+    assert!(out.settings_changed());
     assert_eq!(shell.settings().text_size, TextSize::Large);
     shell.press(Button::Down);
     let out = shell.press(Button::Right);
-    assert!(out.settings_changed);
+    assert!(out.settings_changed());
     assert_eq!(shell.settings().contrast, Contrast::High);
     shell.press(Button::Left);
     assert_eq!(shell.settings().contrast, Contrast::Normal);
@@ -132,9 +132,9 @@ fn settings_rows_change_with_ok_left_and_right_and_report_it() {
 fn the_language_row_explains_that_one_language_is_installed() {
     let mut shell = shell_after("down,right,right,ok");
     let out = shell.press(Button::Right);
-    assert!(!out.settings_changed);
+    assert!(!out.settings_changed());
     assert_eq!(
-        out.new_notice.map(|n| n.kind),
+        out.new_notice().map(|n| n.kind),
         Some(NoticeKind::OneLanguage)
     );
 }
@@ -224,7 +224,7 @@ fn the_volume_is_kept_across_a_restart_and_reset_for_the_next_patient() {
 fn captions_key_toggles_the_saved_setting() {
     let mut shell = Shell::new(Settings::default());
     let out = shell.press(Button::Captions);
-    assert!(out.settings_changed);
+    assert!(out.settings_changed());
     assert!(shell.settings().captions);
 }
 
@@ -267,7 +267,7 @@ fn every_footer_promise_is_kept() {
         let out = copy.press(button);
         out.handled
             && !matches!(
-                out.new_notice.map(|n| n.kind),
+                out.new_notice().map(|n| n.kind),
                 Some(NoticeKind::NoChannels | NoticeKind::OneLanguage)
             )
     };
@@ -345,12 +345,12 @@ fn a_notice_goes_at_the_next_press_which_still_does_its_job() {
     assert_eq!(shell.screen(), Screen::Settings);
     let out = shell.press(Button::Right);
     assert_eq!(
-        out.new_notice.map(|n| n.kind),
+        out.new_notice().map(|n| n.kind),
         Some(NoticeKind::OneLanguage)
     );
     let out = shell.press(Button::Down);
     assert_eq!(shell.notice(), None, "gone at the next press");
-    assert!(out.handled && out.new_notice.is_none());
+    assert!(out.handled && out.new_notice().is_none());
     assert_eq!(shell.focus(), 1, "and the press moved the focus as always");
     shell.press(Button::NurseCall);
     let out = shell.press(Button::Red);
@@ -364,8 +364,8 @@ fn a_notice_goes_at_the_next_press_which_still_does_its_job() {
 #[test]
 fn a_timer_for_an_old_notice_does_not_hide_a_newer_one() {
     let mut shell = Shell::new(Settings::default());
-    let first = shell.press(Button::NurseCall).new_notice.unwrap();
-    let second = shell.press(Button::NurseCall).new_notice.unwrap();
+    let first = shell.press(Button::NurseCall).new_notice().unwrap();
+    let second = shell.press(Button::NurseCall).new_notice().unwrap();
     shell.expire_notice(first.seq);
     assert_eq!(shell.notice(), Some(second));
     shell.expire_notice(second.seq);
@@ -428,8 +428,9 @@ fn random_presses(shell: &mut Shell, buttons: &[Button]) {
 
 #[test]
 fn every_screen_has_something_to_focus() {
+    let shell = Shell::new(Settings::default());
     for s in Screen::ALL {
-        assert!(s.layout().count() > 0, "{s:?}");
+        assert!(shell.layout_of(s).count() > 0, "{s:?}");
     }
 }
 
@@ -441,7 +442,7 @@ fn a_new_occupant_starts_fresh_at_home() {
     shell.press(Button::VolumeUp);
     let before = shell.volume();
     let outcome = shell.new_occupant();
-    assert!(outcome.settings_changed);
+    assert!(outcome.settings_changed());
     assert_eq!((shell.screen(), shell.focus()), (Screen::Home, 0));
     assert!(shell.volume() < before);
     assert_eq!(shell.settings(), Settings::default());
@@ -524,8 +525,8 @@ fn a_pin_is_chosen_twice_then_guards_my_health() {
     );
     type_pin(&mut shell, "1947");
     let out = type_pin(&mut shell, "1947");
-    assert!(out.settings_changed, "the PIN is saved");
-    assert_eq!(out.new_notice.map(|n| n.kind), Some(NoticeKind::PinSet));
+    assert!(out.settings_changed(), "the PIN is saved");
+    assert_eq!(out.new_notice().map(|n| n.kind), Some(NoticeKind::PinSet));
     assert_eq!(shell.screen(), Screen::Settings);
     assert!(shell.pin_set());
     let saved = toml::to_string(&shell.settings()).unwrap();
@@ -563,14 +564,14 @@ fn wrong_pins_count_down_then_lock_the_pad_for_a_while() {
     shell.press(Button::Ok);
     for left in (1..MAX_TRIES).rev() {
         let out = type_pin(&mut shell, "0000");
-        assert!(!out.pin_lockout);
+        assert!(!out.pin_lockout());
         assert_eq!(
             shell.pin_pad().unwrap().message,
             PinMessage::Wrong { tries_left: left }
         );
     }
     let out = type_pin(&mut shell, "0000");
-    assert!(out.pin_lockout, "the controller starts the lockout timer");
+    assert!(out.pin_lockout(), "the controller starts the lockout timer");
     assert_eq!(shell.pin_pad().unwrap().message, PinMessage::LockedOut);
     type_pin(&mut shell, "2468");
     assert_eq!(shell.screen(), Screen::Pin, "even the right PIN waits");
@@ -596,8 +597,11 @@ fn the_pin_is_removed_with_the_pin_and_cleared_by_discharge() {
     type_pin(&mut shell, "2222");
     assert!(shell.pin_set(), "a wrong PIN removes nothing");
     let out = type_pin(&mut shell, "1111");
-    assert!(out.settings_changed && !shell.pin_set());
-    assert_eq!(out.new_notice.map(|n| n.kind), Some(NoticeKind::PinRemoved));
+    assert!(out.settings_changed() && !shell.pin_set());
+    assert_eq!(
+        out.new_notice().map(|n| n.kind),
+        Some(NoticeKind::PinRemoved)
+    );
 
     let mut shell = shell_after(PIN_ROW);
     type_pin(&mut shell, "1111");
@@ -629,7 +633,7 @@ fn my_health_closes_itself_when_idle_only_under_a_pin() {
     assert!(shell.health_open_under_pin());
     let out = shell.idle_timeout();
     assert_eq!(
-        out.new_notice.map(|n| n.kind),
+        out.new_notice().map(|n| n.kind),
         Some(NoticeKind::HealthClosed)
     );
     assert_eq!(shell.screen(), Screen::Home);

@@ -20,7 +20,7 @@ fn watch_opens_live_tv_that_zaps_and_comes_back_to_the_hub() {
         "the hub previews the first channel"
     );
     let out = shell.press(Button::Ok);
-    assert!(out.banner);
+    assert!(out.banner());
     assert_eq!(shell.screen(), Screen::Tv);
     shell.press(Button::Up);
     assert_eq!(shell.media(), Media::Channel(1));
@@ -52,14 +52,14 @@ fn digits_tune_from_the_hub_and_a_missing_number_is_said() {
     let mut shell = watching();
     shell.press(Button::Ok);
     let out = shell.press(Button::Digit(Digit::new(5).unwrap()));
-    assert!(out.banner);
+    assert!(out.banner());
     assert_eq!(
         (shell.screen(), shell.media()),
         (Screen::Tv, Media::Channel(2))
     );
     let out = shell.press(Button::Digit(Digit::new(9).unwrap()));
     assert_eq!(
-        out.new_notice.map(|n| n.kind),
+        out.new_notice().map(|n| n.kind),
         Some(NoticeKind::NoSuchChannel)
     );
     assert_eq!(shell.watch().missing_channel, Some(9));
@@ -100,8 +100,8 @@ fn films_play_pause_seek_and_remember_where_they_were() {
             from: std::time::Duration::ZERO
         }
     );
-    assert_eq!(shell.press(Button::FastForward).seek, Some(30));
-    assert_eq!(shell.press(Button::Left).seek, Some(-10));
+    assert_eq!(shell.press(Button::FastForward).seek(), Some(30));
+    assert_eq!(shell.press(Button::Left).seek(), Some(-10));
     shell.press(Button::PlayPause);
     assert!(shell.watch().paused);
     shell.left_film_at(1, std::time::Duration::from_secs(600), None);
@@ -150,7 +150,7 @@ fn relaxation_loops_in_the_player_and_nothing_plays_under_a_call() {
     }
     assert_eq!(shell.media(), Media::Relax(0));
     assert_eq!(
-        shell.press(Button::Right).seek,
+        shell.press(Button::Right).seek(),
         None,
         "a loop has nowhere to seek"
     );
@@ -164,10 +164,10 @@ fn relaxation_loops_in_the_player_and_nothing_plays_under_a_call() {
 fn the_volume_stops_at_the_cap_and_says_why() {
     let mut shell = watching();
     shell.set_volume_cap(21);
-    assert!(shell.press(Button::VolumeUp).new_notice.is_none());
+    assert!(shell.press(Button::VolumeUp).new_notice().is_none());
     let out = shell.press(Button::VolumeUp);
     assert_eq!(
-        out.new_notice.map(|n| n.kind),
+        out.new_notice().map(|n| n.kind),
         Some(NoticeKind::VolumeCapped)
     );
     assert_eq!(shell.volume(), 21);
@@ -180,7 +180,10 @@ fn an_empty_lineup_opens_nothing_and_says_why() {
     let mut shell = Shell::new(Settings::default());
     shell.press(Button::Ok);
     let out = shell.press(Button::Ok);
-    assert_eq!(out.new_notice.map(|n| n.kind), Some(NoticeKind::NoChannels));
+    assert_eq!(
+        out.new_notice().map(|n| n.kind),
+        Some(NoticeKind::NoChannels)
+    );
     assert_eq!(shell.screen(), Screen::Watch);
     assert_eq!(shell.media(), Media::Nothing);
     assert_eq!(
@@ -191,7 +194,10 @@ fn an_empty_lineup_opens_nothing_and_says_why() {
     // A channel number typed on Home says the same.
     shell.press(Button::Home);
     let out = shell.press(Button::Digit(Digit::new(4).unwrap()));
-    assert_eq!(out.new_notice.map(|n| n.kind), Some(NoticeKind::NoChannels));
+    assert_eq!(
+        out.new_notice().map(|n| n.kind),
+        Some(NoticeKind::NoChannels)
+    );
     assert_eq!(shell.screen(), Screen::Home);
 }
 
@@ -202,7 +208,7 @@ fn a_channel_number_typed_on_home_goes_to_that_channel() {
     assert_eq!(shell.hints().digits, DigitsHint::Channel);
     // No channel number starts with 5 but 5 itself: decided at once.
     let out = shell.press(Button::Digit(Digit::new(5).unwrap()));
-    assert!(out.handled && out.banner);
+    assert!(out.handled && out.banner());
     assert_eq!(shell.screen(), Screen::Tv);
     assert_eq!(shell.media(), Media::Channel(2));
     shell.press(Button::Back);

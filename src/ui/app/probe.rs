@@ -1,0 +1,78 @@
+//! What tests and benchmarks read of the running shell: the greeting, the link shown, where
+//! the patient is, the call and the video. Built only with the `probe` feature (tests and
+//! benchmarks turn it on through the crate's dev-dependency on itself), never into the
+//! appliance.
+
+use slint::ComponentHandle;
+
+use super::{App, Link};
+use crate::domain::shell::Screen;
+use crate::ui::generated::{self as ui, HeaderState};
+
+impl App {
+    /// The first name the header greets (empty for an empty bed), for tests.
+    pub fn greeted_name(&self) -> String {
+        self.window.global::<HeaderState>().get_first_name().into()
+    }
+
+    /// The link state the header shows, for tests.
+    pub fn shown_link(&self) -> Link {
+        match self.window.global::<HeaderState>().get_connection() {
+            ui::Connection::Online => Link::Online,
+            ui::Connection::Demo => Link::Demo,
+            ui::Connection::Offline => Link::Offline,
+            ui::Connection::Unconfigured => Link::Unconfigured,
+        }
+    }
+
+    /// The volume the patient set, for tests.
+    pub fn volume(&self) -> u8 {
+        self.state.borrow().shell.volume()
+    }
+
+    /// Where the patient is, for tests and logs.
+    pub fn screen(&self) -> Screen {
+        self.state.borrow().shell.screen()
+    }
+
+    /// Where the call is, for tests and the benchmark.
+    pub fn call_phase(&self) -> crate::domain::call::Phase {
+        self.state.borrow().call.phase()
+    }
+
+    /// How many people Call lists, for tests.
+    pub fn call_people(&self) -> usize {
+        self.state.borrow().call.people()
+    }
+
+    /// Pictures of the far end shown in this process, and when the last was.
+    pub fn call_frames(&self) -> (u64, Option<std::time::Instant>) {
+        crate::ui::call::remote_frames_shown()
+    }
+
+    /// Test only: the call thread, or the player's, fails as a bug in it would (see
+    /// [`crate::supervise`]).
+    #[doc(hidden)]
+    pub fn fail_thread(&self, call: bool) {
+        let st = self.state.borrow();
+        if call {
+            st.call.fail();
+        } else {
+            st.watch.fail();
+        }
+    }
+
+    /// What Watch says instead of a picture, when it says something (tests).
+    pub fn video_trouble(&self) -> Option<String> {
+        let g = self.window.global::<ui::WatchState>();
+        (g.get_video() == ui::VideoState::Trouble).then(|| g.get_message().to_string())
+    }
+
+    /// The generation of the stream the player plays now, and how many of its frames were
+    /// shown, for tests and the benchmark.
+    pub fn video(&self) -> (u64, u64) {
+        let generation = self.state.borrow().watch.generation();
+        let shown = crate::ui::watch::frames_shown(generation);
+        (generation, shown)
+    }
+}
