@@ -821,8 +821,7 @@ fn a_channel_is_heard_through_the_speaker_and_comes_back_after_the_player_fails(
     app.fail_thread(false);
     // The picture stopped with the thread: the screen says so at once...
     until("the trouble message", &|| {
-        app.video_trouble()
-            .is_some_and(|t| t.contains("cannot be shown"))
+        app.video_trouble() == Some(bedside::ui::generated::Trouble::ChannelUndecodable)
     });
     headless.run_for(Duration::from_millis(100));
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/watch-player-failed.png");

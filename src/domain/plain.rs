@@ -6,7 +6,7 @@ use jiff::{Timestamp, Zoned};
 
 use super::clock::{self, ClockStyle};
 
-/// How a result compares with its reference range, in the words a patient is shown.
+/// How a result compares with its reference range (the screen says it in words).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub enum Flag {
     /// No range or interpretation to compare with.
@@ -56,16 +56,6 @@ impl Flag {
             }
             (None, None) => Flag::None,
             _ => Flag::Normal,
-        }
-    }
-
-    pub fn word(self) -> &'static str {
-        match self {
-            Flag::None => "",
-            Flag::Normal => "Normal",
-            Flag::High => "High",
-            Flag::Low => "Low",
-            Flag::Critical => "Needs attention",
         }
     }
 }
@@ -331,7 +321,6 @@ mod tests {
             Flag::Critical
         );
         assert_eq!(Flag::of(Some(5.0), None, None, Some("L")), Flag::Low);
-        assert_eq!(Flag::Critical.word(), "Needs attention");
     }
 
     fn at(s: &str) -> Zoned {

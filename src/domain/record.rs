@@ -35,19 +35,6 @@ impl Section {
     pub fn index(self) -> usize {
         Section::ALL.iter().position(|s| *s == self).unwrap_or(0)
     }
-
-    pub fn title(self) -> &'static str {
-        match self {
-            Section::CareTeam => "My care team",
-            Section::Today => "Today and tomorrow",
-            Section::Medications => "Medicines",
-            Section::Allergies => "Allergies",
-            Section::Problems => "Health problems",
-            Section::Results => "Test results",
-            Section::Vitals => "Vital signs",
-            Section::DietAndGoals => "Diet and goals",
-        }
-    }
 }
 
 /// One line of a section: what it is, more about it, a value, a flag and when.

@@ -202,9 +202,8 @@ impl CallController {
             g.set_timer(super::convert::clock_text(now.saturating_duration_since(since)).into());
         }
         if let Phase::Ended { reason, peer, .. } = &view.phase {
-            let (title, body) = ended_text(*reason, peer.as_ref());
-            g.set_ended_title(title.into());
-            g.set_ended_body(body.into());
+            g.set_ended(call_end(*reason));
+            g.set_ended_name(peer.as_ref().map_or("", |p| p.name.as_str()).into());
         }
         if !matches!(
             view.phase,
@@ -270,41 +269,19 @@ fn photo_of(record: &Record, peer: &Peer) -> Option<slint::Image> {
         .map(super::convert::photo_image)
 }
 
-/// What the screen says when a call ends.
-pub fn ended_text(reason: EndReason, peer: Option<&Peer>) -> (String, String) {
-    let name = peer.map_or("The other person", |p| p.name.as_str());
-    let (title, body) = match reason {
-        EndReason::Declined => ("Call declined".to_owned(), String::new()),
-        EndReason::Missed | EndReason::CallerGaveUp => (
-            peer.map_or("Missed call".to_owned(), |p| {
-                format!("Missed call from {}", p.name)
-            }),
-            "They can call again. You can call your care team from Call on Home.".to_owned(),
-        ),
-        EndReason::HungUp => ("Call ended".to_owned(), String::new()),
-        EndReason::FarEndHungUp => (format!("{name} ended the call"), String::new()),
-        EndReason::NoAnswer => (
-            format!("{name} did not answer"),
-            "Try again later. For help now, use the call button on your bed rail.".to_owned(),
-        ),
-        EndReason::Busy => (
-            format!("{name} is in another call"),
-            "Try again in a few minutes.".to_owned(),
-        ),
-        EndReason::Lost => (
-            "The call was cut off".to_owned(),
-            "The network connection was lost. They can call you again.".to_owned(),
-        ),
-        EndReason::Failed => (
-            "The call could not be connected".to_owned(),
-            "Try again in a moment. If it keeps happening, tell your nurse.".to_owned(),
-        ),
-        EndReason::Unavailable => (
-            format!("{name} is not available for video calls right now"),
-            "For help now, use the call button on your bed rail.".to_owned(),
-        ),
-    };
-    (title, body)
+/// Why a call ended, for the screen to say (its words are in call.slint).
+pub fn call_end(reason: EndReason) -> ui::CallEnd {
+    match reason {
+        EndReason::Declined => ui::CallEnd::Declined,
+        EndReason::Missed | EndReason::CallerGaveUp => ui::CallEnd::Missed,
+        EndReason::HungUp => ui::CallEnd::HungUp,
+        EndReason::FarEndHungUp => ui::CallEnd::FarEndHungUp,
+        EndReason::NoAnswer => ui::CallEnd::NoAnswer,
+        EndReason::Busy => ui::CallEnd::Busy,
+        EndReason::Lost => ui::CallEnd::Lost,
+        EndReason::Failed => ui::CallEnd::Failed,
+        EndReason::Unavailable => ui::CallEnd::Unavailable,
+    }
 }
 
 /// The frame sink for both pictures: newest only, the UI woken when not already due.
@@ -403,18 +380,25 @@ mod tests {
     }
 
     #[test]
-    fn every_ending_names_the_person_and_says_what_now() {
-        let peer = Peer {
-            id: "x".into(),
-            name: "Ana Ruiz".into(),
-            role: "Nurse".into(),
-            bed: false,
-            busy: false,
-        };
-        let (title, body) = ended_text(EndReason::Busy, Some(&peer));
-        assert_eq!(title, "Ana Ruiz is in another call");
-        assert!(!body.is_empty());
-        let (title, _) = ended_text(EndReason::Missed, None);
-        assert_eq!(title, "Missed call");
+    fn every_ending_has_its_own_words_except_the_two_missed_calls() {
+        use EndReason::*;
+        let all = [
+            Declined,
+            Missed,
+            CallerGaveUp,
+            HungUp,
+            FarEndHungUp,
+            NoAnswer,
+            Busy,
+            Lost,
+            Failed,
+            Unavailable,
+        ];
+        let said: Vec<ui::CallEnd> = all.iter().map(|r| call_end(*r)).collect();
+        assert_eq!(call_end(CallerGaveUp), ui::CallEnd::Missed);
+        let distinct = (0..said.len())
+            .filter(|&i| !said[..i].contains(&said[i]))
+            .count();
+        assert_eq!(distinct, all.len() - 1);
     }
 }

@@ -44,7 +44,10 @@ const SLOT: SignedDuration = SignedDuration::from_mins(30);
 #[derive(Clone, Debug, PartialEq)]
 pub struct RelaxItem {
     pub title: String,
+    /// A relaxation video's synopsis (empty: none; the screen then says what it is).
     pub detail: String,
+    /// A relaxation channel's number.
+    pub channel: Option<u32>,
     pub uri: String,
     pub looping: bool,
     /// Catalogue id, for the poster.
@@ -56,11 +59,8 @@ pub struct RelaxItem {
 pub fn relax_items(listings: &Listings) -> Vec<RelaxItem> {
     let videos = listings.catalogue.relaxation().map(|i| RelaxItem {
         title: i.title.clone(),
-        detail: if i.synopsis.is_empty() {
-            "Calm pictures and sound".into()
-        } else {
-            i.synopsis.clone()
-        },
+        detail: i.synopsis.clone(),
+        channel: None,
         uri: i.url.clone(),
         looping: true,
         id: Some(i.id.clone()),
@@ -72,7 +72,8 @@ pub fn relax_items(listings: &Listings) -> Vec<RelaxItem> {
         .filter(|c| c.is_relaxation())
         .map(|c| RelaxItem {
             title: c.name.clone(),
-            detail: format!("Channel {}", c.number),
+            detail: String::new(),
+            channel: Some(c.number),
             uri: c.url.clone(),
             looping: c.url.starts_with("file://"),
             id: None,
@@ -92,22 +93,13 @@ fn frame_size(screen: Screen, window: (u32, u32)) -> (u32, u32) {
     }
 }
 
-/// What the patient reads when a stream has trouble.
-fn trouble_text(failure: Failure, live: bool, retry_in: Duration) -> String {
-    let what = match (failure, live) {
-        (Failure::Unreachable, true) => "This channel is not available right now.",
-        (Failure::NoPicture, true) => "There is no picture on this channel right now.",
-        (Failure::Undecodable, true) => "This channel's picture cannot be shown right now.",
-        (_, false) => "This video cannot be played right now.",
-    };
-    // The wait itself is not shown: it changes while the words stay on screen.
-    let _ = retry_in;
-    if live {
-        format!(
-            "{what} The TV keeps trying: the picture comes back by itself. You can choose another channel meanwhile."
-        )
-    } else {
-        format!("{what} The TV keeps trying. Press Back to choose something else.")
+/// Why a stream shows no picture, for the screen to say (its words are in watch.slint).
+fn trouble(failure: Failure, live: bool) -> ui::Trouble {
+    match (failure, live) {
+        (Failure::Unreachable, true) => ui::Trouble::ChannelUnreachable,
+        (Failure::NoPicture, true) => ui::Trouble::ChannelNoPicture,
+        (Failure::Undecodable, true) => ui::Trouble::ChannelUndecodable,
+        (_, false) => ui::Trouble::Video,
     }
 }
 
@@ -130,7 +122,7 @@ pub struct WatchController {
     volume: Option<(u8, bool)>,
     size: (u32, u32),
     video: ui::VideoState,
-    message: String,
+    trouble: ui::Trouble,
     captions: Option<(u64, Captions)>,
     film_length: Option<Duration>,
     /// The closed captions the live stream carries now.
@@ -168,7 +160,7 @@ impl WatchController {
             volume: None,
             size: (1920, 1080),
             video: ui::VideoState::Idle,
-            message: String::new(),
+            trouble: ui::Trouble::None,
             captions: None,
             film_length: None,
             live_caption: String::new(),
@@ -324,8 +316,7 @@ impl WatchController {
                         }
                     } else {
                         self.video = ui::VideoState::Trouble;
-                        self.message =
-                            "TV cannot play on this TV right now. Please tell your nurse.".into();
+                        self.trouble = ui::Trouble::NoPlayer;
                     }
                 }
                 None => {
@@ -407,16 +398,13 @@ impl WatchController {
             Event::Failed {
                 generation,
                 failure,
-                retry_in,
+                // The wait is not said: it changes while the words stay on screen.
+                retry_in: _,
                 detail,
             } if *generation == self.generation => {
                 tracing::warn!(%detail, ?failure, "stream trouble; trying again");
                 self.video = ui::VideoState::Trouble;
-                self.message = trouble_text(
-                    *failure,
-                    matches!(self.playing, Media::Channel(_)),
-                    *retry_in,
-                );
+                self.trouble = trouble(*failure, matches!(self.playing, Media::Channel(_)));
                 false
             }
             Event::Ended { generation } => *generation == self.generation,
@@ -498,10 +486,10 @@ impl WatchController {
         w.set_entry(tv.entry_text().into());
         if self.broken.is_some() && shell.media() != Media::Nothing {
             w.set_video(ui::VideoState::Trouble);
-            w.set_message("TV cannot play on this TV right now. Please tell your nurse.".into());
+            w.set_trouble(ui::Trouble::NoPlayer);
         } else {
             w.set_video(self.video);
-            w.set_message(self.message.as_str().into());
+            w.set_trouble(self.trouble);
         }
 
         // Live TV's captions come with its frames; the player's by its position (app.rs).
@@ -523,31 +511,18 @@ impl WatchController {
                     .films()
                     .enumerate()
                     .map(|(i, f)| {
-                        let mut detail: Vec<String> = Vec::new();
-                        if let Some(m) = f.duration_minutes {
-                            detail.push(if m >= 60 {
-                                format!("{} h {:02} min", m / 60, m % 60)
-                            } else {
-                                format!("{m} min")
-                            });
-                        }
-                        if let Some(r) = &f.rating {
-                            detail.push(r.clone());
-                        }
-                        if !f.captions.is_empty() {
-                            detail.push("Captions".into());
-                        }
                         let resume = shell.watch().start_of(i, None);
-                        tile(
-                            &f.title,
-                            &detail.join(" · "),
-                            self.posters.get(&f.id),
-                            if resume > Duration::ZERO {
-                                format!("Resume from {}", clock_text(resume))
+                        ui::MediaTile {
+                            minutes: f.duration_minutes.map_or(0, |m| m as i32),
+                            rating: f.rating.clone().unwrap_or_default().into(),
+                            captions: !f.captions.is_empty(),
+                            resume: if resume > Duration::ZERO {
+                                clock_text(resume).into()
                             } else {
-                                String::new()
+                                Default::default()
                             },
-                        )
+                            ..tile(&f.title, self.posters.get(&f.id))
+                        }
                     })
                     .collect();
                 set_list(&w.get_films(), &tiles, |m| w.set_films(m));
@@ -556,13 +531,10 @@ impl WatchController {
                 let tiles: Vec<ui::MediaTile> = self
                     .relax
                     .iter()
-                    .map(|r| {
-                        tile(
-                            &r.title,
-                            &r.detail,
-                            r.id.as_ref().and_then(|id| self.posters.get(id)),
-                            String::new(),
-                        )
+                    .map(|r| ui::MediaTile {
+                        detail: r.detail.as_str().into(),
+                        channel: r.channel.map_or(0, |n| n as i32),
+                        ..tile(&r.title, r.id.as_ref().and_then(|id| self.posters.get(id)))
                     })
                     .collect();
                 set_list(&w.get_relax(), &tiles, |m| w.set_relax(m));
@@ -609,16 +581,16 @@ impl WatchController {
             .collect();
         w.set_guide_times(ModelRc::from(Rc::new(VecModel::from(times))));
         let day = (from.to_zoned(now.time_zone().clone())).date();
-        w.set_guide_day(
-            if day == now.date() {
-                "Today".to_owned()
-            } else if day == now.date().tomorrow().unwrap_or(day) {
-                "Tomorrow".to_owned()
-            } else {
-                crate::domain::plain::long_date(day)
-            }
-            .into(),
-        );
+        // 0 today, 1 tomorrow (the guide says those in words), else the date.
+        let ahead = if day == now.date() {
+            0
+        } else if Some(day) == now.date().tomorrow().ok() {
+            1
+        } else {
+            2
+        };
+        w.set_guide_day(ahead);
+        w.set_guide_date(crate::domain::plain::long_date(day).into());
         let now_x = now.timestamp().duration_since(from).as_secs_f64() / span;
         w.set_guide_now(if (0.0..=1.0).contains(&now_x) {
             now_x as f32
@@ -697,16 +669,18 @@ impl WatchController {
                 ),
                 p.description.clone().unwrap_or_default(),
             ),
+            // The screen says there is no programme information.
             Some((c, None)) => (
                 format!("{} {}", c.number, c.name),
                 String::new(),
-                "No programme information for this channel.".to_owned(),
+                String::new(),
             ),
             None => (String::new(), String::new(), String::new()),
         };
         w.set_guide_title(title.into());
         w.set_guide_when(when.into());
         w.set_guide_about(about.into());
+        w.set_guide_unknown(matches!(focused, Some((_, None))));
     }
 }
 
@@ -723,13 +697,13 @@ fn images(photos: &HashMap<String, crate::domain::record::Photo>) -> HashMap<Str
         .collect()
 }
 
-fn tile(title: &str, detail: &str, poster: Option<&slint::Image>, resume: String) -> ui::MediaTile {
+/// A tile with its title and poster; what is said under the title is filled by its wall.
+fn tile(title: &str, poster: Option<&slint::Image>) -> ui::MediaTile {
     ui::MediaTile {
         title: title.into(),
-        detail: detail.into(),
         poster: poster.cloned().unwrap_or_default(),
         has_poster: poster.is_some(),
-        resume: resume.into(),
+        ..Default::default()
     }
 }
 
@@ -802,11 +776,11 @@ mod tests {
     }
 
     #[test]
-    fn trouble_says_what_and_when_again() {
-        let t = trouble_text(Failure::NoPicture, true, Duration::from_secs(6));
+    fn trouble_says_whether_the_channel_or_the_video_fails() {
         assert_eq!(
-            t,
-            "There is no picture on this channel right now. The TV keeps trying: the picture comes back by itself. You can choose another channel meanwhile."
+            trouble(Failure::NoPicture, true),
+            ui::Trouble::ChannelNoPicture
         );
+        assert_eq!(trouble(Failure::NoPicture, false), ui::Trouble::Video);
     }
 }

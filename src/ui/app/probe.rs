@@ -63,9 +63,9 @@ impl App {
     }
 
     /// What Watch says instead of a picture, when it says something (tests).
-    pub fn video_trouble(&self) -> Option<String> {
+    pub fn video_trouble(&self) -> Option<ui::Trouble> {
         let g = self.window.global::<ui::WatchState>();
-        (g.get_video() == ui::VideoState::Trouble).then(|| g.get_message().to_string())
+        (g.get_video() == ui::VideoState::Trouble).then(|| g.get_trouble())
     }
 
     /// The generation of the stream the player plays now, and how many of its frames were
