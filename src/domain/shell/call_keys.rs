@@ -101,6 +101,19 @@ impl Shell {
         }
     }
 
+    /// OK on Call: call the focused person. Without calls set up, its one button goes back to
+    /// Home; with nobody to call, the screen says so and has no button.
+    pub(super) fn call_ok(&mut self, place: Place) -> Outcome {
+        if !self.call.configured {
+            self.stack.truncate(1);
+            return Outcome::handled();
+        }
+        if self.call.people == 0 {
+            return Outcome::ignored();
+        }
+        Outcome::with(Effect::Call(CallRequest::Dial(place.focus)))
+    }
+
     pub fn call_stage(&self) -> CallStage {
         self.call.stage
     }

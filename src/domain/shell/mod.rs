@@ -15,6 +15,7 @@ use super::watch::{HubRow, JUMP, Media, Opened, SKIP, Watch};
 
 mod call_keys;
 mod effect;
+mod health_keys;
 mod hints;
 mod pin;
 #[cfg(test)]
@@ -575,79 +576,21 @@ impl Shell {
                 Outcome::handled()
             }
             Screen::Settings => self.change_setting(place.focus, true),
-            Screen::MyHealth => {
-                self.stack.push(Place {
-                    screen: Screen::Record(Section::ALL[place.focus]),
-                    focus: 0,
-                });
-                Outcome::handled()
-            }
-            // A result or a vital sign opens its values over time.
-            Screen::Record(section @ (Section::Results | Section::Vitals))
-                if self.record_counts[section.index()] > 0 =>
-            {
-                self.stack.push(Place {
-                    screen: Screen::Trend(section),
-                    focus: place.focus,
-                });
-                Outcome::handled()
-            }
-            // My care team: OK calls the person (when calls are set up).
-            Screen::Record(Section::CareTeam)
-                if self.call.configured && self.record_counts[Section::CareTeam.index()] > 0 =>
-            {
-                Outcome::with(Effect::Call(CallRequest::DialCareTeam(place.focus)))
-            }
-            // Reading only: OK has nothing to do on other rows.
-            Screen::Record(_) | Screen::Trend(_) | Screen::Pin => Outcome::ignored(),
-            Screen::Call if self.call.configured && self.call.people > 0 => {
-                Outcome::with(Effect::Call(CallRequest::Dial(place.focus)))
-            }
-            // Nobody to call: the screen says so and has no button.
-            Screen::Call if self.call.configured => Outcome::ignored(),
+            Screen::MyHealth | Screen::Record(_) | Screen::Trend(_) => self.health_ok(place),
+            Screen::Call => self.call_ok(place),
+            // The pad takes digits; OK has nothing to do there.
+            Screen::Pin => Outcome::ignored(),
             // Its one button: back to Home.
-            Screen::Learn | Screen::Call | Screen::Ask => {
+            Screen::Learn | Screen::Ask => {
                 self.stack.truncate(1);
                 Outcome::handled()
             }
-            Screen::Watch => {
-                let (screen, available) = match HubRow::ALL[place.focus] {
-                    HubRow::LiveTv => (Screen::Tv, !self.watch.tv.is_empty()),
-                    HubRow::Guide => {
-                        self.watch.tv.open_guide();
-                        (Screen::Guide, !self.watch.tv.is_empty())
-                    }
-                    HubRow::Films => (Screen::Films, self.watch.films > 0),
-                    HubRow::Relax => (Screen::Relax, self.watch.relax > 0),
-                };
-                if !available {
-                    // No channels: say why where the patient pressed. No films or relaxation
-                    // videos: the row already says so, and OK was never offered.
-                    return if matches!(screen, Screen::Tv | Screen::Guide) {
-                        self.show_notice(NoticeKind::NoChannels)
-                    } else {
-                        Outcome::ignored()
-                    };
-                }
-                self.watch.tv.current_or_first();
-                self.stack.push(Place { screen, focus: 0 });
-                if screen == Screen::Tv {
-                    Outcome::with(Effect::Banner)
-                } else {
-                    Outcome::handled()
-                }
-            }
-            Screen::Films if self.watch.films > 0 => {
-                let from = self.watch.start_of(place.focus, None);
-                self.open_player(Opened::Film {
-                    index: place.focus,
-                    from,
-                })
-            }
-            Screen::Relax if self.watch.relax > 0 => self.open_player(Opened::Relax(place.focus)),
-            Screen::Films | Screen::Relax | Screen::Tv | Screen::Guide | Screen::Player => {
-                Outcome::ignored()
-            }
+            Screen::Watch
+            | Screen::Tv
+            | Screen::Guide
+            | Screen::Films
+            | Screen::Relax
+            | Screen::Player => self.watch_ok(place),
         }
     }
 

@@ -258,6 +258,49 @@ impl Shell {
         }
     }
 
+    /// OK on Watch's screens (those that did not take it in [`Self::watch_press`]): the hub
+    /// opens a row, a film or a relaxation tile plays.
+    pub(super) fn watch_ok(&mut self, place: Place) -> Outcome {
+        match place.screen {
+            Screen::Watch => {
+                let (screen, available) = match HubRow::ALL[place.focus] {
+                    HubRow::LiveTv => (Screen::Tv, !self.watch.tv.is_empty()),
+                    HubRow::Guide => {
+                        self.watch.tv.open_guide();
+                        (Screen::Guide, !self.watch.tv.is_empty())
+                    }
+                    HubRow::Films => (Screen::Films, self.watch.films > 0),
+                    HubRow::Relax => (Screen::Relax, self.watch.relax > 0),
+                };
+                if !available {
+                    // No channels: say why where the patient pressed. No films or relaxation
+                    // videos: the row already says so, and OK was never offered.
+                    return if matches!(screen, Screen::Tv | Screen::Guide) {
+                        self.show_notice(NoticeKind::NoChannels)
+                    } else {
+                        Outcome::ignored()
+                    };
+                }
+                self.watch.tv.current_or_first();
+                self.stack.push(Place { screen, focus: 0 });
+                if screen == Screen::Tv {
+                    Outcome::with(Effect::Banner)
+                } else {
+                    Outcome::handled()
+                }
+            }
+            Screen::Films if self.watch.films > 0 => {
+                let from = self.watch.start_of(place.focus, None);
+                self.open_player(Opened::Film {
+                    index: place.focus,
+                    from,
+                })
+            }
+            Screen::Relax if self.watch.relax > 0 => self.open_player(Opened::Relax(place.focus)),
+            _ => Outcome::ignored(),
+        }
+    }
+
     pub(super) fn open_player(&mut self, opened: Opened) -> Outcome {
         self.watch.opened = Some(opened);
         self.watch.paused = false;
