@@ -7,6 +7,7 @@ pub mod patient;
 pub mod plain;
 pub mod privacy;
 pub mod record;
+pub mod session;
 pub mod settings;
 pub mod shell;
 pub mod tv;

@@ -1,0 +1,188 @@
+//! How often the PIN may be wrong. Per badge: [`BADGE_TRIES`] wrong PINs in a row lock that
+//! badge on this box for [`LOCK_TIME`]. Per box: [`BOX_TRIES`] wrong PINs within [`BOX_WINDOW`],
+//! whatever the badges, lock the box's staff sign-in for [`LOCK_TIME`] (someone trying badge
+//! after badge). The patient's screens keep working through either.
+
+use std::collections::{HashMap, VecDeque};
+
+use jiff::{SignedDuration, Timestamp};
+
+use super::badge::BadgeKey;
+
+pub const BADGE_TRIES: u8 = 5;
+pub const BOX_TRIES: usize = 10;
+pub const BOX_WINDOW: SignedDuration = SignedDuration::from_mins(10);
+pub const LOCK_TIME: SignedDuration = SignedDuration::from_mins(5);
+
+/// Sign-in is locked until a time, for one badge or for the whole box.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Locked {
+    Badge { until: Timestamp },
+    Box { until: Timestamp },
+}
+
+impl Locked {
+    pub fn until(self) -> Timestamp {
+        match self {
+            Locked::Badge { until } | Locked::Box { until } => until,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct BadgeTries {
+    wrong: u8,
+    until: Option<Timestamp>,
+}
+
+/// Wrong PINs on this box, by badge and in all.
+#[derive(Clone, Debug, Default)]
+pub struct Lockouts {
+    badges: HashMap<BadgeKey, BadgeTries>,
+    recent: VecDeque<Timestamp>,
+    box_until: Option<Timestamp>,
+}
+
+impl Lockouts {
+    /// Whether this badge may try a PIN now. A lock whose time is over is lifted (and the
+    /// badge's count starts again).
+    pub fn check(&mut self, badge: &BadgeKey, now: Timestamp) -> Result<(), Locked> {
+        if let Some(until) = self.box_until {
+            if now < until {
+                return Err(Locked::Box { until });
+            }
+            self.box_until = None;
+        }
+        if let Some(tries) = self.badges.get_mut(badge)
+            && let Some(until) = tries.until
+        {
+            if now < until {
+                return Err(Locked::Badge { until });
+            }
+            *tries = BadgeTries::default();
+        }
+        Ok(())
+    }
+
+    /// A wrong PIN for this badge. Returns the lock it brought on, if any (the box's first: it
+    /// is the wider one).
+    pub fn wrong(&mut self, badge: &BadgeKey, now: Timestamp) -> Option<Locked> {
+        self.recent.push_back(now);
+        while self
+            .recent
+            .front()
+            .is_some_and(|&t| now.duration_since(t) >= BOX_WINDOW)
+        {
+            self.recent.pop_front();
+        }
+        let tries = self.badges.entry(*badge).or_default();
+        tries.wrong += 1;
+        if tries.wrong >= BADGE_TRIES {
+            tries.until = Some(now + LOCK_TIME);
+        }
+        let badge_lock = tries.until.map(|until| Locked::Badge { until });
+        if self.recent.len() >= BOX_TRIES {
+            let until = now + LOCK_TIME;
+            self.box_until = Some(until);
+            self.recent.clear();
+            return Some(Locked::Box { until });
+        }
+        badge_lock
+    }
+
+    /// The right PIN: this badge starts again from no wrong tries. (The box's count stays: a
+    /// right PIN between guesses does not hide them.)
+    pub fn right(&mut self, badge: &BadgeKey) {
+        self.badges.remove(badge);
+    }
+
+    /// Wrong tries left for this badge before it locks.
+    pub fn tries_left(&self, badge: &BadgeKey) -> u8 {
+        BADGE_TRIES
+            - self
+                .badges
+                .get(badge)
+                .map_or(0, |t| t.wrong.min(BADGE_TRIES))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::badge::BadgeSecret;
+    use super::*;
+
+    fn at(minutes: i64) -> Timestamp {
+        Timestamp::from_second(1_800_000_000).unwrap() + SignedDuration::from_secs(minutes * 60)
+    }
+
+    #[test]
+    fn five_wrong_pins_lock_that_badge_for_five_minutes_and_not_another() {
+        let secret = BadgeSecret::random();
+        let (ana, ben) = (secret.key_of("1"), secret.key_of("2"));
+        let mut locks = Lockouts::default();
+        for i in 0..4 {
+            assert_eq!(locks.check(&ana, at(0)), Ok(()));
+            assert_eq!(locks.wrong(&ana, at(0)), None, "try {i}");
+        }
+        assert_eq!(locks.tries_left(&ana), 1);
+        assert_eq!(
+            locks.wrong(&ana, at(0)),
+            Some(Locked::Badge { until: at(5) })
+        );
+        assert_eq!(
+            locks.check(&ana, at(4)),
+            Err(Locked::Badge { until: at(5) })
+        );
+        assert_eq!(
+            locks.check(&ben, at(4)),
+            Ok(()),
+            "another badge is not locked"
+        );
+        assert_eq!(locks.check(&ana, at(5)), Ok(()), "five minutes later");
+        assert_eq!(locks.tries_left(&ana), BADGE_TRIES, "and it starts again");
+    }
+
+    #[test]
+    fn ten_wrong_pins_within_ten_minutes_lock_the_box_whatever_the_badges() {
+        let secret = BadgeSecret::random();
+        let mut locks = Lockouts::default();
+        for i in 0..9 {
+            let badge = secret.key_of(&i.to_string());
+            assert_eq!(locks.wrong(&badge, at(i)), None, "try {i}");
+        }
+        let tenth = secret.key_of("10");
+        assert_eq!(
+            locks.wrong(&tenth, at(9)),
+            Some(Locked::Box { until: at(14) })
+        );
+        let anyone = secret.key_of("someone new");
+        assert_eq!(
+            locks.check(&anyone, at(13)),
+            Err(Locked::Box { until: at(14) })
+        );
+        assert_eq!(locks.check(&anyone, at(14)), Ok(()));
+    }
+
+    #[test]
+    fn wrong_pins_spread_over_more_than_ten_minutes_do_not_lock_the_box() {
+        let secret = BadgeSecret::random();
+        let mut locks = Lockouts::default();
+        for i in 0..20 {
+            let badge = secret.key_of(&i.to_string());
+            assert_eq!(locks.wrong(&badge, at(i * 2)), None, "try {i}");
+        }
+    }
+
+    #[test]
+    fn the_right_pin_clears_the_badge_count() {
+        let secret = BadgeSecret::random();
+        let ana = secret.key_of("1");
+        let mut locks = Lockouts::default();
+        for _ in 0..4 {
+            locks.wrong(&ana, at(0));
+        }
+        locks.right(&ana);
+        assert_eq!(locks.tries_left(&ana), BADGE_TRIES);
+        assert_eq!(locks.wrong(&ana, at(1)), None);
+    }
+}
