@@ -35,6 +35,9 @@ PACKAGES=(
   # (xdotool), and a sound card for sound on (PulseAudio with a null sink, in real time, which
   # ALSA's own null device is not).
   xvfb xdotool pulseaudio
+  # The staff identity service of the clinician sign-in tests: an OpenLDAP directory (slapd,
+  # run by the tests as their own process on loopback over LDAPS) and its tools (slappasswd).
+  slapd ldap-utils
   # The desktop window (`make run` on a desktop, and those tests): winit loads these X11
   # libraries at run time, so no build step asks for them (seen in /proc/PID/maps).
   libx11-6 libx11-xcb1 libxcursor1 libxi6 libxkbcommon-x11-0

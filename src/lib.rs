@@ -10,6 +10,7 @@ pub mod input;
 pub mod launch;
 pub mod media;
 pub mod picture;
+pub mod staff;
 pub mod store;
 pub mod supervise;
 pub mod sync;

@@ -89,32 +89,8 @@ pub struct TlsSetup {
 fn tls_config(setup: &TlsSetup) -> Result<rustls::ClientConfig, LinkError> {
     use rustls::pki_types::pem::PemObject;
     use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-    let mut roots = rustls::RootCertStore::empty();
-    match &setup.ca_file {
-        Some(path) => {
-            let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
-                .map_err(|e| LinkError::Tls(format!("ca_file {}: {e}", path.display())))?
-                .filter_map(Result::ok)
-                .collect();
-            if certs.is_empty() {
-                return Err(LinkError::Tls(format!(
-                    "ca_file {} holds no PEM certificate",
-                    path.display()
-                )));
-            }
-            for c in certs {
-                roots
-                    .add(c)
-                    .map_err(|e| LinkError::Tls(format!("ca_file {}: {e}", path.display())))?;
-            }
-        }
-        None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let builder = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .map_err(|e| LinkError::Tls(e.to_string()))?
-        .with_root_certificates(roots);
+    let roots = crate::tls::rustls_roots(setup.ca_file.as_deref()).map_err(LinkError::Tls)?;
+    let builder = crate::tls::rustls_builder(roots).map_err(LinkError::Tls)?;
     match (&setup.client_cert, &setup.client_key) {
         (Some(cert), Some(key)) => {
             let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)

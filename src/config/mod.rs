@@ -2,12 +2,16 @@
 //! anywhere). Every key is documented in docs/config.md; unknown keys are refused with their name,
 //! so a typo never silently falls back to a default. Sections are added as features land.
 
+mod staff;
+
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
 use crate::domain::clock::ClockStyle;
+
+pub use staff::{LdapsUrl, Staff};
 
 /// Where the appliance looks when no `--config` is given.
 pub const DEFAULT_PATH: &str = "/etc/bedside/bedside.toml";
@@ -29,6 +33,9 @@ pub struct Config {
     pub tv: Option<Tv>,
     /// Video calls with the care team. Without it, Call says calls are not set up.
     pub call: Option<Call>,
+    /// The staff directory for clinician sign-in. Without it, a badge read says staff sign-in
+    /// is not set up on this TV.
+    pub staff: Option<Staff>,
 }
 
 /// This box.
@@ -620,6 +627,7 @@ impl Config {
             input: Input::default(),
             tv: None,
             call: None,
+            staff: None,
         }
     }
 }

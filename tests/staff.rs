@@ -1,0 +1,339 @@
+//! Clinician sign-in against a real staff directory: OpenLDAP's slapd on loopback over LDAPS,
+//! with a CA of the test's own. The box searches as its service account and binds as the
+//! person with the PIN; offline sign-in takes over when the directory stops.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use bedside::config::{LdapsUrl, Staff as StaffConfig};
+use bedside::domain::session::badge::BadgeSecret;
+use bedside::domain::session::pad::{StaffPad, StaffPin};
+use bedside::domain::session::staff::Verdict;
+use bedside::domain::session::{Access, Staff};
+use bedside::staff::StaffCheck;
+use bedside::staff::directory::Directory;
+use common::fhir::free_port;
+
+const SERVICE_PASSWORD: &str = "box service secret";
+
+/// A slapd of the test's own, in a temporary directory, killed when dropped.
+struct Slapd {
+    dir: tempfile::TempDir,
+    port: u16,
+    child: Option<Child>,
+}
+
+impl Drop for Slapd {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn slappasswd(secret: &str) -> String {
+    let out = Command::new("slappasswd")
+        .args(["-s", secret])
+        .output()
+        .expect("slappasswd (Debian ldap-utils/slapd, scripts/setup.sh)");
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+impl Slapd {
+    fn start() -> Slapd {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        std::fs::create_dir(d.join("db")).unwrap();
+        // A CA of the test's own, and the directory's certificate signed by it for 127.0.0.1.
+        let ec = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+        ];
+        let ca_args = [
+            &["req", "-x509"][..],
+            &ec,
+            &["-days", "2", "-subj", "/CN=Test Hospital CA"],
+            &["-keyout", "ca.key", "-out", "ca.pem"],
+        ]
+        .concat();
+        common::openssl(d, &ca_args);
+        let csr_args = [
+            &["req"][..],
+            &ec,
+            &["-subj", "/CN=127.0.0.1", "-keyout", "server.key"],
+            &["-out", "server.csr"],
+        ]
+        .concat();
+        common::openssl(d, &csr_args);
+        std::fs::write(d.join("san.cnf"), "subjectAltName=IP:127.0.0.1\n").unwrap();
+        common::openssl(
+            d,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "server.csr",
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-days",
+                "2",
+                "-extfile",
+                "san.cnf",
+                "-out",
+                "server.pem",
+            ],
+        );
+        std::fs::write(
+            d.join("slapd.conf"),
+            format!(
+                "include /etc/ldap/schema/core.schema\n\
+                 include /etc/ldap/schema/cosine.schema\n\
+                 include /etc/ldap/schema/inetorgperson.schema\n\
+                 modulepath /usr/lib/ldap\nmoduleload back_mdb\n\
+                 pidfile {d}/slapd.pid\n\
+                 TLSCertificateFile {d}/server.pem\nTLSCertificateKeyFile {d}/server.key\n\
+                 database mdb\nsuffix \"dc=hospital,dc=test\"\n\
+                 rootdn \"cn=admin,dc=hospital,dc=test\"\ndirectory {d}/db\n\
+                 access to attrs=userPassword by anonymous auth by * none\n\
+                 access to dn.subtree=\"ou=staff,dc=hospital,dc=test\" \
+                   by dn.exact=\"cn=bedside,ou=services,dc=hospital,dc=test\" read by * none\n\
+                 access to * by * none\n",
+                d = d.display()
+            ),
+        )
+        .unwrap();
+        let person = |uid: &str, cn: &str, title: &str, badge: &str, pin: &str, practitioner| {
+            format!(
+                "dn: uid={uid},ou=staff,dc=hospital,dc=test\nobjectClass: inetOrgPerson\n\
+                 uid: {uid}\ncn: {cn}\nsn: {cn}\ntitle: {title}\nemployeeNumber: {badge}\n\
+                 {practitioner}userPassword: {}\n\n",
+                slappasswd(pin)
+            )
+        };
+        let ldif = format!(
+            "dn: dc=hospital,dc=test\nobjectClass: dcObject\nobjectClass: organization\n\
+             o: Test Hospital\ndc: hospital\n\n\
+             dn: ou=services,dc=hospital,dc=test\nobjectClass: organizationalUnit\nou: services\n\n\
+             dn: cn=bedside,ou=services,dc=hospital,dc=test\nobjectClass: person\ncn: bedside\n\
+             sn: bedside\nuserPassword: {}\n\n\
+             dn: ou=staff,dc=hospital,dc=test\nobjectClass: organizationalUnit\nou: staff\n\n{}{}{}",
+            slappasswd(SERVICE_PASSWORD),
+            person(
+                "aruiz",
+                "Ana Ruiz",
+                "Nurse",
+                "0012345",
+                "2468",
+                "labeledURI: Practitioner/ana\n"
+            ),
+            person(
+                "pdoe",
+                "Pat Doe",
+                "Porter",
+                "0077777",
+                "1357",
+                "labeledURI: Practitioner/pat\n"
+            ),
+            person("nobody", "No Practitioner", "Nurse", "0099999", "1111", ""),
+        );
+        std::fs::write(d.join("data.ldif"), ldif).unwrap();
+        let added = Command::new("slapadd")
+            .arg("-f")
+            .arg(d.join("slapd.conf"))
+            .arg("-l")
+            .arg(d.join("data.ldif"))
+            .output()
+            .unwrap();
+        assert!(
+            added.status.success(),
+            "{}",
+            String::from_utf8_lossy(&added.stderr)
+        );
+        let mut slapd = Slapd {
+            dir,
+            port: free_port(),
+            child: None,
+        };
+        slapd.run();
+        slapd
+    }
+
+    fn run(&mut self) {
+        let d = self.dir.path();
+        let child = Command::new("slapd")
+            .arg("-f")
+            .arg(d.join("slapd.conf"))
+            .args([
+                "-h",
+                &format!("ldaps://127.0.0.1:{}/", self.port),
+                "-d",
+                "0",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("slapd (Debian slapd, scripts/setup.sh)");
+        self.child = Some(child);
+        let start = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "slapd did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    fn ca(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
+    }
+
+    fn config(&self, ca: Option<&Path>) -> StaffConfig {
+        let password = self.dir.path().join("service-password");
+        std::fs::write(&password, format!("{SERVICE_PASSWORD}\n")).unwrap();
+        let toml = format!(
+            "directory = \"ldaps://127.0.0.1:{}\"\n{}\
+             bind_dn = \"cn=bedside,ou=services,dc=hospital,dc=test\"\n\
+             bind_password_file = \"{}\"\nbase_dn = \"ou=staff,dc=hospital,dc=test\"\n\
+             timeout_seconds = 2\n",
+            self.port,
+            ca.map(|p| format!("ca_file = \"{}\"\n", p.display()))
+                .unwrap_or_default(),
+            password.display()
+        );
+        toml::from_str(&toml).unwrap()
+    }
+}
+
+fn pin(text: &str) -> StaffPin {
+    let mut pad = StaffPad::default();
+    for c in text.bytes() {
+        pad.push(c - b'0');
+    }
+    pad.take().unwrap()
+}
+
+fn ana() -> Staff {
+    Staff {
+        practitioner: "Practitioner/ana".into(),
+        name: "Ana Ruiz".into(),
+        role: "Nurse".into(),
+        access: Access::Record,
+    }
+}
+
+#[test]
+fn the_directory_decides_badge_and_pin() {
+    let slapd = Slapd::start();
+    let dir = Directory::new(&slapd.config(Some(&slapd.ca()))).unwrap();
+    assert_eq!(
+        dir.verify("0012345", &pin("2468")),
+        Verdict::Accepted(ana())
+    );
+    assert_eq!(
+        dir.verify(" 0012345\n", &pin("2468")),
+        Verdict::Accepted(ana())
+    );
+    assert_eq!(dir.verify("0012345", &pin("2469")), Verdict::WrongPin);
+    assert_eq!(
+        dir.verify("0000000", &pin("2468")),
+        Verdict::Refused,
+        "unknown badge"
+    );
+    // A title not allowed to open records signs in to device-level screens only.
+    let Verdict::Accepted(porter) = dir.verify("0077777", &pin("1357")) else {
+        panic!("the porter's badge and PIN are right");
+    };
+    assert_eq!(porter.access, Access::DeviceOnly);
+    // No Practitioner reference: audit events could not name them, so no sign-in.
+    assert_eq!(dir.verify("0099999", &pin("1111")), Verdict::Refused);
+    // A badge "number" that is an LDAP filter finds nobody.
+    assert_eq!(dir.verify("*", &pin("2468")), Verdict::Refused);
+    assert_eq!(dir.verify("0012345)(uid=*", &pin("2468")), Verdict::Refused);
+}
+
+#[test]
+fn an_untrusted_certificate_or_a_stopped_directory_is_unreachable_never_accepted() {
+    let mut slapd = Slapd::start();
+    // Without the hospital's CA the directory's certificate is not trusted: nothing is sent.
+    let untrusted = Directory::new(&slapd.config(None)).unwrap();
+    assert_eq!(
+        untrusted.verify("0012345", &pin("2468")),
+        Verdict::Unreachable
+    );
+    let dir = Directory::new(&slapd.config(Some(&slapd.ca()))).unwrap();
+    assert_eq!(
+        dir.verify("0012345", &pin("2468")),
+        Verdict::Accepted(ana()),
+        "with the hospital's CA it is trusted"
+    );
+    slapd.stop();
+    let start = Instant::now();
+    assert_eq!(dir.verify("0012345", &pin("2468")), Verdict::Unreachable);
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        start.elapsed()
+    );
+}
+
+#[test]
+fn plain_ldap_is_refused_in_the_config() {
+    let err = LdapsUrl::try_from("ldap://dir.example:389".to_owned()).unwrap_err();
+    assert!(err.contains("in clear"), "{err}");
+    assert!(LdapsUrl::try_from("ldaps://dir.example:636".to_owned()).is_ok());
+}
+
+#[test]
+fn a_recent_online_sign_in_works_offline_and_a_wrong_pin_still_fails() {
+    let mut slapd = Slapd::start();
+    let secret = BadgeSecret::random();
+    let badge = secret.key_of("0012345");
+    let dir = Directory::new(&slapd.config(Some(&slapd.ca()))).unwrap();
+    let mut check = StaffCheck::new(dir, [9u8; 32], 12);
+    let t0 = jiff::Timestamp::now();
+    // Offline before any online sign-in: nothing to go on.
+    slapd.stop();
+    assert_eq!(
+        check.check("0012345", badge, &pin("2468"), t0),
+        Verdict::Unreachable
+    );
+    slapd.run();
+    assert_eq!(
+        check.check("0012345", badge, &pin("2468"), t0),
+        Verdict::Accepted(ana())
+    );
+    assert_eq!(check.kept().len(), 1);
+    slapd.stop();
+    let later = t0 + jiff::SignedDuration::from_hours(3);
+    assert_eq!(
+        check.check("0012345", badge, &pin("2468"), later),
+        Verdict::Accepted(ana()),
+        "the directory is down: the PIN checked three hours ago still works"
+    );
+    assert_eq!(
+        check.check("0012345", badge, &pin("1111"), later),
+        Verdict::WrongPin
+    );
+    let too_late = t0 + jiff::SignedDuration::from_hours(13);
+    assert_eq!(
+        check.check("0012345", badge, &pin("2468"), too_late),
+        Verdict::Unreachable,
+        "after twelve hours the directory must see the badge again"
+    );
+    assert!(check.kept().is_empty(), "expired credentials are dropped");
+}
