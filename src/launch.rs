@@ -95,6 +95,9 @@ impl Setup {
         demo: bool,
         now: Option<DateTime>,
     ) -> Result<Setup, LaunchError> {
+        // The box's secret for staff badges and offline sign-in: from the store key, or (no
+        // store) random for this run.
+        let mut staff_secret: Option<Vec<u8>> = None;
         let (config, settings) = match (config, demo) {
             (None, true) => (Config::demo(), SettingsFile::none()),
             (path, _) => {
@@ -109,6 +112,7 @@ impl Setup {
                     .and_then(|f| crate::store::key::DbKey::from_file(f).ok())
                 {
                     settings = settings.with_pin_secret(key.material());
+                    staff_secret = Some(key.material().to_vec());
                 }
                 (config, settings)
             }
@@ -136,6 +140,10 @@ impl Setup {
                 .call
                 .as_ref()
                 .map(|c| crate::call::service::CallSetup::from_config(c, &config.bed, false)),
+            staff: config.staff.clone().map(|c| crate::ui::staff::StaffSetup {
+                config: c,
+                secret: staff_secret.unwrap_or_else(random_secret),
+            }),
         };
         Ok(Setup {
             config,
@@ -225,6 +233,8 @@ pub struct Snapshot {
     pub replay: Option<(PathBuf, Option<DeviceClass>)>,
     /// Real time to keep the event loop running after the keys (for video to arrive).
     pub wait: Duration,
+    /// A staff badge read before the keys (clinician sign-in).
+    pub badge: Option<String>,
 }
 
 /// Renders the UI headless after pressing `keys`, through the same dispatch path as a remote,
@@ -303,6 +313,12 @@ pub fn snapshot(setup: Setup, shot: &Snapshot) -> Result<(), LaunchError> {
         );
         headless.advance(SETTLE);
     }
+    if let Some(number) = &shot.badge {
+        app.input(crate::input::engine::Output::Badge(
+            crate::input::badge::BadgeId::new(number.as_str()),
+        ));
+        headless.advance(SETTLE);
+    }
     for &button in &shot.keys {
         app.press(button);
         headless.advance(SETTLE);
@@ -379,4 +395,14 @@ pub fn headless_app_sounding(
     let app = App::new(context, setup.settings, time)?;
     app.window().show()?;
     Ok((headless, app))
+}
+
+/// 32 random bytes: the staff secret of a box without a store key (it lasts for this run).
+fn random_secret() -> Vec<u8> {
+    use ring::rand::SecureRandom;
+    let mut bytes = vec![0u8; 32];
+    ring::rand::SystemRandom::new()
+        .fill(&mut bytes)
+        .expect("the system random source works");
+    bytes
 }

@@ -60,6 +60,10 @@ enum Command {
         /// picture is taken, so a playing video shows in it
         #[arg(long, value_name = "MS", default_value_t = 0)]
         wait: u64,
+        /// A staff badge read before the keys, as a badge reader would give it (clinician
+        /// sign-in: then type the PIN with --keys)
+        #[arg(long, value_name = "NUMBER")]
+        badge: Option<String>,
     },
     /// Sync with the hospital's FHIR backend: resolve the bed, load or update the patient's
     /// chart, deliver the outbox, erase a discharged patient's data; print a one-line JSON
@@ -240,6 +244,7 @@ fn main() -> ExitCode {
             replay,
             replay_class,
             wait,
+            badge,
         }) => {
             // A snapshot prints nothing but errors.
             init_logging("warn");
@@ -253,6 +258,7 @@ fn main() -> ExitCode {
                         now,
                         replay: replay.map(|path| (path, replay_class)),
                         wait: Duration::from_millis(wait),
+                        badge,
                     },
                 )
             })

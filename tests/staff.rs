@@ -337,3 +337,51 @@ fn a_recent_online_sign_in_works_offline_and_a_wrong_pin_still_fails() {
     );
     assert!(check.kept().is_empty(), "expired credentials are dropped");
 }
+
+/// The `[staff]` section for this directory.
+fn staff_section(slapd: &Slapd) -> String {
+    let password = slapd.dir.path().join("service-password");
+    std::fs::write(&password, format!("{SERVICE_PASSWORD}\n")).unwrap();
+    format!(
+        "[staff]\ndirectory = \"ldaps://127.0.0.1:{}\"\nca_file = \"{}\"\n\
+         bind_dn = \"cn=bedside,ou=services,dc=hospital,dc=test\"\n\
+         bind_password_file = \"{}\"\nbase_dn = \"ou=staff,dc=hospital,dc=test\"\n",
+        slapd.port,
+        slapd.ca().display(),
+        password.display()
+    )
+}
+
+/// The real binary, as a nurse uses it: badge, PIN on the remote's digits, OK; the directory
+/// answers; the clinician home shows in the staff frame; Back signs out and Home is as it was.
+#[test]
+fn a_nurse_signs_in_with_badge_and_pin_and_out_again_on_the_real_binary() {
+    let slapd = Slapd::start();
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::empty_bed_config(dir.path(), &staff_section(&slapd));
+    let badge = ["--badge", "0012345", "--wait", "1500"];
+    common::assert_golden(
+        "staff-pin",
+        &common::config_shot(&config, "2,4", &["--badge", "0012345"]),
+    );
+    common::assert_golden(
+        "staff-pin-wrong",
+        &common::config_shot(&config, "2,4,6,9,ok", &badge),
+    );
+    common::assert_golden(
+        "staff-clinician-home",
+        &common::config_shot(&config, "2,4,6,8,ok", &badge),
+    );
+    let home = common::config_shot(&config, "", &[]);
+    let signed_out = common::config_shot(&config, "2,4,6,8,ok,back", &badge);
+    assert!(
+        home.pixels_differing(&signed_out, common::TOLERANCE) < common::MAX_DIFFERING,
+        "after signing out the patient's Home is back as it was"
+    );
+    // Large text: the patient's choice, and the staff screens follow it.
+    common::config_shot(&config, "down,right,right,ok,down,ok", &[]);
+    common::assert_golden(
+        "staff-clinician-home-large-text",
+        &common::config_shot(&config, "2,4,6,8,ok", &badge),
+    );
+}

@@ -15,6 +15,11 @@ use std::time::Duration;
 pub struct BadgeId(String);
 
 impl BadgeId {
+    /// A badge number read some other way (`bedside snapshot --badge`).
+    pub fn new(number: impl Into<String>) -> BadgeId {
+        BadgeId(number.into())
+    }
+
     /// The number itself, for the session layer to check; never for logs or the screen.
     pub fn expose(&self) -> &str {
         &self.0

@@ -18,6 +18,7 @@ use super::generated::{
 };
 use super::inbox::{Inbound, Inbox};
 use super::keyboard;
+use super::staff::{StaffController, StaffSetup};
 use super::timers::{TimerKey, Timers};
 use super::watch::WatchController;
 use crate::config;
@@ -57,6 +58,8 @@ pub struct Context {
     pub sound: bool,
     /// Video calls, when the config sets them up.
     pub call: Option<crate::call::service::CallSetup>,
+    /// Clinician sign-in, when the config names a staff directory.
+    pub staff: Option<StaffSetup>,
 }
 
 /// Where the clock's time comes from.
@@ -105,6 +108,8 @@ struct State {
     film_checkpoint: u64,
     /// Calls: the call thread and what it last said.
     call: CallController,
+    /// Clinician mode: badge keys, the PIN check, the staff frame.
+    staff: StaffController,
 }
 
 /// The running shell: the window and its controller.
@@ -139,6 +144,8 @@ impl App {
         let call = CallController::new(&window, call_setup, inbox.clone());
         let mut shell = Shell::with_pin_key(loaded.clone(), settings.pin_key());
         shell.set_calls_configured(call.configured());
+        let staff = StaffController::new(context.staff.clone(), inbox.clone());
+        shell.set_staff_configured(staff.configured());
         let state = Rc::new(RefCell::new(State {
             focus_flags,
             shell,
@@ -165,6 +172,7 @@ impl App {
             tv: context.tv.clone(),
             film_checkpoint: 0,
             call,
+            staff,
         }));
 
         let header = window.global::<HeaderState>();
@@ -250,6 +258,7 @@ fn call_view(
     state: &Rc<RefCell<State>>,
     view: crate::call::service::CallView,
 ) {
+    let was_standby = state.borrow().shell.standby();
     {
         {
             let mut st = state.borrow_mut();
@@ -271,6 +280,11 @@ fn call_view(
             }
         }
         apply(window, state, |_| Outcome::default());
+        // A ringing call woke the screen (set_view, before apply could see it): the clock,
+        // stopped in standby, runs again.
+        if was_standby && !state.borrow().shell.standby() {
+            tick_clock(window, state);
+        }
     }
 }
 
@@ -315,6 +329,9 @@ fn receive(window: &MainWindow, state: &Rc<RefCell<State>>, message: Inbound) {
         Inbound::Call(view) => call_view(window, state, view),
         Inbound::Captions(generation, captions) => {
             state.borrow_mut().watch.set_captions(generation, captions);
+        }
+        Inbound::Staff(badge, verdict) => {
+            apply(window, state, |shell| shell.staff_checked(badge, verdict));
         }
         Inbound::Run(run) => run(),
     }
@@ -368,8 +385,11 @@ fn set_link(globals: &HeaderState, link: Link) {
 fn deliver(window: &MainWindow, state: &Rc<RefCell<State>>, output: Output) {
     match output {
         Output::Button(button) => press(window, state, button),
-        // The number stays here: the session layer (clinician sign-in) will take it.
-        Output::Badge(_) => apply(window, state, Shell::badge_read),
+        // The number goes no further than the staff controller; the shell gets its key.
+        Output::Badge(id) => {
+            let key = state.borrow_mut().staff.badge(id);
+            apply(window, state, |shell| shell.badge_read(key));
+        }
     }
 }
 
@@ -416,6 +436,7 @@ fn apply(
     let mut st = state.borrow_mut();
     let was_standby = st.shell.standby();
     let sound_before = (st.shell.volume(), st.shell.muted());
+    st.shell.set_now(jiff::Timestamp::now());
     let outcome = change(&mut st.shell);
     if (st.shell.volume(), st.shell.muted()) != sound_before {
         st.call.set_volume(st.shell.volume(), st.shell.muted());
@@ -425,6 +446,8 @@ fn apply(
         carry_out(window, state, &mut st, effect);
     }
     save_if_changed(&mut st, false);
+    let State { staff, shell, .. } = &mut *st;
+    staff.forget(shell);
     show(window, &st);
     let standby = st.shell.standby();
     if standby && !was_standby {
@@ -451,7 +474,13 @@ fn carry_out(window: &MainWindow, state: &Rc<RefCell<State>>, st: &mut State, ef
             }),
         ),
         Effect::Stop(timeout) => st.timers.stop(timeout.into()),
-        Effect::Banner => {
+        // The banner belongs to live TV (follow_watch takes it off other screens first).
+        Effect::Banner
+            if matches!(
+                st.shell.screen(),
+                Screen::Tv | Screen::Watch | Screen::Guide
+            ) =>
+        {
             w.set_banner(true);
             st.timers.once(
                 TimerKey::Banner,
@@ -471,8 +500,11 @@ fn carry_out(window: &MainWindow, state: &Rc<RefCell<State>>, st: &mut State, ef
                 }),
             );
         }
+        Effect::Banner => {}
         Effect::Seek(by) => st.watch.seek(by),
         Effect::Call(request) => st.call.request(request, &st.record),
+        Effect::CheckStaff { badge, pin } => st.staff.check(badge, pin),
+        Effect::Audit(what) => st.staff.audit(&st.shell, what),
     }
 }
 
@@ -504,7 +536,7 @@ fn follow_watch(
     }
     let State { watch, shell, .. } = st;
     watch.follow(window, shell);
-    if st.shell.screen() == Screen::Player {
+    if st.shell.screen() == Screen::Player && !st.shell.standby() {
         st.timers.repeat(
             TimerKey::Position,
             Duration::from_millis(250),
@@ -643,6 +675,8 @@ fn show(window: &MainWindow, state: &State) {
         Screen::Films => ui::Screen::Films,
         Screen::Relax => ui::Screen::Relax,
         Screen::Player => ui::Screen::Player,
+        Screen::StaffPin => ui::Screen::StaffPin,
+        Screen::Clinician => ui::Screen::Clinician,
     });
     let now = state
         .time
@@ -653,6 +687,7 @@ fn show(window: &MainWindow, state: &State) {
     state
         .call
         .show(window, shell, &state.record, std::time::Instant::now());
+    state.staff.show(window, shell, jiff::Timestamp::now());
     if let Some(n) = shell.watch().missing_channel {
         globals.set_missing_channel(n as i32);
     }
@@ -699,11 +734,15 @@ fn show_hints(globals: &AppState, hints: Hints) {
         OkHint::WatchChannel => ui::OkDoes::WatchChannel,
         OkHint::Play => ui::OkDoes::Play,
         OkHint::BackToHome => ui::OkDoes::BackToHome,
+        OkHint::SignIn => ui::OkDoes::SignIn,
+        OkHint::SignOut => ui::OkDoes::SignOut,
+        OkHint::ClearPin => ui::OkDoes::ClearPin,
     });
     globals.set_back_does(match hints.back {
         BackHint::Nothing => ui::BackDoes::Nothing,
         BackHint::GoBack => ui::BackDoes::GoBack,
         BackHint::Cancel => ui::BackDoes::Cancel,
+        BackHint::SignOut => ui::BackDoes::SignOut,
     });
     globals.set_digits_do(match hints.digits {
         DigitsHint::Nothing => ui::DigitsDo::Nothing,

@@ -34,6 +34,11 @@ pub enum Inbound {
     Call(crate::call::service::CallView),
     /// A film's captions, read for the film of `generation`.
     Captions(u64, crate::media::captions::Captions),
+    /// The staff directory's (or the offline check's) verdict on a badge and PIN.
+    Staff(
+        crate::domain::session::badge::BadgeKey,
+        crate::domain::session::staff::Verdict,
+    ),
     /// Runs on the UI thread in its turn (tests and benchmarks stamp times with it).
     Run(Box<dyn FnOnce() + Send>),
 }
@@ -48,6 +53,7 @@ impl std::fmt::Debug for Inbound {
             Inbound::Player(_) => "Player",
             Inbound::Call(_) => "Call",
             Inbound::Captions(..) => "Captions",
+            Inbound::Staff(..) => "Staff",
             Inbound::Run(_) => "Run",
         })
     }

@@ -29,6 +29,14 @@ impl BadgeSecret {
         BadgeSecret(hmac::Key::new(hmac::HMAC_SHA256, &bytes))
     }
 
+    /// Argon2's pepper for the offline PIN hashes: derived from the same secret, never the same
+    /// bytes as a badge key.
+    pub fn pepper(&self) -> [u8; 32] {
+        let mut pepper = [0u8; 32];
+        pepper.copy_from_slice(hmac::sign(&self.0, b"\0bedside offline pin pepper v1").as_ref());
+        pepper
+    }
+
     /// The key of a badge number (surrounding spaces do not count: readers differ).
     pub fn key_of(&self, number: &str) -> BadgeKey {
         let mut key = [0u8; 32];

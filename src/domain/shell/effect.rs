@@ -8,10 +8,12 @@
 
 use std::time::Duration;
 
-use super::{CallRequest, Notice, Shell};
+use super::{Audited, CallRequest, Notice, Shell};
+use crate::domain::session::badge::BadgeKey;
+use crate::domain::session::pad::StaffPin;
 
 /// One thing the controller must do after a change.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Effect {
     /// The patient's settings (or what Watch remembers) changed: save them.
     Save,
@@ -27,6 +29,11 @@ pub enum Effect {
     Seek(i64),
     /// Something for the call thread to do.
     Call(CallRequest),
+    /// Check this staff PIN for this badge (the directory, else the offline check), off the UI
+    /// thread; hand the verdict to [`Shell::staff_checked`].
+    CheckStaff { badge: BadgeKey, pin: StaffPin },
+    /// Record this in the audit trail.
+    Audit(Audited),
 }
 
 /// A time the shell waits for, then is told about.
@@ -40,6 +47,9 @@ pub enum Timeout {
     ChannelEntry(u64),
     /// Nobody pressed anything while My health was open under its PIN: close it.
     HealthIdle,
+    /// The staff sign-in's next deadline (its idle warning, its end, a forgotten pad), this
+    /// far ahead.
+    Staff(Duration),
 }
 
 /// How long a notice stays up.
@@ -53,6 +63,7 @@ impl Timeout {
             Timeout::PinLockout => crate::domain::privacy::LOCKOUT,
             Timeout::ChannelEntry(_) => crate::domain::tv::ENTRY_TIMEOUT,
             Timeout::HealthIdle => crate::domain::privacy::IDLE_CLOSE,
+            Timeout::Staff(wait) => wait,
         }
     }
 }
@@ -91,6 +102,12 @@ impl Outcome {
     /// The press did something, and asks for this effect.
     pub(super) fn with(effect: Effect) -> Self {
         Outcome::handled().and(effect)
+    }
+
+    /// This outcome, handled.
+    pub(super) fn and_handled(mut self) -> Self {
+        self.handled = true;
+        self
     }
 
     /// This outcome, and one more effect.
@@ -157,6 +174,7 @@ impl Shell {
             }
             Timeout::ChannelEntry(seq) => self.channel_entry_timeout(seq),
             Timeout::HealthIdle => self.idle_timeout(),
+            Timeout::Staff(_) => self.staff_timeout(),
         }
     }
 }

@@ -27,6 +27,12 @@ pub enum OkHint {
     Play,
     /// Goes back to Home (the one button of a screen whose feature is not on this TV).
     BackToHome,
+    /// Sends the staff PIN to be checked.
+    SignIn,
+    /// Signs the member of staff out.
+    SignOut,
+    /// Turns the patient's privacy PIN off (clinician mode).
+    ClearPin,
 }
 
 /// What Back does (the footer's "Back …").
@@ -37,6 +43,8 @@ pub enum BackHint {
     GoBack,
     /// Leaves the digit pad without a PIN.
     Cancel,
+    /// Signs the member of staff out (Back on the clinician home).
+    SignOut,
 }
 
 /// What the digit keys do (the footer's "0–9 …").
@@ -105,11 +113,26 @@ impl Shell {
             Screen::Guide if !self.watch.tv.is_empty() => OkHint::WatchChannel,
             Screen::Films if self.watch.films > 0 => OkHint::Play,
             Screen::Relax if self.watch.relax > 0 => OkHint::Play,
+            Screen::StaffPin => match self.staff.stage() {
+                crate::domain::session::staff::Stage::Pin { pad, says, .. }
+                    if pad.complete()
+                        && !matches!(says, crate::domain::session::staff::PadSays::Locked(_)) =>
+                {
+                    OkHint::SignIn
+                }
+                _ => OkHint::Nothing,
+            },
+            Screen::Clinician => match ClinicianRow::ALL[place.focus] {
+                ClinicianRow::ClearPrivacyPin if self.pin_set() => OkHint::ClearPin,
+                ClinicianRow::ClearPrivacyPin => OkHint::Nothing,
+                ClinicianRow::SignOut => OkHint::SignOut,
+            },
             _ => OkHint::Nothing,
         };
         let back = match place.screen {
             _ if self.stack.len() == 1 => BackHint::Nothing,
-            Screen::Pin => BackHint::Cancel,
+            Screen::Pin | Screen::StaffPin => BackHint::Cancel,
+            Screen::Clinician => BackHint::SignOut,
             _ => BackHint::GoBack,
         };
         let pad = self.pin_pad.filter(|_| place.screen == Screen::Pin);
@@ -118,6 +141,14 @@ impl Shell {
                 Some(pad)
                     if !(self.pin_locked
                         && matches!(pad.purpose, PinPurpose::Unlock | PinPurpose::Remove)) =>
+                {
+                    DigitsHint::Pin
+                }
+                _ => DigitsHint::Nothing,
+            },
+            Screen::StaffPin => match self.staff.stage() {
+                crate::domain::session::staff::Stage::Pin { says, .. }
+                    if !matches!(says, crate::domain::session::staff::PadSays::Locked(_)) =>
                 {
                     DigitsHint::Pin
                 }
@@ -134,7 +165,10 @@ impl Shell {
             ok,
             back,
             digits,
-            delete_digit: pad.is_some_and(|p| p.typed() > 0),
+            delete_digit: pad.is_some_and(|p| p.typed() > 0)
+                || (place.screen == Screen::StaffPin
+                    && matches!(self.staff.stage(),
+                        crate::domain::session::staff::Stage::Pin { pad, .. } if !pad.is_empty())),
         }
     }
 }

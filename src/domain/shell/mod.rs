@@ -18,6 +18,7 @@ mod effect;
 mod health_keys;
 mod hints;
 mod pin;
+mod staff_keys;
 #[cfg(test)]
 mod tests;
 mod watch_keys;
@@ -26,6 +27,7 @@ use call_keys::CallButtons;
 pub use call_keys::{CallControl, CallRequest, CallStage};
 pub use effect::{Effect, NOTICE_TIME, Outcome, Timeout};
 pub use hints::{BackHint, DigitsHint, Hints, OkHint};
+pub use staff_keys::{Audited, ClinicianRow};
 
 /// Every screen the shell can show.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -54,6 +56,10 @@ pub enum Screen {
     Relax,
     /// A film or a relaxation video, full screen.
     Player,
+    /// The staff PIN pad, after a badge read (over whatever the patient was doing).
+    StaffPin,
+    /// The clinician home: what signed-in staff can do here.
+    Clinician,
 }
 
 impl Screen {
@@ -207,6 +213,11 @@ pub struct Shell {
     /// Watch: live TV, films, relaxation.
     watch: Watch,
     call: CallButtons,
+    /// Clinician mode: the staff sign-in and session, whether it is set up, and the time the
+    /// controller last gave (its rules count minutes).
+    staff: crate::domain::session::staff::SignIn,
+    staff_configured: bool,
+    now: jiff::Timestamp,
 }
 
 impl Shell {
@@ -243,6 +254,9 @@ impl Shell {
             pin_locked: false,
             watch,
             call: CallButtons::default(),
+            staff: Default::default(),
+            staff_configured: false,
+            now: jiff::Timestamp::UNIX_EPOCH,
         }
     }
 
@@ -297,8 +311,11 @@ impl Shell {
             | Screen::Player => self.watch_layout(screen),
             // Screens whose feature has not landed hold one button: back to Home.
             Screen::Learn | Screen::Ask => Layout::Column { count: 1 },
-            // The pad takes digits, not focus.
-            Screen::Pin => Layout::Column { count: 1 },
+            // The pads take digits, not focus.
+            Screen::Pin | Screen::StaffPin => Layout::Column { count: 1 },
+            Screen::Clinician => Layout::Column {
+                count: ClinicianRow::ALL.len(),
+            },
         }
     }
 
@@ -389,7 +406,17 @@ impl Shell {
 
     /// Applies one button press.
     pub fn press(&mut self, button: Button) -> Outcome {
-        let outcome = self.press_any(button);
+        let mut outcome = self.press_any(button);
+        if self.staff.stage() != &crate::domain::session::staff::Stage::Closed {
+            if self.standby {
+                // A dark screen ends staff mode (Power, or a call hung up by Power).
+                let ended = self.end_staff(crate::domain::session::staff::Ended::Power);
+                outcome.effects.extend(ended.effects);
+            } else {
+                // Any press in staff mode starts its idle minutes again.
+                outcome = self.with_staff_timer(outcome);
+            }
+        }
         // Any press while My health is open under a PIN starts its idle minutes again.
         outcome.and(if self.health_open_under_pin() {
             Effect::Start(Timeout::HealthIdle)
@@ -422,9 +449,14 @@ impl Shell {
     }
 
     fn press_awake(&mut self, button: Button) -> Outcome {
+        // A call first (it must be answerable whatever is on screen), then staff mode, then
+        // the screen's feature, then the keys that mean the same everywhere.
         if matches!(self.call.stage, CallStage::Ringing | CallStage::InCall)
             && let Some(outcome) = self.call_press(button)
         {
+            return outcome;
+        }
+        if let Some(outcome) = self.staff_press(button) {
             return outcome;
         }
         if self.screen().is_watch()
@@ -435,6 +467,8 @@ impl Shell {
         match button {
             Button::Power => {
                 self.standby = true;
+                // A channel number half typed must not tune (and push live TV) in the dark.
+                self.watch.tv.cancel_entry();
                 Outcome::handled()
             }
             Button::Home => {
@@ -505,6 +539,8 @@ impl Shell {
     /// size, contrast, captions, volume) are forgotten and the screen starts over at Home. A
     /// dark screen stays dark: the new patient may be asleep.
     pub fn new_occupant(&mut self) -> Outcome {
+        // Discharge ends a staff session: nothing of this patient stays open to anyone.
+        let ended = self.end_staff(crate::domain::session::staff::Ended::Discharge);
         let fresh = Shell::with_pin_key(Settings::default(), self.pin_key.clone());
         // Every field is named here, so a new one cannot be reset or kept by accident: the
         // compiler asks which it is.
@@ -525,6 +561,9 @@ impl Shell {
             record_counts: _,
             pin_key: _,
             call: _,
+            staff: _,
+            staff_configured: _,
+            now: _,
             // Watch stays (the channels, the films) but forgets the patient's favourites and
             // places in films.
             watch,
@@ -539,15 +578,9 @@ impl Shell {
         *pin_failures = fresh.pin_failures;
         *pin_locked = fresh.pin_locked;
         watch.forget_patient();
-        Outcome::with(Effect::Save).and(Effect::Stop(Timeout::HealthIdle))
-    }
-
-    /// A staff badge was read (the number itself never reaches the shell).
-    pub fn badge_read(&mut self) -> Outcome {
-        if self.standby {
-            return Outcome::ignored();
-        }
-        self.show_notice(NoticeKind::BadgeRead)
+        let mut outcome = ended;
+        outcome.effects.push(Effect::Save);
+        outcome.and(Effect::Stop(Timeout::HealthIdle))
     }
 
     fn arrow(&mut self, arrow: Button) -> Outcome {
@@ -578,8 +611,9 @@ impl Shell {
             Screen::Settings => self.change_setting(place.focus, true),
             Screen::MyHealth | Screen::Record(_) | Screen::Trend(_) => self.health_ok(place),
             Screen::Call => self.call_ok(place),
-            // The pad takes digits; OK has nothing to do there.
-            Screen::Pin => Outcome::ignored(),
+            // The pads take digits; OK has nothing to do there (the staff screens take their
+            // keys in staff_press).
+            Screen::Pin | Screen::StaffPin | Screen::Clinician => Outcome::ignored(),
             // Its one button: back to Home.
             Screen::Learn | Screen::Ask => {
                 self.stack.truncate(1);

@@ -30,7 +30,7 @@ impl App {
         self.state.borrow().shell.volume()
     }
 
-    /// Where the patient is, for tests and logs.
+    /// Where the patient is, for tests and the benchmark.
     pub fn screen(&self) -> Screen {
         self.state.borrow().shell.screen()
     }

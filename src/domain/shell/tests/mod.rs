@@ -668,6 +668,7 @@ fn ok_on_a_result_opens_its_trend_and_back_returns_to_the_row_shown() {
 }
 
 mod call;
+mod staff;
 mod watch;
 
 use watch::watching;

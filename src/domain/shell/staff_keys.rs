@@ -1,0 +1,196 @@
+//! Clinician mode in the shell: a badge opens the staff PIN pad over whatever the patient was
+//! doing; a verdict opens the clinician screens; the session's end takes every staff screen
+//! away and leaves the patient's screen exactly as it was. The rules themselves (lockouts, idle,
+//! endings) are `domain::session`'s.
+
+use jiff::Timestamp;
+
+use super::*;
+use crate::domain::session::badge::BadgeKey;
+use crate::domain::session::staff::{Ended, Stage, Step, Verdict};
+
+/// The clinician home's rows, top to bottom.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClinicianRow {
+    /// Turn off the patient's privacy PIN (they forgot it).
+    ClearPrivacyPin,
+    SignOut,
+}
+
+impl ClinicianRow {
+    pub const ALL: [ClinicianRow; 2] = [ClinicianRow::ClearPrivacyPin, ClinicianRow::SignOut];
+}
+
+impl Shell {
+    /// Staff sign-in is set up on this box (a staff directory is configured).
+    pub fn set_staff_configured(&mut self, configured: bool) {
+        self.staff_configured = configured;
+    }
+
+    /// The time now, for the staff rules (lockouts and idle); the controller sets it before each
+    /// change.
+    pub fn set_now(&mut self, now: Timestamp) {
+        self.now = now;
+    }
+
+    /// Where staff sign-in is (the pad's message, the open session).
+    pub fn staff(&self) -> &crate::domain::session::staff::SignIn {
+        &self.staff
+    }
+
+    /// A staff badge was read (its key only: the number itself never reaches the shell). The
+    /// screen wakes (nurses come at night); without staff sign-in set up, a notice says so.
+    pub fn badge_read(&mut self, badge: Option<BadgeKey>) -> Outcome {
+        self.standby = false;
+        let Some(badge) = badge.filter(|_| self.staff_configured) else {
+            return self.show_notice(NoticeKind::BadgeRead);
+        };
+        let step = self.staff.badge(badge, self.now);
+        let mut outcome = self.staff_step(step);
+        if matches!(self.staff.stage(), Stage::Pin { .. }) {
+            self.leave_staff_screens();
+            self.stack.push(Place {
+                screen: Screen::StaffPin,
+                focus: 0,
+            });
+        }
+        outcome.handled = true;
+        self.with_staff_timer(outcome)
+    }
+
+    /// The directory's (or the offline check's) verdict on the PIN sent with
+    /// [`Effect::CheckStaff`].
+    pub fn staff_checked(&mut self, badge: BadgeKey, verdict: Verdict) -> Outcome {
+        let step = self.staff.checked(badge, verdict, self.now);
+        let outcome = self.staff_step(step);
+        self.with_staff_timer(outcome)
+    }
+
+    /// Keys on the staff screens, and any key while a session is open (it keeps the session
+    /// alive). `None`: the key means what it always does.
+    pub(super) fn staff_press(&mut self, button: Button) -> Option<Outcome> {
+        self.staff.pressed(self.now);
+        match (self.screen(), button) {
+            (Screen::StaffPin, Button::Digit(d)) => {
+                let typed = self.staff.digit(d.value(), self.now);
+                Some(self.with_staff_timer(Outcome::handled_if(typed)))
+            }
+            (Screen::StaffPin, Button::Left) => {
+                let taken = self.staff.delete(self.now);
+                Some(Outcome::handled_if(taken))
+            }
+            (Screen::StaffPin, Button::Ok) => match self.staff.submit(self.now) {
+                Step::Check { badge, pin } => Some(
+                    Outcome::with(Effect::CheckStaff { badge, pin })
+                        .and(Effect::Stop(Timeout::Staff(std::time::Duration::ZERO))),
+                ),
+                _ => Some(Outcome::ignored()),
+            },
+            (Screen::StaffPin, Button::Back | Button::Home) => {
+                self.staff.cancel();
+                self.leave_staff_screens();
+                Some(self.with_staff_timer(Outcome::handled()))
+            }
+            (Screen::Clinician, Button::Ok) => match ClinicianRow::ALL[self.focus()] {
+                ClinicianRow::ClearPrivacyPin if self.pin_set() => {
+                    self.settings.privacy_pin = None;
+                    Some(
+                        self.show_notice(NoticeKind::PinRemoved)
+                            .and(Effect::Save)
+                            .and(Effect::Audit(Audited::PrivacyPinCleared)),
+                    )
+                }
+                ClinicianRow::ClearPrivacyPin => Some(Outcome::ignored()),
+                ClinicianRow::SignOut => Some(self.end_staff(Ended::SignedOut)),
+            },
+            // Back or Home from the clinician home signs out: nothing staff-only stays open
+            // behind the patient's screen.
+            (Screen::Clinician, Button::Back | Button::Home) => {
+                Some(self.end_staff(Ended::SignedOut))
+            }
+            _ => None,
+        }
+    }
+
+    /// The session ends for `why`.
+    pub(super) fn end_staff(&mut self, why: Ended) -> Outcome {
+        let step = self.staff.end(why);
+        if why == Ended::Discharge || why == Ended::Power {
+            // The pad goes too: nothing staff-only stays behind a dark screen or a new patient.
+            self.staff.cancel();
+        }
+        let outcome = self.staff_step(step);
+        self.leave_staff_screens();
+        self.with_staff_timer(outcome.and_handled())
+    }
+
+    /// What a step of the sign-in asks for.
+    fn staff_step(&mut self, step: Step) -> Outcome {
+        match step {
+            Step::Nothing | Step::Check { .. } => Outcome::handled(),
+            Step::Opened => {
+                // The pad gives way to the clinician home, over the patient's screen.
+                self.leave_staff_screens();
+                self.stack.push(Place {
+                    screen: Screen::Clinician,
+                    focus: ClinicianRow::ALL.len() - 1,
+                });
+                Outcome::with(Effect::Audit(Audited::SignedIn))
+            }
+            Step::Failed { locked } => Outcome::with(Effect::Audit(if locked.is_some() {
+                Audited::LockedOut
+            } else {
+                Audited::SignInFailed
+            })),
+            Step::Warn => Outcome::handled(),
+            Step::Ended(why) => {
+                self.leave_staff_screens();
+                Outcome::with(Effect::Audit(Audited::SignedOut(why)))
+            }
+        }
+    }
+
+    /// The staff rules' next deadline as a timer (or none).
+    pub(super) fn with_staff_timer(&self, outcome: Outcome) -> Outcome {
+        match self.staff.next_deadline() {
+            Some(at) => {
+                let wait = at.duration_since(self.now).unsigned_abs();
+                outcome.and(Effect::Start(Timeout::Staff(wait)))
+            }
+            None => outcome.and(Effect::Stop(Timeout::Staff(std::time::Duration::ZERO))),
+        }
+    }
+
+    /// The staff timer ran out: warn, or end an idle session, or close a forgotten pad.
+    pub(super) fn staff_timeout(&mut self) -> Outcome {
+        let step = self.staff.tick(self.now);
+        let mut outcome = self.staff_step(step);
+        if self.staff.stage() == &Stage::Closed {
+            self.leave_staff_screens();
+        }
+        outcome.handled = true;
+        self.with_staff_timer(outcome)
+    }
+
+    /// Takes every staff screen off the stack: what is under them is the patient's, as it was.
+    pub(super) fn leave_staff_screens(&mut self) {
+        self.stack
+            .retain(|p| !matches!(p.screen, Screen::StaffPin | Screen::Clinician));
+        if self.stack.is_empty() {
+            self.stack.push(Place {
+                screen: Screen::Home,
+                focus: 0,
+            });
+        }
+    }
+}
+
+/// What an audit event records (delivered as a FHIR AuditEvent once the outbox carries them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Audited {
+    SignedIn,
+    SignInFailed,
+    LockedOut,
+    SignedOut(Ended),
+    PrivacyPinCleared,
+}

@@ -1,0 +1,197 @@
+//! Clinician mode in the shell: the badge, the pad, the verdict, the clinician home, and every
+//! way the session ends giving the patient's screen back as it was.
+
+use super::*;
+use crate::domain::session::badge::BadgeSecret;
+use crate::domain::session::staff::{Ended, Verdict};
+use crate::domain::session::{Access, Staff};
+use jiff::{SignedDuration, Timestamp};
+
+fn nurse() -> Staff {
+    Staff {
+        practitioner: "Practitioner/ana".into(),
+        name: "Ana Ruiz".into(),
+        role: "Nurse".into(),
+        access: Access::Record,
+    }
+}
+
+fn t(secs: i64) -> Timestamp {
+    Timestamp::from_second(1_800_000_000).unwrap() + SignedDuration::from_secs(secs)
+}
+
+fn staff_shell() -> Shell {
+    let mut shell = Shell::new(Settings::default());
+    shell.set_staff_configured(true);
+    shell.set_now(t(0));
+    shell
+}
+
+fn digits(shell: &mut Shell, pin: &str) {
+    for c in pin.bytes() {
+        shell.press(Button::Digit(Digit::new(c - b'0').unwrap()));
+    }
+}
+
+/// Badge, PIN, OK and an accepting verdict: the clinician home.
+fn sign_in(shell: &mut Shell) -> crate::domain::session::badge::BadgeKey {
+    let badge = BadgeSecret::random().key_of("0012345");
+    shell.badge_read(Some(badge));
+    digits(shell, "2468");
+    let out = shell.press(Button::Ok);
+    assert!(
+        out.effects
+            .iter()
+            .any(|e| matches!(e, Effect::CheckStaff { badge: b, .. } if *b == badge)),
+        "{out:?}"
+    );
+    let out = shell.staff_checked(badge, Verdict::Accepted(nurse()));
+    assert!(out.effects.contains(&Effect::Audit(Audited::SignedIn)));
+    assert_eq!(shell.screen(), Screen::Clinician);
+    badge
+}
+
+#[test]
+fn without_a_staff_directory_a_badge_says_sign_in_is_not_available() {
+    let mut shell = Shell::new(Settings::default());
+    let out = shell.badge_read(Some(BadgeSecret::random().key_of("1")));
+    assert_eq!(
+        out.new_notice().map(|n| n.kind),
+        Some(NoticeKind::BadgeRead)
+    );
+    assert_eq!(shell.screen(), Screen::Home);
+}
+
+#[test]
+fn a_badge_opens_the_pad_over_the_patients_screen_and_sign_out_gives_it_back() {
+    let mut shell = staff_shell();
+    for b in parse_list("down,right,right,ok,down,down").unwrap() {
+        shell.press(b);
+    }
+    assert_eq!((shell.screen(), shell.focus()), (Screen::Settings, 2));
+    sign_in(&mut shell);
+    // The footer offers what the clinician home does; Back signs out.
+    assert_eq!(shell.hints().back, BackHint::SignOut);
+    assert_eq!(shell.hints().ok, OkHint::SignOut);
+    let out = shell.press(Button::Back);
+    assert!(
+        out.effects
+            .contains(&Effect::Audit(Audited::SignedOut(Ended::SignedOut)))
+    );
+    assert_eq!((shell.screen(), shell.focus()), (Screen::Settings, 2));
+    assert!(shell.staff().session().is_none());
+}
+
+#[test]
+fn back_on_the_pad_cancels_and_the_pad_takes_digits_not_channels() {
+    let mut shell = staff_shell();
+    shell.press(Button::Ok);
+    assert_eq!(shell.screen(), Screen::Watch);
+    shell.badge_read(Some(BadgeSecret::random().key_of("1")));
+    assert_eq!(shell.screen(), Screen::StaffPin);
+    assert_eq!(shell.hints().digits, DigitsHint::Pin);
+    digits(&mut shell, "12");
+    assert_eq!(
+        shell.screen(),
+        Screen::StaffPin,
+        "digits do not tune a channel"
+    );
+    assert!(shell.hints().delete_digit);
+    assert_eq!(
+        shell.hints().ok,
+        OkHint::Nothing,
+        "two digits are too few to send"
+    );
+    shell.press(Button::Back);
+    assert_eq!(shell.screen(), Screen::Watch);
+}
+
+#[test]
+fn the_clinician_home_clears_a_forgotten_privacy_pin() {
+    let mut shell = staff_shell();
+    for b in parse_list("down,right,right,ok,down,down,down,down,ok,1,2,3,4,1,2,3,4,home").unwrap()
+    {
+        shell.press(b);
+    }
+    assert!(shell.pin_set());
+    sign_in(&mut shell);
+    shell.press(Button::Up);
+    assert_eq!(shell.hints().ok, OkHint::ClearPin);
+    let out = shell.press(Button::Ok);
+    assert!(!shell.pin_set());
+    assert!(out.settings_changed());
+    assert!(
+        out.effects
+            .contains(&Effect::Audit(Audited::PrivacyPinCleared))
+    );
+}
+
+#[test]
+fn two_idle_minutes_end_the_session_after_a_warning() {
+    let mut shell = staff_shell();
+    sign_in(&mut shell);
+    let started = |out: &Outcome| {
+        out.effects.iter().find_map(|e| match e {
+            Effect::Start(Timeout::Staff(wait)) => Some(*wait),
+            _ => None,
+        })
+    };
+    shell.set_now(t(1));
+    let out = shell.press(Button::Down);
+    assert_eq!(started(&out), Some(std::time::Duration::from_secs(105)));
+    shell.set_now(t(106));
+    shell.timeout(Timeout::Staff(std::time::Duration::ZERO));
+    assert!(shell.staff().session().unwrap().warned());
+    shell.set_now(t(121));
+    let out = shell.timeout(Timeout::Staff(std::time::Duration::ZERO));
+    assert!(
+        out.effects
+            .contains(&Effect::Audit(Audited::SignedOut(Ended::Idle)))
+    );
+    assert_eq!(shell.screen(), Screen::Home);
+}
+
+#[test]
+fn power_and_discharge_end_the_session() {
+    let mut shell = staff_shell();
+    sign_in(&mut shell);
+    shell.press(Button::Power);
+    assert!(shell.standby());
+    assert!(shell.staff().session().is_none());
+    assert_ne!(shell.screen(), Screen::Clinician);
+
+    let mut shell = staff_shell();
+    sign_in(&mut shell);
+    let out = shell.new_occupant();
+    assert!(
+        out.effects
+            .contains(&Effect::Audit(Audited::SignedOut(Ended::Discharge)))
+    );
+    assert!(shell.staff().session().is_none());
+    assert_eq!(shell.screen(), Screen::Home);
+}
+
+#[test]
+fn no_clinician_screen_is_reached_without_a_session() {
+    let buttons: Vec<Button> = Button::all().collect();
+    let mut shell = staff_shell();
+    let walk = |shell: &mut Shell, seed: u64| {
+        let mut state = seed;
+        for _ in 0..10_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            shell.press(buttons[(state % buttons.len() as u64) as usize]);
+            assert!(
+                !matches!(shell.screen(), Screen::Clinician | Screen::StaffPin),
+                "{:?}",
+                shell.stack
+            );
+        }
+    };
+    walk(&mut shell, 0x9E37_79B9_7F4A_7C15);
+    // The same after a session has come and gone.
+    sign_in(&mut shell);
+    shell.press(Button::Back);
+    walk(&mut shell, 0x2545_F491_4F6C_DD1D);
+}

@@ -1,0 +1,166 @@
+//! Clinician mode's controller: turns a badge read into the badge's key for the shell, runs the
+//! PIN check off the UI thread (the directory can take seconds), and shows the staff pad, the
+//! clinician home and the staff frame through `StaffState`.
+
+use std::sync::{Arc, Mutex};
+
+use slint::ComponentHandle;
+
+use super::generated::{self as ui, MainWindow, StaffState};
+use super::inbox::{Inbound, Inbox};
+use crate::config;
+use crate::domain::session::Access;
+use crate::domain::session::badge::{BadgeKey, BadgeSecret};
+use crate::domain::session::lockout::Locked;
+use crate::domain::session::pad::StaffPin;
+use crate::domain::session::staff::{PadSays, Stage};
+use crate::domain::shell::{Audited, Shell};
+use crate::input::badge::BadgeId;
+use crate::staff::StaffCheck;
+use crate::staff::directory::Directory;
+
+/// What the launcher gives clinician mode: the `[staff]` section and the box's secret (from the
+/// store key; random for this run without one).
+#[derive(Clone, Debug)]
+pub struct StaffSetup {
+    pub config: config::Staff,
+    pub secret: Vec<u8>,
+}
+
+pub struct StaffController {
+    secret: BadgeSecret,
+    check: Option<Arc<Mutex<StaffCheck>>>,
+    /// The number of the badge being signed in with, until its PIN has been checked: the
+    /// directory needs the number; nothing else keeps it.
+    pending: Option<(BadgeKey, BadgeId)>,
+    inbox: Inbox,
+}
+
+impl StaffController {
+    pub fn new(setup: Option<StaffSetup>, inbox: Inbox) -> StaffController {
+        let secret = match &setup {
+            Some(s) => BadgeSecret::derive(&s.secret),
+            None => BadgeSecret::random(),
+        };
+        let check = setup.and_then(|s| match Directory::new(&s.config) {
+            Ok(directory) => Some(Arc::new(Mutex::new(StaffCheck::new(
+                directory,
+                secret.pepper(),
+                s.config.offline_hours,
+            )))),
+            Err(e) => {
+                tracing::error!(error = %e, "staff sign-in is not available");
+                None
+            }
+        });
+        StaffController {
+            secret,
+            check,
+            pending: None,
+            inbox,
+        }
+    }
+
+    /// Staff sign-in can be checked on this box.
+    pub fn configured(&self) -> bool {
+        self.check.is_some()
+    }
+
+    /// The key of a badge read, for the shell; the number is kept until its PIN is checked.
+    pub fn badge(&mut self, id: BadgeId) -> Option<BadgeKey> {
+        self.check.as_ref()?;
+        let key = self.secret.key_of(id.expose());
+        self.pending = Some((key, id));
+        Some(key)
+    }
+
+    /// Checks `pin` for `badge` on a thread of its own; the verdict comes back through the
+    /// inbox.
+    pub fn check(&mut self, badge: BadgeKey, pin: StaffPin) {
+        let (Some(check), Some((key, id))) = (self.check.clone(), self.pending.take()) else {
+            return;
+        };
+        if key != badge {
+            return;
+        }
+        let inbox = self.inbox.clone();
+        let spawned = std::thread::Builder::new()
+            .name("staff-check".into())
+            .spawn(move || {
+                let verdict = check
+                    .lock()
+                    .map(|mut c| c.check(id.expose(), badge, &pin, jiff::Timestamp::now()))
+                    .unwrap_or(crate::domain::session::staff::Verdict::Unreachable);
+                inbox.send(Inbound::Staff(badge, verdict));
+            });
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "cannot start the staff check");
+        }
+    }
+
+    /// A badge read that went nowhere (the pad was left): its number is forgotten.
+    pub fn forget(&mut self, shell: &Shell) {
+        if matches!(shell.staff().stage(), Stage::Closed | Stage::Open(_)) {
+            self.pending = None;
+        }
+    }
+
+    /// Records an audit event. Until the outbox carries FHIR AuditEvents (issue 18), the
+    /// journal is the trail: who (the Practitioner, never a badge number or PIN) and what.
+    pub fn audit(&self, shell: &Shell, what: Audited) {
+        let who = shell
+            .staff()
+            .session()
+            .map_or("", |s| s.staff.practitioner.as_str());
+        tracing::info!(target: "bedside::audit", ?what, practitioner = who, "staff audit");
+    }
+
+    pub fn show(&self, window: &MainWindow, shell: &Shell, now: jiff::Timestamp) {
+        let g = window.global::<StaffState>();
+        let (typed, says, minutes, tries, checking) = match shell.staff().stage() {
+            Stage::Pin { pad, says, .. } => {
+                let (says, minutes, tries) = match says {
+                    PadSays::Nothing => (ui::StaffPadSays::Nothing, 0, 0),
+                    PadSays::Wrong { tries_left } => {
+                        (ui::StaffPadSays::Wrong, 0, i32::from(*tries_left))
+                    }
+                    PadSays::Locked(locked) => {
+                        let until = locked.until();
+                        let mins = (until.duration_since(now).as_secs().max(0) + 59) / 60;
+                        let kind = match locked {
+                            Locked::Badge { .. } => ui::StaffPadSays::BadgeLocked,
+                            Locked::Box { .. } => ui::StaffPadSays::BoxLocked,
+                        };
+                        (kind, mins.max(1) as i32, 0)
+                    }
+                    PadSays::Refused => (ui::StaffPadSays::Refused, 0, 0),
+                    PadSays::Unreachable => (ui::StaffPadSays::Unreachable, 0, 0),
+                };
+                (pad.len() as i32, says, minutes, tries, false)
+            }
+            Stage::Checking { .. } => (0, ui::StaffPadSays::Nothing, 0, 0, true),
+            _ => (0, ui::StaffPadSays::Nothing, 0, 0, false),
+        };
+        g.set_typed(typed);
+        g.set_says(says);
+        g.set_locked_minutes(minutes);
+        g.set_tries_left(tries);
+        g.set_checking(checking);
+        match shell.staff().session() {
+            Some(s) => {
+                g.set_signed_in(true);
+                g.set_name(s.staff.name.as_str().into());
+                g.set_role(s.staff.role.as_str().into());
+                g.set_device_only(s.staff.access == Access::DeviceOnly);
+                g.set_warning(s.warned());
+            }
+            None => {
+                g.set_signed_in(false);
+                g.set_name("".into());
+                g.set_role("".into());
+                g.set_warning(false);
+            }
+        }
+        g.set_pin_set(shell.pin_set());
+    }
+}
