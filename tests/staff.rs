@@ -372,6 +372,13 @@ fn a_nurse_signs_in_with_badge_and_pin_and_out_again_on_the_real_binary() {
         "staff-clinician-home",
         &common::config_shot(&config, "2,4,6,8,ok", &badge),
     );
+    // A wrong PIN, then the right one: the second try is checked too.
+    let retried = common::config_shot(&config, "2,4,6,9,ok,2,4,6,8,ok", &badge);
+    let golden = common::Picture::read(&common::golden_dir().join("staff-clinician-home.png"));
+    assert!(
+        golden.pixels_differing(&retried, common::TOLERANCE) < common::MAX_DIFFERING,
+        "after a wrong PIN the right one signs in"
+    );
     let home = common::config_shot(&config, "", &[]);
     let signed_out = common::config_shot(&config, "2,4,6,8,ok,back", &badge);
     assert!(

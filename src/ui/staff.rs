@@ -77,7 +77,8 @@ impl StaffController {
     /// Checks `pin` for `badge` on a thread of its own; the verdict comes back through the
     /// inbox.
     pub fn check(&mut self, badge: BadgeKey, pin: StaffPin) {
-        let (Some(check), Some((key, id))) = (self.check.clone(), self.pending.take()) else {
+        // The number stays until the sign-in closes or opens: a wrong PIN is typed again.
+        let (Some(check), Some((key, id))) = (self.check.clone(), self.pending.clone()) else {
             return;
         };
         if key != badge {
@@ -98,7 +99,8 @@ impl StaffController {
         }
     }
 
-    /// A badge read that went nowhere (the pad was left): its number is forgotten.
+    /// Once the sign-in is over (a session opened, or the pad closed), the badge's number is
+    /// forgotten.
     pub fn forget(&mut self, shell: &Shell) {
         if matches!(shell.staff().stage(), Stage::Closed | Stage::Open(_)) {
             self.pending = None;
