@@ -414,7 +414,7 @@ impl Shell {
                 outcome.effects.extend(ended.effects);
             } else {
                 // Any press in staff mode starts its idle minutes again.
-                outcome = self.with_staff_timer(outcome);
+                outcome = self.after_staff(outcome);
             }
         }
         // Any press while My health is open under a PIN starts its idle minutes again.

@@ -46,16 +46,8 @@ impl Shell {
             return self.show_notice(NoticeKind::BadgeRead);
         };
         let step = self.staff.badge(badge, self.now);
-        let mut outcome = self.staff_step(step);
-        if matches!(self.staff.stage(), Stage::Pin { .. }) {
-            self.leave_staff_screens();
-            self.stack.push(Place {
-                screen: Screen::StaffPin,
-                focus: 0,
-            });
-        }
-        outcome.handled = true;
-        self.with_staff_timer(outcome)
+        let outcome = self.staff_step(step);
+        self.after_staff(outcome.and_handled())
     }
 
     /// The directory's (or the offline check's) verdict on the PIN sent with
@@ -63,7 +55,7 @@ impl Shell {
     pub fn staff_checked(&mut self, badge: BadgeKey, verdict: Verdict) -> Outcome {
         let step = self.staff.checked(badge, verdict, self.now);
         let outcome = self.staff_step(step);
-        self.with_staff_timer(outcome)
+        self.after_staff(outcome)
     }
 
     /// Keys on the staff screens, and any key while a session is open (it keeps the session
@@ -73,7 +65,7 @@ impl Shell {
         match (self.screen(), button) {
             (Screen::StaffPin, Button::Digit(d)) => {
                 let typed = self.staff.digit(d.value(), self.now);
-                Some(self.with_staff_timer(Outcome::handled_if(typed)))
+                Some(self.after_staff(Outcome::handled_if(typed)))
             }
             (Screen::StaffPin, Button::Left) => {
                 let taken = self.staff.delete(self.now);
@@ -88,8 +80,7 @@ impl Shell {
             },
             (Screen::StaffPin, Button::Back | Button::Home) => {
                 self.staff.cancel();
-                self.leave_staff_screens();
-                Some(self.with_staff_timer(Outcome::handled()))
+                Some(self.after_staff(Outcome::handled()))
             }
             (Screen::Clinician, Button::Ok) => match ClinicianRow::ALL[self.focus()] {
                 ClinicianRow::ClearPrivacyPin if self.pin_set() => {
@@ -120,38 +111,28 @@ impl Shell {
             self.staff.cancel();
         }
         let outcome = self.staff_step(step);
-        self.leave_staff_screens();
-        self.with_staff_timer(outcome.and_handled())
+        self.after_staff(outcome.and_handled())
     }
 
-    /// What a step of the sign-in asks for.
-    fn staff_step(&mut self, step: Step) -> Outcome {
+    /// What a step of the sign-in asks for (the screens follow the stage in `after_staff`).
+    fn staff_step(&self, step: Step) -> Outcome {
         match step {
             Step::Nothing | Step::Check { .. } => Outcome::handled(),
-            Step::Opened => {
-                // The pad gives way to the clinician home, over the patient's screen.
-                self.leave_staff_screens();
-                self.stack.push(Place {
-                    screen: Screen::Clinician,
-                    focus: ClinicianRow::ALL.len() - 1,
-                });
-                Outcome::with(Effect::Audit(Audited::SignedIn))
-            }
+            Step::Opened => Outcome::with(Effect::Audit(Audited::SignedIn)),
             Step::Failed { locked } => Outcome::with(Effect::Audit(if locked.is_some() {
                 Audited::LockedOut
             } else {
                 Audited::SignInFailed
             })),
             Step::Warn => Outcome::handled(),
-            Step::Ended(why) => {
-                self.leave_staff_screens();
-                Outcome::with(Effect::Audit(Audited::SignedOut(why)))
-            }
+            Step::Ended(why) => Outcome::with(Effect::Audit(Audited::SignedOut(why))),
         }
     }
 
-    /// The staff rules' next deadline as a timer (or none).
-    pub(super) fn with_staff_timer(&self, outcome: Outcome) -> Outcome {
+    /// After any change to the sign-in: the staff screen follows the stage, and the stage's
+    /// next deadline is the staff timer (or there is none).
+    pub(super) fn after_staff(&mut self, outcome: Outcome) -> Outcome {
+        self.follow_staff_stage();
         match self.staff.next_deadline() {
             Some(at) => {
                 let wait = at.duration_since(self.now).unsigned_abs();
@@ -164,22 +145,34 @@ impl Shell {
     /// The staff timer ran out: warn, or end an idle session, or close a forgotten pad.
     pub(super) fn staff_timeout(&mut self) -> Outcome {
         let step = self.staff.tick(self.now);
-        let mut outcome = self.staff_step(step);
-        if self.staff.stage() == &Stage::Closed {
-            self.leave_staff_screens();
-        }
-        outcome.handled = true;
-        self.with_staff_timer(outcome)
+        let outcome = self.staff_step(step);
+        self.after_staff(outcome.and_handled())
     }
 
-    /// Takes every staff screen off the stack: what is under them is the patient's, as it was.
-    pub(super) fn leave_staff_screens(&mut self) {
+    /// The one staff screen the stage calls for is on top (the pad while a PIN is typed or
+    /// checked, the clinician home while a session is open), and no other: under it, the
+    /// patient's screens as they were. A screen already showing keeps its focus.
+    fn follow_staff_stage(&mut self) {
+        let wanted = match self.staff.stage() {
+            Stage::Closed => None,
+            Stage::Pin { .. } | Stage::Checking { .. } => Some(Screen::StaffPin),
+            Stage::Open(_) => Some(Screen::Clinician),
+        };
+        if wanted.is_some_and(|screen| screen == self.screen()) {
+            return;
+        }
+        // Home, at the bottom, is never a staff screen: the stack keeps it.
         self.stack
             .retain(|p| !matches!(p.screen, Screen::StaffPin | Screen::Clinician));
-        if self.stack.is_empty() {
+        if let Some(screen) = wanted {
             self.stack.push(Place {
-                screen: Screen::Home,
-                focus: 0,
+                screen,
+                // The clinician home opens on Sign out, the row every visit ends with.
+                focus: if screen == Screen::Clinician {
+                    ClinicianRow::ALL.len() - 1
+                } else {
+                    0
+                },
             });
         }
     }
