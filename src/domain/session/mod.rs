@@ -38,3 +38,19 @@ pub enum Access {
     /// Anyone else with a valid badge: device-level screens only (no patient data).
     DeviceOnly,
 }
+
+/// What the session's tests and the shell's share.
+#[cfg(test)]
+pub(crate) mod testing {
+    use super::{Access, Staff};
+
+    /// A nurse the directory accepts.
+    pub(crate) fn nurse() -> Staff {
+        Staff {
+            practitioner: "Practitioner/ana".into(),
+            name: "Ana Ruiz".into(),
+            role: "Nurse".into(),
+            access: Access::Record,
+        }
+    }
+}

@@ -154,9 +154,9 @@ pub fn check(
 
 #[cfg(test)]
 mod tests {
-    use super::super::Access;
     use super::super::badge::BadgeSecret;
     use super::super::pad::StaffPad;
+    use super::super::testing::nurse as ana;
     use super::*;
 
     fn pin(digits: &[u8]) -> StaffPin {
@@ -165,15 +165,6 @@ mod tests {
             pad.push(*d);
         }
         pad.take().unwrap()
-    }
-
-    fn ana() -> Staff {
-        Staff {
-            practitioner: "Practitioner/ana".into(),
-            name: "Ana Ruiz".into(),
-            role: "Nurse".into(),
-            access: Access::Record,
-        }
     }
 
     #[test]

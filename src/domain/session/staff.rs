@@ -350,22 +350,13 @@ impl SignIn {
 
 #[cfg(test)]
 mod tests {
-    use super::super::Access;
     use super::super::badge::BadgeSecret;
     use super::super::lockout::LOCK_TIME;
+    use super::super::testing::nurse;
     use super::*;
 
     fn t(secs: i64) -> Timestamp {
         Timestamp::from_second(1_800_000_000).unwrap() + SignedDuration::from_secs(secs)
-    }
-
-    fn nurse() -> Staff {
-        Staff {
-            practitioner: "Practitioner/ana".into(),
-            name: "Ana Ruiz".into(),
-            role: "Nurse".into(),
-            access: Access::Record,
-        }
     }
 
     fn type_pin(s: &mut SignIn, digits: &[u8], now: Timestamp) -> Step {

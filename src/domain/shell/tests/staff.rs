@@ -4,17 +4,8 @@
 use super::*;
 use crate::domain::session::badge::BadgeSecret;
 use crate::domain::session::staff::{Ended, Verdict};
-use crate::domain::session::{Access, Staff};
+use crate::domain::session::testing::nurse;
 use jiff::{SignedDuration, Timestamp};
-
-fn nurse() -> Staff {
-    Staff {
-        practitioner: "Practitioner/ana".into(),
-        name: "Ana Ruiz".into(),
-        role: "Nurse".into(),
-        access: Access::Record,
-    }
-}
 
 fn t(secs: i64) -> Timestamp {
     Timestamp::from_second(1_800_000_000).unwrap() + SignedDuration::from_secs(secs)
