@@ -142,6 +142,15 @@ impl Setup {
                 .map(|c| crate::call::service::CallSetup::from_config(c, &config.bed, false)),
             staff: config.staff.clone().map(|c| crate::ui::staff::StaffSetup {
                 config: c,
+                // Kept across restarts only with a store (and its key) to keep them in.
+                keep: crate::staff::keeper::KeeperSetup {
+                    store: staff_secret.as_ref().and_then(|_| {
+                        let key = config.store.key_file.clone()?;
+                        Some((config.store.data_dir.clone(), key))
+                    }),
+                    device: config.device.id.clone(),
+                    bed_name: config.bed.name.as_str().to_owned(),
+                },
                 secret: staff_secret.unwrap_or_else(random_secret),
             }),
         };
@@ -176,9 +185,12 @@ pub fn run_on_display(setup: Setup) -> Result<(), LaunchError> {
     // Demo content stands in for the backend; otherwise sync runs while the window does.
     let _sync = (!demo && setup.config.backend.is_some()).then(|| {
         let inbox = app.inbox();
-        crate::sync::service::spawn(setup.config.clone(), move |status| {
+        let sync = crate::sync::service::spawn(setup.config.clone(), move |status| {
             inbox.send(Inbound::Sync(status));
-        })
+        });
+        // Clinician mode's audit events are delivered as soon as they are in the outbox.
+        app.set_staff_wake(sync.waker());
+        sync
     });
     app.window().run()?;
     Ok(())

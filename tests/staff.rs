@@ -15,7 +15,7 @@ use bedside::domain::session::staff::Verdict;
 use bedside::domain::session::{Access, Staff};
 use bedside::staff::StaffCheck;
 use bedside::staff::directory::Directory;
-use common::fhir::free_port;
+use common::fhir::{self, free_port};
 
 const SERVICE_PASSWORD: &str = "box service secret";
 
@@ -319,6 +319,15 @@ fn a_recent_online_sign_in_works_offline_and_a_wrong_pin_still_fails() {
     );
     assert_eq!(check.kept().len(), 1);
     slapd.stop();
+    // What the store keeps comes back after a restart, and holds neither number nor PIN.
+    let kept = check.kept_json();
+    assert!(
+        !kept.contains("0012345") && !kept.contains("2468"),
+        "{kept}"
+    );
+    let dir = Directory::new(&slapd.config(Some(&slapd.ca()))).unwrap();
+    let mut check = StaffCheck::new(dir, [9u8; 32], 12);
+    check.restore_json(&kept, t0);
     let later = t0 + jiff::SignedDuration::from_hours(3);
     assert_eq!(
         check.check("0012345", badge, &pin("2468"), later),
@@ -391,4 +400,123 @@ fn a_nurse_signs_in_with_badge_and_pin_and_out_again_on_the_real_binary() {
         "staff-clinician-home-large-text",
         &common::config_shot(&config, "2,4,6,8,ok", &badge),
     );
+}
+
+/// The audit trail on real parts: the real binary signs a nurse in and out against slapd, and
+/// `bedside sync` delivers what it recorded to a real FHIR server as AuditEvents, once each,
+/// valid against the official schema, naming the nurse, the box and the patient, and never the
+/// badge number or the PIN.
+#[test]
+fn sign_ins_and_sign_outs_reach_the_record_as_audit_events_exactly_once() {
+    let slapd = Slapd::start();
+    let server = fhir::FhirServer::start();
+    let (patient, _, _) = server.admit_synthea("Sina");
+    let bed = fhir::Bed::with(
+        &server.base,
+        &format!("\n{}", staff_section(&slapd)),
+        fhir::BED,
+    );
+    bed.sync_ok();
+    let badge = ["--badge", "0012345", "--wait", "1500"];
+    common::config_shot(&bed.config, "2,4,6,9,ok,2,4,6,8,ok,back", &badge);
+    let s = bed.sync_ok();
+    assert_eq!(
+        s["outbox_delivered"], 3,
+        "failed, signed in, signed out: {s}"
+    );
+    let events = audit_events(&server);
+    assert_eq!(events.len(), 3, "{events:?}");
+    fhir::assert_valid_fhir(&events);
+    let text = serde_json::to_string(&events).unwrap();
+    assert!(
+        !text.contains("0012345") && !text.contains("2468"),
+        "{text}"
+    );
+    let mut outcomes: Vec<(String, String)> = events
+        .iter()
+        .map(|e| {
+            (
+                e["outcome"].as_str().unwrap().to_owned(),
+                e["agent"][0]["who"]["reference"]
+                    .as_str()
+                    .unwrap_or("-")
+                    .to_owned(),
+            )
+        })
+        .collect();
+    outcomes.sort();
+    assert_eq!(
+        outcomes,
+        [
+            ("0".to_owned(), "Practitioner/ana".to_owned()),
+            ("0".to_owned(), "Practitioner/ana".to_owned()),
+            ("4".to_owned(), "-".to_owned()),
+        ],
+        "a wrong PIN names nobody; sign-in and sign-out name the nurse"
+    );
+    for e in &events {
+        assert_eq!(
+            e["entity"][0]["what"]["reference"],
+            format!("Patient/{patient}")
+        );
+        assert_eq!(
+            e["source"]["observer"]["identifier"]["value"],
+            fhir::DEVICE.split_once('|').unwrap().1
+        );
+    }
+    // Delivered once: another pass sends nothing again.
+    let s = bed.sync_ok();
+    assert_eq!(s["outbox_pending"], 0, "{s}");
+    assert_eq!(audit_events(&server).len(), 3);
+    assert!(
+        fhir::any_file_contains(&bed.data_dir(), "0012345").is_none(),
+        "no badge number on the box"
+    );
+}
+
+/// What lets a nurse sign in offline, and the lockouts, outlive the process: the directory
+/// stops and a new process signs the same nurse in; five wrong PINs in one process keep the
+/// badge locked in the next.
+#[test]
+fn offline_sign_ins_and_lockouts_survive_a_restart() {
+    let mut slapd = Slapd::start();
+    let server = fhir::FhirServer::start();
+    server.admit_synthea("Sina");
+    let bed = fhir::Bed::with(
+        &server.base,
+        &format!("\n{}", staff_section(&slapd)),
+        fhir::BED,
+    );
+    bed.sync_ok();
+    let badge = ["--badge", "0012345", "--wait", "1500"];
+    let online = common::config_shot(&bed.config, "2,4,6,8,ok", &badge);
+    let home = common::config_shot(&bed.config, "", &[]);
+    assert!(
+        home.pixels_differing(&online, common::TOLERANCE) > common::MAX_DIFFERING,
+        "signed in"
+    );
+    slapd.stop();
+    let offline = common::config_shot(&bed.config, "2,4,6,8,ok", &badge);
+    assert!(
+        online.pixels_differing(&offline, common::TOLERANCE) < common::MAX_DIFFERING,
+        "with the directory down, a new process signs the nurse in offline"
+    );
+    slapd.run();
+    let wrong = "2,4,6,9,ok,".repeat(5);
+    common::config_shot(&bed.config, wrong.trim_end_matches(','), &badge);
+    let after_restart = common::config_shot(&bed.config, "2,4,6,8,ok", &badge);
+    common::assert_golden("staff-pin-badge-locked", &after_restart);
+    // The lockout reached the record too.
+    bed.sync_ok();
+    assert!(
+        audit_events(&server).iter().any(|e| e["outcome"] == "8"),
+        "a lockout is a serious failure in the audit trail"
+    );
+}
+
+fn audit_events(server: &fhir::FhirServer) -> Vec<serde_json::Value> {
+    server.get("AuditEvent?_count=200")["entry"]
+        .as_array()
+        .map(|entries| entries.iter().map(|e| e["resource"].clone()).collect())
+        .unwrap_or_default()
 }

@@ -9,7 +9,9 @@
 //!
 //! The rules (lockouts, the session, the offline window) are in `domain::session`.
 
+pub mod audit;
 pub mod directory;
+pub mod keeper;
 
 use jiff::{SignedDuration, Timestamp};
 
@@ -17,7 +19,23 @@ use crate::domain::session::badge::BadgeKey;
 use crate::domain::session::offline::{self, OfflineCheck, OfflineCredential};
 use crate::domain::session::pad::StaffPin;
 use crate::domain::session::staff::Verdict;
+use crate::domain::session::{Access, Staff};
 use directory::Directory;
+
+use base64::Engine as _;
+
+/// One offline credential as the store keeps it.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct KeptCredential {
+    badge: String,
+    practitioner: String,
+    name: String,
+    role: String,
+    record: bool,
+    verified_at: i64,
+    salt: String,
+    hash: String,
+}
 
 /// Sign-in checks: the directory first; when it cannot be reached, what the box kept of recent
 /// online sign-ins.
@@ -39,14 +57,62 @@ impl StaffCheck {
         }
     }
 
-    /// What the box kept for offline sign-in (for the store).
+    /// What the box kept for offline sign-in.
     pub fn kept(&self) -> &[OfflineCredential] {
         &self.kept
     }
 
-    /// Puts back what the store kept.
-    pub fn restore(&mut self, kept: Vec<OfflineCredential>) {
-        self.kept = kept;
+    /// What the box keeps for offline sign-in, as the store holds it: badge keys (never
+    /// numbers), who, when, and each PIN's salt and Argon2id hash, in base64.
+    pub fn kept_json(&self) -> String {
+        let b64 = |b: &[u8]| base64::engine::general_purpose::STANDARD.encode(b);
+        let kept: Vec<KeptCredential> = self
+            .kept
+            .iter()
+            .map(|c| {
+                let (salt, hash) = c.parts();
+                KeptCredential {
+                    badge: b64(c.badge.as_bytes()),
+                    practitioner: c.staff.practitioner.clone(),
+                    name: c.staff.name.clone(),
+                    role: c.staff.role.clone(),
+                    record: c.staff.access == Access::Record,
+                    verified_at: c.verified_at.as_second(),
+                    salt: b64(&salt),
+                    hash: b64(&hash),
+                }
+            })
+            .collect();
+        serde_json::to_string(&kept).expect("credentials serialise")
+    }
+
+    /// Puts back what [`Self::kept_json`] gave (credentials out of the window are dropped; a
+    /// damaged value keeps nothing: staff then sign in online once more).
+    pub fn restore_json(&mut self, json: &str, now: Timestamp) {
+        let kept: Vec<KeptCredential> = serde_json::from_str(json).unwrap_or_default();
+        let b64 = |s: &str| base64::engine::general_purpose::STANDARD.decode(s).ok();
+        self.kept = kept
+            .into_iter()
+            .filter_map(|k| {
+                let credential = OfflineCredential::from_parts(
+                    BadgeKey::from_bytes(b64(&k.badge)?.try_into().ok()?),
+                    Staff {
+                        practitioner: k.practitioner,
+                        name: k.name,
+                        role: k.role,
+                        access: if k.record {
+                            Access::Record
+                        } else {
+                            Access::DeviceOnly
+                        },
+                    },
+                    Timestamp::from_second(k.verified_at).ok()?,
+                    b64(&k.salt)?.try_into().ok()?,
+                    b64(&k.hash)?.try_into().ok()?,
+                );
+                credential.fresh(now, self.window).then_some(credential)
+            })
+            .collect();
     }
 
     /// Checks `pin` for the badge `number` (whose key is `badge`). An online acceptance is kept

@@ -159,6 +159,18 @@ impl Store {
         }
     }
 
+    /// A second connection to a store another thread keeps (clinician mode keeps its offline
+    /// sign-ins, lockouts and audit events through one, so a slow sync pass never delays a
+    /// nurse). It never sets a damaged file aside: that is the first connection's job; this one
+    /// fails and is tried again later.
+    pub fn open_shared(dir: &Path, key: &DbKey) -> Result<Store, StoreError> {
+        make_private_dir(dir)?;
+        Ok(Store {
+            conn: Store::open_file(&dir.join(FILE_NAME), key)?,
+            dir: dir.to_owned(),
+        })
+    }
+
     fn open_file(path: &Path, key: &DbKey) -> Result<Connection, StoreError> {
         let conn = Connection::open_with_flags(
             path,
@@ -209,6 +221,16 @@ impl Store {
             params![key, value],
         )?;
         Ok(())
+    }
+
+    /// What clinician mode keeps under `name` ("offline", "lockouts"): staff data, not the
+    /// patient's, so a discharge leaves it (it is encrypted with the rest).
+    pub fn staff_kept(&self, name: &str) -> Result<Option<String>, StoreError> {
+        self.meta(&format!("staff.{name}"))
+    }
+
+    pub fn keep_staff(&self, name: &str, value: &str) -> Result<(), StoreError> {
+        Store::set_meta(&self.conn, &format!("staff.{name}"), value)
     }
 
     /// The server id of the bed's Location, once resolved.
@@ -541,7 +563,14 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
         return Err(StoreError::TooNew { found, known });
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
-        let tx = conn.unchecked_transaction()?;
+        // IMMEDIATE, and the version read again inside: another connection (clinician mode's)
+        // may be migrating the same file at the same moment.
+        let tx =
+            rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate)?;
+        let now: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+        if now > i as i64 {
+            continue;
+        }
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", i as i64 + 1)?;
         tx.commit()?;

@@ -36,6 +36,14 @@ impl Handle {
     pub fn send(&self, command: Command) {
         let _ = self.tx.send(command);
     }
+
+    /// Something another thread can call to run a pass now (an item went into the outbox).
+    pub fn waker(&self) -> Box<dyn Fn() + Send> {
+        let tx = self.tx.clone();
+        Box::new(move || {
+            let _ = tx.send(Command::SyncNow);
+        })
+    }
 }
 
 impl Drop for Handle {

@@ -226,6 +226,11 @@ impl App {
         &self.window
     }
 
+    /// How clinician mode wakes the sync loop once an audit event is in the outbox.
+    pub fn set_staff_wake(&self, wake: Box<dyn Fn() + Send>) {
+        self.state.borrow().staff.set_wake(wake);
+    }
+
     /// The way in for other threads (input devices, sync, listings): a clone for each.
     pub fn inbox(&self) -> Inbox {
         self.inbox.clone()
@@ -333,6 +338,7 @@ fn receive(window: &MainWindow, state: &Rc<RefCell<State>>, message: Inbound) {
         Inbound::Staff(badge, verdict) => {
             apply(window, state, |shell| shell.staff_checked(badge, verdict));
         }
+        Inbound::StaffLockouts(kept) => apply(window, state, |shell| shell.restore_lockouts(kept)),
         Inbound::Run(run) => run(),
     }
 }

@@ -39,6 +39,8 @@ pub enum Inbound {
         crate::domain::session::badge::BadgeKey,
         crate::domain::session::staff::Verdict,
     ),
+    /// The staff lockouts the store kept from before this start.
+    StaffLockouts(crate::domain::session::lockout::Lockouts),
     /// Runs on the UI thread in its turn (tests and benchmarks stamp times with it).
     Run(Box<dyn FnOnce() + Send>),
 }
@@ -54,6 +56,7 @@ impl std::fmt::Debug for Inbound {
             Inbound::Call(_) => "Call",
             Inbound::Captions(..) => "Captions",
             Inbound::Staff(..) => "Staff",
+            Inbound::StaffLockouts(..) => "StaffLockouts",
             Inbound::Run(_) => "Run",
         })
     }

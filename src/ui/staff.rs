@@ -2,8 +2,6 @@
 //! PIN check off the UI thread (the directory can take seconds), and shows the staff pad, the
 //! clinician home and the staff frame through `StaffState`.
 
-use std::sync::{Arc, Mutex};
-
 use slint::ComponentHandle;
 
 use super::generated::{self as ui, MainWindow, StaffState};
@@ -14,10 +12,11 @@ use crate::domain::session::badge::{BadgeKey, BadgeSecret};
 use crate::domain::session::lockout::Locked;
 use crate::domain::session::pad::StaffPin;
 use crate::domain::session::staff::{PadSays, Stage};
-use crate::domain::shell::{Audited, Shell};
+use crate::domain::shell::{Audit, Audited, Shell};
 use crate::input::badge::BadgeId;
 use crate::staff::StaffCheck;
 use crate::staff::directory::Directory;
+use crate::staff::keeper::{Keeper, KeeperSetup, Told};
 
 /// What the launcher gives clinician mode: the `[staff]` section and the box's secret (from the
 /// store key; random for this run without one).
@@ -25,15 +24,18 @@ use crate::staff::directory::Directory;
 pub struct StaffSetup {
     pub config: config::Staff,
     pub secret: Vec<u8>,
+    /// Where offline sign-ins, lockouts and audit events are kept.
+    pub keep: KeeperSetup,
 }
 
 pub struct StaffController {
     secret: BadgeSecret,
-    check: Option<Arc<Mutex<StaffCheck>>>,
+    /// The worker that checks PINs and keeps what outlives the process; None when staff
+    /// sign-in is not set up (or its directory config is unusable).
+    keeper: Option<Keeper>,
     /// The number of the badge being signed in with, until its PIN has been checked: the
     /// directory needs the number; nothing else keeps it.
     pending: Option<(BadgeKey, BadgeId)>,
-    inbox: Inbox,
 }
 
 impl StaffController {
@@ -42,60 +44,55 @@ impl StaffController {
             Some(s) => BadgeSecret::derive(&s.secret),
             None => BadgeSecret::random(),
         };
-        let check = setup.and_then(|s| match Directory::new(&s.config) {
-            Ok(directory) => Some(Arc::new(Mutex::new(StaffCheck::new(
-                directory,
-                secret.pepper(),
-                s.config.offline_hours,
-            )))),
-            Err(e) => {
-                tracing::error!(error = %e, "staff sign-in is not available");
-                None
-            }
+        let keeper = setup.and_then(|s| {
+            let directory = Directory::new(&s.config)
+                .map_err(|e| tracing::error!(error = %e, "staff sign-in is not available"))
+                .ok()?;
+            let check = StaffCheck::new(directory, secret.pepper(), s.config.offline_hours);
+            Keeper::spawn(check, s.keep, move |told| {
+                inbox.send(match told {
+                    Told::Verdict(badge, verdict) => Inbound::Staff(badge, verdict),
+                    Told::Lockouts(kept) => Inbound::StaffLockouts(kept),
+                });
+            })
+            .map_err(|e| tracing::error!(error = %e, "cannot start the staff worker"))
+            .ok()
         });
         StaffController {
             secret,
-            check,
+            keeper,
             pending: None,
-            inbox,
+        }
+    }
+
+    /// How to wake the sync loop once an audit event is in the outbox.
+    pub fn set_wake(&self, wake: Box<dyn Fn() + Send>) {
+        if let Some(k) = &self.keeper {
+            k.set_wake(wake);
         }
     }
 
     /// Staff sign-in can be checked on this box.
     pub fn configured(&self) -> bool {
-        self.check.is_some()
+        self.keeper.is_some()
     }
 
     /// The key of a badge read, for the shell; the number is kept until its PIN is checked.
     pub fn badge(&mut self, id: BadgeId) -> Option<BadgeKey> {
-        self.check.as_ref()?;
+        self.keeper.as_ref()?;
         let key = self.secret.key_of(id.expose());
         self.pending = Some((key, id));
         Some(key)
     }
 
-    /// Checks `pin` for `badge` on a thread of its own; the verdict comes back through the
-    /// inbox.
+    /// Checks `pin` for `badge` on the staff worker; the verdict comes back through the inbox.
     pub fn check(&mut self, badge: BadgeKey, pin: StaffPin) {
         // The number stays until the sign-in closes or opens: a wrong PIN is typed again.
-        let (Some(check), Some((key, id))) = (self.check.clone(), self.pending.clone()) else {
+        let (Some(keeper), Some((key, id))) = (&self.keeper, self.pending.clone()) else {
             return;
         };
-        if key != badge {
-            return;
-        }
-        let inbox = self.inbox.clone();
-        let spawned = std::thread::Builder::new()
-            .name("staff-check".into())
-            .spawn(move || {
-                let verdict = check
-                    .lock()
-                    .map(|mut c| c.check(id.expose(), badge, &pin, jiff::Timestamp::now()))
-                    .unwrap_or(crate::domain::session::staff::Verdict::Unreachable);
-                inbox.send(Inbound::Staff(badge, verdict));
-            });
-        if let Err(e) = spawned {
-            tracing::error!(error = %e, "cannot start the staff check");
+        if key == badge {
+            keeper.check(id, badge, pin);
         }
     }
 
@@ -107,14 +104,20 @@ impl StaffController {
         }
     }
 
-    /// Records an audit event. Until the outbox carries FHIR AuditEvents (issue 18), the
-    /// journal is the trail: who (the Practitioner, never a badge number or PIN) and what.
-    pub fn audit(&self, shell: &Shell, what: Audited) {
-        let who = shell
-            .staff()
-            .session()
-            .map_or("", |s| s.staff.practitioner.as_str());
-        tracing::info!(target: "bedside::audit", ?what, practitioner = who, "staff audit");
+    /// Records an audit event (the journal, and the outbox as a FHIR AuditEvent). A sign-in's
+    /// success or failure also changed the lockouts: they are kept too.
+    pub fn audit(&self, shell: &Shell, audit: Audit) {
+        let Some(keeper) = &self.keeper else {
+            return;
+        };
+        if matches!(
+            audit.what,
+            Audited::SignedIn | Audited::SignInFailed | Audited::LockedOut
+        ) {
+            keeper.keep_lockouts(shell.staff().lockouts());
+        }
+        // The wall clock, whatever time the screen is set to show (`snapshot --now`).
+        keeper.audit(audit, jiff::Timestamp::now());
     }
 
     pub fn show(&self, window: &MainWindow, shell: &Shell, now: jiff::Timestamp) {

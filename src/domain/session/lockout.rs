@@ -35,6 +35,20 @@ struct BadgeTries {
     until: Option<Timestamp>,
 }
 
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Kept {
+    badges: Vec<KeptBadge>,
+    recent: Vec<i64>,
+    box_until: Option<i64>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct KeptBadge {
+    key: String,
+    wrong: u8,
+    until: Option<i64>,
+}
+
 /// Wrong PINs on this box, by badge and in all.
 #[derive(Clone, Debug, Default)]
 pub struct Lockouts {
@@ -96,6 +110,74 @@ impl Lockouts {
         self.badges.remove(badge);
     }
 
+    /// What the store keeps, so a restart (or a pulled plug) does not wipe the count: badge keys
+    /// (never numbers) in base64, times in Unix seconds.
+    pub fn to_json(&self) -> String {
+        use base64::Engine as _;
+        let kept = Kept {
+            badges: self
+                .badges
+                .iter()
+                .map(|(key, t)| KeptBadge {
+                    key: base64::engine::general_purpose::STANDARD.encode(key.as_bytes()),
+                    wrong: t.wrong,
+                    until: t.until.map(Timestamp::as_second),
+                })
+                .collect(),
+            recent: self.recent.iter().map(|t| t.as_second()).collect(),
+            box_until: self.box_until.map(Timestamp::as_second),
+        };
+        serde_json::to_string(&kept).expect("lockouts serialise")
+    }
+
+    /// Read back from [`Self::to_json`]; None for anything else (a damaged value starts over,
+    /// which is what a lockout kept only in memory did).
+    pub fn from_json(json: &str) -> Option<Lockouts> {
+        use base64::Engine as _;
+        let kept: Kept = serde_json::from_str(json).ok()?;
+        let time = |s: i64| Timestamp::from_second(s).ok();
+        let mut badges = HashMap::new();
+        for b in kept.badges {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(b.key)
+                .ok()?;
+            let key = BadgeKey::from_bytes(bytes.try_into().ok()?);
+            let until = match b.until {
+                Some(s) => Some(time(s)?),
+                None => None,
+            };
+            badges.insert(
+                key,
+                BadgeTries {
+                    wrong: b.wrong,
+                    until,
+                },
+            );
+        }
+        Some(Lockouts {
+            badges,
+            recent: kept.recent.into_iter().filter_map(time).collect(),
+            box_until: kept.box_until.and_then(time),
+        })
+    }
+
+    /// Adds what was kept from before a restart to what happened since (the worse of each).
+    pub fn merge(&mut self, kept: Lockouts) {
+        for (key, old) in kept.badges {
+            let now = self.badges.entry(key).or_default();
+            now.wrong = now.wrong.saturating_add(old.wrong).min(BADGE_TRIES);
+            now.until = now.until.max(old.until);
+        }
+        let mut recent: Vec<Timestamp> = kept
+            .recent
+            .into_iter()
+            .chain(self.recent.drain(..))
+            .collect();
+        recent.sort();
+        self.recent = recent.into();
+        self.box_until = self.box_until.max(kept.box_until);
+    }
+
     /// Wrong tries left for this badge before it locks.
     pub fn tries_left(&self, badge: &BadgeKey) -> u8 {
         BADGE_TRIES
@@ -113,6 +195,39 @@ mod tests {
 
     fn at(minutes: i64) -> Timestamp {
         Timestamp::from_second(1_800_000_000).unwrap() + SignedDuration::from_secs(minutes * 60)
+    }
+
+    #[test]
+    fn lockouts_survive_a_restart_and_add_to_what_happened_since() {
+        let secret = BadgeSecret::random();
+        let (ana, ben) = (secret.key_of("1"), secret.key_of("2"));
+        let mut locks = Lockouts::default();
+        for _ in 0..BADGE_TRIES {
+            locks.wrong(&ana, at(0));
+        }
+        locks.wrong(&ben, at(1));
+        let kept = locks.to_json();
+        assert!(
+            !kept.contains("\"1\""),
+            "no badge number in what is kept: {kept}"
+        );
+        let mut back = Lockouts::from_json(&kept).expect("read back");
+        assert_eq!(
+            back.check(&ana, at(2)),
+            Err(Locked::Badge { until: at(5) }),
+            "still locked after the restart"
+        );
+        assert_eq!(back.tries_left(&ben), BADGE_TRIES - 1);
+        // Three wrong tries after the restart, before the kept count was read back: the box's
+        // ten are reached with the six from before.
+        let mut since = Lockouts::default();
+        for _ in 0..3 {
+            since.wrong(&ben, at(3));
+        }
+        since.merge(Lockouts::from_json(&kept).unwrap());
+        assert_eq!(since.tries_left(&ben), 1);
+        assert_eq!(since.wrong(&ben, at(3)), Some(Locked::Box { until: at(8) }));
+        assert!(Lockouts::from_json("not json").is_none());
     }
 
     #[test]

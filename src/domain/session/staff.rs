@@ -143,6 +143,25 @@ impl Default for SignIn {
 }
 
 impl SignIn {
+    /// Wrong PINs so far, for the store.
+    pub fn lockouts(&self) -> &Lockouts {
+        &self.lockouts
+    }
+
+    /// What the store kept from before a restart, added to what happened since. A pad open for
+    /// a badge that this locks says so at once, its digits gone.
+    pub fn restore_lockouts(&mut self, kept: Lockouts, now: Timestamp) {
+        self.lockouts.merge(kept);
+        if let Stage::Pin {
+            badge, pad, says, ..
+        } = &mut self.stage
+            && let Err(locked) = self.lockouts.check(badge, now)
+        {
+            *pad = StaffPad::default();
+            *says = PadSays::Locked(locked);
+        }
+    }
+
     pub fn stage(&self) -> &Stage {
         &self.stage
     }
@@ -399,6 +418,29 @@ mod tests {
             Step::Opened
         );
         assert_eq!(s.session().unwrap().staff, nurse());
+    }
+
+    #[test]
+    fn a_lockout_read_back_after_a_restart_locks_a_pad_already_open() {
+        let badge = BadgeSecret::random().key_of("0012345");
+        let mut before = SignIn::default();
+        before.badge(badge, t(0));
+        for _ in 0..5 {
+            type_pin(&mut before, &[9, 9, 9, 9], t(1));
+            before.checked(badge, Verdict::WrongPin, t(1));
+        }
+        let kept = Lockouts::from_json(&before.lockouts().to_json()).unwrap();
+        // The restarted box: the pad opened and a digit typed before the store was read.
+        let mut s = SignIn::default();
+        s.badge(badge, t(2));
+        assert!(s.digit(1, t(2)));
+        s.restore_lockouts(kept, t(3));
+        assert!(matches!(
+            s.stage(),
+            Stage::Pin { pad, says: PadSays::Locked(Locked::Badge { .. }), .. } if pad.is_empty()
+        ));
+        assert!(!s.digit(1, t(3)), "no digits while locked");
+        assert_eq!(s.submit(t(3)), Step::Nothing);
     }
 
     #[test]

@@ -8,7 +8,7 @@
 
 use std::time::Duration;
 
-use super::{Audited, CallRequest, Notice, Shell};
+use super::{Audit, CallRequest, Notice, Shell};
 use crate::domain::session::badge::BadgeKey;
 use crate::domain::session::pad::StaffPin;
 
@@ -33,7 +33,7 @@ pub enum Effect {
     /// thread; hand the verdict to [`Shell::staff_checked`].
     CheckStaff { badge: BadgeKey, pin: StaffPin },
     /// Record this in the audit trail.
-    Audit(Audited),
+    Audit(Audit),
 }
 
 /// A time the shell waits for, then is told about.

@@ -27,7 +27,7 @@ use call_keys::CallButtons;
 pub use call_keys::{CallControl, CallRequest, CallStage};
 pub use effect::{Effect, NOTICE_TIME, Outcome, Timeout};
 pub use hints::{BackHint, DigitsHint, Hints, OkHint};
-pub use staff_keys::{Audited, ClinicianRow};
+pub use staff_keys::{Audit, Audited, ClinicianRow};
 
 /// Every screen the shell can show.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -6,6 +6,7 @@
 use jiff::Timestamp;
 
 use super::*;
+use crate::domain::session::Staff;
 use crate::domain::session::badge::BadgeKey;
 use crate::domain::session::staff::{Ended, Stage, Step, Verdict};
 
@@ -33,6 +34,12 @@ impl Shell {
         self.now = now;
     }
 
+    /// The lockouts the store kept from before a restart.
+    pub fn restore_lockouts(&mut self, kept: crate::domain::session::lockout::Lockouts) -> Outcome {
+        self.staff.restore_lockouts(kept, self.now);
+        Outcome::handled()
+    }
+
     /// Where staff sign-in is (the pad's message, the open session).
     pub fn staff(&self) -> &crate::domain::session::staff::SignIn {
         &self.staff
@@ -45,16 +52,18 @@ impl Shell {
         let Some(badge) = badge.filter(|_| self.staff_configured) else {
             return self.show_notice(NoticeKind::BadgeRead);
         };
+        let before = self.staff_now();
         let step = self.staff.badge(badge, self.now);
-        let outcome = self.staff_step(step);
+        let outcome = self.staff_step(step, before);
         self.after_staff(outcome.and_handled())
     }
 
     /// The directory's (or the offline check's) verdict on the PIN sent with
     /// [`Effect::CheckStaff`].
     pub fn staff_checked(&mut self, badge: BadgeKey, verdict: Verdict) -> Outcome {
+        let before = self.staff_now();
         let step = self.staff.checked(badge, verdict, self.now);
-        let outcome = self.staff_step(step);
+        let outcome = self.staff_step(step, before);
         self.after_staff(outcome)
     }
 
@@ -88,7 +97,7 @@ impl Shell {
                     Some(
                         self.show_notice(NoticeKind::PinRemoved)
                             .and(Effect::Save)
-                            .and(Effect::Audit(Audited::PrivacyPinCleared)),
+                            .and(self.audit(Audited::PrivacyPinCleared)),
                     )
                 }
                 ClinicianRow::ClearPrivacyPin => Some(Outcome::ignored()),
@@ -105,27 +114,46 @@ impl Shell {
 
     /// The session ends for `why`.
     pub(super) fn end_staff(&mut self, why: Ended) -> Outcome {
+        let before = self.staff_now();
         let step = self.staff.end(why);
         if why == Ended::Discharge || why == Ended::Power {
             // The pad goes too: nothing staff-only stays behind a dark screen or a new patient.
             self.staff.cancel();
         }
-        let outcome = self.staff_step(step);
+        let outcome = self.staff_step(step, before);
         self.after_staff(outcome.and_handled())
     }
 
+    /// Who is signed in, and with which badge (or which badge is on the pad), before a step
+    /// changes it: a session's end is audited as theirs.
+    fn staff_now(&self) -> (Option<Staff>, Option<BadgeKey>) {
+        match self.staff.stage() {
+            Stage::Open(s) => (Some(s.staff.clone()), Some(s.badge)),
+            Stage::Pin { badge, .. } | Stage::Checking { badge } => (None, Some(*badge)),
+            Stage::Closed => (None, None),
+        }
+    }
+
+    /// An audit entry for something the signed-in member of staff did.
+    pub(super) fn audit(&self, what: Audited) -> Effect {
+        let (by, badge) = self.staff_now();
+        Effect::Audit(Audit { what, by, badge })
+    }
+
     /// What a step of the sign-in asks for (the screens follow the stage in `after_staff`).
-    fn staff_step(&self, step: Step) -> Outcome {
+    /// `before`: [`Self::staff_now`] before the step.
+    fn staff_step(&self, step: Step, before: (Option<Staff>, Option<BadgeKey>)) -> Outcome {
+        let (by, badge) = before;
+        let audit = |what| Outcome::with(Effect::Audit(Audit { what, by, badge }));
         match step {
-            Step::Nothing | Step::Check { .. } => Outcome::handled(),
-            Step::Opened => Outcome::with(Effect::Audit(Audited::SignedIn)),
-            Step::Failed { locked } => Outcome::with(Effect::Audit(if locked.is_some() {
+            Step::Nothing | Step::Check { .. } | Step::Warn => Outcome::handled(),
+            Step::Opened => Outcome::with(self.audit(Audited::SignedIn)),
+            Step::Failed { locked } => audit(if locked.is_some() {
                 Audited::LockedOut
             } else {
                 Audited::SignInFailed
-            })),
-            Step::Warn => Outcome::handled(),
-            Step::Ended(why) => Outcome::with(Effect::Audit(Audited::SignedOut(why))),
+            }),
+            Step::Ended(why) => audit(Audited::SignedOut(why)),
         }
     }
 
@@ -144,8 +172,9 @@ impl Shell {
 
     /// The staff timer ran out: warn, or end an idle session, or close a forgotten pad.
     pub(super) fn staff_timeout(&mut self) -> Outcome {
+        let before = self.staff_now();
         let step = self.staff.tick(self.now);
-        let outcome = self.staff_step(step);
+        let outcome = self.staff_step(step, before);
         self.after_staff(outcome.and_handled())
     }
 
@@ -178,7 +207,18 @@ impl Shell {
     }
 }
 
-/// What an audit event records (delivered as a FHIR AuditEvent once the outbox carries them).
+/// An entry in the audit trail (a FHIR AuditEvent through the outbox): what happened, and who.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Audit {
+    pub what: Audited,
+    /// The member of staff it concerns, when known (a failed sign-in knows nobody yet).
+    pub by: Option<Staff>,
+    /// The badge's key (never its number), so repeated failures of one badge can be told apart
+    /// from tries of many.
+    pub badge: Option<BadgeKey>,
+}
+
+/// What an audit event records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Audited {
     SignedIn,
