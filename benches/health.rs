@@ -87,6 +87,7 @@ fn main() {
             occupant_changed: false,
             link: Link::Demo,
             fresh_at: None,
+            outbox_waiting: 0,
             record: Arc::new(record),
         });
         headless.draw();

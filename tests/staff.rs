@@ -520,3 +520,39 @@ fn audit_events(server: &fhir::FhirServer) -> Vec<serde_json::Value> {
         .map(|entries| entries.iter().map(|e| e["resource"].clone()).collect())
         .unwrap_or_default()
 }
+
+/// The clinician screens on the real binary, with the demo patient in the bed: the patient
+/// summary (normal and large text) and My health shown to the patient in its "Shown by" frame.
+#[test]
+fn the_clinician_screens_on_the_real_binary() {
+    let slapd = Slapd::start();
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::empty_bed_config(dir.path(), &staff_section(&slapd));
+    let badge = ["--demo", "--badge", "0012345", "--wait", "1500"];
+    // The clinician home opens on Sign out; the summary is four rows up.
+    common::assert_golden(
+        "staff-summary",
+        &common::config_shot(&config, "2,4,6,8,ok,up,up,up,up,ok", &badge),
+    );
+    common::assert_golden(
+        "staff-presenting-my-health",
+        &common::config_shot(&config, "2,4,6,8,ok,up,up,up,ok", &badge),
+    );
+    common::assert_golden(
+        "staff-presenting-results",
+        &common::config_shot(&config, "2,4,6,8,ok,up,up,up,ok,down,down,right,ok", &badge),
+    );
+    // Home from a shown screen is the clinician home again.
+    let home_again = common::config_shot(&config, "2,4,6,8,ok,up,up,up,ok,down,ok,home", &badge);
+    let clinician = common::config_shot(&config, "2,4,6,8,ok,up,up,up,ok,back", &badge);
+    assert!(
+        home_again.pixels_differing(&clinician, common::TOLERANCE) < common::MAX_DIFFERING,
+        "Home while showing My health goes back to the clinician home"
+    );
+    // Large text, chosen by the patient: the summary still fits.
+    common::config_shot(&config, "down,right,right,ok,down,ok", &["--demo"]);
+    common::assert_golden(
+        "staff-summary-large-text",
+        &common::config_shot(&config, "2,4,6,8,ok,up,up,up,up,ok", &badge),
+    );
+}

@@ -12,6 +12,8 @@ struct PatientJson {
     resource_type: String,
     #[serde(default)]
     name: Vec<HumanName>,
+    #[serde(rename = "birthDate")]
+    birth_date: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -21,6 +23,7 @@ struct HumanName {
     text: Option<String>,
     #[serde(default)]
     given: Vec<String>,
+    family: Option<String>,
 }
 
 impl HumanName {
@@ -36,6 +39,26 @@ impl HumanName {
             Some("old") | Some("maiden") => None,
             Some(_) => Some(5),
         }
+    }
+
+    /// The name in full: its text, else given names and family name.
+    fn full(&self) -> Option<String> {
+        if let Some(text) = self
+            .text
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
+            return Some(text.to_owned());
+        }
+        let parts: Vec<&str> = self
+            .given
+            .iter()
+            .map(|g| g.trim())
+            .chain(self.family.as_deref().map(str::trim))
+            .filter(|p| !p.is_empty())
+            .collect();
+        (!parts.is_empty()).then(|| parts.join(" "))
     }
 
     fn first_name(&self) -> Option<String> {
@@ -61,8 +84,20 @@ pub fn from_json(resource: &Value) -> Result<Patient, FhirError> {
         .iter()
         .find_map(|n| n.first_name())
         .unwrap_or_default();
+    // The full name staff check is the official one when there is one (the name on the wristband).
+    let mut official: Vec<&HumanName> = names.clone();
+    official.sort_by_key(|n| n.use_.as_deref() != Some("official"));
+    let full_name = official.iter().find_map(|n| n.full()).unwrap_or_default();
+    // A full date only: "1958" or "1958-03" says too little to check someone by.
+    let born = p
+        .birth_date
+        .as_deref()
+        .filter(|d| d.len() == 10)
+        .and_then(|d| d.parse().ok());
     Ok(Patient {
         preferred_first_name,
+        full_name,
+        born,
     })
 }
 
@@ -70,6 +105,22 @@ pub fn from_json(resource: &Value) -> Result<Patient, FhirError> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn staff_see_the_official_full_name_and_the_date_of_birth() {
+        let p = from_json(
+            &json!({"resourceType":"Patient","birthDate":"1958-03-12","name":[
+                {"use":"usual","given":["Sina"]},
+                {"use":"official","given":["Sina","Maria"],"family":"Lind"}
+            ]}),
+        )
+        .unwrap();
+        assert_eq!(p.preferred_first_name, "Sina");
+        assert_eq!(p.full_name, "Sina Maria Lind");
+        assert_eq!(p.born, Some(jiff::civil::date(1958, 3, 12)));
+        let partial = from_json(&json!({"resourceType":"Patient","birthDate":"1958"})).unwrap();
+        assert_eq!((partial.full_name.as_str(), partial.born), ("", None));
+    }
 
     fn first(resource: Value) -> String {
         from_json(&resource).unwrap().preferred_first_name

@@ -67,6 +67,27 @@ pub fn event(audit: &Audit, at: Timestamp, place: &Place<'_>) -> Value {
                 Ended::Discharge => "Staff session ended: the patient left the bed",
             },
         ),
+        Audited::SummaryViewed => (
+            dcm("110110", "Patient Record"),
+            None,
+            "R",
+            "0",
+            "The patient summary was opened by staff at the bedside",
+        ),
+        Audited::Presented => (
+            dcm("110110", "Patient Record"),
+            None,
+            "R",
+            "0",
+            "My health was shown to the patient by staff",
+        ),
+        Audited::SettingChanged => (
+            dcm("110110", "Patient Record"),
+            None,
+            "U",
+            "0",
+            "One of the patient's TV settings was changed by staff",
+        ),
         Audited::PrivacyPinCleared => (
             dcm("110110", "Patient Record"),
             None,

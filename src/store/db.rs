@@ -501,6 +501,15 @@ impl Store {
         Ok(())
     }
 
+    /// Undelivered items the patient made (everything but clinician mode's audit events).
+    pub fn outbox_from_patient(&self) -> Result<u64, StoreError> {
+        Ok(self.conn.query_row(
+            "SELECT count(*) FROM outbox WHERE type != 'AuditEvent'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )? as u64)
+    }
+
     pub fn outbox_counts(&self) -> Result<OutboxCounts, StoreError> {
         let (pending, rejected): (i64, i64) = self.conn.query_row(
             "SELECT count(*) FILTER (WHERE rejected = 0), count(*) FILTER (WHERE rejected = 1)

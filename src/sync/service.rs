@@ -288,6 +288,7 @@ fn status_of(
             occupant_changed: changed,
             link,
             fresh_at: store.fresh_at().ok().flatten(),
+            outbox_waiting: store.outbox_from_patient().unwrap_or(0),
             record: Arc::new(record),
         },
         key,

@@ -28,6 +28,9 @@ pub struct SyncStatus {
     pub link: Link,
     /// When the data last matched the backend (Unix seconds).
     pub fresh_at: Option<i64>,
+    /// What the patient sent (pain scores, requests) that has not reached the backend yet
+    /// (staff see it on the patient summary; audit events are not counted).
+    pub outbox_waiting: u64,
     /// The patient's record for My health, built from the store after the pass.
     pub record: Arc<Record>,
 }

@@ -144,7 +144,8 @@ impl App {
         let call = CallController::new(&window, call_setup, inbox.clone());
         let mut shell = Shell::with_pin_key(loaded.clone(), settings.pin_key());
         shell.set_calls_configured(call.configured());
-        let staff = StaffController::new(context.staff.clone(), inbox.clone());
+        let mut staff = StaffController::new(context.staff.clone(), inbox.clone());
+        staff.set_patient(context.patient.clone(), 0);
         shell.set_staff_configured(staff.configured());
         let state = Rc::new(RefCell::new(State {
             focus_flags,
@@ -346,6 +347,10 @@ fn receive(window: &MainWindow, state: &Rc<RefCell<State>>, message: Inbound) {
 fn deliver_sync_to(window: &MainWindow, state: &Rc<RefCell<State>>, status: SyncStatus) {
     let globals = window.global::<HeaderState>();
     set_occupant(&globals, status.occupant.as_ref());
+    state
+        .borrow_mut()
+        .staff
+        .set_patient(status.occupant.clone(), status.outbox_waiting);
     set_link(&globals, status.link);
     let updated = status
         .fresh_at
@@ -683,6 +688,7 @@ fn show(window: &MainWindow, state: &State) {
         Screen::Player => ui::Screen::Player,
         Screen::StaffPin => ui::Screen::StaffPin,
         Screen::Clinician => ui::Screen::Clinician,
+        Screen::StaffSummary => ui::Screen::StaffSummary,
     });
     let now = state
         .time
@@ -694,6 +700,21 @@ fn show(window: &MainWindow, state: &State) {
         .call
         .show(window, shell, &state.record, std::time::Instant::now());
     state.staff.show(window, shell, jiff::Timestamp::now());
+    if shell.screen() == Screen::StaffSummary {
+        let now = state
+            .time
+            .now()
+            .to_zoned(jiff::tz::TimeZone::system())
+            .unwrap_or_else(|_| jiff::Zoned::now());
+        state.staff.show_summary(
+            window,
+            &state.record,
+            state.today_ahead,
+            &now,
+            |row| health::ui_row(row, &now, state.clock_style),
+            shell.settings().text_size == TextSize::Large,
+        );
+    }
     if let Some(n) = shell.watch().missing_channel {
         globals.set_missing_channel(n as i32);
     }

@@ -2,17 +2,20 @@
 //! PIN check off the UI thread (the directory can take seconds), and shows the staff pad, the
 //! clinician home and the staff frame through `StaffState`.
 
-use slint::ComponentHandle;
+use slint::{ComponentHandle, Model};
 
 use super::generated::{self as ui, MainWindow, StaffState};
 use super::inbox::{Inbound, Inbox};
 use crate::config;
+use crate::domain::patient::Patient;
+use crate::domain::plain::{self, Flag};
+use crate::domain::record::{Record, Row, Section};
 use crate::domain::session::Access;
 use crate::domain::session::badge::{BadgeKey, BadgeSecret};
 use crate::domain::session::lockout::Locked;
 use crate::domain::session::pad::StaffPin;
 use crate::domain::session::staff::{PadSays, Stage};
-use crate::domain::shell::{Audit, Audited, Shell};
+use crate::domain::shell::{Audit, Audited, ClinicianRow, Shell};
 use crate::input::badge::BadgeId;
 use crate::staff::StaffCheck;
 use crate::staff::directory::Directory;
@@ -36,6 +39,10 @@ pub struct StaffController {
     /// The number of the badge being signed in with, until its PIN has been checked: the
     /// directory needs the number; nothing else keeps it.
     pending: Option<(BadgeKey, BadgeId)>,
+    /// Who is in the bed, and how much of what they sent waits for the backend: the patient
+    /// summary's first lines.
+    patient: Option<Patient>,
+    outbox_waiting: u64,
 }
 
 impl StaffController {
@@ -62,6 +69,8 @@ impl StaffController {
             secret,
             keeper,
             pending: None,
+            patient: None,
+            outbox_waiting: 0,
         }
     }
 
@@ -70,6 +79,82 @@ impl StaffController {
         if let Some(k) = &self.keeper {
             k.set_wake(wake);
         }
+    }
+
+    /// Who is in the bed now (from sync), for the patient summary.
+    pub fn set_patient(&mut self, patient: Option<Patient>, outbox_waiting: u64) {
+        self.patient = patient;
+        self.outbox_waiting = outbox_waiting;
+    }
+
+    /// Fills the patient summary: who, and a few rows of each part of the record (fewer in
+    /// large text, so it still fits one screen), with how many more there are. Only called
+    /// while the summary is on screen; the shell opens it only for staff with record access.
+    pub fn show_summary(
+        &self,
+        window: &MainWindow,
+        record: &Record,
+        today_ahead: usize,
+        now: &jiff::Zoned,
+        ui_row: impl Fn(&Row) -> ui::RecordRow,
+        large: bool,
+    ) {
+        let g = window.global::<StaffState>();
+        let shown = if large { 2 } else { 3 };
+        g.set_patient_present(self.patient.is_some());
+        let patient = self.patient.clone().unwrap_or_default();
+        g.set_patient_name(patient.full_name.as_str().into());
+        g.set_patient_born(
+            patient
+                .born
+                .map(plain::long_date)
+                .unwrap_or_default()
+                .into(),
+        );
+        g.set_patient_age(
+            patient
+                .born
+                .and_then(|b| now.date().since(b).ok())
+                .and_then(|span| {
+                    span.total((jiff::Unit::Year, now.date()))
+                        .ok()
+                        .map(|y| y.floor() as i32)
+                })
+                .unwrap_or(-1),
+        );
+        g.set_outbox_waiting(self.outbox_waiting as i32);
+        let flagged: Vec<&Row> = record
+            .rows(Section::Results)
+            .iter()
+            .filter(|r| matches!(r.flag, Flag::High | Flag::Low | Flag::Critical))
+            .collect();
+        let today =
+            &record.rows(Section::Today)[..today_ahead.min(record.rows(Section::Today).len())];
+        let parts: [Vec<&Row>; 6] = [
+            record.rows(Section::Allergies).iter().collect(),
+            record.rows(Section::Problems).iter().collect(),
+            record.rows(Section::CareTeam).iter().collect(),
+            today.iter().collect(),
+            record.rows(Section::Vitals).iter().collect(),
+            flagged,
+        ];
+        let model = |rows: &Vec<&Row>| {
+            let rows: Vec<ui::RecordRow> = rows.iter().take(shown).map(|r| ui_row(r)).collect();
+            slint::ModelRc::from(std::rc::Rc::new(slint::VecModel::from(rows)))
+        };
+        g.set_allergies(model(&parts[0]));
+        g.set_problems(model(&parts[1]));
+        g.set_team(model(&parts[2]));
+        g.set_today(model(&parts[3]));
+        g.set_vitals(model(&parts[4]));
+        g.set_flagged(model(&parts[5]));
+        let more: Vec<i32> = parts
+            .iter()
+            .map(|p| p.len().saturating_sub(shown) as i32)
+            .collect();
+        g.set_more(slint::ModelRc::from(std::rc::Rc::new(
+            slint::VecModel::from(more),
+        )));
     }
 
     /// Staff sign-in can be checked on this box.
@@ -167,5 +252,22 @@ impl StaffController {
             }
         }
         g.set_pin_set(shell.pin_set());
+        g.set_presenting(shell.presenting());
+        let rows: Vec<ui::ClinicianItem> = shell
+            .clinician_rows()
+            .iter()
+            .map(|r| match r {
+                ClinicianRow::PatientSummary => ui::ClinicianItem::Summary,
+                ClinicianRow::ShowMyHealth => ui::ClinicianItem::ShowHealth,
+                ClinicianRow::PatientSettings => ui::ClinicianItem::Settings,
+                ClinicianRow::ClearPrivacyPin => ui::ClinicianItem::ClearPin,
+                ClinicianRow::SignOut => ui::ClinicianItem::SignOut,
+            })
+            .collect();
+        if g.get_rows().iter().ne(rows.iter().copied()) {
+            g.set_rows(slint::ModelRc::from(std::rc::Rc::new(
+                slint::VecModel::from(rows),
+            )));
+        }
     }
 }

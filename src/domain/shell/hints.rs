@@ -122,10 +122,11 @@ impl Shell {
                 }
                 _ => OkHint::Nothing,
             },
-            Screen::Clinician => match ClinicianRow::ALL[place.focus] {
-                ClinicianRow::ClearPrivacyPin if self.pin_set() => OkHint::ClearPin,
-                ClinicianRow::ClearPrivacyPin => OkHint::Nothing,
-                ClinicianRow::SignOut => OkHint::SignOut,
+            Screen::Clinician => match self.clinician_rows().get(place.focus) {
+                Some(ClinicianRow::ClearPrivacyPin) if self.pin_set() => OkHint::ClearPin,
+                Some(ClinicianRow::ClearPrivacyPin) | None => OkHint::Nothing,
+                Some(ClinicianRow::SignOut) => OkHint::SignOut,
+                Some(_) => OkHint::Open,
             },
             _ => OkHint::Nothing,
         };

@@ -60,6 +60,9 @@ pub enum Screen {
     StaffPin,
     /// The clinician home: what signed-in staff can do here.
     Clinician,
+    /// The patient at a glance, for staff: who, allergies, problems, today, vitals, flagged
+    /// results, what is not delivered yet.
+    StaffSummary,
 }
 
 impl Screen {
@@ -314,8 +317,9 @@ impl Shell {
             // The pads take digits, not focus.
             Screen::Pin | Screen::StaffPin => Layout::Column { count: 1 },
             Screen::Clinician => Layout::Column {
-                count: ClinicianRow::ALL.len(),
+                count: self.clinician_rows().len().max(1),
             },
+            Screen::StaffSummary => Layout::Column { count: 1 },
         }
     }
 
@@ -613,7 +617,9 @@ impl Shell {
             Screen::Call => self.call_ok(place),
             // The pads take digits; OK has nothing to do there (the staff screens take their
             // keys in staff_press).
-            Screen::Pin | Screen::StaffPin | Screen::Clinician => Outcome::ignored(),
+            Screen::Pin | Screen::StaffPin | Screen::Clinician | Screen::StaffSummary => {
+                Outcome::ignored()
+            }
             // Its one button: back to Home.
             Screen::Learn | Screen::Ask => {
                 self.stack.truncate(1);
@@ -630,6 +636,10 @@ impl Shell {
 
     fn change_setting(&mut self, row: usize, forward: bool) -> Outcome {
         match self.settings.step(SettingRow::ALL[row], forward) {
+            // Changed by staff for the patient: in the audit trail.
+            Change::Changed if self.staff.session().is_some() => {
+                Outcome::with(Effect::Save).and(self.audit(Audited::SettingChanged))
+            }
             Change::Changed => Outcome::with(Effect::Save),
             Change::OnlyChoice => self.show_notice(NoticeKind::OneLanguage),
             Change::Opens => self.open_pin_pad(if self.pin_set() {

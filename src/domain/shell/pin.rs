@@ -28,7 +28,9 @@ impl Shell {
     /// Whether a press should (re)start the idle timer that closes My health: a PIN is set and
     /// the patient is in My health.
     pub fn health_open_under_pin(&self) -> bool {
-        self.pin_set() && self.stack.iter().any(|p| p.screen == Screen::MyHealth)
+        self.pin_set()
+            && self.staff.session().is_none()
+            && self.stack.iter().any(|p| p.screen == Screen::MyHealth)
     }
 
     /// Nobody pressed anything for [`crate::domain::privacy::IDLE_CLOSE`]: My health closes and

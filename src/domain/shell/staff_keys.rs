@@ -6,20 +6,40 @@
 use jiff::Timestamp;
 
 use super::*;
-use crate::domain::session::Staff;
 use crate::domain::session::badge::BadgeKey;
 use crate::domain::session::staff::{Ended, Stage, Step, Verdict};
+use crate::domain::session::{Access, Staff};
 
-/// The clinician home's rows, top to bottom.
+/// The clinician home's rows, top to bottom ([`Shell::clinician_rows`]: which of them this
+/// member of staff has).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ClinicianRow {
+    /// The patient at a glance, for staff (record access only).
+    PatientSummary,
+    /// My health, shown to the patient full screen in a "Shown by" frame (record access only).
+    ShowMyHealth,
+    /// The patient's settings (text size, contrast, captions, language, privacy PIN).
+    PatientSettings,
     /// Turn off the patient's privacy PIN (they forgot it).
     ClearPrivacyPin,
     SignOut,
 }
 
 impl ClinicianRow {
-    pub const ALL: [ClinicianRow; 2] = [ClinicianRow::ClearPrivacyPin, ClinicianRow::SignOut];
+    /// Staff who may open the patient's record.
+    pub const RECORD: [ClinicianRow; 5] = [
+        ClinicianRow::PatientSummary,
+        ClinicianRow::ShowMyHealth,
+        ClinicianRow::PatientSettings,
+        ClinicianRow::ClearPrivacyPin,
+        ClinicianRow::SignOut,
+    ];
+    /// Anyone else with a valid badge: the TV's settings for the patient, nothing of the record.
+    pub const DEVICE: [ClinicianRow; 3] = [
+        ClinicianRow::PatientSettings,
+        ClinicianRow::ClearPrivacyPin,
+        ClinicianRow::SignOut,
+    ];
 }
 
 impl Shell {
@@ -43,6 +63,31 @@ impl Shell {
     /// Where staff sign-in is (the pad's message, the open session).
     pub fn staff(&self) -> &crate::domain::session::staff::SignIn {
         &self.staff
+    }
+
+    /// The clinician home's rows for whoever is signed in (none without a session).
+    pub fn clinician_rows(&self) -> &'static [ClinicianRow] {
+        match self.staff.session() {
+            Some(s) if s.staff.access == Access::Record => &ClinicianRow::RECORD,
+            Some(_) => &ClinicianRow::DEVICE,
+            None => &[],
+        }
+    }
+
+    /// Where the clinician home is in the stack, while a session is open.
+    fn clinician_at(&self) -> Option<usize> {
+        self.stack
+            .iter()
+            .position(|p| p.screen == Screen::Clinician)
+    }
+
+    /// A member of staff opened one of the patient's screens for them from the clinician home
+    /// (My health, shown full screen in a "Shown by" frame): the screen on top is that, or
+    /// one opened from it.
+    pub fn presenting(&self) -> bool {
+        self.clinician_at()
+            .and_then(|i| self.stack.get(i + 1))
+            .is_some_and(|p| p.screen == Screen::MyHealth)
     }
 
     /// A staff badge was read (its key only: the number itself never reaches the shell). The
@@ -91,24 +136,57 @@ impl Shell {
                 self.staff.cancel();
                 Some(self.after_staff(Outcome::handled()))
             }
-            (Screen::Clinician, Button::Ok) => match ClinicianRow::ALL[self.focus()] {
-                ClinicianRow::ClearPrivacyPin if self.pin_set() => {
-                    self.settings.privacy_pin = None;
-                    Some(
-                        self.show_notice(NoticeKind::PinRemoved)
-                            .and(Effect::Save)
-                            .and(self.audit(Audited::PrivacyPinCleared)),
-                    )
-                }
-                ClinicianRow::ClearPrivacyPin => Some(Outcome::ignored()),
-                ClinicianRow::SignOut => Some(self.end_staff(Ended::SignedOut)),
-            },
+            (Screen::Clinician, Button::Ok) => {
+                let row = self.clinician_rows().get(self.focus()).copied()?;
+                Some(self.clinician_ok(row))
+            }
+            // Home from anything opened from the clinician home goes back to it (Back steps
+            // back one screen as everywhere).
+            (screen, Button::Home)
+                if screen != Screen::Clinician
+                    && self
+                        .clinician_at()
+                        .is_some_and(|i| i + 1 < self.stack.len()) =>
+            {
+                let at = self.clinician_at()?;
+                self.stack.truncate(at + 1);
+                Some(Outcome::handled())
+            }
             // Back or Home from the clinician home signs out: nothing staff-only stays open
             // behind the patient's screen.
             (Screen::Clinician, Button::Back | Button::Home) => {
                 Some(self.end_staff(Ended::SignedOut))
             }
             _ => None,
+        }
+    }
+
+    /// OK on a row of the clinician home.
+    fn clinician_ok(&mut self, row: ClinicianRow) -> Outcome {
+        let open = |shell: &mut Shell, screen| {
+            shell.stack.push(Place { screen, focus: 0 });
+        };
+        match row {
+            ClinicianRow::PatientSummary => {
+                open(self, Screen::StaffSummary);
+                Outcome::with(self.audit(Audited::SummaryViewed))
+            }
+            ClinicianRow::ShowMyHealth => {
+                open(self, Screen::MyHealth);
+                Outcome::with(self.audit(Audited::Presented))
+            }
+            ClinicianRow::PatientSettings => {
+                open(self, Screen::Settings);
+                Outcome::handled()
+            }
+            ClinicianRow::ClearPrivacyPin if self.pin_set() => {
+                self.settings.privacy_pin = None;
+                self.show_notice(NoticeKind::PinRemoved)
+                    .and(Effect::Save)
+                    .and(self.audit(Audited::PrivacyPinCleared))
+            }
+            ClinicianRow::ClearPrivacyPin => Outcome::ignored(),
+            ClinicianRow::SignOut => self.end_staff(Ended::SignedOut),
         }
     }
 
@@ -161,13 +239,20 @@ impl Shell {
     /// next deadline is the staff timer (or there is none).
     pub(super) fn after_staff(&mut self, outcome: Outcome) -> Outcome {
         self.follow_staff_stage();
-        match self.staff.next_deadline() {
+        let outcome = match self.staff.next_deadline() {
             Some(at) => {
                 let wait = at.duration_since(self.now).unsigned_abs();
                 outcome.and(Effect::Start(Timeout::Staff(wait)))
             }
             None => outcome.and(Effect::Stop(Timeout::Staff(std::time::Duration::ZERO))),
-        }
+        };
+        // My health left open under the patient's PIN waits for its idle close while no staff
+        // session is open (a session has its own idle end).
+        outcome.and(if self.health_open_under_pin() {
+            Effect::Start(Timeout::HealthIdle)
+        } else {
+            Effect::Stop(Timeout::HealthIdle)
+        })
     }
 
     /// The staff timer ran out: warn, or end an idle session, or close a forgotten pad.
@@ -178,30 +263,35 @@ impl Shell {
         self.after_staff(outcome.and_handled())
     }
 
-    /// The one staff screen the stage calls for is on top (the pad while a PIN is typed or
-    /// checked, the clinician home while a session is open), and no other: under it, the
-    /// patient's screens as they were. A screen already showing keeps its focus.
+    /// The staff screens follow the stage: the pad on top while a PIN is typed or checked;
+    /// while a session is open, the clinician home with whatever was opened from it above; no
+    /// staff screen (nor anything opened from one) once it is closed. Under them, the patient's
+    /// screens as they were.
     fn follow_staff_stage(&mut self) {
-        let wanted = match self.staff.stage() {
-            Stage::Closed => None,
-            Stage::Pin { .. } | Stage::Checking { .. } => Some(Screen::StaffPin),
-            Stage::Open(_) => Some(Screen::Clinician),
-        };
-        if wanted.is_some_and(|screen| screen == self.screen()) {
+        let open = matches!(self.staff.stage(), Stage::Open(_));
+        let pad = matches!(
+            self.staff.stage(),
+            Stage::Pin { .. } | Stage::Checking { .. }
+        );
+        if pad && self.screen() == Screen::StaffPin {
             return;
         }
-        // Home, at the bottom, is never a staff screen: the stack keeps it.
-        self.stack
-            .retain(|p| !matches!(p.screen, Screen::StaffPin | Screen::Clinician));
-        if let Some(screen) = wanted {
-            self.stack.push(Place {
-                screen,
+        self.stack.retain(|p| p.screen != Screen::StaffPin);
+        match self.clinician_at() {
+            Some(_) if open => {}
+            // Home, at the bottom, is never a staff screen: the stack keeps it.
+            Some(at) => self.stack.truncate(at),
+            None if open => self.stack.push(Place {
+                screen: Screen::Clinician,
                 // The clinician home opens on Sign out, the row every visit ends with.
-                focus: if screen == Screen::Clinician {
-                    ClinicianRow::ALL.len() - 1
-                } else {
-                    0
-                },
+                focus: self.clinician_rows().len().saturating_sub(1),
+            }),
+            None => {}
+        }
+        if pad {
+            self.stack.push(Place {
+                screen: Screen::StaffPin,
+                focus: 0,
             });
         }
     }
@@ -226,4 +316,10 @@ pub enum Audited {
     LockedOut,
     SignedOut(Ended),
     PrivacyPinCleared,
+    /// The patient summary was opened (the record viewed by staff).
+    SummaryViewed,
+    /// My health was shown to the patient by staff.
+    Presented,
+    /// One of the patient's settings was changed by staff.
+    SettingChanged,
 }

@@ -37,6 +37,29 @@ fn digits(shell: &mut Shell, pin: &str) {
 
 /// Badge, PIN, OK and an accepting verdict: the clinician home.
 fn sign_in(shell: &mut Shell) -> crate::domain::session::badge::BadgeKey {
+    sign_in_as(shell, nurse())
+}
+
+/// Moves the clinician home's focus to `row`.
+fn focus_row(shell: &mut Shell, row: ClinicianRow) {
+    while shell.focus() > 0 {
+        shell.press(Button::Up);
+    }
+    let at = shell
+        .clinician_rows()
+        .iter()
+        .position(|r| *r == row)
+        .unwrap();
+    for _ in 0..at {
+        shell.press(Button::Down);
+    }
+    assert_eq!(shell.focus(), at);
+}
+
+fn sign_in_as(
+    shell: &mut Shell,
+    staff: crate::domain::session::Staff,
+) -> crate::domain::session::badge::BadgeKey {
     let badge = BadgeSecret::random().key_of("0012345");
     shell.badge_read(Some(badge));
     digits(shell, "2468");
@@ -47,7 +70,7 @@ fn sign_in(shell: &mut Shell) -> crate::domain::session::badge::BadgeKey {
             .any(|e| matches!(e, Effect::CheckStaff { badge: b, .. } if *b == badge)),
         "{out:?}"
     );
-    let out = shell.staff_checked(badge, Verdict::Accepted(nurse()));
+    let out = shell.staff_checked(badge, Verdict::Accepted(staff));
     assert!(audited(&out).contains(&Audited::SignedIn));
     assert_eq!(shell.screen(), Screen::Clinician);
     badge
@@ -178,7 +201,10 @@ fn no_clinician_screen_is_reached_without_a_session() {
             state ^= state << 17;
             shell.press(buttons[(state % buttons.len() as u64) as usize]);
             assert!(
-                !matches!(shell.screen(), Screen::Clinician | Screen::StaffPin),
+                !shell.stack.iter().any(|p| matches!(
+                    p.screen,
+                    Screen::Clinician | Screen::StaffPin | Screen::StaffSummary
+                )) && !shell.presenting(),
                 "{:?}",
                 shell.stack
             );
@@ -189,4 +215,127 @@ fn no_clinician_screen_is_reached_without_a_session() {
     sign_in(&mut shell);
     shell.press(Button::Back);
     walk(&mut shell, 0x2545_F491_4F6C_DD1D);
+}
+
+#[test]
+fn staff_without_record_access_get_device_screens_only() {
+    let mut shell = staff_shell();
+    let porter = crate::domain::session::Staff {
+        access: crate::domain::session::Access::DeviceOnly,
+        ..nurse()
+    };
+    sign_in_as(&mut shell, porter);
+    assert_eq!(shell.clinician_rows(), &ClinicianRow::DEVICE);
+    for row in shell.clinician_rows() {
+        assert!(!matches!(
+            row,
+            ClinicianRow::PatientSummary | ClinicianRow::ShowMyHealth
+        ));
+    }
+    // Every row and every key: neither the summary nor My health opens.
+    for keys in ["up,up,ok", "up,up,ok,up,ok,home", "up,ok,ok", "down,ok"] {
+        let mut copy = shell.clone();
+        for b in parse_list(keys).unwrap() {
+            copy.press(b);
+            assert!(!copy.stack.iter().any(|p| matches!(
+                p.screen,
+                Screen::StaffSummary | Screen::MyHealth | Screen::Record(_)
+            )));
+        }
+    }
+}
+
+#[test]
+fn the_summary_and_my_health_shown_to_the_patient_go_back_to_the_clinician_home() {
+    let mut shell = staff_shell();
+    for b in parse_list("down,right,right,ok,down").unwrap() {
+        shell.press(b);
+    }
+    let patients = (shell.screen(), shell.focus());
+    sign_in(&mut shell);
+    focus_row(&mut shell, ClinicianRow::PatientSummary);
+    assert_eq!(shell.hints().ok, OkHint::Open);
+    let out = shell.press(Button::Ok);
+    assert_eq!(shell.screen(), Screen::StaffSummary);
+    assert!(audited(&out).contains(&Audited::SummaryViewed));
+    assert!(
+        !shell.presenting(),
+        "the summary is for staff, not shown to the patient"
+    );
+    shell.press(Button::Back);
+    assert_eq!(shell.screen(), Screen::Clinician);
+
+    focus_row(&mut shell, ClinicianRow::ShowMyHealth);
+    let out = shell.press(Button::Ok);
+    assert!(audited(&out).contains(&Audited::Presented));
+    assert_eq!(shell.screen(), Screen::MyHealth);
+    assert!(shell.presenting());
+    // Into a section, and a result's trend: still shown by staff.
+    shell.set_record_counts([2, 2, 2, 2, 2, 2, 2, 2]);
+    for b in parse_list("down,down,right,ok,ok").unwrap() {
+        shell.press(b);
+    }
+    assert_eq!(shell.screen(), Screen::Trend(Section::Results));
+    assert!(shell.presenting());
+    // Home goes back to the clinician home, not the patient's Home.
+    shell.press(Button::Home);
+    assert_eq!(shell.screen(), Screen::Clinician);
+    assert!(!shell.presenting());
+    // Back on the clinician home signs out: the patient's screen as it was.
+    shell.press(Button::Back);
+    assert_eq!((shell.screen(), shell.focus()), patients);
+}
+
+#[test]
+fn a_session_ending_while_presenting_takes_everything_staff_opened_away() {
+    let mut shell = staff_shell();
+    // The patient set a PIN: My health shown by staff does not ask for it.
+    for b in parse_list("down,right,right,ok,down,down,down,down,ok,1,2,3,4,1,2,3,4,home").unwrap()
+    {
+        shell.press(b);
+    }
+    sign_in(&mut shell);
+    focus_row(&mut shell, ClinicianRow::ShowMyHealth);
+    shell.press(Button::Ok);
+    assert_eq!(shell.screen(), Screen::MyHealth);
+    shell.set_now(t(200));
+    let out = shell.timeout(Timeout::Staff(std::time::Duration::ZERO));
+    shell.set_now(t(400));
+    let out2 = shell.timeout(Timeout::Staff(std::time::Duration::ZERO));
+    let ended = audited(&out)
+        .into_iter()
+        .chain(audited(&out2))
+        .any(|a| a == Audited::SignedOut(Ended::Idle));
+    assert!(ended);
+    assert_eq!(shell.stack.len(), 1, "{:?}", shell.stack);
+    assert_eq!(shell.screen(), Screen::Home);
+}
+
+#[test]
+fn a_setting_changed_by_staff_is_audited_and_one_changed_by_the_patient_is_not() {
+    let mut shell = staff_shell();
+    sign_in(&mut shell);
+    focus_row(&mut shell, ClinicianRow::PatientSettings);
+    shell.press(Button::Ok);
+    assert_eq!(shell.screen(), Screen::Settings);
+    assert!(!shell.presenting());
+    let out = shell.press(Button::Down);
+    assert!(audited(&out).is_empty());
+    let out = shell.press(Button::Right);
+    assert_eq!(shell.settings().text_size, TextSize::Large);
+    assert!(audited(&out).contains(&Audited::SettingChanged));
+    shell.press(Button::Back);
+    assert_eq!(shell.screen(), Screen::Clinician);
+    shell.press(Button::Back);
+    let out = {
+        for b in parse_list("down,right,right,ok,down,down").unwrap() {
+            shell.press(b);
+        }
+        shell.press(Button::Right)
+    };
+    assert_eq!(shell.settings().contrast, Contrast::High);
+    assert!(
+        audited(&out).is_empty(),
+        "the patient's own change is theirs"
+    );
 }
