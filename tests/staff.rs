@@ -4,220 +4,17 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use bedside::config::{LdapsUrl, Staff as StaffConfig};
+use bedside::config::LdapsUrl;
 use bedside::domain::session::badge::BadgeSecret;
 use bedside::domain::session::pad::{StaffPad, StaffPin};
 use bedside::domain::session::staff::Verdict;
 use bedside::domain::session::{Access, Staff};
 use bedside::staff::StaffCheck;
 use bedside::staff::directory::Directory;
-use common::fhir::{self, free_port};
-
-const SERVICE_PASSWORD: &str = "box service secret";
-
-/// A slapd of the test's own, in a temporary directory, killed when dropped.
-struct Slapd {
-    dir: tempfile::TempDir,
-    port: u16,
-    child: Option<Child>,
-}
-
-impl Drop for Slapd {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-fn slappasswd(secret: &str) -> String {
-    let out = Command::new("slappasswd")
-        .args(["-s", secret])
-        .output()
-        .expect("slappasswd (Debian ldap-utils/slapd, scripts/setup.sh)");
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
-}
-
-impl Slapd {
-    fn start() -> Slapd {
-        let dir = tempfile::tempdir().unwrap();
-        let d = dir.path();
-        std::fs::create_dir(d.join("db")).unwrap();
-        // A CA of the test's own, and the directory's certificate signed by it for 127.0.0.1.
-        let ec = [
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-        ];
-        let ca_args = [
-            &["req", "-x509"][..],
-            &ec,
-            &["-days", "2", "-subj", "/CN=Test Hospital CA"],
-            &["-keyout", "ca.key", "-out", "ca.pem"],
-        ]
-        .concat();
-        common::openssl(d, &ca_args);
-        let csr_args = [
-            &["req"][..],
-            &ec,
-            &["-subj", "/CN=127.0.0.1", "-keyout", "server.key"],
-            &["-out", "server.csr"],
-        ]
-        .concat();
-        common::openssl(d, &csr_args);
-        std::fs::write(d.join("san.cnf"), "subjectAltName=IP:127.0.0.1\n").unwrap();
-        common::openssl(
-            d,
-            &[
-                "x509",
-                "-req",
-                "-in",
-                "server.csr",
-                "-CA",
-                "ca.pem",
-                "-CAkey",
-                "ca.key",
-                "-CAcreateserial",
-                "-days",
-                "2",
-                "-extfile",
-                "san.cnf",
-                "-out",
-                "server.pem",
-            ],
-        );
-        std::fs::write(
-            d.join("slapd.conf"),
-            format!(
-                "include /etc/ldap/schema/core.schema\n\
-                 include /etc/ldap/schema/cosine.schema\n\
-                 include /etc/ldap/schema/inetorgperson.schema\n\
-                 modulepath /usr/lib/ldap\nmoduleload back_mdb\n\
-                 pidfile {d}/slapd.pid\n\
-                 TLSCertificateFile {d}/server.pem\nTLSCertificateKeyFile {d}/server.key\n\
-                 database mdb\nsuffix \"dc=hospital,dc=test\"\n\
-                 rootdn \"cn=admin,dc=hospital,dc=test\"\ndirectory {d}/db\n\
-                 access to attrs=userPassword by anonymous auth by * none\n\
-                 access to dn.subtree=\"ou=staff,dc=hospital,dc=test\" \
-                   by dn.exact=\"cn=bedside,ou=services,dc=hospital,dc=test\" read by * none\n\
-                 access to * by * none\n",
-                d = d.display()
-            ),
-        )
-        .unwrap();
-        let person = |uid: &str, cn: &str, title: &str, badge: &str, pin: &str, practitioner| {
-            format!(
-                "dn: uid={uid},ou=staff,dc=hospital,dc=test\nobjectClass: inetOrgPerson\n\
-                 uid: {uid}\ncn: {cn}\nsn: {cn}\ntitle: {title}\nemployeeNumber: {badge}\n\
-                 {practitioner}userPassword: {}\n\n",
-                slappasswd(pin)
-            )
-        };
-        let ldif = format!(
-            "dn: dc=hospital,dc=test\nobjectClass: dcObject\nobjectClass: organization\n\
-             o: Test Hospital\ndc: hospital\n\n\
-             dn: ou=services,dc=hospital,dc=test\nobjectClass: organizationalUnit\nou: services\n\n\
-             dn: cn=bedside,ou=services,dc=hospital,dc=test\nobjectClass: person\ncn: bedside\n\
-             sn: bedside\nuserPassword: {}\n\n\
-             dn: ou=staff,dc=hospital,dc=test\nobjectClass: organizationalUnit\nou: staff\n\n{}{}{}",
-            slappasswd(SERVICE_PASSWORD),
-            person(
-                "aruiz",
-                "Ana Ruiz",
-                "Nurse",
-                "0012345",
-                "2468",
-                "labeledURI: Practitioner/ana\n"
-            ),
-            person(
-                "pdoe",
-                "Pat Doe",
-                "Porter",
-                "0077777",
-                "1357",
-                "labeledURI: Practitioner/pat\n"
-            ),
-            person("nobody", "No Practitioner", "Nurse", "0099999", "1111", ""),
-        );
-        std::fs::write(d.join("data.ldif"), ldif).unwrap();
-        let added = Command::new("slapadd")
-            .arg("-f")
-            .arg(d.join("slapd.conf"))
-            .arg("-l")
-            .arg(d.join("data.ldif"))
-            .output()
-            .unwrap();
-        assert!(
-            added.status.success(),
-            "{}",
-            String::from_utf8_lossy(&added.stderr)
-        );
-        let mut slapd = Slapd {
-            dir,
-            port: free_port(),
-            child: None,
-        };
-        slapd.run();
-        slapd
-    }
-
-    fn run(&mut self) {
-        let d = self.dir.path();
-        let child = Command::new("slapd")
-            .arg("-f")
-            .arg(d.join("slapd.conf"))
-            .args([
-                "-h",
-                &format!("ldaps://127.0.0.1:{}/", self.port),
-                "-d",
-                "0",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("slapd (Debian slapd, scripts/setup.sh)");
-        self.child = Some(child);
-        let start = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(
-                start.elapsed() < Duration::from_secs(10),
-                "slapd did not start"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-    }
-
-    fn ca(&self) -> PathBuf {
-        self.dir.path().join("ca.pem")
-    }
-
-    fn config(&self, ca: Option<&Path>) -> StaffConfig {
-        let password = self.dir.path().join("service-password");
-        std::fs::write(&password, format!("{SERVICE_PASSWORD}\n")).unwrap();
-        let toml = format!(
-            "directory = \"ldaps://127.0.0.1:{}\"\n{}\
-             bind_dn = \"cn=bedside,ou=services,dc=hospital,dc=test\"\n\
-             bind_password_file = \"{}\"\nbase_dn = \"ou=staff,dc=hospital,dc=test\"\n\
-             timeout_seconds = 2\n",
-            self.port,
-            ca.map(|p| format!("ca_file = \"{}\"\n", p.display()))
-                .unwrap_or_default(),
-            password.display()
-        );
-        toml::from_str(&toml).unwrap()
-    }
-}
+use common::fhir;
+use common::slapd::Slapd;
 
 fn pin(text: &str) -> StaffPin {
     let mut pad = StaffPad::default();
@@ -347,27 +144,13 @@ fn a_recent_online_sign_in_works_offline_and_a_wrong_pin_still_fails() {
     assert!(check.kept().is_empty(), "expired credentials are dropped");
 }
 
-/// The `[staff]` section for this directory.
-fn staff_section(slapd: &Slapd) -> String {
-    let password = slapd.dir.path().join("service-password");
-    std::fs::write(&password, format!("{SERVICE_PASSWORD}\n")).unwrap();
-    format!(
-        "[staff]\ndirectory = \"ldaps://127.0.0.1:{}\"\nca_file = \"{}\"\n\
-         bind_dn = \"cn=bedside,ou=services,dc=hospital,dc=test\"\n\
-         bind_password_file = \"{}\"\nbase_dn = \"ou=staff,dc=hospital,dc=test\"\n",
-        slapd.port,
-        slapd.ca().display(),
-        password.display()
-    )
-}
-
 /// The real binary, as a nurse uses it: badge, PIN on the remote's digits, OK; the directory
 /// answers; the clinician home shows in the staff frame; Back signs out and Home is as it was.
 #[test]
 fn a_nurse_signs_in_with_badge_and_pin_and_out_again_on_the_real_binary() {
     let slapd = Slapd::start();
     let dir = tempfile::tempdir().unwrap();
-    let config = common::empty_bed_config(dir.path(), &staff_section(&slapd));
+    let config = common::empty_bed_config(dir.path(), &slapd.section());
     let badge = ["--badge", "0012345", "--wait", "1500"];
     common::assert_golden(
         "staff-pin",
@@ -411,11 +194,7 @@ fn sign_ins_and_sign_outs_reach_the_record_as_audit_events_exactly_once() {
     let slapd = Slapd::start();
     let server = fhir::FhirServer::start();
     let (patient, _, _) = server.admit_synthea("Sina");
-    let bed = fhir::Bed::with(
-        &server.base,
-        &format!("\n{}", staff_section(&slapd)),
-        fhir::BED,
-    );
+    let bed = fhir::Bed::with(&server.base, &format!("\n{}", slapd.section()), fhir::BED);
     bed.sync_ok();
     let badge = ["--badge", "0012345", "--wait", "1500"];
     common::config_shot(&bed.config, "2,4,6,9,ok,2,4,6,8,ok,back", &badge);
@@ -482,11 +261,7 @@ fn offline_sign_ins_and_lockouts_survive_a_restart() {
     let mut slapd = Slapd::start();
     let server = fhir::FhirServer::start();
     server.admit_synthea("Sina");
-    let bed = fhir::Bed::with(
-        &server.base,
-        &format!("\n{}", staff_section(&slapd)),
-        fhir::BED,
-    );
+    let bed = fhir::Bed::with(&server.base, &format!("\n{}", slapd.section()), fhir::BED);
     bed.sync_ok();
     let badge = ["--badge", "0012345", "--wait", "1500"];
     let online = common::config_shot(&bed.config, "2,4,6,8,ok", &badge);
@@ -527,7 +302,7 @@ fn audit_events(server: &fhir::FhirServer) -> Vec<serde_json::Value> {
 fn the_clinician_screens_on_the_real_binary() {
     let slapd = Slapd::start();
     let dir = tempfile::tempdir().unwrap();
-    let config = common::empty_bed_config(dir.path(), &staff_section(&slapd));
+    let config = common::empty_bed_config(dir.path(), &slapd.section());
     let badge = ["--demo", "--badge", "0012345", "--wait", "1500"];
     // The clinician home opens on Sign out; the summary is four rows up.
     common::assert_golden(
@@ -548,6 +323,15 @@ fn the_clinician_screens_on_the_real_binary() {
     assert!(
         home_again.pixels_differing(&clinician, common::TOLERANCE) < common::MAX_DIFFERING,
         "Home while showing My health goes back to the clinician home"
+    );
+    // Staff whose role does not open the record: the TV's settings for the patient only.
+    common::assert_golden(
+        "staff-clinician-home-device-only",
+        &common::config_shot(
+            &config,
+            "1,3,5,7,ok,up",
+            &["--demo", "--badge", "0077777", "--wait", "1500"],
+        ),
     );
     // Large text, chosen by the patient: the summary still fits.
     common::config_shot(&config, "down,right,right,ok,down,ok", &["--demo"]);

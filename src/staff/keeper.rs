@@ -188,11 +188,11 @@ impl Worker {
         match job {
             Job::Check { number, badge, pin } => {
                 let before = self.check.kept_json();
-                let verdict = self
-                    .check
-                    .check(number.expose(), badge, &pin, Timestamp::now());
+                self.check
+                    .check_then(number.expose(), badge, &pin, Timestamp::now(), |verdict| {
+                        tell(Told::Verdict(badge, verdict))
+                    });
                 drop(number);
-                tell(Told::Verdict(badge, verdict));
                 let after = self.check.kept_json();
                 if after != before {
                     self.keep("offline", &after);

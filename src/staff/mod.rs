@@ -125,22 +125,47 @@ impl StaffCheck {
         pin: &StaffPin,
         now: Timestamp,
     ) -> Verdict {
+        let mut told = None;
+        self.check_then(number, badge, pin, now, |v| told = Some(v));
+        told.expect("check_then always tells")
+    }
+
+    /// As [`Self::check`], telling the verdict as soon as it is known: hashing the PIN for
+    /// offline use (tens of milliseconds of Argon2) comes after, so the nurse does not wait
+    /// for it.
+    pub fn check_then(
+        &mut self,
+        number: &str,
+        badge: BadgeKey,
+        pin: &StaffPin,
+        now: Timestamp,
+        tell: impl FnOnce(Verdict),
+    ) {
         let verdict = self.directory.verify(number, pin);
         match &verdict {
             Verdict::Accepted(staff) if !self.window.is_zero() => {
+                let staff = staff.clone();
+                tell(verdict);
                 self.kept.retain(|c| c.badge != badge);
-                self.kept.push(OfflineCredential::new(
-                    &self.pepper,
-                    badge,
-                    staff.clone(),
-                    pin,
-                    now,
-                ));
+                self.kept
+                    .push(OfflineCredential::new(&self.pepper, badge, staff, pin, now));
+                return;
             }
             // The directory said no: whatever was kept for this badge no longer holds.
             Verdict::WrongPin | Verdict::Refused => self.kept.retain(|c| c.badge != badge),
             _ => {}
         }
+        tell(self.fall_back(verdict, badge, pin, now));
+    }
+
+    /// The directory's verdict, or when it cannot be reached, what the box kept.
+    fn fall_back(
+        &mut self,
+        verdict: Verdict,
+        badge: BadgeKey,
+        pin: &StaffPin,
+        now: Timestamp,
+    ) -> Verdict {
         if verdict != Verdict::Unreachable {
             return verdict;
         }

@@ -35,7 +35,7 @@ use crate::domain::shell::{
 use crate::input::engine::Output;
 use crate::store::settings_file::{SettingsFile, SettingsWriter};
 
-mod health;
+pub(crate) mod health;
 #[cfg(feature = "probe")]
 mod probe;
 
@@ -711,7 +711,7 @@ fn show(window: &MainWindow, state: &State) {
             &state.record,
             state.today_ahead,
             &now,
-            |row| health::ui_row(row, &now, state.clock_style),
+            state.clock_style,
             shell.settings().text_size == TextSize::Large,
         );
     }

@@ -7,6 +7,7 @@ use slint::{ComponentHandle, Model};
 use super::generated::{self as ui, MainWindow, StaffState};
 use super::inbox::{Inbound, Inbox};
 use crate::config;
+use crate::domain::clock::ClockStyle;
 use crate::domain::patient::Patient;
 use crate::domain::plain::{self, Flag};
 use crate::domain::record::{Record, Row, Section};
@@ -96,7 +97,7 @@ impl StaffController {
         record: &Record,
         today_ahead: usize,
         now: &jiff::Zoned,
-        ui_row: impl Fn(&Row) -> ui::RecordRow,
+        style: ClockStyle,
         large: bool,
     ) {
         let g = window.global::<StaffState>();
@@ -139,7 +140,18 @@ impl StaffController {
             flagged,
         ];
         let model = |rows: &Vec<&Row>| {
-            let rows: Vec<ui::RecordRow> = rows.iter().take(shown).map(|r| ui_row(r)).collect();
+            // Title, value or time, flag: no photos (the summary shows none; making them costs).
+            let rows: Vec<ui::RecordRow> = rows
+                .iter()
+                .take(shown)
+                .map(|r| ui::RecordRow {
+                    title: r.title.as_str().into(),
+                    value: r.value.as_str().into(),
+                    when: r.when.text(now, style).into(),
+                    flag: crate::ui::app::health::ui_flag(r.flag),
+                    ..Default::default()
+                })
+                .collect();
             slint::ModelRc::from(std::rc::Rc::new(slint::VecModel::from(rows)))
         };
         g.set_allergies(model(&parts[0]));

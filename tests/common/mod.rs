@@ -6,6 +6,7 @@ pub mod calls;
 pub mod chromium;
 pub mod display;
 pub mod fhir;
+pub mod slapd;
 pub mod sound;
 
 use std::path::{Path, PathBuf};

@@ -117,7 +117,7 @@ pub(super) fn show_record(globals: &HealthState, state: &State, section: Section
     *shown = Some(key);
 }
 
-pub(super) fn ui_flag(flag: Flag) -> ui::Flag {
+pub(crate) fn ui_flag(flag: Flag) -> ui::Flag {
     match flag {
         Flag::None => ui::Flag::None,
         Flag::Normal => ui::Flag::Normal,
