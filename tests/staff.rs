@@ -56,6 +56,17 @@ fn the_directory_decides_badge_and_pin() {
         panic!("the porter's badge and PIN are right");
     };
     assert_eq!(porter.access, Access::DeviceOnly);
+    // A nurse whose entry does not put them on this bed's ward: the record only of a patient
+    // whose care team they are on (the controller decides against the record in the bed).
+    let mut elsewhere = slapd.config(Some(&slapd.ca()));
+    elsewhere.ward = Some("3W".into());
+    let Verdict::Accepted(visiting) = Directory::new(&elsewhere)
+        .unwrap()
+        .verify("0012345", &pin("2468"))
+    else {
+        panic!("Ana's badge and PIN are right");
+    };
+    assert_eq!(visiting.access, Access::CareTeam);
     // No Practitioner reference: audit events could not name them, so no sign-in.
     assert_eq!(dir.verify("0099999", &pin("1111")), Verdict::Refused);
     // A badge "number" that is an LDAP filter finds nobody.

@@ -27,10 +27,18 @@ pub struct Staff {
     /// (default `labeledURI`).
     #[serde(default = "Staff::default_practitioner_attribute")]
     pub practitioner_attribute: String,
-    /// Titles (the entry's `title`) that may open the patient's record; anyone else signs in
-    /// to device-level screens only. Compared without regard to case.
+    /// Clinical titles (the entry's `title`, compared without regard to case). Staff with one
+    /// may open the record of a patient whose care team they are on (the record's CareTeam, or
+    /// the encounter's participants), or of any patient in this bed's ward when their entry
+    /// says they work there (`ward`); anyone else signs in to device-level screens only.
     #[serde(default = "Staff::default_record_titles")]
     pub record_titles: Vec<String>,
+    /// This bed's ward as the directory names it (e.g. `3W`): staff whose `ward_attribute`
+    /// holds it have a role at this ward. Without it, only the care team opens the record.
+    pub ward: Option<String>,
+    /// The attribute holding the ward(s) a person works on (default `departmentNumber`).
+    #[serde(default = "Staff::default_ward_attribute")]
+    pub ward_attribute: String,
     /// Hours a badge and PIN accepted online keep working on this box while the directory
     /// cannot be reached (default 12; 0: never offline).
     #[serde(default = "Staff::default_offline_hours")]
@@ -47,6 +55,10 @@ impl Staff {
 
     fn default_practitioner_attribute() -> String {
         "labeledURI".into()
+    }
+
+    fn default_ward_attribute() -> String {
+        "departmentNumber".into()
     }
 
     fn default_record_titles() -> Vec<String> {

@@ -250,6 +250,10 @@ impl When {
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Record {
     sections: [Vec<Row>; 8],
+    /// The Practitioner ids on the patient's care team now (CareTeam members whose period has
+    /// not ended, directly or through a PractitionerRole; else the current encounter's
+    /// participants): who among signed-in staff may open this record.
+    care_team: Vec<String>,
 }
 
 impl Record {
@@ -259,6 +263,19 @@ impl Record {
 
     pub fn set(&mut self, section: Section, rows: Vec<Row>) {
         self.sections[section.index()] = rows;
+    }
+
+    /// Whether `practitioner` ("Practitioner/123", or a longer URL ending so) is on the
+    /// patient's care team now.
+    pub fn on_care_team(&self, practitioner: &str) -> bool {
+        let id = practitioner
+            .rsplit_once("Practitioner/")
+            .map_or(practitioner, |(_, id)| id);
+        !id.is_empty() && self.care_team.iter().any(|m| m == id)
+    }
+
+    pub fn set_care_team(&mut self, ids: Vec<String>) {
+        self.care_team = ids;
     }
 
     /// How many rows each section has, in menu order.

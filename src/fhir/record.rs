@@ -21,6 +21,7 @@ pub fn build(resources: impl Fn(&str) -> Vec<Value>, now: &jiff::Zoned) -> Recor
         Section::CareTeam,
         care_team(&resources, &practitioners, &roles),
     );
+    record.set_care_team(care_team_ids(&resources, &roles, now.timestamp()));
     record.set(Section::Today, today(&resources, &practitioners, now));
     record.arrange_today(now.timestamp());
     record.set(Section::Medications, medicines(&resources, &medications));
@@ -30,6 +31,46 @@ pub fn build(resources: impl Fn(&str) -> Vec<Value>, now: &jiff::Zoned) -> Recor
     record.set(Section::Vitals, observations(&resources, "vital-signs"));
     record.set(Section::DietAndGoals, diet_and_goals(&resources));
     record
+}
+
+/// The Practitioner ids on the care team at `now`: CareTeam participants (a Practitioner, or a
+/// PractitionerRole's practitioner) whose period has not ended; without any, the current
+/// encounter's participants.
+fn care_team_ids(
+    resources: &impl Fn(&str) -> Vec<Value>,
+    roles: &HashMap<String, Value>,
+    now: jiff::Timestamp,
+) -> Vec<String> {
+    let mut ids: Vec<String> = Vec::new();
+    for team in resources("CareTeam") {
+        for p in team["participant"].as_array().into_iter().flatten() {
+            if moment(p["period"]["end"].as_str()).is_some_and(|end| end < now) {
+                continue;
+            }
+            let member = &p["member"];
+            let id = target(member, "Practitioner").or_else(|| {
+                let role = roles.get(target(member, "PractitionerRole")?)?;
+                target(&role["practitioner"], "Practitioner")
+            });
+            if let Some(id) = id
+                && !ids.iter().any(|i| i == id)
+            {
+                ids.push(id.to_owned());
+            }
+        }
+    }
+    if ids.is_empty() {
+        for enc in resources("Encounter") {
+            for p in enc["participant"].as_array().into_iter().flatten() {
+                if let Some(id) = target(&p["individual"], "Practitioner")
+                    && !ids.iter().any(|i| i == id)
+                {
+                    ids.push(id.to_owned());
+                }
+            }
+        }
+    }
+    ids
 }
 
 fn by_id(list: Vec<Value>) -> HashMap<String, Value> {
@@ -717,6 +758,53 @@ mod tests {
 
     fn now() -> jiff::Zoned {
         "2026-11-25T09:41:00+00:00[UTC]".parse().unwrap()
+    }
+
+    #[test]
+    fn the_care_team_now_is_who_may_open_the_record() {
+        let team = json!({"resourceType": "CareTeam", "id": "t", "status": "active", "participant": [
+            {"member": {"reference": "Practitioner/p1"}},
+            {"member": {"reference": "PractitionerRole/r1"}},
+            {"member": {"reference": "Practitioner/p3"}, "period": {"end": "2026-11-24T19:00:00Z"}},
+            {"member": {"reference": "Practitioner/p4"}, "period": {"end": "2026-11-25T19:00:00Z"}}
+        ]});
+        let role = json!({"resourceType": "PractitionerRole", "id": "r1",
+            "practitioner": {"reference": "Practitioner/p2"}});
+        let record = build(
+            |kind| match kind {
+                "CareTeam" => vec![team.clone()],
+                "PractitionerRole" => vec![role.clone()],
+                _ => vec![],
+            },
+            &now(),
+        );
+        assert!(record.on_care_team("Practitioner/p1"));
+        assert!(record.on_care_team("https://fhir.example/r4/Practitioner/p1"));
+        assert!(
+            record.on_care_team("Practitioner/p2"),
+            "through a PractitionerRole"
+        );
+        assert!(
+            !record.on_care_team("Practitioner/p3"),
+            "their time on the team is over"
+        );
+        assert!(
+            record.on_care_team("Practitioner/p4"),
+            "on shift until 19:00"
+        );
+        assert!(!record.on_care_team("Practitioner/ana"));
+        assert!(!record.on_care_team("Practitioner/"));
+        // No CareTeam: the encounter's participants.
+        let encounter = json!({"resourceType": "Encounter", "id": "e", "participant": [
+            {"individual": {"reference": "Practitioner/doc"}}]});
+        let record = build(
+            |kind| match kind {
+                "Encounter" => vec![encounter.clone()],
+                _ => vec![],
+            },
+            &now(),
+        );
+        assert!(record.on_care_team("Practitioner/doc"));
     }
 
     #[test]

@@ -23,6 +23,8 @@ pub struct Directory {
     badge_attribute: String,
     practitioner_attribute: String,
     record_titles: Vec<String>,
+    ward: Option<String>,
+    ward_attribute: String,
     timeout: Duration,
 }
 
@@ -48,6 +50,8 @@ impl Directory {
             badge_attribute: config.badge_attribute.clone(),
             practitioner_attribute: config.practitioner_attribute.clone(),
             record_titles: config.record_titles.clone(),
+            ward: config.ward.clone(),
+            ward_attribute: config.ward_attribute.clone(),
             timeout: Duration::from_secs(u64::from(config.timeout_seconds.max(1))),
         })
     }
@@ -86,7 +90,12 @@ impl Directory {
                 &self.base_dn,
                 Scope::Subtree,
                 &filter,
-                vec!["cn", "title", self.practitioner_attribute.as_str()],
+                vec![
+                    "cn",
+                    "title",
+                    self.practitioner_attribute.as_str(),
+                    self.ward_attribute.as_str(),
+                ],
             )?
             .success()?;
         // No entry, or a badge number on two entries (a directory error): nobody signs in on it.
@@ -118,14 +127,20 @@ impl Directory {
             return Ok(Verdict::Refused);
         }
         let role = first("title");
-        let access = if self
+        let clinical = self
             .record_titles
             .iter()
-            .any(|t| t.eq_ignore_ascii_case(&role))
-        {
-            Access::Record
-        } else {
-            Access::DeviceOnly
+            .any(|t| t.eq_ignore_ascii_case(&role));
+        let at_this_ward = self.ward.as_deref().is_some_and(|ward| {
+            entry
+                .attrs
+                .get(&self.ward_attribute)
+                .is_some_and(|wards| wards.iter().any(|w| w.trim().eq_ignore_ascii_case(ward)))
+        });
+        let access = match (clinical, at_this_ward) {
+            (true, true) => Access::Record,
+            (true, false) => Access::CareTeam,
+            (false, _) => Access::DeviceOnly,
         };
         Ok(Verdict::Accepted(Staff {
             practitioner,

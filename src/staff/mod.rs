@@ -31,7 +31,8 @@ struct KeptCredential {
     practitioner: String,
     name: String,
     role: String,
-    record: bool,
+    /// What the directory said they may open: "record", "care-team" or "device".
+    access: String,
     verified_at: i64,
     salt: String,
     hash: String,
@@ -76,7 +77,12 @@ impl StaffCheck {
                     practitioner: c.staff.practitioner.clone(),
                     name: c.staff.name.clone(),
                     role: c.staff.role.clone(),
-                    record: c.staff.access == Access::Record,
+                    access: match c.staff.access {
+                        Access::Record => "record",
+                        Access::CareTeam => "care-team",
+                        Access::DeviceOnly => "device",
+                    }
+                    .to_owned(),
                     verified_at: c.verified_at.as_second(),
                     salt: b64(&salt),
                     hash: b64(&hash),
@@ -100,10 +106,10 @@ impl StaffCheck {
                         practitioner: k.practitioner,
                         name: k.name,
                         role: k.role,
-                        access: if k.record {
-                            Access::Record
-                        } else {
-                            Access::DeviceOnly
+                        access: match k.access.as_str() {
+                            "record" => Access::Record,
+                            "care-team" => Access::CareTeam,
+                            _ => Access::DeviceOnly,
                         },
                     },
                     Timestamp::from_second(k.verified_at).ok()?,

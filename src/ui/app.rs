@@ -337,6 +337,7 @@ fn receive(window: &MainWindow, state: &Rc<RefCell<State>>, message: Inbound) {
             state.borrow_mut().watch.set_captions(generation, captions);
         }
         Inbound::Staff(badge, verdict) => {
+            let verdict = StaffController::resolve(verdict, &state.borrow().record);
             apply(window, state, |shell| shell.staff_checked(badge, verdict));
         }
         Inbound::StaffLockouts(kept) => apply(window, state, |shell| shell.restore_lockouts(kept)),

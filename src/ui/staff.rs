@@ -15,7 +15,7 @@ use crate::domain::session::Access;
 use crate::domain::session::badge::{BadgeKey, BadgeSecret};
 use crate::domain::session::lockout::Locked;
 use crate::domain::session::pad::StaffPin;
-use crate::domain::session::staff::{PadSays, Stage};
+use crate::domain::session::staff::{PadSays, Stage, Verdict};
 use crate::domain::shell::{Audit, Audited, ClinicianRow, Shell};
 use crate::input::badge::BadgeId;
 use crate::staff::StaffCheck;
@@ -79,6 +79,23 @@ impl StaffController {
     pub fn set_wake(&self, wake: Box<dyn Fn() + Send>) {
         if let Some(k) = &self.keeper {
             k.set_wake(wake);
+        }
+    }
+
+    /// Decides what a member of staff whose clinical role is not at this ward may open: the
+    /// record if they are on the care team of the patient in the bed now, else device-level
+    /// screens. The shell only ever sees `Record` or `DeviceOnly`.
+    pub fn resolve(verdict: Verdict, record: &Record) -> Verdict {
+        match verdict {
+            Verdict::Accepted(mut staff) if staff.access == Access::CareTeam => {
+                staff.access = if record.on_care_team(&staff.practitioner) {
+                    Access::Record
+                } else {
+                    Access::DeviceOnly
+                };
+                Verdict::Accepted(staff)
+            }
+            other => other,
         }
     }
 
@@ -253,7 +270,7 @@ impl StaffController {
                 g.set_signed_in(true);
                 g.set_name(s.staff.name.as_str().into());
                 g.set_role(s.staff.role.as_str().into());
-                g.set_device_only(s.staff.access == Access::DeviceOnly);
+                g.set_device_only(s.staff.access != Access::Record);
                 g.set_warning(s.warned());
             }
             None => {
@@ -281,5 +298,54 @@ impl StaffController {
                 slint::VecModel::from(rows),
             )));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::session::testing::nurse;
+
+    #[test]
+    fn a_clinical_role_elsewhere_opens_the_record_only_of_a_patient_whose_team_it_is_on() {
+        let mut record = Record::default();
+        record.set_care_team(vec!["ana".into()]);
+        let elsewhere = |practitioner: &str| {
+            Verdict::Accepted(crate::domain::session::Staff {
+                practitioner: practitioner.into(),
+                access: Access::CareTeam,
+                ..nurse()
+            })
+        };
+        let access = |v: Verdict| match v {
+            Verdict::Accepted(s) => s.access,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            access(StaffController::resolve(
+                elsewhere("Practitioner/ana"),
+                &record
+            )),
+            Access::Record
+        );
+        assert_eq!(
+            access(StaffController::resolve(
+                elsewhere("Practitioner/ben"),
+                &record
+            )),
+            Access::DeviceOnly
+        );
+        // The ward's own staff and other verdicts pass as they are.
+        assert_eq!(
+            access(StaffController::resolve(
+                Verdict::Accepted(nurse()),
+                &Record::default()
+            )),
+            Access::Record
+        );
+        assert_eq!(
+            StaffController::resolve(Verdict::WrongPin, &record),
+            Verdict::WrongPin
+        );
     }
 }

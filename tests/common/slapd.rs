@@ -144,7 +144,7 @@ impl Slapd {
                 "Nurse",
                 "0012345",
                 "2468",
-                "labeledURI: Practitioner/ana\n"
+                "labeledURI: Practitioner/ana\ndepartmentNumber: 4N\n"
             ),
             person(
                 "pdoe",
@@ -222,7 +222,7 @@ impl Slapd {
             "directory = \"ldaps://127.0.0.1:{}\"\n{}\
              bind_dn = \"cn=bedside,ou=services,dc=hospital,dc=test\"\n\
              bind_password_file = \"{}\"\nbase_dn = \"ou=staff,dc=hospital,dc=test\"\n\
-             timeout_seconds = 2\n",
+             timeout_seconds = 2\nward = \"4N\"\n",
             self.port,
             ca.map(|p| format!("ca_file = \"{}\"\n", p.display()))
                 .unwrap_or_default(),
@@ -238,7 +238,8 @@ impl Slapd {
         format!(
             "[staff]\ndirectory = \"ldaps://127.0.0.1:{}\"\nca_file = \"{}\"\n\
              bind_dn = \"cn=bedside,ou=services,dc=hospital,dc=test\"\n\
-             bind_password_file = \"{}\"\nbase_dn = \"ou=staff,dc=hospital,dc=test\"\n",
+             bind_password_file = \"{}\"\nbase_dn = \"ou=staff,dc=hospital,dc=test\"\n\
+             ward = \"4N\"\n",
             self.port,
             self.ca().display(),
             password.display()

@@ -35,6 +35,10 @@ pub struct Staff {
 pub enum Access {
     /// On this patient's care team, or with a role at this bed's ward: the patient's record.
     Record,
+    /// A clinical role elsewhere: the record only of a patient whose care team they are on.
+    /// The controller decides against the record in the bed when the session opens (the shell
+    /// only ever sees `Record` or `DeviceOnly`).
+    CareTeam,
     /// Anyone else with a valid badge: device-level screens only (no patient data).
     DeviceOnly,
 }
