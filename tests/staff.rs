@@ -351,3 +351,34 @@ fn the_clinician_screens_on_the_real_binary() {
         &common::config_shot(&config, "2,4,6,8,ok,up,up,up,up,ok", &badge),
     );
 }
+
+/// A box without a badge reader: on Settings the nurse types the staff number, then the PIN,
+/// on the real binary against slapd.
+#[test]
+fn a_nurse_signs_in_by_staff_number_on_a_box_without_a_badge_reader() {
+    let slapd = Slapd::start();
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::empty_bed_config(
+        dir.path(),
+        &format!("{}sign_in_by_number = true\n", slapd.section()),
+    );
+    let wait = ["--wait", "1500"];
+    common::assert_golden(
+        "staff-number",
+        &common::config_shot(&config, "down,right,right,ok,0,0,1,2,3,4,5", &wait),
+    );
+    let by_number = common::config_shot(
+        &config,
+        "down,right,right,ok,0,0,1,2,3,4,5,ok,2,4,6,8,ok",
+        &wait,
+    );
+    let by_badge = common::config_shot(
+        &config,
+        "2,4,6,8,ok",
+        &["--badge", "0012345", "--wait", "1500"],
+    );
+    assert!(
+        by_number.pixels_differing(&by_badge, common::TOLERANCE) < common::MAX_DIFFERING,
+        "the same clinician home as with the badge"
+    );
+}

@@ -43,6 +43,10 @@ pub struct Staff {
     /// cannot be reached (default 12; 0: never offline).
     #[serde(default = "Staff::default_offline_hours")]
     pub offline_hours: u32,
+    /// A box without a badge reader: staff type their staff number (the number on the badge)
+    /// on the remote instead: on Settings, the digit keys start it (default false).
+    #[serde(default)]
+    pub sign_in_by_number: bool,
     /// Seconds to wait for the directory before sign-in is checked offline (default 5).
     #[serde(default = "Staff::default_timeout")]
     pub timeout_seconds: u32,

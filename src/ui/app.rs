@@ -147,6 +147,7 @@ impl App {
         let mut staff = StaffController::new(context.staff.clone(), inbox.clone());
         staff.set_patient(context.patient.clone(), 0);
         shell.set_staff_configured(staff.configured());
+        shell.set_staff_by_number(staff.configured() && staff.by_number());
         let state = Rc::new(RefCell::new(State {
             focus_flags,
             shell,
@@ -516,6 +517,17 @@ fn carry_out(window: &MainWindow, state: &Rc<RefCell<State>>, st: &mut State, ef
         Effect::Seek(by) => st.watch.seek(by),
         Effect::Call(request) => st.call.request(request, &st.record),
         Effect::CheckStaff { badge, pin } => st.staff.check(badge, pin),
+        // A typed staff number is a badge read from here on (its key to the shell, the number
+        // kept by the controller until the PIN is checked).
+        Effect::StaffNumber(number) => {
+            let key = st
+                .staff
+                .badge(crate::input::badge::BadgeId::new(number.expose()));
+            let outcome = st.shell.badge_read(key);
+            for effect in outcome.effects {
+                carry_out(window, state, st, effect);
+            }
+        }
         Effect::Audit(what) => st.staff.audit(&st.shell, what),
     }
 }
@@ -690,6 +702,7 @@ fn show(window: &MainWindow, state: &State) {
         Screen::StaffPin => ui::Screen::StaffPin,
         Screen::Clinician => ui::Screen::Clinician,
         Screen::StaffSummary => ui::Screen::StaffSummary,
+        Screen::StaffNumber => ui::Screen::StaffNumber,
     });
     let now = state
         .time
@@ -765,6 +778,7 @@ fn show_hints(globals: &AppState, hints: Hints) {
         OkHint::SignIn => ui::OkDoes::SignIn,
         OkHint::SignOut => ui::OkDoes::SignOut,
         OkHint::ClearPin => ui::OkDoes::ClearPin,
+        OkHint::Continue => ui::OkDoes::Continue,
     });
     globals.set_back_does(match hints.back {
         BackHint::Nothing => ui::BackDoes::Nothing,
@@ -776,6 +790,7 @@ fn show_hints(globals: &AppState, hints: Hints) {
         DigitsHint::Nothing => ui::DigitsDo::Nothing,
         DigitsHint::Pin => ui::DigitsDo::Pin,
         DigitsHint::Channel => ui::DigitsDo::Channel,
+        DigitsHint::StaffNumber => ui::DigitsDo::StaffNumber,
     });
     globals.set_delete_digit(hints.delete_digit);
 }

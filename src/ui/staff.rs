@@ -37,6 +37,7 @@ pub struct StaffController {
     /// The worker that checks PINs and keeps what outlives the process; None when staff
     /// sign-in is not set up (or its directory config is unusable).
     keeper: Option<Keeper>,
+    by_number: bool,
     /// The number of the badge being signed in with, until its PIN has been checked: the
     /// directory needs the number; nothing else keeps it.
     pending: Option<(BadgeKey, BadgeId)>,
@@ -47,11 +48,17 @@ pub struct StaffController {
 }
 
 impl StaffController {
+    /// Staff may type their staff number on the remote (no badge reader on this box).
+    pub fn by_number(&self) -> bool {
+        self.by_number
+    }
+
     pub fn new(setup: Option<StaffSetup>, inbox: Inbox) -> StaffController {
         let secret = match &setup {
             Some(s) => BadgeSecret::derive(&s.secret),
             None => BadgeSecret::random(),
         };
+        let by_number = setup.as_ref().is_some_and(|s| s.config.sign_in_by_number);
         let keeper = setup.and_then(|s| {
             let directory = Directory::new(&s.config)
                 .map_err(|e| tracing::error!(error = %e, "staff sign-in is not available"))
@@ -68,6 +75,7 @@ impl StaffController {
         });
         StaffController {
             secret,
+            by_number,
             keeper,
             pending: None,
             patient: None,
@@ -282,6 +290,7 @@ impl StaffController {
         }
         g.set_pin_set(shell.pin_set());
         g.set_presenting(shell.presenting());
+        g.set_number(shell.staff_number().expose().into());
         let rows: Vec<ui::ClinicianItem> = shell
             .clinician_rows()
             .iter()

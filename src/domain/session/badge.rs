@@ -73,6 +73,55 @@ impl fmt::Debug for BadgeKey {
     }
 }
 
+/// A staff number typed on the remote, on a box without a badge reader: it stands for the
+/// badge's number (the directory finds the person by it). `Debug` shows only its length.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct StaffNumber(String);
+
+impl StaffNumber {
+    /// The longest staff number taken.
+    pub const MAX: usize = 12;
+    /// The shortest that may be sent.
+    pub const MIN: usize = 4;
+
+    /// Adds a digit; false when the number is as long as it may be.
+    pub fn push(&mut self, digit: u8) -> bool {
+        if self.0.len() >= Self::MAX || digit > 9 {
+            return false;
+        }
+        self.0.push(char::from(b'0' + digit));
+        true
+    }
+
+    pub fn pop(&mut self) -> bool {
+        self.0.pop().is_some()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Long enough to be sent.
+    pub fn complete(&self) -> bool {
+        self.0.len() >= Self::MIN
+    }
+
+    /// The digits, for the controller (as a badge number) and the screen; never for logs.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for StaffNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "StaffNumber(<{} digits>)", self.0.len())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -34,6 +34,9 @@ pub enum Effect {
     CheckStaff { badge: BadgeKey, pin: StaffPin },
     /// Record this in the audit trail.
     Audit(Audit),
+    /// A staff number was typed (a box without a badge reader): treat it as a badge read and
+    /// hand its key to [`Shell::badge_read`].
+    StaffNumber(crate::domain::session::badge::StaffNumber),
 }
 
 /// A time the shell waits for, then is told about.
@@ -50,6 +53,8 @@ pub enum Timeout {
     /// The staff sign-in's next deadline (its idle warning, its end, a forgotten pad), this
     /// far ahead.
     Staff(Duration),
+    /// Nobody typed on the staff number screen for a minute: it closes.
+    StaffNumberIdle,
 }
 
 /// How long a notice stays up.
@@ -64,6 +69,7 @@ impl Timeout {
             Timeout::ChannelEntry(_) => crate::domain::tv::ENTRY_TIMEOUT,
             Timeout::HealthIdle => crate::domain::privacy::IDLE_CLOSE,
             Timeout::Staff(wait) => wait,
+            Timeout::StaffNumberIdle => crate::domain::session::staff::PIN_IDLE.unsigned_abs(),
         }
     }
 }
@@ -175,6 +181,7 @@ impl Shell {
             Timeout::ChannelEntry(seq) => self.channel_entry_timeout(seq),
             Timeout::HealthIdle => self.idle_timeout(),
             Timeout::Staff(_) => self.staff_timeout(),
+            Timeout::StaffNumberIdle => self.staff_number_timeout(),
         }
     }
 }

@@ -33,6 +33,8 @@ pub enum OkHint {
     SignOut,
     /// Turns the patient's privacy PIN off (clinician mode).
     ClearPin,
+    /// Goes on to the PIN (after the staff number).
+    Continue,
 }
 
 /// What Back does (the footer's "Back …").
@@ -55,6 +57,8 @@ pub enum DigitsHint {
     Pin,
     /// A channel number.
     Channel,
+    /// Starts staff sign-in by staff number (Settings, on a box without a badge reader).
+    StaffNumber,
 }
 
 /// What the keys the footer speaks of do on the screen as it is now: the footer shows these and
@@ -122,6 +126,7 @@ impl Shell {
                 }
                 _ => OkHint::Nothing,
             },
+            Screen::StaffNumber if self.staff_number.complete() => OkHint::Continue,
             Screen::Clinician => match self.clinician_rows().get(place.focus) {
                 Some(ClinicianRow::ClearPrivacyPin) if self.pin_set() => OkHint::ClearPin,
                 Some(ClinicianRow::ClearPrivacyPin) | None => OkHint::Nothing,
@@ -132,7 +137,7 @@ impl Shell {
         };
         let back = match place.screen {
             _ if self.stack.len() == 1 => BackHint::Nothing,
-            Screen::Pin | Screen::StaffPin => BackHint::Cancel,
+            Screen::Pin | Screen::StaffPin | Screen::StaffNumber => BackHint::Cancel,
             Screen::Clinician => BackHint::SignOut,
             _ => BackHint::GoBack,
         };
@@ -155,6 +160,12 @@ impl Shell {
                 }
                 _ => DigitsHint::Nothing,
             },
+            Screen::StaffNumber
+                if self.staff_number.len() < crate::domain::session::badge::StaffNumber::MAX =>
+            {
+                DigitsHint::Pin
+            }
+            Screen::Settings if self.staff_number_starts() => DigitsHint::StaffNumber,
             Screen::Home | Screen::Watch | Screen::Tv | Screen::Guide
                 if !self.watch.tv.is_empty() =>
             {
@@ -167,6 +178,7 @@ impl Shell {
             back,
             digits,
             delete_digit: pad.is_some_and(|p| p.typed() > 0)
+                || (place.screen == Screen::StaffNumber && !self.staff_number.is_empty())
                 || (place.screen == Screen::StaffPin
                     && matches!(self.staff.stage(),
                         crate::domain::session::staff::Stage::Pin { pad, .. } if !pad.is_empty())),

@@ -63,6 +63,8 @@ pub enum Screen {
     /// The patient at a glance, for staff: who, allergies, problems, today, vitals, flagged
     /// results, what is not delivered yet.
     StaffSummary,
+    /// A staff number typed on the remote (boxes without a badge reader), before the PIN pad.
+    StaffNumber,
 }
 
 impl Screen {
@@ -221,6 +223,10 @@ pub struct Shell {
     staff: crate::domain::session::staff::SignIn,
     staff_configured: bool,
     now: jiff::Timestamp,
+    /// Staff may sign in with a number typed on the remote (Settings, then the digits), and
+    /// the number being typed.
+    staff_by_number: bool,
+    staff_number: crate::domain::session::badge::StaffNumber,
 }
 
 impl Shell {
@@ -260,6 +266,8 @@ impl Shell {
             staff: Default::default(),
             staff_configured: false,
             now: jiff::Timestamp::UNIX_EPOCH,
+            staff_by_number: false,
+            staff_number: Default::default(),
         }
     }
 
@@ -319,7 +327,7 @@ impl Shell {
             Screen::Clinician => Layout::Column {
                 count: self.clinician_rows().len().max(1),
             },
-            Screen::StaffSummary => Layout::Column { count: 1 },
+            Screen::StaffSummary | Screen::StaffNumber => Layout::Column { count: 1 },
         }
     }
 
@@ -568,6 +576,9 @@ impl Shell {
             staff: _,
             staff_configured: _,
             now: _,
+            staff_by_number: _,
+            // Nobody types a staff number across a discharge (the screen went with the stack).
+            staff_number,
             // Watch stays (the channels, the films) but forgets the patient's favourites and
             // places in films.
             watch,
@@ -581,6 +592,7 @@ impl Shell {
         *pin_pad = fresh.pin_pad;
         *pin_failures = fresh.pin_failures;
         *pin_locked = fresh.pin_locked;
+        *staff_number = fresh.staff_number;
         watch.forget_patient();
         let mut outcome = ended;
         outcome.effects.push(Effect::Save);
@@ -617,9 +629,11 @@ impl Shell {
             Screen::Call => self.call_ok(place),
             // The pads take digits; OK has nothing to do there (the staff screens take their
             // keys in staff_press).
-            Screen::Pin | Screen::StaffPin | Screen::Clinician | Screen::StaffSummary => {
-                Outcome::ignored()
-            }
+            Screen::Pin
+            | Screen::StaffPin
+            | Screen::Clinician
+            | Screen::StaffSummary
+            | Screen::StaffNumber => Outcome::ignored(),
             // Its one button: back to Home.
             Screen::Learn | Screen::Ask => {
                 self.stack.truncate(1);

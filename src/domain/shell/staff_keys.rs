@@ -48,6 +48,36 @@ impl Shell {
         self.staff_configured = configured;
     }
 
+    /// Staff may sign in by typing their staff number on the remote (a box without a badge
+    /// reader): on Settings, a digit starts it.
+    pub fn set_staff_by_number(&mut self, on: bool) {
+        self.staff_by_number = on;
+    }
+
+    /// The staff number being typed.
+    pub fn staff_number(&self) -> &crate::domain::session::badge::StaffNumber {
+        &self.staff_number
+    }
+
+    /// Whether a digit on Settings starts staff sign-in by number here and now.
+    pub(super) fn staff_number_starts(&self) -> bool {
+        self.staff_by_number && self.staff_configured && self.staff.stage() == &Stage::Closed
+    }
+
+    /// The staff number screen was left alone: it closes.
+    pub(super) fn staff_number_timeout(&mut self) -> Outcome {
+        if self.screen() != Screen::StaffNumber {
+            return Outcome::ignored();
+        }
+        self.leave_staff_number();
+        Outcome::handled()
+    }
+
+    fn leave_staff_number(&mut self) {
+        self.staff_number = Default::default();
+        self.stack.retain(|p| p.screen != Screen::StaffNumber);
+    }
+
     /// The time now, for the staff rules (lockouts and idle); the controller sets it before each
     /// change.
     pub fn set_now(&mut self, now: Timestamp) {
@@ -136,6 +166,40 @@ impl Shell {
                 self.staff.cancel();
                 Some(self.after_staff(Outcome::handled()))
             }
+            // A box without a badge reader: digits on Settings start staff sign-in by number.
+            (Screen::Settings, Button::Digit(d)) if self.staff_number_starts() => {
+                self.staff_number = Default::default();
+                self.staff_number.push(d.value());
+                self.stack.push(Place {
+                    screen: Screen::StaffNumber,
+                    focus: 0,
+                });
+                Some(Outcome::with(Effect::Start(Timeout::StaffNumberIdle)))
+            }
+            (Screen::StaffNumber, Button::Digit(d)) => {
+                let typed = self.staff_number.push(d.value());
+                Some(Outcome::handled_if(typed).and(Effect::Start(Timeout::StaffNumberIdle)))
+            }
+            (Screen::StaffNumber, Button::Left) => {
+                let taken = self.staff_number.pop();
+                Some(Outcome::handled_if(taken).and(Effect::Start(Timeout::StaffNumberIdle)))
+            }
+            (Screen::StaffNumber, Button::Back | Button::Home) => {
+                self.leave_staff_number();
+                if button == Button::Home {
+                    self.stack.truncate(1);
+                }
+                Some(Outcome::with(Effect::Stop(Timeout::StaffNumberIdle)))
+            }
+            (Screen::StaffNumber, Button::Ok) if self.staff_number.complete() => {
+                let number = std::mem::take(&mut self.staff_number);
+                self.leave_staff_number();
+                Some(
+                    Outcome::with(Effect::StaffNumber(number))
+                        .and(Effect::Stop(Timeout::StaffNumberIdle)),
+                )
+            }
+            (Screen::StaffNumber, Button::Ok) => Some(Outcome::ignored()),
             (Screen::Clinician, Button::Ok) => {
                 let row = self.clinician_rows().get(self.focus()).copied()?;
                 Some(self.clinician_ok(row))

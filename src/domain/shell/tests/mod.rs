@@ -251,7 +251,11 @@ fn shells_to_walk() -> Vec<Shell> {
         locked.press(parse_list(key).unwrap()[0]);
     }
     assert!(locked.pin_locked, "the walk includes a locked pad");
-    vec![full, empty, calls_nobody, locked]
+    // A box without a badge reader: staff type their number on Settings.
+    let mut by_number = full.clone();
+    by_number.set_staff_configured(true);
+    by_number.set_staff_by_number(true);
+    vec![full, empty, calls_nobody, locked, by_number]
 }
 
 /// The footer's promises against what the keys really do: for every state a walk of up to
@@ -289,7 +293,9 @@ fn every_footer_promise_is_kept() {
                         shell.call.configured,
                         shell.call.people,
                         shell.watch.films,
-                        shell.record_counts
+                        shell.record_counts,
+                        shell.staff_number.len(),
+                        shell.staff_by_number
                     )
                 );
                 if !seen.insert(key) {
@@ -314,7 +320,7 @@ fn every_footer_promise_is_kept() {
                         acts(&shell, digit),
                         "digits on {at}: {hints:?}"
                     );
-                    if shell.screen() == Screen::Pin {
+                    if matches!(shell.screen(), Screen::Pin | Screen::StaffNumber) {
                         assert_eq!(
                             hints.delete_digit,
                             acts(&shell, Button::Left),

@@ -339,3 +339,111 @@ fn a_setting_changed_by_staff_is_audited_and_one_changed_by_the_patient_is_not()
         "the patient's own change is theirs"
     );
 }
+
+#[test]
+fn without_a_badge_reader_a_staff_number_typed_on_settings_starts_sign_in() {
+    let mut shell = staff_shell();
+    for b in parse_list("down,right,right,ok").unwrap() {
+        shell.press(b);
+    }
+    assert_eq!(shell.screen(), Screen::Settings);
+    // Not on this box: digits on Settings do nothing.
+    assert_eq!(shell.hints().digits, DigitsHint::Nothing);
+    assert!(!shell.press(Button::Digit(Digit::new(1).unwrap())).handled);
+    shell.set_staff_by_number(true);
+    assert_eq!(shell.hints().digits, DigitsHint::StaffNumber);
+    digits(&mut shell, "0012");
+    assert_eq!(shell.screen(), Screen::StaffNumber);
+    assert_eq!(shell.staff_number().expose(), "0012");
+    assert_eq!(shell.hints().ok, OkHint::Continue);
+    assert!(shell.hints().delete_digit);
+    assert_eq!(shell.hints().back, BackHint::Cancel);
+    digits(&mut shell, "3456");
+    shell.press(Button::Left);
+    let out = shell.press(Button::Ok);
+    let sent: Vec<String> = out
+        .effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::StaffNumber(n) => Some(n.expose().to_owned()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(sent, ["0012345"]);
+    assert!(
+        !format!("{out:?}").contains("0012345"),
+        "the number never shows in a log line"
+    );
+    assert_eq!(
+        shell.screen(),
+        Screen::Settings,
+        "the number screen is gone"
+    );
+    assert!(shell.staff_number().is_empty());
+    // The controller turns it into a badge read: the PIN pad, as with a badge.
+    shell.badge_read(Some(BadgeSecret::random().key_of("0012345")));
+    assert_eq!(shell.screen(), Screen::StaffPin);
+}
+
+#[test]
+fn the_staff_number_screen_cancels_and_closes_by_itself() {
+    let mut shell = staff_shell();
+    shell.set_staff_by_number(true);
+    for b in parse_list("down,right,right,ok,down").unwrap() {
+        shell.press(b);
+    }
+    let settings = (shell.screen(), shell.focus());
+    digits(&mut shell, "12");
+    assert_eq!(shell.hints().ok, OkHint::Nothing, "too short to send");
+    assert!(
+        !shell
+            .press(Button::Ok)
+            .effects
+            .iter()
+            .any(|e| matches!(e, Effect::StaffNumber(_)))
+    );
+    shell.press(Button::Back);
+    assert_eq!((shell.screen(), shell.focus()), settings);
+    digits(&mut shell, "99");
+    shell.timeout(Timeout::StaffNumberIdle);
+    assert_eq!((shell.screen(), shell.focus()), settings);
+    assert!(shell.staff_number().is_empty());
+    // Thirteen digits: the twelfth is the last taken.
+    digits(&mut shell, "1234567890123");
+    assert_eq!(shell.staff_number().len(), 12);
+    shell.press(Button::Home);
+    assert_eq!(shell.screen(), Screen::Home);
+}
+
+#[test]
+fn signing_in_by_number_still_needs_the_directory_to_open_anything() {
+    let buttons: Vec<Button> = Button::all().collect();
+    let mut shell = staff_shell();
+    shell.set_staff_by_number(true);
+    let mut state = 0x5DEE_CE66_D1CE_4E5Bu64;
+    let mut reached_pad = false;
+    for _ in 0..10_000 {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let out = shell.press(buttons[(state % buttons.len() as u64) as usize]);
+        // What the controller does with a typed number: a badge read of it.
+        if let Some(n) = out.effects.iter().find_map(|e| match e {
+            Effect::StaffNumber(n) => Some(n.clone()),
+            _ => None,
+        }) {
+            shell.badge_read(Some(BadgeSecret::derive(b"box").key_of(n.expose())));
+        }
+        reached_pad |= shell.screen() == Screen::StaffPin;
+        assert!(
+            !shell
+                .stack
+                .iter()
+                .any(|p| matches!(p.screen, Screen::Clinician | Screen::StaffSummary))
+                && !shell.presenting(),
+            "{:?}",
+            shell.stack
+        );
+    }
+    assert!(reached_pad, "the walk typed a staff number at least once");
+}
