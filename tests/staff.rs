@@ -382,3 +382,104 @@ fn a_nurse_signs_in_by_staff_number_on_a_box_without_a_badge_reader() {
         "the same clinician home as with the badge"
     );
 }
+
+/// Clinician mode on the appliance as it runs: the real binary in a window on Xvfb, sound on
+/// through a null audio device, its own sync loop against a real FHIR server, and slapd. The
+/// nurse types a staff number and PIN on the keyboard (this box has no badge reader), opens
+/// the patient summary and signs out; the audit events reach the FHIR server from the running
+/// appliance, woken by the staff worker.
+#[test]
+fn clinician_mode_in_a_window_with_sound_and_sync_delivers_its_audit_trail() {
+    use common::display::Display;
+    use common::sound::SoundServer;
+    let sound = SoundServer::start();
+    let display = Display::start(1920, 1080);
+    let slapd = Slapd::start();
+    let server = fhir::FhirServer::start();
+    server.admit_synthea("Sina");
+    let bed = fhir::Bed::with(
+        &server.base,
+        &format!("\n{}sign_in_by_number = true\n", slapd.section()),
+        fhir::BED,
+    );
+    bed.sync_ok();
+    let log = bed.dir.path().join("bedside.log");
+    let child = common::bedside()
+        .arg("--config")
+        .arg(&bed.config)
+        .env("DISPLAY", &display.name)
+        .env_remove("WAYLAND_DISPLAY")
+        .env("PULSE_SERVER", &sound.address)
+        .env("BEDSIDE_LOG", "info")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .expect("start bedside");
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let appliance = Kill(child);
+    let pid = appliance.0.id();
+    // Home is on screen (the dark theme at the footer), then the keyboard goes to the window.
+    display.wait_for("Home", Duration::from_secs(20), |p| {
+        p.pixel(960, 1000) == [0x0c, 0x10, 0x16]
+    });
+    display.focus("Bedside");
+    let staff_frame = |p: &common::Picture| p.pixel(3, 540) == [0xc0, 0x8c, 0xff];
+    // Settings, the staff number, OK, the PIN, OK.
+    display.keys(&["Down", "Right", "Right", "Return"]);
+    display.keys(&["0", "0", "1", "2", "3", "4", "5", "Return"]);
+    display.keys(&["2", "4", "6", "8", "Return"]);
+    display.wait_for("the staff frame", Duration::from_secs(10), staff_frame);
+    // The patient summary (four rows up from Sign out), then back and sign out.
+    display.keys(&["Up", "Up", "Up", "Up", "Return"]);
+    std::thread::sleep(Duration::from_millis(500));
+    display.keys(&["Escape", "Escape"]);
+    display.wait_for("the patient's screen again", Duration::from_secs(5), |p| {
+        !staff_frame(p)
+    });
+    // Sign-in, summary viewed, sign-out: delivered by the running appliance's sync loop.
+    let started = Instant::now();
+    loop {
+        let events = audit_events(&server);
+        let mut codes: Vec<String> = events
+            .iter()
+            .map(|e| {
+                format!(
+                    "{}/{}",
+                    e["type"]["code"].as_str().unwrap_or("-"),
+                    e["subtype"][0]["code"].as_str().unwrap_or("-")
+                )
+            })
+            .collect();
+        codes.sort();
+        if codes == ["110110/-", "110114/110122", "110114/110123"] {
+            fhir::assert_valid_fhir(&events);
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "audit events on the server: {codes:?}\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        !text.contains("0012345") && !text.contains("2468"),
+        "{text}"
+    );
+    assert!(
+        std::process::Command::new("kill")
+            .arg("-0")
+            .arg(pid.to_string())
+            .status()
+            .unwrap()
+            .success(),
+        "the appliance still runs"
+    );
+}
