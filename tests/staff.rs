@@ -335,6 +335,15 @@ fn the_clinician_screens_on_the_real_binary() {
         home_again.pixels_differing(&clinician, common::TOLERANCE) < common::MAX_DIFFERING,
         "Home while showing My health goes back to the clinician home"
     );
+    // Limits for this patient: the loudest volume down to 70, quiet hours from 21:00.
+    common::assert_golden(
+        "staff-limits",
+        &common::config_shot(
+            &config,
+            "2,4,6,8,ok,up,ok,right,right,down,right,right",
+            &badge,
+        ),
+    );
     // Staff whose role does not open the record: the TV's settings for the patient only.
     common::assert_golden(
         "staff-clinician-home-device-only",

@@ -53,6 +53,14 @@ pub struct Settings {
     /// loaded: while the TV runs, the shell holds it (see `Shell::saved`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub volume: Option<u8>,
+    /// The loudest this patient's TV may play, set by staff (a roommate, a hearing aid); None:
+    /// the ward's maximum.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_volume: Option<u8>,
+    /// Quiet hours for this patient, set by staff: from this hour until 07:00 the volume is held
+    /// at the ward's quiet level. None: the ward's quiet hours.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quiet_from: Option<u8>,
     /// Only filled when settings are saved or loaded: while the TV runs, the shell's Watch
     /// holds these (see `Shell::saved`).
     #[serde(skip_serializing_if = "Remembered::is_empty")]
@@ -129,6 +137,58 @@ impl Settings {
     }
 }
 
+/// The limits staff may set for a patient, top to bottom on their screen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LimitRow {
+    MaxVolume,
+    QuietHours,
+    /// Clears the patient's privacy PIN (they forgot it).
+    PrivacyPin,
+}
+
+impl LimitRow {
+    pub const ALL: [LimitRow; 3] = [
+        LimitRow::MaxVolume,
+        LimitRow::QuietHours,
+        LimitRow::PrivacyPin,
+    ];
+}
+
+/// The maximum volumes staff choose from (None: the ward's), Left to Right.
+pub const MAX_VOLUME_CHOICES: [Option<u8>; 6] =
+    [None, Some(80), Some(70), Some(60), Some(50), Some(40)];
+/// When a patient's own quiet hours start (None: the ward's); they end at [`QUIET_UNTIL`].
+pub const QUIET_FROM_CHOICES: [Option<u8>; 5] = [None, Some(20), Some(21), Some(22), Some(23)];
+pub const QUIET_UNTIL: u8 = 7;
+
+impl Settings {
+    /// Steps a limit to its next (or previous) choice; false at the end of the list.
+    pub fn step_limit(&mut self, row: LimitRow, forward: bool) -> bool {
+        fn step<T: PartialEq + Copy>(choices: &[T], now: &mut T, forward: bool) -> bool {
+            let at = choices.iter().position(|c| c == now).unwrap_or(0);
+            let next = if forward {
+                (at + 1).min(choices.len() - 1)
+            } else {
+                at.saturating_sub(1)
+            };
+            let changed = next != at || choices[at] != *now;
+            *now = choices[next];
+            changed
+        }
+        match row {
+            LimitRow::MaxVolume => step(&MAX_VOLUME_CHOICES, &mut self.max_volume, forward),
+            LimitRow::QuietHours => step(&QUIET_FROM_CHOICES, &mut self.quiet_from, forward),
+            LimitRow::PrivacyPin => false,
+        }
+    }
+
+    /// Whether this patient's own quiet hours hold at `at` (local time).
+    pub fn quiet_at(&self, at: jiff::civil::Time) -> bool {
+        self.quiet_from
+            .is_some_and(|from| at.hour() >= from as i8 || at.hour() < QUIET_UNTIL as i8)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,6 +204,34 @@ mod tests {
         assert_eq!(s.contrast, Contrast::High);
         s.step(SettingRow::Captions, true);
         assert!(s.captions);
+    }
+
+    #[test]
+    fn limits_step_through_their_choices_and_stop_at_the_ends() {
+        let mut s = Settings::default();
+        assert!(
+            !s.step_limit(LimitRow::MaxVolume, false),
+            "the ward's is the first"
+        );
+        assert!(s.step_limit(LimitRow::MaxVolume, true));
+        assert_eq!(s.max_volume, Some(80));
+        for _ in 0..10 {
+            s.step_limit(LimitRow::MaxVolume, true);
+        }
+        assert_eq!(s.max_volume, Some(40));
+        s.step_limit(LimitRow::QuietHours, true);
+        s.step_limit(LimitRow::QuietHours, true);
+        assert_eq!(s.quiet_from, Some(21));
+        let t = |h, m| jiff::civil::time(h, m, 0, 0);
+        assert!(s.quiet_at(t(21, 0)) && s.quiet_at(t(3, 0)) && s.quiet_at(t(6, 59)));
+        assert!(!s.quiet_at(t(7, 0)) && !s.quiet_at(t(20, 59)));
+        assert!(
+            !Settings::default().quiet_at(t(23, 0)),
+            "the ward's rule, not ours"
+        );
+        // Kept with the rest of the patient's settings.
+        let back: Settings = toml::from_str(&toml::to_string(&s).unwrap()).unwrap();
+        assert_eq!((back.max_volume, back.quiet_from), (Some(40), Some(21)));
     }
 
     #[test]

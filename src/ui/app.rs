@@ -619,8 +619,16 @@ fn tick_clock(window: &MainWindow, state: &Rc<RefCell<State>>) {
     {
         // The volume cap changes with the hour (quiet hours).
         let mut st = state.borrow_mut();
+        let at = st.time.now().time();
+        let quiet_volume = st
+            .tv
+            .as_ref()
+            .map_or(crate::domain::shell::DEFAULT_QUIET_VOLUME, |tv| {
+                tv.quiet_volume.0
+            });
+        st.shell.set_local_time(at, quiet_volume);
         if let Some(tv) = &st.tv {
-            let cap = super::watch::volume_cap(tv, st.time.now().time());
+            let cap = super::watch::volume_cap(tv, at);
             st.shell.set_volume_cap(cap);
             let State { watch, shell, .. } = &mut *st;
             watch.follow(window, shell);
@@ -703,6 +711,7 @@ fn show(window: &MainWindow, state: &State) {
         Screen::Clinician => ui::Screen::Clinician,
         Screen::StaffSummary => ui::Screen::StaffSummary,
         Screen::StaffNumber => ui::Screen::StaffNumber,
+        Screen::StaffLimits => ui::Screen::StaffLimits,
     });
     let now = state
         .time
@@ -714,6 +723,9 @@ fn show(window: &MainWindow, state: &State) {
         .call
         .show(window, shell, &state.record, std::time::Instant::now());
     state.staff.show(window, shell, jiff::Timestamp::now());
+    if shell.screen() == Screen::StaffLimits {
+        StaffController::show_limits(window, shell, state.tv.as_ref());
+    }
     if shell.screen() == Screen::StaffSummary {
         let now = state
             .time

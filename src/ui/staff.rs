@@ -107,6 +107,32 @@ impl StaffController {
         }
     }
 
+    /// Fills the limits screen: the patient's limits and the ward's they replace.
+    pub fn show_limits(window: &MainWindow, shell: &Shell, tv: Option<&config::Tv>) {
+        let g = window.global::<StaffState>();
+        let settings = shell.settings();
+        g.set_max_volume(settings.max_volume.map_or(-1, i32::from));
+        g.set_quiet_from(settings.quiet_from.map_or(-1, i32::from));
+        g.set_ward_max(tv.map_or(100, |tv| i32::from(tv.max_volume.0)));
+        g.set_quiet_volume(tv.map_or(
+            i32::from(crate::domain::shell::DEFAULT_QUIET_VOLUME),
+            |tv| i32::from(tv.quiet_volume.0),
+        ));
+        let ward_quiet = tv
+            .and_then(|tv| tv.quiet_hours.as_ref())
+            .map(|q| {
+                format!(
+                    "{:02}:{:02}–{:02}:{:02}",
+                    q.start.hour(),
+                    q.start.minute(),
+                    q.end.hour(),
+                    q.end.minute()
+                )
+            })
+            .unwrap_or_default();
+        g.set_ward_quiet(ward_quiet.into());
+    }
+
     /// Who is in the bed now (from sync), for the patient summary.
     pub fn set_patient(&mut self, patient: Option<Patient>, outbox_waiting: u64) {
         self.patient = patient;
@@ -298,7 +324,7 @@ impl StaffController {
                 ClinicianRow::PatientSummary => ui::ClinicianItem::Summary,
                 ClinicianRow::ShowMyHealth => ui::ClinicianItem::ShowHealth,
                 ClinicianRow::PatientSettings => ui::ClinicianItem::Settings,
-                ClinicianRow::ClearPrivacyPin => ui::ClinicianItem::ClearPin,
+                ClinicianRow::Limits => ui::ClinicianItem::Limits,
                 ClinicianRow::SignOut => ui::ClinicianItem::SignOut,
             })
             .collect();

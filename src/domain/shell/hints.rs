@@ -127,9 +127,20 @@ impl Shell {
                 _ => OkHint::Nothing,
             },
             Screen::StaffNumber if self.staff_number.complete() => OkHint::Continue,
+            Screen::StaffLimits => match crate::domain::settings::LimitRow::ALL[place.focus] {
+                crate::domain::settings::LimitRow::PrivacyPin if self.pin_set() => OkHint::ClearPin,
+                crate::domain::settings::LimitRow::PrivacyPin => OkHint::Nothing,
+                row => {
+                    let mut copy = self.settings.clone();
+                    if copy.step_limit(row, true) {
+                        OkHint::Change
+                    } else {
+                        OkHint::Nothing
+                    }
+                }
+            },
             Screen::Clinician => match self.clinician_rows().get(place.focus) {
-                Some(ClinicianRow::ClearPrivacyPin) if self.pin_set() => OkHint::ClearPin,
-                Some(ClinicianRow::ClearPrivacyPin) | None => OkHint::Nothing,
+                None => OkHint::Nothing,
                 Some(ClinicianRow::SignOut) => OkHint::SignOut,
                 Some(_) => OkHint::Open,
             },

@@ -65,6 +65,8 @@ pub enum Screen {
     StaffSummary,
     /// A staff number typed on the remote (boxes without a badge reader), before the PIN pad.
     StaffNumber,
+    /// Limits staff set for this patient: maximum volume, quiet hours; clearing the PIN.
+    StaffLimits,
 }
 
 impl Screen {
@@ -191,6 +193,8 @@ struct Place {
 }
 
 pub const MAX_VOLUME: u8 = 100;
+/// The volume in quiet hours when the ward's config does not say.
+pub const DEFAULT_QUIET_VOLUME: u8 = 30;
 const START_VOLUME: u8 = 20;
 
 /// The state of the shell.
@@ -227,6 +231,9 @@ pub struct Shell {
     /// the number being typed.
     staff_by_number: bool,
     staff_number: crate::domain::session::badge::StaffNumber,
+    /// The local time of day (for the patient's own quiet hours) and the ward's quiet volume.
+    local_time: Option<jiff::civil::Time>,
+    quiet_volume: u8,
 }
 
 impl Shell {
@@ -268,6 +275,8 @@ impl Shell {
             now: jiff::Timestamp::UNIX_EPOCH,
             staff_by_number: false,
             staff_number: Default::default(),
+            local_time: None,
+            quiet_volume: DEFAULT_QUIET_VOLUME,
         }
     }
 
@@ -328,6 +337,9 @@ impl Shell {
                 count: self.clinician_rows().len().max(1),
             },
             Screen::StaffSummary | Screen::StaffNumber => Layout::Column { count: 1 },
+            Screen::StaffLimits => Layout::Column {
+                count: crate::domain::settings::LimitRow::ALL.len(),
+            },
         }
     }
 
@@ -519,7 +531,7 @@ impl Shell {
             }
             Button::VolumeUp => {
                 self.muted = false;
-                let cap = self.watch.volume_cap.unwrap_or(MAX_VOLUME);
+                let cap = self.volume_cap();
                 if self.volume >= cap {
                     self.volume = cap;
                     return self.show_notice(NoticeKind::VolumeCapped);
@@ -577,6 +589,8 @@ impl Shell {
             staff_configured: _,
             now: _,
             staff_by_number: _,
+            local_time: _,
+            quiet_volume: _,
             // Nobody types a staff number across a discharge (the screen went with the stack).
             staff_number,
             // Watch stays (the channels, the films) but forgets the patient's favourites and
@@ -633,7 +647,8 @@ impl Shell {
             | Screen::StaffPin
             | Screen::Clinician
             | Screen::StaffSummary
-            | Screen::StaffNumber => Outcome::ignored(),
+            | Screen::StaffNumber
+            | Screen::StaffLimits => Outcome::ignored(),
             // Its one button: back to Home.
             Screen::Learn | Screen::Ask => {
                 self.stack.truncate(1);

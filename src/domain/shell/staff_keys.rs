@@ -20,8 +20,9 @@ pub enum ClinicianRow {
     ShowMyHealth,
     /// The patient's settings (text size, contrast, captions, language, privacy PIN).
     PatientSettings,
-    /// Turn off the patient's privacy PIN (they forgot it).
-    ClearPrivacyPin,
+    /// Limits for this patient: maximum volume, quiet hours; and clearing a forgotten privacy
+    /// PIN.
+    Limits,
     SignOut,
 }
 
@@ -31,13 +32,13 @@ impl ClinicianRow {
         ClinicianRow::PatientSummary,
         ClinicianRow::ShowMyHealth,
         ClinicianRow::PatientSettings,
-        ClinicianRow::ClearPrivacyPin,
+        ClinicianRow::Limits,
         ClinicianRow::SignOut,
     ];
     /// Anyone else with a valid badge: the TV's settings for the patient, nothing of the record.
     pub const DEVICE: [ClinicianRow; 3] = [
         ClinicianRow::PatientSettings,
-        ClinicianRow::ClearPrivacyPin,
+        ClinicianRow::Limits,
         ClinicianRow::SignOut,
     ];
 }
@@ -200,6 +201,9 @@ impl Shell {
                 )
             }
             (Screen::StaffNumber, Button::Ok) => Some(Outcome::ignored()),
+            (Screen::StaffLimits, Button::Left | Button::Right | Button::Ok) => {
+                Some(self.limits_press(button))
+            }
             (Screen::Clinician, Button::Ok) => {
                 let row = self.clinician_rows().get(self.focus()).copied()?;
                 Some(self.clinician_ok(row))
@@ -225,6 +229,29 @@ impl Shell {
         }
     }
 
+    /// Left, Right or OK on the limits screen: a limit steps (OK and Right forward), OK on the
+    /// privacy PIN clears it.
+    fn limits_press(&mut self, button: Button) -> Outcome {
+        use crate::domain::settings::LimitRow;
+        match (LimitRow::ALL[self.focus()], button) {
+            (LimitRow::PrivacyPin, Button::Ok) if self.pin_set() => {
+                self.settings.privacy_pin = None;
+                self.show_notice(NoticeKind::PinRemoved)
+                    .and(Effect::Save)
+                    .and(self.audit(Audited::PrivacyPinCleared))
+            }
+            (LimitRow::PrivacyPin, _) => Outcome::ignored(),
+            (row, _) => {
+                if !self.settings.step_limit(row, button != Button::Left) {
+                    return Outcome::ignored();
+                }
+                // The volume comes down to the new limits when the screen is left (see
+                // `after_staff`), not at every step on the way to the chosen one.
+                Outcome::with(Effect::Save).and(self.audit(Audited::SettingChanged))
+            }
+        }
+    }
+
     /// OK on a row of the clinician home.
     fn clinician_ok(&mut self, row: ClinicianRow) -> Outcome {
         let open = |shell: &mut Shell, screen| {
@@ -243,13 +270,10 @@ impl Shell {
                 open(self, Screen::Settings);
                 Outcome::handled()
             }
-            ClinicianRow::ClearPrivacyPin if self.pin_set() => {
-                self.settings.privacy_pin = None;
-                self.show_notice(NoticeKind::PinRemoved)
-                    .and(Effect::Save)
-                    .and(self.audit(Audited::PrivacyPinCleared))
+            ClinicianRow::Limits => {
+                open(self, Screen::StaffLimits);
+                Outcome::handled()
             }
-            ClinicianRow::ClearPrivacyPin => Outcome::ignored(),
             ClinicianRow::SignOut => self.end_staff(Ended::SignedOut),
         }
     }
@@ -303,6 +327,9 @@ impl Shell {
     /// next deadline is the staff timer (or there is none).
     pub(super) fn after_staff(&mut self, outcome: Outcome) -> Outcome {
         self.follow_staff_stage();
+        if self.screen() != Screen::StaffLimits {
+            self.volume = self.volume.min(self.volume_cap());
+        }
         let outcome = match self.staff.next_deadline() {
             Some(at) => {
                 let wait = at.duration_since(self.now).unsigned_abs();

@@ -42,10 +42,31 @@ impl Shell {
         self.clamp_focus();
     }
 
-    /// The loudest allowed now; a louder volume comes down to it.
+    /// The ward's loudest allowed now (its maximum, or its quiet hours); a louder volume comes
+    /// down to it.
     pub fn set_volume_cap(&mut self, cap: u8) {
         self.watch.volume_cap = Some(cap);
-        self.volume = self.volume.min(cap);
+        self.volume = self.volume.min(self.volume_cap());
+    }
+
+    /// The time of day and the ward's quiet volume, for the patient's own quiet hours (the
+    /// controller gives them every minute); a louder volume comes down.
+    pub fn set_local_time(&mut self, at: jiff::civil::Time, quiet_volume: u8) {
+        self.local_time = Some(at);
+        self.quiet_volume = quiet_volume;
+        self.volume = self.volume.min(self.volume_cap());
+    }
+
+    /// The loudest allowed now: the ward's cap, the patient's maximum set by staff, and in the
+    /// patient's own quiet hours the quiet volume.
+    pub fn volume_cap(&self) -> u8 {
+        let ward = self.watch.volume_cap.unwrap_or(super::MAX_VOLUME);
+        let patient = self.settings.max_volume.unwrap_or(super::MAX_VOLUME);
+        let quiet = match self.local_time {
+            Some(at) if self.settings.quiet_at(at) => self.quiet_volume,
+            _ => super::MAX_VOLUME,
+        };
+        ward.min(patient).min(quiet)
     }
 
     /// A call or an alert takes (or gives back) the screen and the sound: nothing plays under

@@ -142,7 +142,11 @@ fn the_clinician_home_clears_a_forgotten_privacy_pin() {
     }
     assert!(shell.pin_set());
     sign_in(&mut shell);
-    shell.press(Button::Up);
+    focus_row(&mut shell, ClinicianRow::Limits);
+    shell.press(Button::Ok);
+    assert_eq!(shell.screen(), Screen::StaffLimits);
+    shell.press(Button::Down);
+    shell.press(Button::Down);
     assert_eq!(shell.hints().ok, OkHint::ClearPin);
     let out = shell.press(Button::Ok);
     assert!(!shell.pin_set());
@@ -446,4 +450,54 @@ fn signing_in_by_number_still_needs_the_directory_to_open_anything() {
         );
     }
     assert!(reached_pad, "the walk typed a staff number at least once");
+}
+
+#[test]
+fn staff_limit_the_volume_and_set_quiet_hours_for_this_patient() {
+    let mut shell = staff_shell();
+    for _ in 0..50 {
+        shell.press(Button::VolumeUp);
+    }
+    assert_eq!(shell.volume(), 70);
+    shell.set_local_time(jiff::civil::time(20, 30, 0, 0), 25);
+    sign_in(&mut shell);
+    focus_row(&mut shell, ClinicianRow::Limits);
+    shell.press(Button::Ok);
+    assert_eq!(shell.hints().ok, OkHint::Change);
+    // Loudest volume: the ward's, then 80, 70, 60.
+    let out = shell.press(Button::Right);
+    assert!(audited(&out).contains(&Audited::SettingChanged));
+    assert!(out.settings_changed());
+    shell.press(Button::Right);
+    shell.press(Button::Right);
+    assert_eq!(shell.settings().max_volume, Some(60));
+    // Quiet hours from 21:00: at 20:30 nothing yet.
+    shell.press(Button::Down);
+    shell.press(Button::Right);
+    shell.press(Button::Right);
+    assert_eq!(shell.settings().quiet_from, Some(21));
+    shell.press(Button::Back);
+    assert_eq!(
+        shell.volume(),
+        60,
+        "down to the new loudest on leaving the screen; 20:00 on the way to 21:00 did not count"
+    );
+    shell.press(Button::Back);
+    assert!(shell.staff().session().is_none());
+    // The patient's own presses are held to the limits.
+    for _ in 0..5 {
+        shell.press(Button::VolumeUp);
+    }
+    assert_eq!(shell.volume(), 60);
+    // At 21:00 the patient's quiet hours begin: down to the ward's quiet volume.
+    shell.set_local_time(jiff::civil::time(21, 0, 0, 0), 25);
+    assert_eq!(shell.volume(), 25);
+    shell.press(Button::VolumeUp);
+    assert_eq!(shell.volume(), 25);
+    // The limits are the patient's: a discharge forgets them.
+    shell.new_occupant();
+    assert_eq!(
+        (shell.settings().max_volume, shell.settings().quiet_from),
+        (None, None)
+    );
 }
