@@ -41,15 +41,26 @@ fn care_team_ids(
     roles: &HashMap<String, Value>,
     now: jiff::Timestamp,
 ) -> Vec<String> {
+    // A period that has not started or has ended does not count (open ends are open).
+    let now_in = |period: &Value| {
+        moment(period["start"].as_str()).is_none_or(|start| start <= now)
+            && moment(period["end"].as_str()).is_none_or(|end| end >= now)
+    };
     let mut ids: Vec<String> = Vec::new();
     for team in resources("CareTeam") {
+        if !now_in(&team["period"]) {
+            continue;
+        }
         for p in team["participant"].as_array().into_iter().flatten() {
-            if moment(p["period"]["end"].as_str()).is_some_and(|end| end < now) {
+            if !now_in(&p["period"]) {
                 continue;
             }
             let member = &p["member"];
             let id = target(member, "Practitioner").or_else(|| {
                 let role = roles.get(target(member, "PractitionerRole")?)?;
+                if role["active"] == Value::Bool(false) || !now_in(&role["period"]) {
+                    return None;
+                }
                 target(&role["practitioner"], "Practitioner")
             });
             if let Some(id) = id
@@ -62,6 +73,9 @@ fn care_team_ids(
     if ids.is_empty() {
         for enc in resources("Encounter") {
             for p in enc["participant"].as_array().into_iter().flatten() {
+                if !now_in(&p["period"]) {
+                    continue;
+                }
                 if let Some(id) = target(&p["individual"], "Practitioner")
                     && !ids.iter().any(|i| i == id)
                 {
@@ -766,14 +780,18 @@ mod tests {
             {"member": {"reference": "Practitioner/p1"}},
             {"member": {"reference": "PractitionerRole/r1"}},
             {"member": {"reference": "Practitioner/p3"}, "period": {"end": "2026-11-24T19:00:00Z"}},
-            {"member": {"reference": "Practitioner/p4"}, "period": {"end": "2026-11-25T19:00:00Z"}}
+            {"member": {"reference": "Practitioner/p4"}, "period": {"end": "2026-11-25T19:00:00Z"}},
+            {"member": {"reference": "Practitioner/p5"}, "period": {"start": "2026-11-25T19:00:00Z"}},
+            {"member": {"reference": "PractitionerRole/r2"}}
         ]});
         let role = json!({"resourceType": "PractitionerRole", "id": "r1",
             "practitioner": {"reference": "Practitioner/p2"}});
+        let inactive = json!({"resourceType": "PractitionerRole", "id": "r2", "active": false,
+            "practitioner": {"reference": "Practitioner/p6"}});
         let record = build(
             |kind| match kind {
                 "CareTeam" => vec![team.clone()],
-                "PractitionerRole" => vec![role.clone()],
+                "PractitionerRole" => vec![role.clone(), inactive.clone()],
                 _ => vec![],
             },
             &now(),
@@ -796,7 +814,8 @@ mod tests {
         assert!(!record.on_care_team("Practitioner/"));
         // No CareTeam: the encounter's participants.
         let encounter = json!({"resourceType": "Encounter", "id": "e", "participant": [
-            {"individual": {"reference": "Practitioner/doc"}}]});
+            {"individual": {"reference": "Practitioner/doc"}},
+            {"individual": {"reference": "Practitioner/gone"}, "period": {"end": "2026-11-24T00:00:00Z"}}]});
         let record = build(
             |kind| match kind {
                 "Encounter" => vec![encounter.clone()],
@@ -805,6 +824,7 @@ mod tests {
             &now(),
         );
         assert!(record.on_care_team("Practitioner/doc"));
+        assert!(!record.on_care_team("Practitioner/gone"));
     }
 
     #[test]

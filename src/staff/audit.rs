@@ -8,6 +8,10 @@
 //! change to the patient's settings. `outcome` is R4's 0 success, 4 minor failure, 8 serious
 //! failure.
 //!
+//! Only events about the patient's record or settings (a summary viewed, My health shown, a
+//! setting changed, the PIN cleared) name the Patient in `entity`; sign-ins, failures, lockouts
+//! and sign-outs name nobody but staff and the box.
+//!
 //! What an event never carries: the badge number or the PIN. Who failed to sign in is told by
 //! `agent.altId`, the first bytes of the badge's key on this box (an HMAC under the box's
 //! secret), so one badge tried five times can be told from five badges tried once.
@@ -149,7 +153,17 @@ pub fn event(audit: &Audit, at: Timestamp, place: &Place<'_>) -> Value {
     if let Some(subtype) = subtype {
         event["subtype"] = json!([subtype]);
     }
-    if let Some(patient) = place.patient {
+    // Only what was done with the patient's record or settings names the patient: signing in
+    // or out, or failing to, at their bedside is not a look at their record (their "who saw my
+    // record" report must not list it).
+    let about_patient = matches!(
+        audit.what,
+        Audited::SummaryViewed
+            | Audited::Presented
+            | Audited::SettingChanged
+            | Audited::PrivacyPinCleared
+    );
+    if let Some(patient) = place.patient.filter(|_| about_patient) {
         event["entity"] = json!([{
             "what": {"reference": format!("Patient/{patient}")},
             "type": {
@@ -204,11 +218,29 @@ mod tests {
         );
         assert_eq!(e["agent"][0]["who"]["reference"], "Practitioner/ana");
         assert_eq!(e["subtype"][0]["code"], "110123");
-        assert_eq!(e["entity"][0]["what"]["reference"], "Patient/p1");
+        assert!(
+            e.get("entity").is_none(),
+            "a sign-out is no look at the record"
+        );
+        let viewed = event(
+            &Audit {
+                what: Audited::SummaryViewed,
+                ..audit.clone()
+            },
+            at,
+            &Place {
+                device: &device,
+                bed_name: "3 West, Room 12, Bed A",
+                patient: patient.as_deref(),
+            },
+        );
+        assert_eq!(viewed["entity"][0]["what"]["reference"], "Patient/p1");
         assert_eq!(e["source"]["observer"]["identifier"]["value"], "TV-3W-12A");
         assert_eq!(e["recorded"], at.to_string());
-        let text = e.to_string();
-        assert!(!text.contains("0012345"), "{text}");
+        // The badge shows only as the first bytes of its key on this box.
+        let alt = e["agent"][0]["altId"].as_str().unwrap();
+        assert_eq!(alt.len(), "badge-key:".len() + 16, "{alt}");
+        assert!(!e.to_string().contains("0012345"));
     }
 
     #[test]

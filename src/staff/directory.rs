@@ -108,10 +108,17 @@ impl Directory {
             .with_timeout(self.timeout)
             .simple_bind(&entry.dn, pin)?;
         let _ = ldap.unbind();
-        if result.rc == INVALID_CREDENTIALS {
-            return Ok(Verdict::WrongPin);
+        match result.rc {
+            0 => {}
+            INVALID_CREDENTIALS => return Ok(Verdict::WrongPin),
+            // The directory answered, and said no for another reason: an account locked by its
+            // own policy (19), disabled or inactive (53), and so on. That is a refusal, not an
+            // outage: the offline check must not sign them in.
+            rc => {
+                tracing::warn!(rc, "the staff directory refused the sign-in");
+                return Ok(Verdict::Refused);
+            }
         }
-        result.success()?;
         let first = |attr: &str| {
             entry
                 .attrs

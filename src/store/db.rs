@@ -164,20 +164,26 @@ impl Store {
     /// nurse). It never sets a damaged file aside: that is the first connection's job; this one
     /// fails and is tried again later.
     pub fn open_shared(dir: &Path, key: &DbKey) -> Result<Store, StoreError> {
-        make_private_dir(dir)?;
+        // Never created here: a file that is not there yet (or is being set aside) is the
+        // first connection's to make.
         Ok(Store {
-            conn: Store::open_file(&dir.join(FILE_NAME), key)?,
+            conn: Store::open_file_with(&dir.join(FILE_NAME), key, false)?,
             dir: dir.to_owned(),
         })
     }
 
     fn open_file(path: &Path, key: &DbKey) -> Result<Connection, StoreError> {
-        let conn = Connection::open_with_flags(
-            path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE
-                | OpenFlags::SQLITE_OPEN_CREATE
-                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
+        Store::open_file_with(path, key, true)
+    }
+
+    fn open_file_with(path: &Path, key: &DbKey, create: bool) -> Result<Connection, StoreError> {
+        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        if create {
+            flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        }
+        let conn = Connection::open_with_flags(path, flags)?;
+        // Another connection (clinician mode's, or the sync thread's) may hold a lock now.
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
         // SQLCipher prints decryption failures to stderr itself; ours are named errors instead.
         conn.query_row("PRAGMA cipher_log_level = NONE", [], |_| Ok(()))
             .optional()?;
@@ -196,7 +202,6 @@ impl Store {
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "secure_delete", "ON")?;
-        conn.busy_timeout(std::time::Duration::from_secs(5))?;
         migrate(&conn)?;
         Ok(conn)
     }

@@ -410,7 +410,12 @@ fn press(window: &MainWindow, state: &Rc<RefCell<State>>, button: Button) {
     apply(window, state, |shell| {
         let outcome = shell.press(button);
         if !outcome.handled {
-            tracing::debug!(%button, "button has no meaning here");
+            // Which digit is never logged: it may be a PIN typed on a locked pad.
+            let shown = match button {
+                Button::Digit(_) => "a digit".to_owned(),
+                other => other.to_string(),
+            };
+            tracing::debug!(button = %shown, "button has no meaning here");
         }
         outcome
     });

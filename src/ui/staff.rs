@@ -312,11 +312,34 @@ impl StaffController {
                 g.set_name("".into());
                 g.set_role("".into());
                 g.set_warning(false);
+                // Nothing of the summary stays behind a closed session, even unseen.
+                if g.get_patient_present() {
+                    g.set_patient_present(false);
+                    g.set_patient_age(-1);
+                    g.set_outbox_waiting(0);
+                    g.set_more(slint::ModelRc::default());
+                    let empty = || slint::ModelRc::<ui::RecordRow>::default();
+                    g.set_patient_name("".into());
+                    g.set_patient_born("".into());
+                    g.set_allergies(empty());
+                    g.set_problems(empty());
+                    g.set_team(empty());
+                    g.set_today(empty());
+                    g.set_vitals(empty());
+                    g.set_flagged(empty());
+                }
             }
         }
         g.set_pin_set(shell.pin_set());
         g.set_presenting(shell.presenting());
-        g.set_number(shell.staff_number().expose().into());
+        // Dots for all but the last two digits: enough to see a slip, not the number.
+        let number = shell.staff_number().expose();
+        let shown: String = number
+            .chars()
+            .enumerate()
+            .map(|(i, c)| if i + 2 < number.len() { '•' } else { c })
+            .collect();
+        g.set_number(shown.into());
         let rows: Vec<ui::ClinicianItem> = shell
             .clinician_rows()
             .iter()

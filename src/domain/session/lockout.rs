@@ -161,21 +161,30 @@ impl Lockouts {
         })
     }
 
-    /// Adds what was kept from before a restart to what happened since (the worse of each).
-    pub fn merge(&mut self, kept: Lockouts) {
+    /// Adds what was kept from before a restart to what happened since (the worse of each); a
+    /// count that reaches a lock in the sum locks from `now`.
+    pub fn merge(&mut self, kept: Lockouts, now: Timestamp) {
         for (key, old) in kept.badges {
-            let now = self.badges.entry(key).or_default();
-            now.wrong = now.wrong.saturating_add(old.wrong).min(BADGE_TRIES);
-            now.until = now.until.max(old.until);
+            let tries = self.badges.entry(key).or_default();
+            tries.wrong = tries.wrong.saturating_add(old.wrong).min(BADGE_TRIES);
+            tries.until = tries.until.max(old.until);
+            if tries.wrong >= BADGE_TRIES && tries.until.is_none() {
+                tries.until = Some(now + LOCK_TIME);
+            }
         }
         let mut recent: Vec<Timestamp> = kept
             .recent
             .into_iter()
             .chain(self.recent.drain(..))
+            .filter(|&t| now.duration_since(t) < BOX_WINDOW)
             .collect();
         recent.sort();
         self.recent = recent.into();
         self.box_until = self.box_until.max(kept.box_until);
+        if self.recent.len() >= BOX_TRIES && self.box_until.is_none_or(|u| u <= now) {
+            self.box_until = Some(now + LOCK_TIME);
+            self.recent.clear();
+        }
     }
 
     /// Wrong tries left for this badge before it locks.
@@ -224,9 +233,22 @@ mod tests {
         for _ in 0..3 {
             since.wrong(&ben, at(3));
         }
-        since.merge(Lockouts::from_json(&kept).unwrap());
+        since.merge(Lockouts::from_json(&kept).unwrap(), at(3));
         assert_eq!(since.tries_left(&ben), 1);
         assert_eq!(since.wrong(&ben, at(3)), Some(Locked::Box { until: at(8) }));
+        // Two halves of five wrong PINs, before and after a restart: locked on reading back.
+        let mut before = Lockouts::default();
+        for _ in 0..3 {
+            before.wrong(&ben, at(10));
+        }
+        let mut after = Lockouts::default();
+        after.wrong(&ben, at(11));
+        after.wrong(&ben, at(11));
+        after.merge(Lockouts::from_json(&before.to_json()).unwrap(), at(12));
+        assert_eq!(
+            after.check(&ben, at(12)),
+            Err(Locked::Badge { until: at(17) })
+        );
         assert!(Lockouts::from_json("not json").is_none());
     }
 

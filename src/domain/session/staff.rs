@@ -131,6 +131,10 @@ pub enum Step {
 pub struct SignIn {
     stage: Stage,
     lockouts: Lockouts,
+    /// Badges whose PIN went to be checked and whose verdict has not come back: a wrong PIN
+    /// counts towards the lockouts even when the pad was closed (or another badge tapped)
+    /// meanwhile, so Back after OK is not a way to guess without limit.
+    pending: Vec<BadgeKey>,
 }
 
 impl Default for SignIn {
@@ -138,6 +142,7 @@ impl Default for SignIn {
         SignIn {
             stage: Stage::Closed,
             lockouts: Lockouts::default(),
+            pending: Vec::new(),
         }
     }
 }
@@ -151,7 +156,7 @@ impl SignIn {
     /// What the store kept from before a restart, added to what happened since. A pad open for
     /// a badge that this locks says so at once, its digits gone.
     pub fn restore_lockouts(&mut self, kept: Lockouts, now: Timestamp) {
-        self.lockouts.merge(kept);
+        self.lockouts.merge(kept, now);
         if let Stage::Pin {
             badge, pad, says, ..
         } = &mut self.stage
@@ -253,6 +258,9 @@ impl SignIn {
         };
         let badge = *badge;
         self.stage = Stage::Checking { badge };
+        if !self.pending.contains(&badge) {
+            self.pending.push(badge);
+        }
         Step::Check { badge, pin }
     }
 
@@ -265,11 +273,21 @@ impl SignIn {
         false
     }
 
-    /// The verdict on the PIN sent with [`Step::Check`]. A verdict for another badge (the
-    /// nurse tapped again meanwhile) is dropped.
+    /// The verdict on the PIN sent with [`Step::Check`]. A verdict for a check abandoned
+    /// meanwhile (Back on "checking", another badge tapped) opens nothing, but a wrong PIN in it
+    /// still counts and is audited.
     pub fn checked(&mut self, badge: BadgeKey, verdict: Verdict, now: Timestamp) -> Step {
-        if self.stage != (Stage::Checking { badge }) {
+        let Some(at) = self.pending.iter().position(|b| *b == badge) else {
             return Step::Nothing;
+        };
+        self.pending.remove(at);
+        if self.stage != (Stage::Checking { badge }) {
+            return match verdict {
+                Verdict::WrongPin | Verdict::Refused => Step::Failed {
+                    locked: self.lockouts.wrong(&badge, now),
+                },
+                Verdict::Accepted(_) | Verdict::Unreachable => Step::Nothing,
+            };
         }
         let (says, locked) = match verdict {
             Verdict::Accepted(staff) => {
@@ -418,6 +436,45 @@ mod tests {
             Step::Opened
         );
         assert_eq!(s.session().unwrap().staff, nurse());
+    }
+
+    #[test]
+    fn a_wrong_pin_counts_even_when_the_pad_was_closed_before_the_verdict() {
+        let badge = BadgeSecret::random().key_of("0012345");
+        let mut s = SignIn::default();
+        for i in 0..5 {
+            s.badge(badge, t(0));
+            assert!(matches!(
+                type_pin(&mut s, &[9, 9, 9, 9], t(1)),
+                Step::Check { .. }
+            ));
+            assert!(s.cancel(), "Back while checking");
+            let step = s.checked(badge, Verdict::WrongPin, t(1));
+            assert!(matches!(step, Step::Failed { .. }), "try {i}: {step:?}");
+            assert_eq!(s.stage(), &Stage::Closed, "nothing opens");
+        }
+        s.badge(badge, t(2));
+        assert!(
+            matches!(
+                s.stage(),
+                Stage::Pin {
+                    says: PadSays::Locked(_),
+                    ..
+                }
+            ),
+            "five abandoned wrong PINs lock the badge like any five"
+        );
+        // An abandoned right PIN opens nothing, and a verdict nobody asked for does nothing.
+        let other = BadgeSecret::random().key_of("1");
+        s.badge(other, t(3));
+        type_pin(&mut s, &[1, 2, 3, 4], t(3));
+        s.cancel();
+        assert_eq!(
+            s.checked(other, Verdict::Accepted(nurse()), t(3)),
+            Step::Nothing
+        );
+        assert_eq!(s.stage(), &Stage::Closed);
+        assert_eq!(s.checked(other, Verdict::WrongPin, t(3)), Step::Nothing);
     }
 
     #[test]

@@ -128,7 +128,11 @@ impl Shell {
             },
             Screen::StaffNumber if self.staff_number.complete() => OkHint::Continue,
             Screen::StaffLimits => match crate::domain::settings::LimitRow::ALL[place.focus] {
-                crate::domain::settings::LimitRow::PrivacyPin if self.pin_set() => OkHint::ClearPin,
+                crate::domain::settings::LimitRow::PrivacyPin
+                    if self.pin_set() && self.may_open_record() =>
+                {
+                    OkHint::ClearPin
+                }
                 crate::domain::settings::LimitRow::PrivacyPin => OkHint::Nothing,
                 row => {
                     let mut copy = self.settings.clone();

@@ -105,6 +105,13 @@ impl Shell {
         }
     }
 
+    /// The signed-in member of staff may open the patient's record.
+    pub fn may_open_record(&self) -> bool {
+        self.staff
+            .session()
+            .is_some_and(|s| s.staff.access == Access::Record)
+    }
+
     /// Where the clinician home is in the stack, while a session is open.
     fn clinician_at(&self) -> Option<usize> {
         self.stack
@@ -137,7 +144,8 @@ impl Shell {
     /// The directory's (or the offline check's) verdict on the PIN sent with
     /// [`Effect::CheckStaff`].
     pub fn staff_checked(&mut self, badge: BadgeKey, verdict: Verdict) -> Outcome {
-        let before = self.staff_now();
+        // A failure is the checked badge's, whatever is on the pad now.
+        let before = (self.staff_now().0, Some(badge));
         let step = self.staff.checked(badge, verdict, self.now);
         let outcome = self.staff_step(step, before);
         self.after_staff(outcome)
@@ -234,7 +242,8 @@ impl Shell {
     fn limits_press(&mut self, button: Button) -> Outcome {
         use crate::domain::settings::LimitRow;
         match (LimitRow::ALL[self.focus()], button) {
-            (LimitRow::PrivacyPin, Button::Ok) if self.pin_set() => {
+            // Clearing the PIN opens My health to whoever comes next: record access only.
+            (LimitRow::PrivacyPin, Button::Ok) if self.pin_set() && self.may_open_record() => {
                 self.settings.privacy_pin = None;
                 self.show_notice(NoticeKind::PinRemoved)
                     .and(Effect::Save)

@@ -207,7 +207,10 @@ fn no_clinician_screen_is_reached_without_a_session() {
             assert!(
                 !shell.stack.iter().any(|p| matches!(
                     p.screen,
-                    Screen::Clinician | Screen::StaffPin | Screen::StaffSummary
+                    Screen::Clinician
+                        | Screen::StaffPin
+                        | Screen::StaffSummary
+                        | Screen::StaffLimits
                 )) && !shell.presenting(),
                 "{:?}",
                 shell.stack
