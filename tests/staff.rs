@@ -501,3 +501,34 @@ fn clinician_mode_in_a_window_with_sound_and_sync_delivers_its_audit_trail() {
         "the appliance still runs"
     );
 }
+
+/// What the store kept from before a restart never overrides what the directory said since:
+/// a credential read back late (the store could not be opened at first) for a badge the
+/// directory has since refused does not come back to sign it in offline.
+#[test]
+fn a_credential_read_back_late_does_not_outvote_the_directory() {
+    let mut slapd = Slapd::start();
+    let badge = BadgeSecret::random().key_of("0012345");
+    let t0 = jiff::Timestamp::now();
+    let config = slapd.config(Some(&slapd.ca()));
+    let mut before = StaffCheck::new(Directory::new(&config).unwrap(), [9u8; 32], 12);
+    assert_eq!(
+        before.check("0012345", badge, &pin("2468"), t0),
+        Verdict::Accepted(ana())
+    );
+    let kept = before.kept_json();
+    // After the restart, the directory refuses a PIN before the store is read back.
+    let mut after = StaffCheck::new(Directory::new(&config).unwrap(), [9u8; 32], 12);
+    assert_eq!(
+        after.check("0012345", badge, &pin("1111"), t0),
+        Verdict::WrongPin
+    );
+    after.restore_json(&kept, t0);
+    assert!(after.kept().is_empty(), "{:?}", after.kept());
+    slapd.stop();
+    assert_eq!(
+        after.check("0012345", badge, &pin("2468"), t0),
+        Verdict::Unreachable,
+        "nothing kept for a badge the directory has answered for since"
+    );
+}

@@ -122,6 +122,9 @@ struct Worker {
     store: Option<Store>,
     /// The lockouts were read back (once per run).
     restored: bool,
+    /// The lockouts read back, until the first write after it: that write takes the larger of
+    /// each count, in case the UI had not merged them yet.
+    restored_lockouts: Option<Lockouts>,
     wake: Option<Box<dyn Fn() + Send>>,
     /// Audit events not yet in the outbox (the store could not be written): tried again at the
     /// next job.
@@ -135,6 +138,7 @@ impl Worker {
             setup,
             store: None,
             restored: false,
+            restored_lockouts: None,
             wake: None,
             unsent: Vec::new(),
         }
@@ -178,6 +182,7 @@ impl Worker {
                 .flatten()
                 .and_then(|json| Lockouts::from_json(&json))
             {
+                self.restored_lockouts = Some(lockouts.clone());
                 tell(Told::Lockouts(lockouts));
             }
         }
@@ -199,7 +204,16 @@ impl Worker {
                 }
             }
             Job::Audit(audit, at) => self.audit(audit, at),
-            Job::Lockouts(json) => self.keep("lockouts", &json),
+            Job::Lockouts(json) => {
+                let json = match (self.restored_lockouts.take(), Lockouts::from_json(&json)) {
+                    (Some(kept), Some(mut now)) => {
+                        now.union_max(kept);
+                        now.to_json()
+                    }
+                    _ => json,
+                };
+                self.keep("lockouts", &json);
+            }
             Job::Wake(wake) => self.wake = Some(wake),
         }
     }

@@ -46,6 +46,9 @@ pub struct StaffCheck {
     pepper: [u8; 32],
     window: SignedDuration,
     kept: Vec<OfflineCredential>,
+    /// Badges the directory answered for since start: what the store kept for them is older
+    /// than what is known now.
+    answered: Vec<BadgeKey>,
 }
 
 impl StaffCheck {
@@ -55,6 +58,7 @@ impl StaffCheck {
             pepper,
             window: SignedDuration::from_hours(i64::from(offline_hours)),
             kept: Vec::new(),
+            answered: Vec::new(),
         }
     }
 
@@ -93,11 +97,12 @@ impl StaffCheck {
     }
 
     /// Puts back what [`Self::kept_json`] gave (credentials out of the window are dropped; a
-    /// damaged value keeps nothing: staff then sign in online once more).
+    /// damaged value keeps nothing: staff then sign in online once more). What the directory
+    /// said since start wins: a badge it answered for keeps only what is known now.
     pub fn restore_json(&mut self, json: &str, now: Timestamp) {
         let kept: Vec<KeptCredential> = serde_json::from_str(json).unwrap_or_default();
         let b64 = |s: &str| base64::engine::general_purpose::STANDARD.decode(s).ok();
-        self.kept = kept
+        let restored: Vec<OfflineCredential> = kept
             .into_iter()
             .filter_map(|k| {
                 let credential = OfflineCredential::from_parts(
@@ -119,6 +124,13 @@ impl StaffCheck {
                 credential.fresh(now, self.window).then_some(credential)
             })
             .collect();
+        for credential in restored {
+            if !self.answered.contains(&credential.badge)
+                && !self.kept.iter().any(|c| c.badge == credential.badge)
+            {
+                self.kept.push(credential);
+            }
+        }
     }
 
     /// Checks `pin` for the badge `number` (whose key is `badge`). An online acceptance is kept
@@ -148,6 +160,9 @@ impl StaffCheck {
         tell: impl FnOnce(Verdict),
     ) {
         let verdict = self.directory.verify(number, pin);
+        if verdict != Verdict::Unreachable && !self.answered.contains(&badge) {
+            self.answered.push(badge);
+        }
         match &verdict {
             Verdict::Accepted(staff) if !self.window.is_zero() => {
                 let staff = staff.clone();

@@ -187,6 +187,22 @@ impl Lockouts {
         }
     }
 
+    /// The larger of each count and the later of each lock, from two views of the same tries
+    /// (what the UI holds, which may or may not have merged `other` yet, and what the store
+    /// kept): nothing counted twice, nothing lost.
+    pub fn union_max(&mut self, other: Lockouts) {
+        for (key, theirs) in other.badges {
+            let ours = self.badges.entry(key).or_default();
+            ours.wrong = ours.wrong.max(theirs.wrong);
+            ours.until = ours.until.max(theirs.until);
+        }
+        let mut recent: Vec<Timestamp> = self.recent.drain(..).chain(other.recent).collect();
+        recent.sort();
+        recent.dedup();
+        self.recent = recent.into();
+        self.box_until = self.box_until.max(other.box_until);
+    }
+
     /// Wrong tries left for this badge before it locks.
     pub fn tries_left(&self, badge: &BadgeKey) -> u8 {
         BADGE_TRIES
@@ -250,6 +266,10 @@ mod tests {
             Err(Locked::Badge { until: at(17) })
         );
         assert!(Lockouts::from_json("not json").is_none());
+        // The keeper's view: the UI's snapshot, merged or not yet, with what the store kept.
+        let mut ui = Lockouts::from_json(&kept).unwrap();
+        ui.union_max(Lockouts::from_json(&kept).unwrap());
+        assert_eq!(ui.tries_left(&ben), BADGE_TRIES - 1, "not counted twice");
     }
 
     #[test]
