@@ -100,28 +100,21 @@ pub fn event(audit: &Audit, at: Timestamp, place: &Place<'_>) -> Value {
             "The patient's privacy PIN was removed by staff",
         ),
     };
-    let agent = match &audit.by {
-        Some(staff) => json!({
-            "type": {"coding": [{
-                "system": "http://terminology.hl7.org/CodeSystem/extra-security-role-type",
-                "code": "humanuser",
-                "display": "human user"
-            }]},
-            "who": {"reference": staff.practitioner, "display": staff.name},
-            "name": staff.name,
-            "requestor": true,
-        }),
-        None => json!({
-            "type": {"coding": [{
-                "system": "http://terminology.hl7.org/CodeSystem/extra-security-role-type",
-                "code": "humanuser",
-                "display": "human user"
-            }]},
-            "who": {"display": "Badge holder, not verified"},
-            "requestor": true,
-        }),
-    };
-    let mut agent = agent;
+    let mut agent = json!({
+        "type": {"coding": [{
+            "system": "http://terminology.hl7.org/CodeSystem/extra-security-role-type",
+            "code": "humanuser",
+            "display": "human user"
+        }]},
+        "requestor": true,
+    });
+    match &audit.by {
+        Some(staff) => {
+            agent["who"] = json!({"reference": staff.practitioner, "display": staff.name});
+            agent["name"] = json!(staff.name);
+        }
+        None => agent["who"] = json!({"display": "Badge holder, not verified"}),
+    }
     if let Some(badge) = &audit.badge {
         let short: String = badge.as_bytes()[..8]
             .iter()

@@ -431,22 +431,24 @@ impl Shell {
     /// Applies one button press.
     pub fn press(&mut self, button: Button) -> Outcome {
         let mut outcome = self.press_any(button);
-        if self.staff.stage() != &crate::domain::session::staff::Stage::Closed {
-            if self.standby {
-                // A dark screen ends staff mode (Power, or a call hung up by Power).
-                let ended = self.end_staff(crate::domain::session::staff::Ended::Power);
-                outcome.effects.extend(ended.effects);
+        if self.staff.stage() == &crate::domain::session::staff::Stage::Closed {
+            // Any press while My health is open under a PIN starts its idle minutes again
+            // (in staff mode `after_staff` says the same).
+            return outcome.and(if self.health_open_under_pin() {
+                Effect::Start(Timeout::HealthIdle)
             } else {
-                // Any press in staff mode starts its idle minutes again.
-                outcome = self.after_staff(outcome);
-            }
+                Effect::Stop(Timeout::HealthIdle)
+            });
         }
-        // Any press while My health is open under a PIN starts its idle minutes again.
-        outcome.and(if self.health_open_under_pin() {
-            Effect::Start(Timeout::HealthIdle)
+        if self.standby {
+            // A dark screen ends staff mode (Power, or a call hung up by Power).
+            let ended = self.end_staff(crate::domain::session::staff::Ended::Power);
+            outcome.effects.extend(ended.effects);
+            outcome
         } else {
-            Effect::Stop(Timeout::HealthIdle)
-        })
+            // Any press in staff mode starts its idle minutes again.
+            self.after_staff(outcome)
+        }
     }
 
     fn press_any(&mut self, button: Button) -> Outcome {
