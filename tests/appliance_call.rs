@@ -178,3 +178,107 @@ fn a_call_to_the_real_appliance_in_a_window_with_sound_goes_both_ways_and_hangs_
     assert!(!log.contains("panicked"), "{log}");
     assert!(!log.contains(" ERROR "), "{log}");
 }
+
+/// Clinician mode in a call on the real binary, in a window with sound: the nurse signs in
+/// (staff number and PIN on the keyboard: no badge reader here), an interpreter calls, the
+/// patient answers, and the nurse shares My health; Chromium at the far end shows the rows the
+/// TV shows. Signing out gives the call its screen and buttons back.
+#[test]
+fn a_nurse_shares_my_health_in_a_call_on_the_real_appliance() {
+    let sound = SoundServer::start();
+    let display = Display::start(1920, 1080);
+    let servers = Servers::start();
+    let slapd = common::slapd::Slapd::start();
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::empty_bed_config(
+        dir.path(),
+        &format!(
+            "[call]\nsignalling_url = \"{}\"\ncamera = \"test\"\n\n{}sign_in_by_number = true\n",
+            servers.url(),
+            slapd.section()
+        ),
+    );
+    let log = dir.path().join("bedside.log");
+    let mut bed = Appliance {
+        child: common::bedside()
+            .arg("--config")
+            .arg(&config)
+            .arg("--demo")
+            .env("DISPLAY", &display.name)
+            .env_remove("WAYLAND_DISPLAY")
+            .env("PULSE_SERVER", &sound.address)
+            .env("BEDSIDE_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .expect("start bedside"),
+        log,
+    };
+    let mut interpreter = servers.person("Lan Tran", "Interpreter");
+    let id = bed_id(&mut interpreter);
+    display.wait_for("Home", Duration::from_secs(20), |p| {
+        p.pixel(960, 1000) == [0x0c, 0x10, 0x16]
+    });
+    display.focus("Bedside");
+    let staff_frame = |p: &common::Picture| p.pixel(3, 540) == [0xc0, 0x8c, 0xff];
+    // Settings, the staff number, OK, the PIN, OK: the clinician home, on Sign out.
+    display.keys(&["Down", "Right", "Right", "Return"]);
+    display.keys(&["0", "0", "1", "2", "3", "4", "5", "Return"]);
+    display.keys(&["2", "4", "6", "8", "Return"]);
+    display.wait_for("the staff frame", Duration::from_secs(10), staff_frame);
+
+    // The interpreter calls; OK answers (a ringing call takes OK even in staff mode).
+    interpreter.eval(&format!("window.careTeam.call({})", json!(id)));
+    bed.wait_for_log("call ringing", Duration::from_secs(10));
+    display.keys(&["Return"]);
+    bed.wait_for_log("call live", Duration::from_secs(15));
+    // The staff screens stay, the call in a column at the right (its near-black background).
+    let beside = |p: &common::Picture| p.pixel(1900, 1000) == [0x05, 0x07, 0x0a];
+    display.wait_for(
+        "the call beside the staff screens",
+        Duration::from_secs(10),
+        |p| beside(p) && staff_frame(p),
+    );
+    bed.wait_for_log("shared-view channel open=true", Duration::from_secs(15));
+    // Share in the call is three rows above Sign out; then Test results.
+    display.keys(&["Up", "Up", "Up", "Return"]);
+    interpreter.wait_for(
+        "window.careTeam.shared() !== null && window.careTeam.shared().title === 'My health'",
+        Duration::from_secs(10),
+    );
+    display.keys(&["Down", "Down", "Right", "Return"]);
+    interpreter.wait_for(
+        "window.careTeam.shared().title === 'Test results' && window.careTeam.shared().rows.length > 5",
+        Duration::from_secs(10),
+    );
+    let shot = display.wait_for("the shared view", Duration::from_secs(5), |p| {
+        beside(p) && staff_frame(p)
+    });
+    shot.write(&Path::new(env!("CARGO_MANIFEST_DIR")).join("target/appliance-call-share.png"));
+    let first = interpreter.eval("window.careTeam.shared().rows[0]");
+    assert!(
+        first
+            .as_str()
+            .unwrap()
+            .starts_with("Erythrocyte distribution width"),
+        "{first}"
+    );
+
+    // Back twice: the clinician home, nothing shared; Back again signs out and the call has
+    // the whole screen again.
+    display.keys(&["Escape", "Escape"]);
+    interpreter.wait_for("window.careTeam.shared() === null", Duration::from_secs(5));
+    display.keys(&["Escape"]);
+    display.wait_for("the call full screen", Duration::from_secs(5), |p| {
+        !beside(p) && !staff_frame(p)
+    });
+    // Right to Hang up, OK: the call's buttons are the patient's again.
+    display.keys(&["Right", "Right", "Right", "Right", "Return"]);
+    bed.wait_for_log("call ended reason=HungUp", Duration::from_secs(10));
+    let log = bed.log();
+    assert!(!log.contains("panicked"), "{log}");
+    assert!(!log.contains(" ERROR "), "{log}");
+    // Nothing of the record in the log.
+    assert!(!log.contains("Erythrocyte"), "{log}");
+    drop(sound);
+}

@@ -10,8 +10,9 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use bedside::domain::button::Button;
+use bedside::domain::button::{Button, Digit};
 use bedside::domain::call::{EndReason, Phase};
+use bedside::domain::shell::Screen;
 use bedside::launch::{Setup, headless_app, headless_app_sounding};
 use bedside::ui::app::{App, TimeSource};
 use bedside::ui::headless::Headless;
@@ -766,4 +767,147 @@ fn garbage_and_out_of_order_signalling_is_refused_without_harm() {
     );
     // Nobody named was listed from the junk list.
     assert_eq!(bed.app.call_people(), 1);
+}
+
+/// Clinician mode in a call: a nurse at the bedside signs in while the patient talks with an
+/// interpreter, the staff screens move beside the call picture, and "Share My health in the
+/// call" shows the interpreter, on the care-team page in Chromium, the very rows the TV shows.
+/// Back on the clinician home stops it; signing out gives the call its buttons back.
+#[test]
+fn a_nurse_shares_my_health_in_a_call_and_the_far_end_sees_the_same_rows() {
+    use bedside::input::badge::BadgeId;
+    use bedside::input::engine::Output;
+    let slapd = common::slapd::Slapd::start();
+    let servers = Servers::start();
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::empty_bed_config(
+        dir.path(),
+        &format!(
+            "[call]\nsignalling_url = \"{}\"\ncamera = \"test\"\nmicrophone = \"test\"\n\n{}",
+            servers.url(),
+            slapd.section()
+        ),
+    );
+    let setup = Setup::load(Some(&config), true).expect("config");
+    let now = jiff::civil::DateTime::strptime("%Y-%m-%dT%H:%M", common::NOW).unwrap();
+    let (headless, app) =
+        headless_app(setup, (1920, 1080), TimeSource::Fixed(now)).expect("headless bed");
+    let bed = Bed {
+        headless,
+        app,
+        _dir: dir,
+    };
+    let mut page = servers.person("Lan Tran", "Interpreter");
+    // The interpreter's camera is off: the bed shows black where her picture goes (a still
+    // screen to compare with a golden picture).
+    page.eval("window.careTeam.camera(false)");
+    let id = bed_id(&mut page);
+    call_and_accept(&bed, &mut page, &id);
+
+    // A badge in the call: the pad opens beside the call; the digits are the nurse's.
+    bed.app.input(Output::Badge(BadgeId::new("0012345")));
+    bed.headless.run_for(Duration::from_millis(100));
+    assert_eq!(bed.app.screen(), Screen::StaffPin);
+    bed.press(&[
+        Button::Digit(Digit::new(2).unwrap()),
+        Button::Digit(Digit::new(4).unwrap()),
+        Button::Digit(Digit::new(6).unwrap()),
+        Button::Digit(Digit::new(8).unwrap()),
+        Button::Ok,
+    ]);
+    bed.until("the clinician home", Duration::from_secs(10), |app| {
+        app.screen() == Screen::Clinician
+    });
+    assert!(live(&bed.app), "signing in left the call alone");
+    // Sign out is focused; Share in the call is three rows up.
+    bed.press(&[Button::Up, Button::Up, Button::Up, Button::Ok]);
+    assert_eq!(bed.app.screen(), Screen::MyHealth);
+    page.wait_for(
+        "window.careTeam.shared() && window.careTeam.shared().title === 'My health'",
+        Duration::from_secs(10),
+    );
+    // Test results (third row of tiles, right), as the TV lists them.
+    bed.press(&[Button::Down, Button::Down, Button::Right, Button::Ok]);
+    page.wait_for(
+        "window.careTeam.shared().title === 'Test results'",
+        Duration::from_secs(10),
+    );
+    let shared = page.eval("window.careTeam.shared()");
+    assert_eq!(
+        shared["shownBy"],
+        json!("Shared from the bed by Ana Ruiz (Nurse)")
+    );
+    let rows: Vec<String> = shared["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r.as_str().unwrap().to_owned())
+        .collect();
+    let sent: serde_json::Value =
+        serde_json::from_str(&bed.app.call_shared().expect("shared")).unwrap();
+    let titles: Vec<&str> = sent["view"]["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["title"].as_str().unwrap())
+        .collect();
+    assert!(titles.len() >= 2, "{sent}");
+    assert_eq!(rows.len(), titles.len());
+    for (row, title) in rows.iter().zip(&titles) {
+        assert!(row.starts_with(title), "{row} is not {title}");
+    }
+    assert_eq!(shared["focused"], json!(0));
+    // The focus moves on the TV: the far end's marked row follows.
+    bed.press(&[Button::Down]);
+    page.wait_for(
+        "window.careTeam.shared().focused === 1",
+        Duration::from_secs(5),
+    );
+
+    bed.until(
+        "the interpreter's (black) picture",
+        Duration::from_secs(10),
+        |app| app.call_frames().0 > 0,
+    );
+    bed.headless.run_for(Duration::from_millis(300));
+    let mut shot = bed.picture();
+    shot.write(&Path::new(env!("CARGO_MANIFEST_DIR")).join("target/call-share.png"));
+    // The call's clock ticks: not part of the comparison.
+    shot.blank(1320, 160, 600, 50);
+    assert_golden("call-share-results", &shot);
+    page.screenshot(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("target/call-share-far-end-list.png"),
+    );
+    // A result's values over time: the far end gets them too.
+    bed.press(&[Button::Ok]);
+    page.wait_for(
+        "window.careTeam.shared().kind === 'trend'",
+        Duration::from_secs(5),
+    );
+    let trend = page.eval("window.careTeam.shared()");
+    page.screenshot(&Path::new(env!("CARGO_MANIFEST_DIR")).join("target/call-share-far-end.png"));
+    assert!(
+        trend["title"].as_str().unwrap().ends_with(titles[1]),
+        "{trend}"
+    );
+
+    // Back to the clinician home: the far end's view goes.
+    bed.press(&[Button::Back, Button::Back, Button::Back]);
+    assert_eq!(bed.app.screen(), Screen::Clinician);
+    page.wait_for("window.careTeam.shared() === null", Duration::from_secs(5));
+    assert_eq!(bed.app.call_shared(), None);
+    // Sign out: the call has the screen and its buttons again (OK mutes).
+    bed.press(&[Button::Back]);
+    assert!(live(&bed.app));
+    let before = bed.picture();
+    bed.press(&[Button::Ok]);
+    bed.headless.run_for(Duration::from_millis(200));
+    assert!(
+        bed.picture().pixels_differing(&before, common::TOLERANCE) > 1000,
+        "OK did not work the call's Mute button after sign-out"
+    );
+    page.eval("window.careTeam.hangUp()");
+    bed.until("the far end hung up", Duration::from_secs(10), |app| {
+        ended(app, EndReason::FarEndHungUp)
+    });
 }

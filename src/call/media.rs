@@ -75,6 +75,9 @@ pub enum MediaEvent {
     Lost(String),
     /// The first picture from the far end was delivered.
     FirstRemoteFrame,
+    /// The shared-view channel opened (true) or closed (false): what the far end sees of a
+    /// record view shared in the call goes through it.
+    ShareChannel(bool),
     /// Something in the pipeline failed (the message is for the log).
     Failed(String),
 }
@@ -155,6 +158,34 @@ pub struct Media {
     /// after `started`; 0: not yet).
     started: std::time::Instant,
     heard: Arc<AtomicU64>,
+    share: Arc<std::sync::Mutex<Share>>,
+}
+
+/// What the far end is told when nothing is shared any more.
+pub const STOP_SHARING: &str = r#"{"v":1,"view":null}"#;
+
+/// The label of the data channel a shared record view travels on (the care-team page reads it).
+pub const SHARE_CHANNEL: &str = "bedside-share";
+
+/// The shared-view data channel, and the latest view to keep the far end showing: sent when
+/// it changes, and again when the channel (re)opens.
+#[derive(Default)]
+struct Share {
+    channel: Option<gst_webrtc::WebRTCDataChannel>,
+    open: bool,
+    latest: Option<String>,
+}
+
+impl Share {
+    fn send(&self) {
+        let (Some(channel), true, Some(text)) = (&self.channel, self.open, &self.latest) else {
+            return;
+        };
+        if let Err(e) = channel.send_string_full(Some(text)) {
+            // Never the text: it is the patient's record.
+            tracing::warn!(error = %e, bytes = text.len(), "the shared view cannot be sent");
+        }
+    }
 }
 
 impl Media {
@@ -173,12 +204,63 @@ impl Media {
         events: MediaEvents,
         frames: MediaFrames,
     ) -> Result<Media, MediaError> {
-        let media = Self::build(setup, events, frames)?;
+        let media = Self::build(setup, events.clone(), frames)?;
+        // The data channel must exist before the offer is made (webrtcbin makes it once
+        // playing), so that the offer carries it: READY first, as GStreamer's own examples do.
+        media
+            .pipeline
+            .set_state(gst::State::Ready)
+            .map_err(|e| MediaError::State(e.to_string()))?;
+        media.open_share_channel(events);
         media
             .pipeline
             .set_state(gst::State::Playing)
             .map_err(|e| MediaError::State(e.to_string()))?;
         Ok(media)
+    }
+
+    /// The channel a shared record view goes through (ordered, reliable SCTP inside the
+    /// call's DTLS). A box whose GStreamer cannot make one still carries calls; sharing then
+    /// never reaches the far end, and the screen says it is waiting for the link.
+    fn open_share_channel(&self, events: MediaEvents) {
+        let channel = self
+            .webrtc
+            .emit_by_name::<Option<gst_webrtc::WebRTCDataChannel>>(
+                "create-data-channel",
+                &[&SHARE_CHANNEL, &None::<gst::Structure>],
+            );
+        let Some(channel) = channel else {
+            tracing::warn!("no data channel: record views cannot be shared in calls");
+            return;
+        };
+        let share = self.share.clone();
+        let ev = events.clone();
+        channel.connect_on_open(move |_| {
+            let mut share = share.lock().unwrap_or_else(|e| e.into_inner());
+            share.open = true;
+            share.send();
+            ev(MediaEvent::ShareChannel(true));
+        });
+        let share = self.share.clone();
+        let ev = events;
+        channel.connect_on_close(move |_| {
+            share.lock().unwrap_or_else(|e| e.into_inner()).open = false;
+            ev(MediaEvent::ShareChannel(false));
+        });
+        self.share.lock().unwrap_or_else(|e| e.into_inner()).channel = Some(channel);
+    }
+
+    /// What the far end is shown of the patient's record (a JSON message the care-team page
+    /// draws; see docs/calls.md), or that nothing is shared any more (`None`). Sent at once if
+    /// the channel is open, else when it opens.
+    pub fn set_shared(&self, view: Option<&str>) {
+        let mut share = self.share.lock().unwrap_or_else(|e| e.into_inner());
+        let text = view.map_or_else(|| STOP_SHARING.to_owned(), str::to_owned);
+        if share.latest.as_deref() == Some(text.as_str()) {
+            return;
+        }
+        share.latest = Some(text);
+        share.send();
     }
 
     fn build(
@@ -325,6 +407,7 @@ impl Media {
             stopped,
             started,
             heard,
+            share: Arc::default(),
         })
     }
 

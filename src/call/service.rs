@@ -44,6 +44,8 @@ pub enum Command {
     CameraOff(bool),
     /// The speaker's loudness, linear, and mute.
     Volume(f64, bool),
+    /// Show the far end this record view (JSON, see docs/calls.md), or stop (`None`).
+    Share(Option<String>),
 }
 
 /// Everything the screen shows about calls.
@@ -62,6 +64,8 @@ pub struct CallView {
     pub has_camera: bool,
     /// The call is a virtual observation: the banner must show.
     pub observation: bool,
+    /// The far end can be shown a record view now (the call's data channel is open).
+    pub share_open: bool,
 }
 
 /// How the call thread is set up.
@@ -239,6 +243,7 @@ fn supervise(
                 camera_live: false,
                 has_camera: setup.media.camera != Camera::None,
                 observation: false,
+                share_open: false,
             });
             next.set(Some(call));
         },
@@ -273,6 +278,10 @@ struct Worker {
     silent: bool,
     volume: (f64, bool),
     listed_at: Instant,
+    /// The record view shown to the far end (JSON), while a member of staff shares one.
+    shared: Option<String>,
+    /// The call's shared-view channel is open.
+    share_open: bool,
 }
 
 impl Worker {
@@ -297,6 +306,8 @@ impl Worker {
             silent: false,
             volume: (1.0, false),
             listed_at: Instant::now(),
+            shared: None,
+            share_open: false,
         }
     }
 
@@ -539,6 +550,12 @@ impl Worker {
                     m.set_volume(linear, muted);
                 }
             }
+            Command::Share(view) => {
+                if let Some(m) = &self.media {
+                    m.set_shared(view.as_deref());
+                }
+                self.shared = view;
+            }
         }
     }
 
@@ -555,6 +572,12 @@ impl Worker {
             }
             MediaEvent::FirstRemoteFrame => {
                 tracing::info!("first picture from the far end");
+                return;
+            }
+            MediaEvent::ShareChannel(open) => {
+                tracing::info!(open, "shared-view channel");
+                self.share_open = open;
+                self.show();
                 return;
             }
             MediaEvent::Failed(why) => {
@@ -623,6 +646,8 @@ impl Worker {
             Action::StartMedia => self.start_media(),
             Action::StopMedia => {
                 self.media_generation += 1;
+                self.shared = None;
+                self.share_open = false;
                 if let Some(media) = self.media.take() {
                     // The camera and microphone are released off this thread.
                     drop(media.stop());
@@ -665,6 +690,9 @@ impl Worker {
         match Media::start(&self.setup.media, events, self.frames.clone()) {
             Ok(media) => {
                 media.set_volume(self.volume.0, self.volume.1);
+                if let Some(view) = &self.shared {
+                    media.set_shared(Some(view));
+                }
                 self.media = Some(media);
             }
             Err(e) => {
@@ -685,6 +713,7 @@ impl Worker {
                 && !self.call.camera_off,
             has_camera: self.setup.media.camera != Camera::None,
             observation: self.call.observation(),
+            share_open: self.share_open && self.media.is_some(),
         };
         if self.shown.as_ref() != Some(&view) {
             let was = self

@@ -99,6 +99,14 @@ pub fn event(audit: &Audit, at: Timestamp, place: &Place<'_>) -> Value {
             "0",
             "The patient's privacy PIN was removed by staff",
         ),
+        // Shown outside the room: DICOM's Export, with the far end as the destination.
+        Audited::Shared => (
+            dcm("110106", "Export"),
+            None,
+            "R",
+            "0",
+            "My health was shared by staff with the far end of a video call",
+        ),
     };
     let mut agent = json!({
         "type": {"coding": [{
@@ -146,6 +154,18 @@ pub fn event(audit: &Audit, at: Timestamp, place: &Place<'_>) -> Value {
     if let Some(subtype) = subtype {
         event["subtype"] = json!([subtype]);
     }
+    if let Some(with) = &audit.with {
+        // Who saw it at the far end, as their call page says: the signalling server does not
+        // prove it (docs/calls.md).
+        if let Some(agents) = event["agent"].as_array_mut() {
+            agents.push(json!({
+                "type": {"coding": [dcm("110152", "Destination Role ID")]},
+                "who": {"display": with},
+                "name": with,
+                "requestor": false,
+            }));
+        }
+    }
     // Only what was done with the patient's record or settings names the patient: signing in
     // or out, or failing to, at their bedside is not a look at their record (their "who saw my
     // record" report must not list it).
@@ -153,6 +173,7 @@ pub fn event(audit: &Audit, at: Timestamp, place: &Place<'_>) -> Value {
         audit.what,
         Audited::SummaryViewed
             | Audited::Presented
+            | Audited::Shared
             | Audited::SettingChanged
             | Audited::PrivacyPinCleared
     );
@@ -195,6 +216,7 @@ mod tests {
         let (device, patient) = place(Some("p1"));
         let badge = BadgeSecret::derive(b"box secret").key_of("0012345");
         let audit = Audit {
+            with: None,
             what: Audited::SignedOut(Ended::Idle),
             by: Some(nurse()),
             badge: Some(badge),
@@ -217,6 +239,7 @@ mod tests {
         );
         let viewed = event(
             &Audit {
+                with: None,
                 what: Audited::SummaryViewed,
                 ..audit.clone()
             },
@@ -228,6 +251,26 @@ mod tests {
             },
         );
         assert_eq!(viewed["entity"][0]["what"]["reference"], "Patient/p1");
+        // A view shared in a call names the patient and, as a second agent, who saw it.
+        let shared = event(
+            &Audit {
+                with: Some("Dr Kim (Interpreter)".into()),
+                what: Audited::Shared,
+                ..audit.clone()
+            },
+            at,
+            &Place {
+                device: &device,
+                bed_name: "3 West, Room 12, Bed A",
+                patient: patient.as_deref(),
+            },
+        );
+        assert_eq!(shared["type"]["code"], "110106");
+        assert_eq!(shared["entity"][0]["what"]["reference"], "Patient/p1");
+        assert_eq!(shared["agent"][0]["who"]["reference"], "Practitioner/ana");
+        assert_eq!(shared["agent"][1]["name"], "Dr Kim (Interpreter)");
+        assert_eq!(shared["agent"][1]["requestor"], false);
+        assert_eq!(e["agent"].as_array().unwrap().len(), 1);
         assert_eq!(e["source"]["observer"]["identifier"]["value"], "TV-3W-12A");
         assert_eq!(e["recorded"], at.to_string());
         // The badge shows only as the first bytes of its key on this box.
@@ -240,6 +283,7 @@ mod tests {
     fn a_failure_with_nobody_known_has_an_unverified_agent_and_no_patient_when_the_bed_is_empty() {
         let (device, _) = place(None);
         let audit = Audit {
+            with: None,
             what: Audited::LockedOut,
             by: None,
             badge: Some(BadgeSecret::random().key_of("1")),

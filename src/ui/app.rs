@@ -38,6 +38,7 @@ use crate::store::settings_file::{SettingsFile, SettingsWriter};
 pub(crate) mod health;
 #[cfg(feature = "probe")]
 mod probe;
+mod share;
 
 use health::{set_record, show_record, show_trend};
 
@@ -533,7 +534,12 @@ fn carry_out(window: &MainWindow, state: &Rc<RefCell<State>>, st: &mut State, ef
                 carry_out(window, state, st, effect);
             }
         }
-        Effect::Audit(what) => st.staff.audit(&st.shell, what),
+        Effect::Audit(mut audit) => {
+            if audit.what == crate::domain::shell::Audited::Shared {
+                audit.with = st.call.far_end();
+            }
+            st.staff.audit(&st.shell, audit)
+        }
     }
 }
 
@@ -727,6 +733,7 @@ fn show(window: &MainWindow, state: &State) {
     state
         .call
         .show(window, shell, &state.record, std::time::Instant::now());
+    state.call.share(share::shared_view(state));
     state.staff.show(window, shell, jiff::Timestamp::now());
     if shell.screen() == Screen::StaffLimits {
         StaffController::show_limits(window, shell, state.tv.as_ref());

@@ -26,6 +26,8 @@ pub struct CallController {
     view: Option<CallView>,
     /// The picture shown for the other person, by their name (made once per call).
     photo: std::cell::RefCell<Option<(String, Option<slint::Image>)>>,
+    /// The record view last sent to the far end (None: nothing shared).
+    shared: std::cell::RefCell<Option<String>>,
 }
 
 thread_local! {
@@ -68,6 +70,7 @@ impl CallController {
             service,
             view: None,
             photo: std::cell::RefCell::default(),
+            shared: std::cell::RefCell::default(),
         }
     }
 
@@ -80,6 +83,35 @@ impl CallController {
         let stage = stage_of(&view.phase);
         shell.set_call(stage, view.callable.len(), view.mic_muted, view.camera_off);
         self.view = Some(view);
+    }
+
+    /// Who is at the other end of the call now, as their page names them ("Dr Kim
+    /// (Interpreter)"), for the audit trail of a shared view.
+    pub fn far_end(&self) -> Option<String> {
+        let peer = self.view.as_ref()?.phase.peer()?;
+        Some(if peer.role.is_empty() {
+            peer.name.clone()
+        } else {
+            format!("{} ({})", peer.name, peer.role)
+        })
+    }
+
+    /// Shows the far end this record view (see `app/share.rs`), or stops (`None`): sent only
+    /// when it changed.
+    pub fn share(&self, view: Option<String>) {
+        let mut last = self.shared.borrow_mut();
+        if *last == view {
+            return;
+        }
+        if let Some(service) = &self.service {
+            service.send(Command::Share(view.clone()));
+        }
+        *last = view;
+    }
+
+    /// The far end is being shown a record view (for tests).
+    pub fn shared(&self) -> Option<String> {
+        self.shared.borrow().clone()
     }
 
     /// How many people can be called now.
@@ -177,6 +209,9 @@ impl CallController {
         g.set_camera_live(view.camera_live);
         g.set_observation(view.observation);
         g.set_has_camera(view.has_camera);
+        g.set_beside(shell.call_beside());
+        g.set_sharing(shell.sharing());
+        g.set_share_open(view.share_open);
         if let Some(p) = view.phase.peer() {
             g.set_name(p.name.as_str().into());
             g.set_role(p.role.as_str().into());

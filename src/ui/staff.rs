@@ -346,6 +346,7 @@ impl StaffController {
             .map(|r| match r {
                 ClinicianRow::PatientSummary => ui::ClinicianItem::Summary,
                 ClinicianRow::ShowMyHealth => ui::ClinicianItem::ShowHealth,
+                ClinicianRow::ShareInCall => ui::ClinicianItem::ShareCall,
                 ClinicianRow::PatientSettings => ui::ClinicianItem::Settings,
                 ClinicianRow::Limits => ui::ClinicianItem::Limits,
                 ClinicianRow::SignOut => ui::ClinicianItem::SignOut,

@@ -138,15 +138,37 @@ impl Chromium {
         assert!(sent > 0, "no chromium process found");
     }
 
+    /// What the page looks like now (a PNG), for a person to look at.
+    pub fn screenshot(&mut self, path: &std::path::Path) {
+        use base64::Engine;
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            json!({"width": 1600, "height": 1000, "deviceScaleFactor": 1, "mobile": false}),
+        );
+        let reply = self.call("Page.captureScreenshot", json!({"format": "png"}));
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(reply["data"].as_str().expect("screenshot data"))
+            .expect("base64");
+        std::fs::write(path, png).expect("write screenshot");
+    }
+
     /// Evaluates `expression` in the page (awaiting a promise) and returns its value.
     pub fn eval(&mut self, expression: &str) -> Value {
+        let result = self.call(
+            "Runtime.evaluate",
+            json!({"expression": expression, "awaitPromise": true, "returnByValue": true}),
+        );
+        if let Some(e) = result.get("exceptionDetails") {
+            panic!("{expression}: {e}");
+        }
+        result["result"]["value"].clone()
+    }
+
+    /// A DevTools method's result.
+    fn call(&mut self, method: &str, params: Value) -> Value {
         self.next += 1;
         let id = self.next;
-        let request = json!({
-            "id": id,
-            "method": "Runtime.evaluate",
-            "params": {"expression": expression, "awaitPromise": true, "returnByValue": true},
-        });
+        let request = json!({"id": id, "method": method, "params": params});
         self.socket
             .send(Message::text(request.to_string()))
             .expect("DevTools send");
@@ -159,10 +181,10 @@ impl Chromium {
             if reply["id"] != json!(id) {
                 continue;
             }
-            if let Some(e) = reply["result"].get("exceptionDetails") {
-                panic!("{expression}: {e}");
+            if let Some(e) = reply.get("error") {
+                panic!("{method}: {e}");
             }
-            return reply["result"]["result"]["value"].clone();
+            return reply["result"].clone();
         }
     }
 

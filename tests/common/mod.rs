@@ -74,6 +74,17 @@ impl Picture {
         writer.write_image_data(&self.rgb).unwrap();
     }
 
+    /// Paints a rectangle black: a part of the screen that changes by itself (a call's clock)
+    /// left out of a comparison.
+    pub fn blank(&mut self, x0: u32, y0: u32, w: u32, h: u32) {
+        for y in y0..(y0 + h).min(self.height) {
+            for x in x0..(x0 + w).min(self.width) {
+                let i = ((y * self.width + x) * 3) as usize;
+                self.rgb[i..i + 3].copy_from_slice(&[0, 0, 0]);
+            }
+        }
+    }
+
     pub fn pixel(&self, x: u32, y: u32) -> [u8; 3] {
         let i = ((y * self.width + x) * 3) as usize;
         [self.rgb[i], self.rgb[i + 1], self.rgb[i + 2]]

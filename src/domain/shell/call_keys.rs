@@ -75,6 +75,9 @@ impl Shell {
     /// under a call.
     pub fn set_call(&mut self, stage: CallStage, people: usize, mic_muted: bool, camera_off: bool) {
         let before = self.call.stage;
+        // The clinician home gains or loses "Share in the call" as a call starts or ends: the
+        // nurse's focus stays on the row it was on (or the nearest one: Show My health).
+        let focused_row = self.clinician_row_focused();
         self.call.people = people;
         self.call.mic_muted = mic_muted;
         self.call.camera_off = camera_off;
@@ -86,6 +89,16 @@ impl Shell {
             }
         }
         self.set_interrupted(matches!(stage, CallStage::Ringing | CallStage::InCall));
+        if let Some((at, row)) = focused_row {
+            let rows = self.clinician_rows();
+            let found = rows.iter().position(|r| *r == row).or_else(|| {
+                rows.iter()
+                    .position(|r| *r == super::ClinicianRow::ShowMyHealth)
+            });
+            if let Some(n) = found {
+                self.stack[at].focus = n;
+            }
+        }
         self.clamp_focus();
     }
 

@@ -234,6 +234,9 @@ pub struct Shell {
     /// The local time of day (for the patient's own quiet hours) and the ward's quiet volume.
     local_time: Option<jiff::civil::Time>,
     quiet_volume: u8,
+    /// My health was opened from the clinician home's "Share in the call" row (not "Show My
+    /// health"): while it stays open in a call, the far end sees it too ([`Shell::sharing`]).
+    share_chosen: bool,
 }
 
 impl Shell {
@@ -277,6 +280,7 @@ impl Shell {
             staff_number: Default::default(),
             local_time: None,
             quiet_volume: DEFAULT_QUIET_VOLUME,
+            share_chosen: false,
         }
     }
 
@@ -476,8 +480,11 @@ impl Shell {
 
     fn press_awake(&mut self, button: Button) -> Outcome {
         // A call first (it must be answerable whatever is on screen), then staff mode, then
-        // the screen's feature, then the keys that mean the same everywhere.
+        // the screen's feature, then the keys that mean the same everywhere. In a call with
+        // staff at the bedside (the pad or the clinician screens beside the call picture),
+        // the keys are the nurse's; Power still ends the call.
         if matches!(self.call.stage, CallStage::Ringing | CallStage::InCall)
+            && (!self.call_beside() || button == Button::Power)
             && let Some(outcome) = self.call_press(button)
         {
             return outcome;
@@ -595,6 +602,8 @@ impl Shell {
             quiet_volume: _,
             // Nobody types a staff number across a discharge (the screen went with the stack).
             staff_number,
+            // Nothing of the patient is shared on (the screen went with the stack).
+            share_chosen,
             // Watch stays (the channels, the films) but forgets the patient's favourites and
             // places in films.
             watch,
@@ -609,6 +618,7 @@ impl Shell {
         *pin_failures = fresh.pin_failures;
         *pin_locked = fresh.pin_locked;
         *staff_number = fresh.staff_number;
+        *share_chosen = fresh.share_chosen;
         watch.forget_patient();
         let mut outcome = ended;
         outcome.effects.push(Effect::Save);

@@ -18,6 +18,9 @@ pub enum ClinicianRow {
     PatientSummary,
     /// My health, shown to the patient full screen in a "Shown by" frame (record access only).
     ShowMyHealth,
+    /// My health beside the call picture, and the same view on the far end's page (record
+    /// access, in a call only).
+    ShareInCall,
     /// The patient's settings (text size, contrast, captions, language, privacy PIN).
     PatientSettings,
     /// Limits for this patient: maximum volume, quiet hours; and clearing a forgotten privacy
@@ -31,6 +34,15 @@ impl ClinicianRow {
     pub const RECORD: [ClinicianRow; 5] = [
         ClinicianRow::PatientSummary,
         ClinicianRow::ShowMyHealth,
+        ClinicianRow::PatientSettings,
+        ClinicianRow::Limits,
+        ClinicianRow::SignOut,
+    ];
+    /// Staff who may open the record, while a call is on.
+    pub const RECORD_IN_CALL: [ClinicianRow; 6] = [
+        ClinicianRow::PatientSummary,
+        ClinicianRow::ShowMyHealth,
+        ClinicianRow::ShareInCall,
         ClinicianRow::PatientSettings,
         ClinicianRow::Limits,
         ClinicianRow::SignOut,
@@ -99,6 +111,9 @@ impl Shell {
     /// The clinician home's rows for whoever is signed in (none without a session).
     pub fn clinician_rows(&self) -> &'static [ClinicianRow] {
         match self.staff.session() {
+            Some(s) if s.staff.access == Access::Record && self.call.stage == CallStage::InCall => {
+                &ClinicianRow::RECORD_IN_CALL
+            }
             Some(s) if s.staff.access == Access::Record => &ClinicianRow::RECORD,
             Some(_) => &ClinicianRow::DEVICE,
             None => &[],
@@ -126,6 +141,25 @@ impl Shell {
         self.clinician_at()
             .and_then(|i| self.stack.get(i + 1))
             .is_some_and(|p| p.screen == Screen::MyHealth)
+    }
+
+    /// Where the clinician home is in the stack and the row focused on it.
+    pub(super) fn clinician_row_focused(&self) -> Option<(usize, ClinicianRow)> {
+        let at = self.clinician_at()?;
+        let row = self.clinician_rows().get(self.stack[at].focus).copied()?;
+        Some((at, row))
+    }
+
+    /// A call is on and staff are at the bedside (the PIN pad, or a session): the staff
+    /// screens take the keys and sit beside the call picture.
+    pub fn call_beside(&self) -> bool {
+        self.call.stage == CallStage::InCall && self.staff.stage() != &Stage::Closed
+    }
+
+    /// What is on screen is shown to the far end of the call too: My health (or a screen
+    /// opened from it), opened with "Share in the call", in a call.
+    pub fn sharing(&self) -> bool {
+        self.share_chosen && self.presenting() && self.call.stage == CallStage::InCall
     }
 
     /// A staff badge was read (its key only: the number itself never reaches the shell). The
@@ -272,8 +306,14 @@ impl Shell {
                 Outcome::with(self.audit(Audited::SummaryViewed))
             }
             ClinicianRow::ShowMyHealth => {
+                self.share_chosen = false;
                 open(self, Screen::MyHealth);
                 Outcome::with(self.audit(Audited::Presented))
+            }
+            ClinicianRow::ShareInCall => {
+                self.share_chosen = true;
+                open(self, Screen::MyHealth);
+                Outcome::with(self.audit(Audited::Shared))
             }
             ClinicianRow::PatientSettings => {
                 open(self, Screen::Settings);
@@ -312,14 +352,26 @@ impl Shell {
     /// An audit entry for something the signed-in member of staff did.
     pub(super) fn audit(&self, what: Audited) -> Effect {
         let (by, badge) = self.staff_now();
-        Effect::Audit(Audit { what, by, badge })
+        Effect::Audit(Audit {
+            what,
+            by,
+            badge,
+            with: None,
+        })
     }
 
     /// What a step of the sign-in asks for (the screens follow the stage in `after_staff`).
     /// `before`: [`Self::staff_now`] before the step.
     fn staff_step(&self, step: Step, before: (Option<Staff>, Option<BadgeKey>)) -> Outcome {
         let (by, badge) = before;
-        let audit = |what| Outcome::with(Effect::Audit(Audit { what, by, badge }));
+        let audit = |what| {
+            Outcome::with(Effect::Audit(Audit {
+                what,
+                by,
+                badge,
+                with: None,
+            }))
+        };
         match step {
             Step::Nothing | Step::Check { .. } | Step::Warn => Outcome::handled(),
             Step::Opened => Outcome::with(self.audit(Audited::SignedIn)),
@@ -406,6 +458,9 @@ pub struct Audit {
     /// The badge's key (never its number), so repeated failures of one badge can be told apart
     /// from tries of many.
     pub badge: Option<BadgeKey>,
+    /// Who else it was shown to: the far end of the call a view was shared in, as their call
+    /// page names them (the controller fills it in; the shell does not know who is calling).
+    pub with: Option<String>,
 }
 
 /// What an audit event records.
@@ -422,4 +477,6 @@ pub enum Audited {
     Presented,
     /// One of the patient's settings was changed by staff.
     SettingChanged,
+    /// My health was shared with the far end of a call by staff.
+    Shared,
 }

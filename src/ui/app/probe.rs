@@ -40,6 +40,11 @@ impl App {
         self.state.borrow().call.phase()
     }
 
+    /// The record view shown to the far end of the call now (its JSON), for tests.
+    pub fn call_shared(&self) -> Option<String> {
+        self.state.borrow().call.shared()
+    }
+
     /// How many people Call lists, for tests.
     pub fn call_people(&self) -> usize {
         self.state.borrow().call.people()

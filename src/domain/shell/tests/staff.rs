@@ -504,3 +504,122 @@ fn staff_limit_the_volume_and_set_quiet_hours_for_this_patient() {
         (None, None)
     );
 }
+
+/// A call is on (talking), with `people` callable.
+fn in_call(shell: &mut Shell) {
+    shell.set_calls_configured(true);
+    shell.set_call(CallStage::Ringing, 1, false, false);
+    shell.press(Button::Ok);
+    shell.set_call(CallStage::InCall, 1, false, false);
+}
+
+#[test]
+fn in_a_call_a_badge_puts_the_staff_screens_beside_the_call_and_they_take_the_keys() {
+    let mut shell = staff_shell();
+    shell.set_record_counts([2, 2, 2, 2, 2, 2, 2, 2]);
+    in_call(&mut shell);
+    assert!(!shell.call_beside());
+    // Without staff, digits mean nothing in a call and OK works the call's controls.
+    assert!(
+        shell
+            .press(Button::Ok)
+            .effects
+            .contains(&Effect::Call(CallRequest::MuteMic(true)))
+    );
+    shell.set_call(CallStage::InCall, 1, true, false);
+    sign_in(&mut shell);
+    assert!(
+        shell.call_beside(),
+        "the pad and the session sit beside the call"
+    );
+    assert_eq!(
+        shell.clinician_rows(),
+        &ClinicianRow::RECORD_IN_CALL,
+        "a call adds Share in the call"
+    );
+    // The nurse's keys move on the clinician home, not on the call's buttons.
+    let before = shell.focus();
+    shell.press(Button::Up);
+    assert_eq!(shell.focus(), before - 1);
+    assert_eq!(shell.call_focus(), 0);
+
+    // Share: My health, shared; the trend of a result is still shared; Back to the clinician
+    // home stops it.
+    focus_row(&mut shell, ClinicianRow::ShareInCall);
+    let out = shell.press(Button::Ok);
+    assert!(audited(&out).contains(&Audited::Shared));
+    assert_eq!(shell.screen(), Screen::MyHealth);
+    assert!(shell.sharing() && shell.presenting());
+    for b in parse_list("down,down,right,ok,ok").unwrap() {
+        shell.press(b);
+    }
+    assert_eq!(shell.screen(), Screen::Trend(Section::Results));
+    assert!(shell.sharing());
+    shell.press(Button::Home);
+    assert_eq!(shell.screen(), Screen::Clinician);
+    assert!(
+        !shell.sharing(),
+        "back on the clinician home nothing is shared"
+    );
+    // Show My health (not Share) is for the room only.
+    focus_row(&mut shell, ClinicianRow::ShowMyHealth);
+    let out = shell.press(Button::Ok);
+    assert!(audited(&out).contains(&Audited::Presented));
+    assert!(shell.presenting() && !shell.sharing());
+    shell.press(Button::Back);
+
+    // Sharing again, then the call ends: sharing stops, the row goes, the nurse's focus stays
+    // on a row that exists.
+    focus_row(&mut shell, ClinicianRow::ShareInCall);
+    shell.press(Button::Ok);
+    assert!(shell.sharing());
+    shell.set_call(CallStage::Ended, 1, false, false);
+    assert!(!shell.sharing());
+    assert!(!shell.call_beside());
+    assert_eq!(shell.clinician_rows(), &ClinicianRow::RECORD);
+    shell.press(Button::Back);
+    assert_eq!(shell.screen(), Screen::Clinician);
+    assert_eq!(
+        shell.clinician_rows()[shell.focus()],
+        ClinicianRow::ShowMyHealth
+    );
+}
+
+#[test]
+fn signing_out_in_a_call_gives_the_patient_the_call_controls_back_and_power_still_hangs_up() {
+    let mut shell = staff_shell();
+    in_call(&mut shell);
+    sign_in(&mut shell);
+    // The focus on Sign out stays on Sign out when the row list grew with the call.
+    focus_row(&mut shell, ClinicianRow::SignOut);
+    shell.press(Button::Ok);
+    assert!(shell.staff().session().is_none());
+    assert!(!shell.call_beside());
+    assert!(
+        shell
+            .press(Button::Ok)
+            .effects
+            .contains(&Effect::Call(CallRequest::MuteMic(true))),
+        "the call's buttons are the patient's again"
+    );
+
+    // Power with staff beside the call: the call ends and so does the session.
+    sign_in(&mut shell);
+    let out = shell.press(Button::Power);
+    assert!(out.effects.contains(&Effect::Call(CallRequest::HangUp)));
+    assert!(shell.staff().session().is_none());
+
+    // A call that starts while the clinician home is open keeps the nurse on the same row.
+    let mut shell = staff_shell();
+    sign_in(&mut shell);
+    focus_row(&mut shell, ClinicianRow::SignOut);
+    in_call(&mut shell);
+    assert_eq!(shell.clinician_rows()[shell.focus()], ClinicianRow::SignOut);
+    // Device-only staff get no share row.
+    let mut shell = staff_shell();
+    in_call(&mut shell);
+    let mut porter = nurse();
+    porter.access = crate::domain::session::Access::DeviceOnly;
+    sign_in_as(&mut shell, porter);
+    assert_eq!(shell.clinician_rows(), &ClinicianRow::DEVICE);
+}
