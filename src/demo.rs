@@ -69,6 +69,8 @@ fn record_from(everything: &[Value], now: &jiff::Zoned) -> crate::domain::record
         "NutritionOrder",
         "MedicationAdministration",
         "CareTeam",
+        "Patient",
+        "RelatedPerson",
     ] {
         let mut list: Vec<Value> = everything
             .iter()

@@ -775,28 +775,9 @@ fn garbage_and_out_of_order_signalling_is_refused_without_harm() {
 /// Back on the clinician home stops it; signing out gives the call its buttons back.
 #[test]
 fn a_nurse_shares_my_health_in_a_call_and_the_far_end_sees_the_same_rows() {
-    use bedside::input::badge::BadgeId;
-    use bedside::input::engine::Output;
     let slapd = common::slapd::Slapd::start();
     let servers = Servers::start();
-    let dir = tempfile::tempdir().unwrap();
-    let config = common::empty_bed_config(
-        dir.path(),
-        &format!(
-            "[call]\nsignalling_url = \"{}\"\ncamera = \"test\"\nmicrophone = \"test\"\n\n{}",
-            servers.url(),
-            slapd.section()
-        ),
-    );
-    let setup = Setup::load(Some(&config), true).expect("config");
-    let now = jiff::civil::DateTime::strptime("%Y-%m-%dT%H:%M", common::NOW).unwrap();
-    let (headless, app) =
-        headless_app(setup, (1920, 1080), TimeSource::Fixed(now)).expect("headless bed");
-    let bed = Bed {
-        headless,
-        app,
-        _dir: dir,
-    };
+    let bed = demo_bed_with_staff(&servers, &slapd);
     let mut page = servers.person("Lan Tran", "Interpreter");
     // The interpreter's camera is off: the bed shows black where her picture goes (a still
     // screen to compare with a golden picture).
@@ -805,22 +786,21 @@ fn a_nurse_shares_my_health_in_a_call_and_the_far_end_sees_the_same_rows() {
     call_and_accept(&bed, &mut page, &id);
 
     // A badge in the call: the pad opens beside the call; the digits are the nurse's.
-    bed.app.input(Output::Badge(BadgeId::new("0012345")));
-    bed.headless.run_for(Duration::from_millis(100));
-    assert_eq!(bed.app.screen(), Screen::StaffPin);
-    bed.press(&[
-        Button::Digit(Digit::new(2).unwrap()),
-        Button::Digit(Digit::new(4).unwrap()),
-        Button::Digit(Digit::new(6).unwrap()),
-        Button::Digit(Digit::new(8).unwrap()),
-        Button::Ok,
-    ]);
-    bed.until("the clinician home", Duration::from_secs(10), |app| {
-        app.screen() == Screen::Clinician
-    });
+    sign_in(&bed);
     assert!(live(&bed.app), "signing in left the call alone");
-    // Sign out is focused; Share in the call is three rows up.
-    bed.press(&[Button::Up, Button::Up, Button::Up, Button::Ok]);
+    bed.until(
+        "the interpreter's (black) picture",
+        Duration::from_secs(10),
+        |app| app.call_frames().0 > 0,
+    );
+    bed.headless.run_for(Duration::from_millis(300));
+    let mut shot = bed.picture();
+    // The call's clock ticks: not part of the comparison.
+    shot.blank(1320, 235, 600, 45);
+    shot.write(&Path::new(env!("CARGO_MANIFEST_DIR")).join("target/call-beside.png"));
+    assert_golden("call-beside-clinician-home", &shot);
+    // Sign out is focused; Share in the call is four rows up.
+    bed.press(&[Button::Up, Button::Up, Button::Up, Button::Up, Button::Ok]);
     assert_eq!(bed.app.screen(), Screen::MyHealth);
     page.wait_for(
         "window.careTeam.shared() && window.careTeam.shared().title === 'My health'",
@@ -873,7 +853,7 @@ fn a_nurse_shares_my_health_in_a_call_and_the_far_end_sees_the_same_rows() {
     let mut shot = bed.picture();
     shot.write(&Path::new(env!("CARGO_MANIFEST_DIR")).join("target/call-share.png"));
     // The call's clock ticks: not part of the comparison.
-    shot.blank(1320, 160, 600, 50);
+    shot.blank(1320, 235, 600, 45);
     assert_golden("call-share-results", &shot);
     page.screenshot(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("target/call-share-far-end-list.png"),
@@ -910,4 +890,103 @@ fn a_nurse_shares_my_health_in_a_call_and_the_far_end_sees_the_same_rows() {
     bed.until("the far end hung up", Duration::from_secs(10), |app| {
         ended(app, EndReason::FarEndHungUp)
     });
+}
+
+/// The demo patient's bed (the record names family: Jo Yundt, daughter; Marcus Hill, friend)
+/// with calls on the test servers and staff sign-in against `slapd`.
+fn demo_bed_with_staff(servers: &Servers, slapd: &common::slapd::Slapd) -> Bed {
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::empty_bed_config(
+        dir.path(),
+        &format!(
+            "[call]\nsignalling_url = \"{}\"\ncamera = \"test\"\nmicrophone = \"test\"\n\n{}",
+            servers.url(),
+            slapd.section()
+        ),
+    );
+    let setup = Setup::load(Some(&config), true).expect("config");
+    let now = jiff::civil::DateTime::strptime("%Y-%m-%dT%H:%M", common::NOW).unwrap();
+    let (headless, app) =
+        headless_app(setup, (1920, 1080), TimeSource::Fixed(now)).expect("headless bed");
+    Bed {
+        headless,
+        app,
+        _dir: dir,
+    }
+}
+
+/// Ana's badge and PIN: the clinician home (wherever the patient was, a call included).
+fn sign_in(bed: &Bed) {
+    use bedside::input::badge::BadgeId;
+    use bedside::input::engine::Output;
+    bed.app.input(Output::Badge(BadgeId::new("0012345")));
+    bed.headless.run_for(Duration::from_millis(100));
+    assert_eq!(bed.app.screen(), Screen::StaffPin);
+    bed.press(&[
+        Button::Digit(Digit::new(2).unwrap()),
+        Button::Digit(Digit::new(4).unwrap()),
+        Button::Digit(Digit::new(6).unwrap()),
+        Button::Digit(Digit::new(8).unwrap()),
+        Button::Ok,
+    ]);
+    bed.until("the clinician home", Duration::from_secs(10), |app| {
+        app.screen() == Screen::Clinician
+    });
+}
+
+/// Family calls: a caller saying they are family rings the patient only if the record names
+/// them and staff have not set them as not allowed; anyone else is refused unseen (their page
+/// hears no answer), and is not listed on Call.
+#[test]
+fn only_family_the_record_names_and_staff_allow_can_call_as_family() {
+    let slapd = common::slapd::Slapd::start();
+    let servers = Servers::start();
+    let bed = demo_bed_with_staff(&servers, &slapd);
+    let mut stranger = servers.person("Sam Stone", "Family");
+    let id = bed_id(&mut stranger);
+    let mut marcus = servers.person("Marcus Hill", "Family");
+    bed.until("the people online", Duration::from_secs(10), |app| {
+        app.call_people() >= 1
+    });
+    bed.headless.run_for(Duration::from_millis(300));
+    // Call lists Marcus (the record names him), never the stranger.
+    assert_eq!(bed.app.call_people(), 1, "only Marcus is listed");
+
+    stranger.eval(&format!("window.careTeam.call({})", json!(id)));
+    stranger.wait_for(
+        "window.careTeam.state().phase === 'idle'",
+        Duration::from_secs(10),
+    );
+    bed.headless.run_for(Duration::from_millis(200));
+    assert_eq!(bed.phase(), Phase::Idle, "the stranger rang the patient");
+
+    // Marcus rings; the patient declines.
+    marcus.eval(&format!("window.careTeam.call({})", json!(id)));
+    bed.until("Marcus rings", Duration::from_secs(10), ringing);
+    bed.press(&[Button::Back]);
+    bed.until("declined", Duration::from_secs(5), |app| {
+        ended(app, EndReason::Declined)
+    });
+    bed.headless.run_for(Duration::from_secs(7));
+
+    // The nurse sets Marcus as not allowed (Family who may call: one row above Sign out;
+    // Marcus is second).
+    sign_in(&bed);
+    bed.press(&[Button::Up, Button::Ok, Button::Down, Button::Ok]);
+    assert_eq!(bed.app.screen(), Screen::StaffFamily);
+    bed.headless.run_for(Duration::from_millis(100));
+    assert_golden("staff-family-marcus-not-allowed", &bed.picture());
+    bed.press(&[Button::Back, Button::Back]);
+    marcus.eval(&format!("window.careTeam.call({})", json!(id)));
+    marcus.wait_for(
+        "window.careTeam.state().phase === 'idle'",
+        Duration::from_secs(10),
+    );
+    bed.headless.run_for(Duration::from_millis(200));
+    assert_eq!(
+        bed.phase(),
+        Phase::Idle,
+        "Marcus rang after staff set him as not allowed"
+    );
+    assert_eq!(bed.app.call_people(), 0, "Marcus is still listed");
 }

@@ -315,22 +315,26 @@ fn the_clinician_screens_on_the_real_binary() {
     let dir = tempfile::tempdir().unwrap();
     let config = common::empty_bed_config(dir.path(), &slapd.section());
     let badge = ["--demo", "--badge", "0012345", "--wait", "1500"];
-    // The clinician home opens on Sign out; the summary is four rows up.
+    // The clinician home opens on Sign out; the summary is five rows up.
     common::assert_golden(
         "staff-summary",
-        &common::config_shot(&config, "2,4,6,8,ok,up,up,up,up,ok", &badge),
+        &common::config_shot(&config, "2,4,6,8,ok,up,up,up,up,up,ok", &badge),
     );
     common::assert_golden(
         "staff-presenting-my-health",
-        &common::config_shot(&config, "2,4,6,8,ok,up,up,up,ok", &badge),
+        &common::config_shot(&config, "2,4,6,8,ok,up,up,up,up,ok", &badge),
     );
     common::assert_golden(
         "staff-presenting-results",
-        &common::config_shot(&config, "2,4,6,8,ok,up,up,up,ok,down,down,right,ok", &badge),
+        &common::config_shot(
+            &config,
+            "2,4,6,8,ok,up,up,up,up,ok,down,down,right,ok",
+            &badge,
+        ),
     );
     // Home from a shown screen is the clinician home again.
-    let home_again = common::config_shot(&config, "2,4,6,8,ok,up,up,up,ok,down,ok,home", &badge);
-    let clinician = common::config_shot(&config, "2,4,6,8,ok,up,up,up,ok,back", &badge);
+    let home_again = common::config_shot(&config, "2,4,6,8,ok,up,up,up,up,ok,down,ok,home", &badge);
+    let clinician = common::config_shot(&config, "2,4,6,8,ok,up,up,up,up,ok,back", &badge);
     assert!(
         home_again.pixels_differing(&clinician, common::TOLERANCE) < common::MAX_DIFFERING,
         "Home while showing My health goes back to the clinician home"
@@ -340,9 +344,14 @@ fn the_clinician_screens_on_the_real_binary() {
         "staff-limits",
         &common::config_shot(
             &config,
-            "2,4,6,8,ok,up,ok,right,right,down,right,right",
+            "2,4,6,8,ok,up,up,ok,right,right,down,right,right",
             &badge,
         ),
+    );
+    // Family who may call: the two people the demo record names, both allowed.
+    common::assert_golden(
+        "staff-family",
+        &common::config_shot(&config, "2,4,6,8,ok,up,ok", &badge),
     );
     // Staff whose role does not open the record: the TV's settings for the patient only.
     common::assert_golden(
@@ -357,7 +366,15 @@ fn the_clinician_screens_on_the_real_binary() {
     common::config_shot(&config, "down,right,right,ok,down,ok", &["--demo"]);
     common::assert_golden(
         "staff-summary-large-text",
-        &common::config_shot(&config, "2,4,6,8,ok,up,up,up,up,ok", &badge),
+        &common::config_shot(&config, "2,4,6,8,ok,up,up,up,up,up,ok", &badge),
+    );
+    common::assert_golden(
+        "staff-limits-large-text",
+        &common::config_shot(&config, "2,4,6,8,ok,up,up,ok", &badge),
+    );
+    common::assert_golden(
+        "staff-family-large-text",
+        &common::config_shot(&config, "2,4,6,8,ok,up,ok", &badge),
     );
 }
 
@@ -445,7 +462,7 @@ fn clinician_mode_in_a_window_with_sound_and_sync_delivers_its_audit_trail() {
     display.keys(&["2", "4", "6", "8", "Return"]);
     display.wait_for("the staff frame", Duration::from_secs(10), staff_frame);
     // The patient summary (four rows up from Sign out), then back and sign out.
-    display.keys(&["Up", "Up", "Up", "Up", "Return"]);
+    display.keys(&["Up", "Up", "Up", "Up", "Up", "Return"]);
     std::thread::sleep(Duration::from_millis(500));
     display.keys(&["Escape", "Escape"]);
     display.wait_for("the patient's screen again", Duration::from_secs(5), |p| {

@@ -46,6 +46,8 @@ pub enum Command {
     Volume(f64, bool),
     /// Show the far end this record view (JSON, see docs/calls.md), or stop (`None`).
     Share(Option<String>),
+    /// Who may call as family now.
+    Family(Vec<crate::domain::family::Member>),
 }
 
 /// Everything the screen shows about calls.
@@ -210,21 +212,25 @@ fn supervise(
             view(shown)
         })
     };
+    // Who may call as family outlives a failed run: the screen sends it only when it changes.
+    let family = Arc::new(std::sync::Mutex::new(Vec::new()));
     let next = std::cell::Cell::new(Some(Call::with_observation(&setup.observation_roles)));
     crate::supervise::run(
         "call",
         || {
-            let call = next
+            let mut call = next
                 .take()
                 .unwrap_or_else(|| Call::with_observation(&setup.observation_roles));
-            Worker::new(
+            call.set_family(family.lock().unwrap_or_else(|e| e.into_inner()).clone());
+            let mut worker = Worker::new(
                 setup.clone(),
                 call,
                 view.clone(),
                 frames.clone(),
                 tx.clone(),
-            )
-            .run(&rx)
+            );
+            worker.family = family.clone();
+            worker.run(&rx)
         },
         || {
             let before = last.lock().unwrap_or_else(|e| e.into_inner()).take();
@@ -252,6 +258,9 @@ fn supervise(
             while let Some(left) = until.checked_duration_since(Instant::now()) {
                 match rx.recv_timeout(left) {
                     Ok(Msg::Quit) | Err(RecvTimeoutError::Disconnected) => return false,
+                    Ok(Msg::Command(Command::Family(list))) => {
+                        *family.lock().unwrap_or_else(|e| e.into_inner()) = list;
+                    }
                     // Asked of a call that is gone.
                     Ok(_) => {}
                     Err(RecvTimeoutError::Timeout) => break,
@@ -282,6 +291,8 @@ struct Worker {
     shared: Option<String>,
     /// The call's shared-view channel is open.
     share_open: bool,
+    /// Who may call as family, kept for the next run if this one fails.
+    family: Arc<std::sync::Mutex<Vec<crate::domain::family::Member>>>,
 }
 
 impl Worker {
@@ -308,6 +319,7 @@ impl Worker {
             listed_at: Instant::now(),
             shared: None,
             share_open: false,
+            family: Arc::default(),
         }
     }
 
@@ -550,6 +562,11 @@ impl Worker {
                     m.set_volume(linear, muted);
                 }
             }
+            Command::Family(family) => {
+                *self.family.lock().unwrap_or_else(|e| e.into_inner()) = family.clone();
+                self.call.set_family(family);
+                self.show();
+            }
             Command::Share(view) => {
                 if let Some(m) = &self.media {
                     m.set_shared(view.as_deref());
@@ -622,6 +639,15 @@ impl Worker {
                 }))
             }
             Action::EndSession { session } => {
+                self.send(p::IncomingMessage::EndSession(p::EndSessionMessage {
+                    session_id: session,
+                }))
+            }
+            Action::RefuseFamily { session } => {
+                // Never the name: who calls a patient is the patient's.
+                tracing::info!(
+                    "refused a call from someone saying they are family who is not on the bed's family list"
+                );
                 self.send(p::IncomingMessage::EndSession(p::EndSessionMessage {
                     session_id: session,
                 }))

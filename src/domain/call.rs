@@ -243,6 +243,11 @@ pub enum Action {
     Ring(bool),
     /// Play the chime that says an observation call has just connected.
     Chime,
+    /// End this session unseen: its caller says they are family and is not on the bed's
+    /// family list (the patient is not rung; the server tells the caller the call ended).
+    RefuseFamily {
+        session: String,
+    },
 }
 
 /// The call state machine.
@@ -262,6 +267,9 @@ pub struct Call {
     observation_roles: Vec<String>,
     /// The call now is such an observation: the screen says so for as long as it lasts.
     observation: bool,
+    /// The family and caregivers who may call (see `domain::family`); a caller claiming to be
+    /// family under any other name is refused.
+    family: Vec<super::family::Member>,
 }
 
 impl Default for Call {
@@ -292,7 +300,20 @@ impl Call {
                 .filter(|r| !r.is_empty())
                 .collect(),
             observation: false,
+            family: Vec::new(),
         }
+    }
+
+    /// Who may call as family now (the record's family less those staff set as not allowed).
+    pub fn set_family(&mut self, family: Vec<super::family::Member>) {
+        self.family = family;
+    }
+
+    /// A person (not a bed) who says they are family but is not on the family list.
+    fn unknown_family(&self, peer: &Peer) -> bool {
+        !peer.bed
+            && super::family::claims_family(&peer.role)
+            && !self.family.iter().any(|m| m.answers_to(&peer.name))
     }
 
     /// The call on now is a virtual observation (answered by policy, not by the patient).
@@ -306,7 +327,13 @@ impl Call {
 
     /// Who can be called now: people (not beds), not in a call, by name.
     pub fn callable(&self) -> Vec<Peer> {
-        let mut people: Vec<Peer> = self.directory.iter().filter(|p| !p.bed).cloned().collect();
+        // Nobody the patient could mistake for family who is not on the family list.
+        let mut people: Vec<Peer> = self
+            .directory
+            .iter()
+            .filter(|p| !p.bed && !self.unknown_family(p))
+            .cloned()
+            .collect();
         people.sort_by(|a, b| (a.busy, &a.role, &a.name).cmp(&(b.busy, &b.role, &b.name)));
         people
     }
@@ -437,6 +464,9 @@ impl Call {
                     return vec![Action::EndSession { session }];
                 }
                 let caller = self.lookup(&from);
+                if self.unknown_family(&caller) {
+                    return vec![Action::RefuseFamily { session }];
+                }
                 let observe = !caller.bed
                     && self
                         .observation_roles

@@ -3,6 +3,7 @@
 pub mod button;
 pub mod call;
 pub mod clock;
+pub mod family;
 pub mod patient;
 pub mod plain;
 pub mod privacy;

@@ -44,6 +44,16 @@ impl PinKey {
     }
 
     /// A key for this run only: with no store (the demo) a PIN lasts until the program ends.
+    /// A keyed tag of `what` (hex, 128 bits): something kept in the plain settings file (who
+    /// staff set as not allowed to call) without saying what it is.
+    pub fn tag(&self, what: &str) -> String {
+        let mac = hmac::sign(&self.0, format!("bedside tag v1\0{what}").as_bytes());
+        mac.as_ref()[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
     pub fn random() -> PinKey {
         let mut bytes = [0u8; 32];
         SystemRandom::new()

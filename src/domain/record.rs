@@ -254,6 +254,9 @@ pub struct Record {
     /// not ended, directly or through a PractitionerRole; else the current encounter's
     /// participants): who among signed-in staff may open this record.
     care_team: Vec<String>,
+    /// Family and caregivers the record names (Patient.contact, RelatedPerson): who may call
+    /// the bed as family, unless staff set them as not allowed.
+    family: Vec<super::family::Member>,
 }
 
 impl Record {
@@ -276,6 +279,14 @@ impl Record {
 
     pub fn set_care_team(&mut self, ids: Vec<String>) {
         self.care_team = ids;
+    }
+
+    pub fn family(&self) -> &[super::family::Member] {
+        &self.family
+    }
+
+    pub fn set_family(&mut self, family: Vec<super::family::Member>) {
+        self.family = family;
     }
 
     /// How many rows each section has, in menu order.

@@ -65,6 +65,10 @@ pub struct Settings {
     /// holds these (see `Shell::saved`).
     #[serde(skip_serializing_if = "Remembered::is_empty")]
     pub watch: Remembered,
+    /// Family the record names whom staff set as not allowed to call as family: keyed tags of
+    /// who they are (`PinKey::tag`), never names (this file is not encrypted).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub family_blocked: Vec<String>,
 }
 
 /// The rows of the Settings screen, top to bottom. The focus index on that screen is the index

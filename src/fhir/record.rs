@@ -7,6 +7,7 @@ use jiff::Timestamp;
 use jiff::civil::Date;
 use serde_json::Value;
 
+use crate::domain::family::{Member, normalize, relationship_words};
 use crate::domain::plain::{self, Flag};
 use crate::domain::record::{Photo, Point, Record, Row, Section, Trend, When};
 
@@ -30,7 +31,118 @@ pub fn build(resources: impl Fn(&str) -> Vec<Value>, now: &jiff::Zoned) -> Recor
     record.set(Section::Results, observations(&resources, "laboratory"));
     record.set(Section::Vitals, observations(&resources, "vital-signs"));
     record.set(Section::DietAndGoals, diet_and_goals(&resources));
+    record.set_family(family(&resources, now.timestamp()));
     record
+}
+
+/// Family and caregivers: the Patient's contacts and the RelatedPersons of the patient, whose
+/// period (if any) includes `now`, that are active, and whose relationship is a person close
+/// to the patient (not an employer, an insurer or an agency). The same person named in both
+/// (by the same name) is listed once, as the RelatedPerson.
+fn family(resources: &impl Fn(&str) -> Vec<Value>, now: Timestamp) -> Vec<Member> {
+    let now_in = |period: &Value| {
+        moment(period["start"].as_str()).is_none_or(|start| start <= now)
+            && moment(period["end"].as_str()).is_none_or(|end| end >= now)
+    };
+    // The words of the first relationship that has any; None when one is not family at all.
+    let relationship = |r: &Value| -> Option<String> {
+        let concepts: Vec<&Value> = match r {
+            Value::Array(list) => list.iter().collect(),
+            other => vec![other],
+        };
+        let mut words = String::new();
+        for c in concepts {
+            for coding in c["coding"].as_array().into_iter().flatten() {
+                let code = coding["code"].as_str().unwrap_or_default();
+                relationship_words(code)?;
+            }
+            if words.is_empty() {
+                words = c["text"]
+                    .as_str()
+                    .map(str::to_owned)
+                    .or_else(|| {
+                        c["coding"].as_array()?.iter().find_map(|coding| {
+                            coding["display"].as_str().map(str::to_owned).or_else(|| {
+                                relationship_words(coding["code"].as_str()?)
+                                    .filter(|w| !w.is_empty())
+                                    .map(str::to_owned)
+                            })
+                        })
+                    })
+                    .unwrap_or_default();
+            }
+        }
+        Some(words)
+    };
+    let member = |key: String, name: &Value, rel: &Value| -> Option<Member> {
+        let name = match name {
+            Value::Array(_) => name_of(&serde_json::json!({"name": name}))?,
+            one => name_of(&serde_json::json!({"name": [one]}))?,
+        };
+        let relationship = relationship(rel)?;
+        Some(Member {
+            relationship,
+            ..Member::new(key, name, &[], None)
+        })
+    };
+    let forms_of = |m: Member, name: &Value| -> Member {
+        let n = match name {
+            Value::Array(list) => list
+                .iter()
+                .find(|n| n["use"].as_str() == Some("official"))
+                .or(list.first())
+                .cloned()
+                .unwrap_or_default(),
+            one => one.clone(),
+        };
+        let given: Vec<&str> = n["given"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+            .collect();
+        let with = Member::new(m.key.clone(), m.name.clone(), &given, n["family"].as_str());
+        Member {
+            forms: with.forms,
+            ..m
+        }
+    };
+    let mut out: Vec<Member> = Vec::new();
+    for person in resources("RelatedPerson") {
+        if person["active"].as_bool() == Some(false) || !now_in(&person["period"]) {
+            continue;
+        }
+        let Some(id) = person["id"].as_str() else {
+            continue;
+        };
+        if let Some(m) = member(
+            format!("RelatedPerson/{id}"),
+            &person["name"],
+            &person["relationship"],
+        ) {
+            out.push(forms_of(m, &person["name"]));
+        }
+    }
+    for patient in resources("Patient") {
+        for contact in patient["contact"].as_array().into_iter().flatten() {
+            if !now_in(&contact["period"]) {
+                continue;
+            }
+            let Some(m) = member(String::new(), &contact["name"], &contact["relationship"]) else {
+                continue;
+            };
+            let mut m = forms_of(m, &contact["name"]);
+            m.key = format!("contact:{}", normalize(&m.name));
+            if !out
+                .iter()
+                .any(|o| o.forms.iter().any(|f| m.forms.contains(f)))
+            {
+                out.push(m);
+            }
+        }
+    }
+    out.truncate(20);
+    out
 }
 
 /// The Practitioner ids on the care team at `now`: CareTeam participants (a Practitioner, or a
@@ -769,6 +881,48 @@ fn diet_and_goals(resources: &impl Fn(&str) -> Vec<Value>) -> Vec<Row> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    /// The official R4 examples: a Patient with a next of kin among its contacts, a
+    /// RelatedPerson who is an emergency contact.
+    #[test]
+    fn family_comes_from_the_patients_contacts_and_related_persons() {
+        let example = |name: &str| -> Value {
+            serde_json::from_str(&crate::testdata::read(&format!("fhir-r4/examples/{name}")))
+                .unwrap()
+        };
+        let patient = example("patient-example.json");
+        let peter = example("relatedperson-example-peter.json");
+        let mut gone = peter.clone();
+        gone["id"] = json!("gone");
+        gone["active"] = json!(false);
+        let mut ended = peter.clone();
+        ended["id"] = json!("ended");
+        ended["period"] = json!({"start": "2012", "end": "2013-01-01"});
+        let mut employer = patient.clone();
+        employer["contact"][0]["relationship"][0]["coding"][0]["code"] = json!("E");
+        let now: Timestamp = "2026-11-25T09:00:00Z".parse().unwrap();
+        let family_of = |patients: Vec<Value>, related: Vec<Value>| {
+            family(
+                &|kind: &str| match kind {
+                    "Patient" => patients.clone(),
+                    "RelatedPerson" => related.clone(),
+                    _ => Vec::new(),
+                },
+                now,
+            )
+        };
+        let found = family_of(vec![patient.clone()], vec![peter.clone(), gone, ended]);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[0].key, "RelatedPerson/peter");
+        assert_eq!(found[0].name, "Peter James Chalmers");
+        assert_eq!(found[0].relationship, "Emergency contact");
+        assert!(found[0].answers_to("Peter Chalmers"));
+        assert_eq!(found[1].relationship, "Next of kin");
+        assert!(found[1].answers_to("Bénédicte du Marché"), "{:?}", found[1]);
+        assert!(found[1].key.starts_with("contact:"));
+        // An employer among the contacts is nobody's family.
+        assert!(family_of(vec![employer], Vec::new()).is_empty());
+    }
 
     fn now() -> jiff::Zoned {
         "2026-11-25T09:41:00+00:00[UTC]".parse().unwrap()

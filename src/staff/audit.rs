@@ -99,6 +99,20 @@ pub fn event(audit: &Audit, at: Timestamp, place: &Place<'_>) -> Value {
             "0",
             "The patient's privacy PIN was removed by staff",
         ),
+        Audited::FamilyViewed => (
+            dcm("110110", "Patient Record"),
+            None,
+            "R",
+            "0",
+            "The patient's family call list was opened by staff",
+        ),
+        Audited::FamilyChanged => (
+            dcm("110110", "Patient Record"),
+            None,
+            "U",
+            "0",
+            "Who may call the patient as family was changed by staff",
+        ),
         // Shown outside the room: DICOM's Export, with the far end as the destination.
         Audited::Shared => (
             dcm("110106", "Export"),
@@ -174,6 +188,8 @@ pub fn event(audit: &Audit, at: Timestamp, place: &Place<'_>) -> Value {
         Audited::SummaryViewed
             | Audited::Presented
             | Audited::Shared
+            | Audited::FamilyViewed
+            | Audited::FamilyChanged
             | Audited::SettingChanged
             | Audited::PrivacyPinCleared
     );

@@ -87,6 +87,17 @@ pub fn queries() -> Vec<Query> {
             cap: 50,
             keep: |r, _| matches!(r["status"].as_str(), None | Some("active")),
         },
+        // Family and caregivers: who may call the bed as family (domain::family).
+        Query {
+            kind: "RelatedPerson",
+            owner: Owner::Patient,
+            owner_param: "patient",
+            // Not `active=true`: a RelatedPerson without `active` (most) would not match.
+            filters: none,
+            sort: None,
+            cap: 50,
+            keep: |r, _| r["active"].as_bool() != Some(false),
+        },
         Query {
             kind: "Appointment",
             owner: Owner::Patient,
@@ -261,7 +272,7 @@ pub fn belongs(r: &Value, owner: &str) -> bool {
             .is_some_and(|list| list.iter().any(|x| one(&x[field]) || one(x)))
     };
     match r["resourceType"].as_str().unwrap_or_default() {
-        "AllergyIntolerance" | "NutritionOrder" => one(&r["patient"]),
+        "AllergyIntolerance" | "NutritionOrder" | "RelatedPerson" => one(&r["patient"]),
         "Appointment" => any(&r["participant"], "actor"),
         "Task" => one(&r["for"]),
         "Communication" => any(&r["recipient"], "") || one(&r["subject"]),

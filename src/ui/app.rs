@@ -723,6 +723,7 @@ fn show(window: &MainWindow, state: &State) {
         Screen::StaffSummary => ui::Screen::StaffSummary,
         Screen::StaffNumber => ui::Screen::StaffNumber,
         Screen::StaffLimits => ui::Screen::StaffLimits,
+        Screen::StaffFamily => ui::Screen::StaffFamily,
     });
     let now = state
         .time
@@ -734,7 +735,20 @@ fn show(window: &MainWindow, state: &State) {
         .call
         .show(window, shell, &state.record, std::time::Instant::now());
     state.call.share(share::shared_view(state));
+    // Who may call as family: the record's family less those staff set as not allowed.
+    state.call.set_family(
+        state
+            .record
+            .family()
+            .iter()
+            .filter(|m| shell.family_allowed(&m.key))
+            .cloned()
+            .collect(),
+    );
     state.staff.show(window, shell, jiff::Timestamp::now());
+    if shell.screen() == Screen::StaffFamily {
+        StaffController::show_family(window, shell, &state.record);
+    }
     if shell.screen() == Screen::StaffLimits {
         StaffController::show_limits(window, shell, state.tv.as_ref());
     }

@@ -26,6 +26,8 @@ pub struct CallController {
     view: Option<CallView>,
     /// The picture shown for the other person, by their name (made once per call).
     photo: std::cell::RefCell<Option<(String, Option<slint::Image>)>>,
+    /// Who may call as family, as last sent to the call thread.
+    family: std::cell::RefCell<Option<Vec<crate::domain::family::Member>>>,
     /// The record view last sent to the far end (None: nothing shared).
     shared: std::cell::RefCell<Option<String>>,
 }
@@ -71,6 +73,7 @@ impl CallController {
             view: None,
             photo: std::cell::RefCell::default(),
             shared: std::cell::RefCell::default(),
+            family: std::cell::RefCell::default(),
         }
     }
 
@@ -107,6 +110,18 @@ impl CallController {
             service.send(Command::Share(view.clone()));
         }
         *last = view;
+    }
+
+    /// Who may call as family now: sent to the call thread when it changed.
+    pub fn set_family(&self, family: Vec<crate::domain::family::Member>) {
+        let mut last = self.family.borrow_mut();
+        if last.as_ref() == Some(&family) {
+            return;
+        }
+        if let Some(service) = &self.service {
+            service.send(Command::Family(family.clone()));
+        }
+        *last = Some(family);
     }
 
     /// The far end is being shown a record view (for tests).

@@ -133,6 +133,31 @@ impl StaffController {
         g.set_ward_quiet(ward_quiet.into());
     }
 
+    /// The family screen: who the record names and whether each may call as family.
+    pub fn show_family(window: &MainWindow, shell: &Shell, record: &Record) {
+        // Five at a time, the focused one among them.
+        const SHOWN: usize = 5;
+        let all = record.family();
+        let first = shell
+            .focus()
+            .saturating_sub(SHOWN / 2)
+            .min(all.len().saturating_sub(SHOWN));
+        let rows: Vec<ui::FamilyPerson> = all
+            .iter()
+            .skip(first)
+            .take(SHOWN)
+            .map(|m| ui::FamilyPerson {
+                name: m.name.as_str().into(),
+                relationship: m.relationship.as_str().into(),
+                allowed: shell.family_allowed(&m.key),
+            })
+            .collect();
+        let g = window.global::<StaffState>();
+        g.set_family_first(first as i32);
+        g.set_family_total(all.len() as i32);
+        super::convert::set_list(&g.get_family(), &rows, |m| g.set_family(m));
+    }
+
     /// Who is in the bed now (from sync), for the patient summary.
     pub fn set_patient(&mut self, patient: Option<Patient>, outbox_waiting: u64) {
         self.patient = patient;
@@ -340,15 +365,34 @@ impl StaffController {
             .map(|(i, c)| if i + 2 < number.len() { '•' } else { c })
             .collect();
         g.set_number(shown.into());
-        let rows: Vec<ui::ClinicianItem> = shell
-            .clinician_rows()
+        // As many rows as fit (fewer in large text), the focused one among them.
+        let all = shell.clinician_rows();
+        let fit = if shell.settings().text_size == crate::domain::settings::TextSize::Large {
+            5
+        } else {
+            6
+        };
+        let first = if shell.screen() == crate::domain::shell::Screen::Clinician {
+            shell
+                .focus()
+                .saturating_sub(fit / 2)
+                .min(all.len().saturating_sub(fit))
+        } else {
+            0
+        };
+        g.set_rows_first(first as i32);
+        g.set_rows_total(all.len() as i32);
+        let rows: Vec<ui::ClinicianItem> = all
             .iter()
+            .skip(first)
+            .take(fit)
             .map(|r| match r {
                 ClinicianRow::PatientSummary => ui::ClinicianItem::Summary,
                 ClinicianRow::ShowMyHealth => ui::ClinicianItem::ShowHealth,
                 ClinicianRow::ShareInCall => ui::ClinicianItem::ShareCall,
                 ClinicianRow::PatientSettings => ui::ClinicianItem::Settings,
                 ClinicianRow::Limits => ui::ClinicianItem::Limits,
+                ClinicianRow::Family => ui::ClinicianItem::Family,
                 ClinicianRow::SignOut => ui::ClinicianItem::SignOut,
             })
             .collect();

@@ -487,3 +487,76 @@ fn only_a_configured_observation_role_is_answered_without_a_press_and_it_chimes(
     );
     assert!(actions.contains(&Action::Ring(true)));
 }
+
+#[test]
+fn a_caller_saying_they_are_family_rings_only_from_the_family_list() {
+    use crate::domain::family::Member;
+    let t0 = Instant::now();
+    let person = |id: &str, name: &str, role: &str| {
+        (
+            id.to_owned(),
+            Some(serde_json::json!({"kind": "care-team", "name": name, "role": role})),
+        )
+    };
+    let mut call = Call::new();
+    online(&mut call, t0);
+    call.input(
+        Input::Directory(vec![
+            nurse(),
+            person("p-jo", "Jo Yundt", "Family"),
+            person("p-stranger", "Sam Stone", "Family"),
+        ]),
+        t0,
+    );
+    // Nobody on the list yet: no family caller is listed, and none rings.
+    let names =
+        |call: &Call| -> Vec<String> { call.callable().into_iter().map(|p| p.name).collect() };
+    assert_eq!(names(&call), ["Ana Ruiz"]);
+    let from = |call: &mut Call, id: &str| {
+        call.input(
+            Input::Incoming {
+                session: format!("s-{id}"),
+                from: id.into(),
+            },
+            t0,
+        )
+    };
+    assert_eq!(
+        from(&mut call, "p-jo"),
+        vec![Action::RefuseFamily {
+            session: "s-p-jo".into()
+        }]
+    );
+    assert_eq!(call.phase(), &Phase::Idle, "the patient was not rung");
+
+    // Jo is on the record's family list: listed and rung; the stranger still is not.
+    call.set_family(vec![Member::new(
+        "RelatedPerson/jo".into(),
+        "Jo Yundt".into(),
+        &["Jo"],
+        Some("Yundt"),
+    )]);
+    assert_eq!(names(&call), ["Jo Yundt", "Ana Ruiz"]);
+    assert_eq!(
+        from(&mut call, "p-stranger"),
+        vec![Action::RefuseFamily {
+            session: "s-p-stranger".into()
+        }]
+    );
+    assert_eq!(
+        from(&mut call, "p-jo"),
+        vec![Action::Ring(true), Action::Register { busy: true }]
+    );
+    // A caller who does not say they are family is not held to the list (what the server
+    // cannot prove: docs/calls.md).
+    let mut call = Call::new();
+    online(&mut call, t0);
+    call.input(
+        Input::Directory(vec![person("p-x", "Sam Stone", "Friend of the family")]),
+        t0,
+    );
+    assert_eq!(
+        from(&mut call, "p-x"),
+        vec![Action::Ring(true), Action::Register { busy: true }]
+    );
+}

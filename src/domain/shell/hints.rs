@@ -143,6 +143,7 @@ impl Shell {
                     }
                 }
             },
+            Screen::StaffFamily if !self.family.is_empty() => OkHint::Change,
             Screen::Clinician => match self.clinician_rows().get(place.focus) {
                 None => OkHint::Nothing,
                 Some(ClinicianRow::SignOut) => OkHint::SignOut,

@@ -67,6 +67,8 @@ pub enum Screen {
     StaffNumber,
     /// Limits staff set for this patient: maximum volume, quiet hours; clearing the PIN.
     StaffLimits,
+    /// Family and caregivers the record names: who may call the bed as family.
+    StaffFamily,
 }
 
 impl Screen {
@@ -237,6 +239,9 @@ pub struct Shell {
     /// My health was opened from the clinician home's "Share in the call" row (not "Show My
     /// health"): while it stays open in a call, the far end sees it too ([`Shell::sharing`]).
     share_chosen: bool,
+    /// The family and caregivers the record names, by key (`domain::family::Member::key`), in
+    /// the order the family screen lists them.
+    family: Vec<String>,
 }
 
 impl Shell {
@@ -281,6 +286,7 @@ impl Shell {
             local_time: None,
             quiet_volume: DEFAULT_QUIET_VOLUME,
             share_chosen: false,
+            family: Vec::new(),
         }
     }
 
@@ -343,6 +349,9 @@ impl Shell {
             Screen::StaffSummary | Screen::StaffNumber => Layout::Column { count: 1 },
             Screen::StaffLimits => Layout::Column {
                 count: crate::domain::settings::LimitRow::ALL.len(),
+            },
+            Screen::StaffFamily => Layout::Column {
+                count: self.family.len().max(1),
             },
         }
     }
@@ -598,6 +607,8 @@ impl Shell {
             staff_configured: _,
             now: _,
             staff_by_number: _,
+            // The record's: the next patient's record brings its own.
+            family: _,
             local_time: _,
             quiet_volume: _,
             // Nobody types a staff number across a discharge (the screen went with the stack).
@@ -660,7 +671,8 @@ impl Shell {
             | Screen::Clinician
             | Screen::StaffSummary
             | Screen::StaffNumber
-            | Screen::StaffLimits => Outcome::ignored(),
+            | Screen::StaffLimits
+            | Screen::StaffFamily => Outcome::ignored(),
             // Its one button: back to Home.
             Screen::Learn | Screen::Ask => {
                 self.stack.truncate(1);

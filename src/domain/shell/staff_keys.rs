@@ -26,25 +26,29 @@ pub enum ClinicianRow {
     /// Limits for this patient: maximum volume, quiet hours; and clearing a forgotten privacy
     /// PIN.
     Limits,
+    /// Family and caregivers who may call the bed as family (record access only).
+    Family,
     SignOut,
 }
 
 impl ClinicianRow {
     /// Staff who may open the patient's record.
-    pub const RECORD: [ClinicianRow; 5] = [
+    pub const RECORD: [ClinicianRow; 6] = [
         ClinicianRow::PatientSummary,
         ClinicianRow::ShowMyHealth,
         ClinicianRow::PatientSettings,
         ClinicianRow::Limits,
+        ClinicianRow::Family,
         ClinicianRow::SignOut,
     ];
     /// Staff who may open the record, while a call is on.
-    pub const RECORD_IN_CALL: [ClinicianRow; 6] = [
+    pub const RECORD_IN_CALL: [ClinicianRow; 7] = [
         ClinicianRow::PatientSummary,
         ClinicianRow::ShowMyHealth,
         ClinicianRow::ShareInCall,
         ClinicianRow::PatientSettings,
         ClinicianRow::Limits,
+        ClinicianRow::Family,
         ClinicianRow::SignOut,
     ];
     /// Anyone else with a valid badge: the TV's settings for the patient, nothing of the record.
@@ -141,6 +145,20 @@ impl Shell {
         self.clinician_at()
             .and_then(|i| self.stack.get(i + 1))
             .is_some_and(|p| p.screen == Screen::MyHealth)
+    }
+
+    /// The family and caregivers the record names, by key, in the order the family screen
+    /// lists them.
+    pub fn set_family(&mut self, keys: Vec<String>) {
+        self.family = keys;
+        self.clamp_focus();
+    }
+
+    /// Whether the record's `n`-th family member may call as family (staff did not set them
+    /// as not allowed).
+    pub fn family_allowed(&self, key: &str) -> bool {
+        let tag = self.pin_key.tag(key);
+        !self.settings.family_blocked.contains(&tag)
     }
 
     /// Where the clinician home is in the stack and the row focused on it.
@@ -246,6 +264,19 @@ impl Shell {
             (Screen::StaffLimits, Button::Left | Button::Right | Button::Ok) => {
                 Some(self.limits_press(button))
             }
+            // OK on a person of the family list: allowed to call as family, or not.
+            (Screen::StaffFamily, Button::Ok) if self.may_open_record() => {
+                let key = self.family.get(self.focus())?.clone();
+                let tag = self.pin_key.tag(&key);
+                let blocked = &mut self.settings.family_blocked;
+                match blocked.iter().position(|t| *t == tag) {
+                    Some(i) => {
+                        blocked.remove(i);
+                    }
+                    None => blocked.push(tag),
+                }
+                Some(Outcome::with(Effect::Save).and(self.audit(Audited::FamilyChanged)))
+            }
             (Screen::Clinician, Button::Ok) => {
                 let row = self.clinician_rows().get(self.focus()).copied()?;
                 Some(self.clinician_ok(row))
@@ -322,6 +353,10 @@ impl Shell {
             ClinicianRow::Limits => {
                 open(self, Screen::StaffLimits);
                 Outcome::handled()
+            }
+            ClinicianRow::Family => {
+                open(self, Screen::StaffFamily);
+                Outcome::with(self.audit(Audited::FamilyViewed))
             }
             ClinicianRow::SignOut => self.end_staff(Ended::SignedOut),
         }
@@ -479,4 +514,8 @@ pub enum Audited {
     SettingChanged,
     /// My health was shared with the far end of a call by staff.
     Shared,
+    /// The family list was opened by staff (it names the patient's family).
+    FamilyViewed,
+    /// Someone on the family list was allowed, or no longer allowed, to call as family.
+    FamilyChanged,
 }

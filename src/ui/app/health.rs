@@ -29,6 +29,8 @@ pub(super) fn set_record(globals: &HealthState, st: &mut State, record: Arc<Reco
             .collect(),
     ));
     st.shell.set_record_counts(record.counts());
+    st.shell
+        .set_family(record.family().iter().map(|m| m.key.clone()).collect());
     st.record = record;
     st.today_ahead = ahead;
     st.record_generation += 1;

@@ -623,3 +623,44 @@ fn signing_out_in_a_call_gives_the_patient_the_call_controls_back_and_power_stil
     sign_in_as(&mut shell, porter);
     assert_eq!(shell.clinician_rows(), &ClinicianRow::DEVICE);
 }
+
+#[test]
+fn staff_set_who_may_call_as_family_and_a_new_patient_starts_with_everyone_the_record_names() {
+    let mut shell = staff_shell();
+    shell.set_family(vec![
+        "RelatedPerson/jo".into(),
+        "contact:marcus hill".into(),
+    ]);
+    assert!(shell.family_allowed("RelatedPerson/jo"));
+    sign_in(&mut shell);
+    focus_row(&mut shell, ClinicianRow::Family);
+    let out = shell.press(Button::Ok);
+    assert_eq!(shell.screen(), Screen::StaffFamily);
+    assert!(audited(&out).contains(&Audited::FamilyViewed));
+    assert_eq!(shell.hints().ok, OkHint::Change);
+    // OK on Marcus: not allowed; saved, audited; the settings keep a tag, never the name.
+    shell.press(Button::Down);
+    let out = shell.press(Button::Ok);
+    assert!(out.effects.contains(&Effect::Save));
+    assert!(audited(&out).contains(&Audited::FamilyChanged));
+    assert!(!shell.family_allowed("contact:marcus hill"));
+    assert!(shell.family_allowed("RelatedPerson/jo"));
+    let saved = toml::to_string(&shell.saved()).unwrap();
+    assert!(!saved.to_lowercase().contains("marcus"), "{saved}");
+    assert!(saved.contains("family_blocked"), "{saved}");
+    // OK again: allowed again.
+    shell.press(Button::Ok);
+    assert!(shell.family_allowed("contact:marcus hill"));
+    shell.press(Button::Ok);
+    // Staff without record access have no family row and cannot change it.
+    shell.press(Button::Home);
+    shell.press(Button::Back);
+    let mut porter = nurse();
+    porter.access = crate::domain::session::Access::DeviceOnly;
+    sign_in_as(&mut shell, porter);
+    assert!(!shell.clinician_rows().contains(&ClinicianRow::Family));
+    shell.press(Button::Back);
+    // Discharge: the next patient's family is whoever their record names.
+    shell.new_occupant();
+    assert!(shell.family_allowed("contact:marcus hill"));
+}
