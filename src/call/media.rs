@@ -176,14 +176,28 @@ struct Share {
     latest: Option<String>,
 }
 
+/// The most a shared view may weigh: browsers take SCTP messages up to 256 KiB; a view is a
+/// few KiB (100 rows at most).
+const SHARE_MAX_BYTES: usize = 64 * 1024;
+
 impl Share {
-    fn send(&self) {
+    fn send(&mut self) {
         let (Some(channel), true, Some(text)) = (&self.channel, self.open, &self.latest) else {
             return;
         };
-        if let Err(e) = channel.send_string_full(Some(text)) {
-            // Never the text: it is the patient's record.
+        let sent = if text.len() > SHARE_MAX_BYTES {
+            Err(format!("{} bytes is over the limit", text.len()))
+        } else {
+            channel
+                .send_string_full(Some(text))
+                .map_err(|e| e.to_string())
+        };
+        if let Err(e) = sent {
+            // Never the text: it is the patient's record. The far end must not go on showing
+            // an older view as if it were this one: it is told that nothing is shared.
             tracing::warn!(error = %e, bytes = text.len(), "the shared view cannot be sent");
+            let _ = channel.send_string_full(Some(STOP_SHARING));
+            self.latest = Some(STOP_SHARING.to_owned());
         }
     }
 }
@@ -223,6 +237,15 @@ impl Media {
     /// call's DTLS). A box whose GStreamer cannot make one still carries calls; sharing then
     /// never reaches the far end, and the screen says it is waiting for the link.
     fn open_share_channel(&self, events: MediaEvents) {
+        // webrtcbin posts a pipeline error (which would end the call) when it has no SCTP
+        // elements to make a channel with: look first.
+        if ["sctpenc", "sctpdec"]
+            .iter()
+            .any(|name| gst::ElementFactory::find(name).is_none())
+        {
+            tracing::warn!("no SCTP elements: record views cannot be shared in calls");
+            return;
+        }
         let channel = self
             .webrtc
             .emit_by_name::<Option<gst_webrtc::WebRTCDataChannel>>(
@@ -233,18 +256,24 @@ impl Media {
             tracing::warn!("no data channel: record views cannot be shared in calls");
             return;
         };
-        let share = self.share.clone();
+        // Weak: the channel holds these closures and the share state holds the channel.
+        let share = Arc::downgrade(&self.share);
         let ev = events.clone();
         channel.connect_on_open(move |_| {
+            let Some(share) = share.upgrade() else {
+                return;
+            };
             let mut share = share.lock().unwrap_or_else(|e| e.into_inner());
             share.open = true;
             share.send();
             ev(MediaEvent::ShareChannel(true));
         });
-        let share = self.share.clone();
+        let share = Arc::downgrade(&self.share);
         let ev = events;
         channel.connect_on_close(move |_| {
-            share.lock().unwrap_or_else(|e| e.into_inner()).open = false;
+            if let Some(share) = share.upgrade() {
+                share.lock().unwrap_or_else(|e| e.into_inner()).open = false;
+            }
             ev(MediaEvent::ShareChannel(false));
         });
         self.share.lock().unwrap_or_else(|e| e.into_inner()).channel = Some(channel);
@@ -756,6 +785,7 @@ impl Media {
     /// of its own and is done when the returned handle joins.
     pub fn stop(self) -> std::thread::JoinHandle<()> {
         self.stopped.store(true, Ordering::SeqCst);
+        self.share.lock().unwrap_or_else(|e| e.into_inner()).channel = None;
         let pipeline = self.pipeline.clone();
         drop(self);
         std::thread::spawn(move || {
@@ -774,6 +804,7 @@ impl Media {
 
 impl Drop for Media {
     fn drop(&mut self) {
+        self.share.lock().unwrap_or_else(|e| e.into_inner()).channel = None;
         if !self.stopped.swap(true, Ordering::SeqCst) {
             let _ = self.pipeline.set_state(gst::State::Null);
         }

@@ -12,7 +12,7 @@ use gst_plugin_webrtc_signalling_protocol as p;
 use super::media::{Camera, Media, MediaEvent, MediaFrames, MediaSetup, Microphone};
 use super::signalling::{Link, TlsSetup};
 use crate::config;
-use crate::domain::call::{Action, Call, Input, Peer, Phase};
+use crate::domain::call::{Action, Call, Input, Peer, Phase, Refusal};
 
 /// How soon a lost link is tried again: 1 s, doubling to half a minute.
 const RETRY_FIRST: Duration = Duration::from_secs(1);
@@ -46,9 +46,15 @@ pub enum Command {
     Volume(f64, bool),
     /// Show the far end this record view (JSON, see docs/calls.md), or stop (`None`).
     Share(Option<String>),
-    /// Who may call as family now.
-    Family(Vec<crate::domain::family::Member>),
+    /// Who may call as family now, and who staff set as not allowed.
+    Family(FamilyList),
 }
+
+/// The family list as the call needs it: allowed, and set as not allowed.
+pub type FamilyList = (
+    Vec<crate::domain::family::Member>,
+    Vec<crate::domain::family::Member>,
+);
 
 /// Everything the screen shows about calls.
 #[derive(Clone, Debug, PartialEq)]
@@ -213,7 +219,7 @@ fn supervise(
         })
     };
     // Who may call as family outlives a failed run: the screen sends it only when it changes.
-    let family = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let family: Arc<std::sync::Mutex<FamilyList>> = Arc::default();
     let next = std::cell::Cell::new(Some(Call::with_observation(&setup.observation_roles)));
     crate::supervise::run(
         "call",
@@ -221,7 +227,8 @@ fn supervise(
             let mut call = next
                 .take()
                 .unwrap_or_else(|| Call::with_observation(&setup.observation_roles));
-            call.set_family(family.lock().unwrap_or_else(|e| e.into_inner()).clone());
+            let (allowed, blocked) = family.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            call.set_family(allowed, blocked);
             let mut worker = Worker::new(
                 setup.clone(),
                 call,
@@ -292,7 +299,7 @@ struct Worker {
     /// The call's shared-view channel is open.
     share_open: bool,
     /// Who may call as family, kept for the next run if this one fails.
-    family: Arc<std::sync::Mutex<Vec<crate::domain::family::Member>>>,
+    family: Arc<std::sync::Mutex<FamilyList>>,
 }
 
 impl Worker {
@@ -564,7 +571,7 @@ impl Worker {
             }
             Command::Family(family) => {
                 *self.family.lock().unwrap_or_else(|e| e.into_inner()) = family.clone();
-                self.call.set_family(family);
+                self.call.set_family(family.0, family.1);
                 self.show();
             }
             Command::Share(view) => {
@@ -643,11 +650,16 @@ impl Worker {
                     session_id: session,
                 }))
             }
-            Action::RefuseFamily { session } => {
+            Action::Refuse { session, why } => {
                 // Never the name: who calls a patient is the patient's.
-                tracing::info!(
-                    "refused a call from someone saying they are family who is not on the bed's family list"
-                );
+                match why {
+                    Refusal::NotOnFamilyList => tracing::info!(
+                        "refused a call from someone saying they are family who is not on the bed's family list"
+                    ),
+                    Refusal::Anonymous => {
+                        tracing::info!("refused a call from a peer that gave no name")
+                    }
+                }
                 self.send(p::IncomingMessage::EndSession(p::EndSessionMessage {
                     session_id: session,
                 }))

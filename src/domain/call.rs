@@ -243,11 +243,22 @@ pub enum Action {
     Ring(bool),
     /// Play the chime that says an observation call has just connected.
     Chime,
-    /// End this session unseen: its caller says they are family and is not on the bed's
-    /// family list (the patient is not rung; the server tells the caller the call ended).
-    RefuseFamily {
+    /// End this session unseen (the patient is not rung; the server tells the caller the call
+    /// ended), for this reason.
+    Refuse {
         session: String,
+        why: Refusal,
     },
+}
+
+/// Why a call was refused without ringing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// The caller says they are family and is not on the bed's family list (or staff set them
+    /// as not allowed).
+    NotOnFamilyList,
+    /// The caller never told the server who they are (no name): nobody to show the patient.
+    Anonymous,
 }
 
 /// The call state machine.
@@ -267,9 +278,11 @@ pub struct Call {
     observation_roles: Vec<String>,
     /// The call now is such an observation: the screen says so for as long as it lasts.
     observation: bool,
-    /// The family and caregivers who may call (see `domain::family`); a caller claiming to be
-    /// family under any other name is refused.
+    /// The family and caregivers who may call (see `domain::family`), and those staff set as
+    /// not allowed; a caller claiming to be family under any name but the allowed ones is
+    /// refused.
     family: Vec<super::family::Member>,
+    family_blocked: Vec<super::family::Member>,
 }
 
 impl Default for Call {
@@ -301,19 +314,28 @@ impl Call {
                 .collect(),
             observation: false,
             family: Vec::new(),
+            family_blocked: Vec::new(),
         }
     }
 
-    /// Who may call as family now (the record's family less those staff set as not allowed).
-    pub fn set_family(&mut self, family: Vec<super::family::Member>) {
-        self.family = family;
+    /// Who may call as family now (the record's family less those staff set as not allowed),
+    /// and those set as not allowed (a name that answers to one of them is refused even if
+    /// another entry of the record allows it).
+    pub fn set_family(
+        &mut self,
+        allowed: Vec<super::family::Member>,
+        blocked: Vec<super::family::Member>,
+    ) {
+        self.family = allowed;
+        self.family_blocked = blocked;
     }
 
-    /// A person (not a bed) who says they are family but is not on the family list.
+    /// Someone who says they are family (whatever else their page says they are) but is not on
+    /// the family list, or answers to someone staff set as not allowed.
     fn unknown_family(&self, peer: &Peer) -> bool {
-        !peer.bed
-            && super::family::claims_family(&peer.role)
-            && !self.family.iter().any(|m| m.answers_to(&peer.name))
+        super::family::claims_family(&peer.role)
+            && (self.family_blocked.iter().any(|m| m.answers_to(&peer.name))
+                || !self.family.iter().any(|m| m.answers_to(&peer.name)))
     }
 
     /// The call on now is a virtual observation (answered by policy, not by the patient).
@@ -463,9 +485,18 @@ impl Call {
                     // their session; our `busy` flag says why).
                     return vec![Action::EndSession { session }];
                 }
-                let caller = self.lookup(&from);
+                // Only callers who told the server their name (a page that registered) ring.
+                let Some(caller) = self.directory.iter().find(|p| p.id == from).cloned() else {
+                    return vec![Action::Refuse {
+                        session,
+                        why: Refusal::Anonymous,
+                    }];
+                };
                 if self.unknown_family(&caller) {
-                    return vec![Action::RefuseFamily { session }];
+                    return vec![Action::Refuse {
+                        session,
+                        why: Refusal::NotOnFamilyList,
+                    }];
                 }
                 let observe = !caller.bed
                     && self

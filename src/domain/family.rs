@@ -49,10 +49,11 @@ impl Member {
     }
 }
 
-/// A name as it is compared: lower case, letters and digits only, words one space apart
-/// ("Mrs. Jane  O'Neil" → "mrs jane oneil").
+/// A name as it is compared: lower case, letters and digits only, words one space apart; an
+/// apostrophe joins ("O'Neil"), any other mark separates ("Mrs. Jane  O'Neil" → "mrs jane
+/// oneil", "Family-member" → "family member").
 pub fn normalize(name: &str) -> String {
-    name.split_whitespace()
+    name.split(|c: char| !(c.is_alphanumeric() || c == '\'' || c == '’'))
         .map(|w| {
             w.chars()
                 .filter(|c| c.is_alphanumeric())
@@ -64,26 +65,83 @@ pub fn normalize(name: &str) -> String {
         .join(" ")
 }
 
-/// Whether a caller's role (as their page says it) claims to be family or a caregiver.
+/// Words that make a role a claim to be family or close to the patient.
+const FAMILY_WORDS: &[&str] = &[
+    "family",
+    "families",
+    "caregiver",
+    "caregivers",
+    "carer",
+    "carers",
+    "relative",
+    "relatives",
+    "friend",
+    "friends",
+    "kin",
+    "daughter",
+    "son",
+    "wife",
+    "husband",
+    "spouse",
+    "partner",
+    "mother",
+    "mom",
+    "mum",
+    "father",
+    "dad",
+    "parent",
+    "parents",
+    "sister",
+    "brother",
+    "sibling",
+    "grandmother",
+    "grandfather",
+    "grandparent",
+    "grandma",
+    "grandpa",
+    "granddaughter",
+    "grandson",
+    "grandchild",
+    "aunt",
+    "uncle",
+    "niece",
+    "nephew",
+    "cousin",
+    "guardian",
+    "stepmother",
+    "stepfather",
+    "stepdaughter",
+    "stepson",
+    "fiance",
+    "fiancee",
+    "neighbour",
+    "neighbor",
+    "visitor",
+];
+
+/// Whether a caller's role (as their page says it) claims to be family, a caregiver or anyone
+/// close to the patient: any word of it ("Family", "Carer/Family", "Next of kin", "Daughter").
 pub fn claims_family(role: &str) -> bool {
-    matches!(
-        normalize(role).as_str(),
-        "family" | "family member" | "caregiver" | "carer" | "relative" | "friend"
-    )
+    normalize(role)
+        .split(' ')
+        .any(|w| FAMILY_WORDS.contains(&w))
 }
 
 /// The words for a relationship code (HL7 v2-0131 contact roles and v3 RoleCode family
-/// members), when the record gives a code without words. `None` for a code that is not a
-/// person close to the patient (an employer, an insurer, an agency), who is never on the list.
+/// members), when the record gives a code without words. `None` for a code that is an
+/// organisation, not a person (an employer, an insurer, a federal or state agency): someone
+/// named only as that is never on the list.
 pub fn relationship_words(code: &str) -> Option<&'static str> {
     Some(match code {
         // v2-0131
+        "E" | "F" | "I" | "S" => return None,
         "N" => "Next of kin",
         "C" => "Emergency contact",
-        "U" => "",
-        "E" | "F" | "I" | "S" | "O" | "PR" | "BP" | "CP" | "EP" | "PS" | "ONESELF" => {
-            return None;
-        }
+        "EP" => "Emergency contact",
+        "CP" => "Contact person",
+        "BP" => "Billing contact",
+        "PR" => "Person preparing referral",
+        "O" | "U" => "",
         // v3 RoleCode
         "FAMMEMB" => "Family member",
         "CHILD" => "Child",

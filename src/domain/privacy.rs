@@ -43,7 +43,6 @@ impl PinKey {
         PinKey(hmac::Key::new(hmac::HMAC_SHA256, tag.as_ref()))
     }
 
-    /// A key for this run only: with no store (the demo) a PIN lasts until the program ends.
     /// A keyed tag of `what` (hex, 128 bits): something kept in the plain settings file (who
     /// staff set as not allowed to call) without saying what it is.
     pub fn tag(&self, what: &str) -> String {
@@ -54,6 +53,7 @@ impl PinKey {
             .collect()
     }
 
+    /// A key for this run only: with no store (the demo) a PIN lasts until the program ends.
     pub fn random() -> PinKey {
         let mut bytes = [0u8; 32];
         SystemRandom::new()

@@ -44,35 +44,40 @@ fn family(resources: &impl Fn(&str) -> Vec<Value>, now: Timestamp) -> Vec<Member
         moment(period["start"].as_str()).is_none_or(|start| start <= now)
             && moment(period["end"].as_str()).is_none_or(|end| end >= now)
     };
-    // The words of the first relationship that has any; None when one is not family at all.
+    // The words of the relationship; None when every code it has is an organisation's (an
+    // employer, an insurer, an agency): such a contact is nobody's family.
     let relationship = |r: &Value| -> Option<String> {
         let concepts: Vec<&Value> = match r {
             Value::Array(list) => list.iter().collect(),
             other => vec![other],
         };
-        let mut words = String::new();
-        for c in concepts {
-            for coding in c["coding"].as_array().into_iter().flatten() {
-                let code = coding["code"].as_str().unwrap_or_default();
-                relationship_words(code)?;
-            }
-            if words.is_empty() {
-                words = c["text"]
-                    .as_str()
-                    .map(str::to_owned)
-                    .or_else(|| {
-                        c["coding"].as_array()?.iter().find_map(|coding| {
-                            coding["display"].as_str().map(str::to_owned).or_else(|| {
-                                relationship_words(coding["code"].as_str()?)
-                                    .filter(|w| !w.is_empty())
-                                    .map(str::to_owned)
-                            })
-                        })
-                    })
-                    .unwrap_or_default();
-            }
+        let codings: Vec<&Value> = concepts
+            .iter()
+            .flat_map(|c| c["coding"].as_array().into_iter().flatten())
+            .collect();
+        let person = |coding: &&Value| {
+            relationship_words(coding["code"].as_str().unwrap_or_default()).is_some()
+        };
+        if !codings.is_empty() && !codings.iter().any(person) {
+            return None;
         }
-        Some(words)
+        let text = concepts
+            .iter()
+            .find_map(|c| c["text"].as_str().filter(|t| !t.trim().is_empty()));
+        let coded = || {
+            codings.iter().filter(|c| person(c)).find_map(|c| {
+                c["display"].as_str().map(str::to_owned).or_else(|| {
+                    relationship_words(c["code"].as_str()?)
+                        .filter(|w| !w.is_empty())
+                        .map(str::to_owned)
+                })
+            })
+        };
+        Some(
+            text.map(|t| t.trim().to_owned())
+                .or_else(coded)
+                .unwrap_or_default(),
+        )
     };
     let member = |key: String, name: &Value, rel: &Value| -> Option<Member> {
         let name = match name {
@@ -120,7 +125,23 @@ fn family(resources: &impl Fn(&str) -> Vec<Value>, now: Timestamp) -> Vec<Member
             &person["name"],
             &person["relationship"],
         ) {
-            out.push(forms_of(m, &person["name"]));
+            let m = forms_of(m, &person["name"]);
+            // One person, one row: a second RelatedPerson by the same name (one per
+            // relationship is common) adds its relationship to the first.
+            match out
+                .iter_mut()
+                .find(|o| o.forms.iter().any(|f| m.forms.contains(f)))
+            {
+                Some(same) if !m.relationship.is_empty() => {
+                    if same.relationship.is_empty() {
+                        same.relationship = m.relationship;
+                    } else if !same.relationship.contains(&m.relationship) {
+                        same.relationship = format!("{}, {}", same.relationship, m.relationship);
+                    }
+                }
+                Some(_) => {}
+                None => out.push(m),
+            }
         }
     }
     for patient in resources("Patient") {
@@ -920,8 +941,24 @@ mod tests {
         assert_eq!(found[1].relationship, "Next of kin");
         assert!(found[1].answers_to("Bénédicte du Marché"), "{:?}", found[1]);
         assert!(found[1].key.starts_with("contact:"));
-        // An employer among the contacts is nobody's family.
+        // An employer among the contacts is nobody's family; a spouse also coded as the billing
+        // contact is.
         assert!(family_of(vec![employer], Vec::new()).is_empty());
+        let mut spouse = patient.clone();
+        spouse["contact"][0]["relationship"] = json!([
+            {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v2-0131", "code": "BP"}]},
+            {"coding": [{"system": "http://terminology.hl7.org/CodeSystem/v3-RoleCode", "code": "SPS"}]}
+        ]);
+        let found = family_of(vec![spouse], Vec::new());
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].relationship, "Billing contact");
+        // The same person in two RelatedPersons (one per relationship) is one row.
+        let mut again = peter.clone();
+        again["id"] = json!("peter-2");
+        again["relationship"] = json!([{"text": "Son"}]);
+        let found = family_of(Vec::new(), vec![peter.clone(), again]);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].relationship, "Emergency contact, Son");
     }
 
     fn now() -> jiff::Zoned {

@@ -106,12 +106,19 @@ pub fn event(audit: &Audit, at: Timestamp, place: &Place<'_>) -> Value {
             "0",
             "The patient's family call list was opened by staff",
         ),
-        Audited::FamilyChanged => (
+        Audited::FamilyAllowed => (
             dcm("110110", "Patient Record"),
             None,
             "U",
             "0",
-            "Who may call the patient as family was changed by staff",
+            "Staff allowed a family member to call the patient as family again",
+        ),
+        Audited::FamilyBlocked => (
+            dcm("110110", "Patient Record"),
+            None,
+            "U",
+            "0",
+            "Staff set a family member as not allowed to call the patient as family",
         ),
         // Shown outside the room: DICOM's Export, with the far end as the destination.
         Audited::Shared => (
@@ -189,7 +196,8 @@ pub fn event(audit: &Audit, at: Timestamp, place: &Place<'_>) -> Value {
             | Audited::Presented
             | Audited::Shared
             | Audited::FamilyViewed
-            | Audited::FamilyChanged
+            | Audited::FamilyAllowed
+            | Audited::FamilyBlocked
             | Audited::SettingChanged
             | Audited::PrivacyPinCleared
     );
@@ -207,6 +215,26 @@ pub fn event(audit: &Audit, at: Timestamp, place: &Place<'_>) -> Value {
                 "display": "Patient"
             }
         }]);
+    }
+    // The family member a change was about, when the record gives them an id (a
+    // Patient.contact has none; its name stays out of the trail).
+    if let Some(person) = audit
+        .about
+        .as_deref()
+        .filter(|a| a.starts_with("RelatedPerson/"))
+    {
+        let entity = json!({
+            "what": {"reference": person},
+            "type": {
+                "system": "http://terminology.hl7.org/CodeSystem/audit-entity-type",
+                "code": "1",
+                "display": "Person"
+            }
+        });
+        match event["entity"].as_array_mut() {
+            Some(list) => list.push(entity),
+            None => event["entity"] = json!([entity]),
+        }
     }
     event
 }
@@ -233,6 +261,7 @@ mod tests {
         let badge = BadgeSecret::derive(b"box secret").key_of("0012345");
         let audit = Audit {
             with: None,
+            about: None,
             what: Audited::SignedOut(Ended::Idle),
             by: Some(nurse()),
             badge: Some(badge),
@@ -256,6 +285,7 @@ mod tests {
         let viewed = event(
             &Audit {
                 with: None,
+                about: None,
                 what: Audited::SummaryViewed,
                 ..audit.clone()
             },
@@ -287,6 +317,26 @@ mod tests {
         assert_eq!(shared["agent"][1]["name"], "Dr Kim (Interpreter)");
         assert_eq!(shared["agent"][1]["requestor"], false);
         assert_eq!(e["agent"].as_array().unwrap().len(), 1);
+        // A family member set as not allowed: the patient, and the RelatedPerson.
+        let blocked = event(
+            &Audit {
+                what: Audited::FamilyBlocked,
+                about: Some("RelatedPerson/jo".into()),
+                ..audit.clone()
+            },
+            at,
+            &Place {
+                device: &device,
+                bed_name: "3 West, Room 12, Bed A",
+                patient: patient.as_deref(),
+            },
+        );
+        assert_eq!(blocked["entity"][0]["what"]["reference"], "Patient/p1");
+        assert_eq!(
+            blocked["entity"][1]["what"]["reference"],
+            "RelatedPerson/jo"
+        );
+        assert_eq!(blocked["action"], "U");
         assert_eq!(e["source"]["observer"]["identifier"]["value"], "TV-3W-12A");
         assert_eq!(e["recorded"], at.to_string());
         // The badge shows only as the first bytes of its key on this box.
@@ -300,6 +350,7 @@ mod tests {
         let (device, _) = place(None);
         let audit = Audit {
             with: None,
+            about: None,
             what: Audited::LockedOut,
             by: None,
             badge: Some(BadgeSecret::random().key_of("1")),

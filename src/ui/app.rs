@@ -741,9 +741,8 @@ fn show(window: &MainWindow, state: &State) {
             .record
             .family()
             .iter()
-            .filter(|m| shell.family_allowed(&m.key))
             .cloned()
-            .collect(),
+            .partition(|m| shell.family_allowed(&m.key)),
     );
     state.staff.show(window, shell, jiff::Timestamp::now());
     if shell.screen() == Screen::StaffFamily {

@@ -26,8 +26,8 @@ pub struct CallController {
     view: Option<CallView>,
     /// The picture shown for the other person, by their name (made once per call).
     photo: std::cell::RefCell<Option<(String, Option<slint::Image>)>>,
-    /// Who may call as family, as last sent to the call thread.
-    family: std::cell::RefCell<Option<Vec<crate::domain::family::Member>>>,
+    /// Who may call as family (and who not), as last sent to the call thread.
+    family: std::cell::RefCell<Option<crate::call::service::FamilyList>>,
     /// The record view last sent to the far end (None: nothing shared).
     shared: std::cell::RefCell<Option<String>>,
 }
@@ -85,6 +85,7 @@ impl CallController {
     pub fn set_view(&mut self, shell: &mut Shell, view: CallView) {
         let stage = stage_of(&view.phase);
         shell.set_call(stage, view.callable.len(), view.mic_muted, view.camera_off);
+        shell.set_call_live(matches!(view.phase, Phase::Live { .. }));
         self.view = Some(view);
     }
 
@@ -112,8 +113,9 @@ impl CallController {
         *last = view;
     }
 
-    /// Who may call as family now: sent to the call thread when it changed.
-    pub fn set_family(&self, family: Vec<crate::domain::family::Member>) {
+    /// Who may call as family now, and who staff set as not allowed: sent to the call thread
+    /// when it changed.
+    pub fn set_family(&self, family: crate::call::service::FamilyList) {
         let mut last = self.family.borrow_mut();
         if last.as_ref() == Some(&family) {
             return;
@@ -166,12 +168,10 @@ impl CallController {
                 let Some(row) = record.rows(Section::CareTeam).get(row) else {
                     return;
                 };
-                let title = row.title.to_lowercase();
-                let online = self.view.as_ref().and_then(|v| {
-                    v.callable
-                        .iter()
-                        .find(|p| !p.name.is_empty() && title.contains(&p.name.to_lowercase()))
-                });
+                let online = self
+                    .view
+                    .as_ref()
+                    .and_then(|v| v.callable.iter().find(|p| same_person(&row.title, &p.name)));
                 match online {
                     Some(peer) => Command::Dial(peer.id.clone()),
                     None => Command::Unreachable(row.title.clone()),
@@ -310,13 +310,25 @@ fn initials(name: &str) -> String {
 
 /// The caller's photo from My care team, when a care-team row carries their name.
 fn photo_of(record: &Record, peer: &Peer) -> Option<slint::Image> {
-    let name = peer.name.to_lowercase();
     record
         .rows(Section::CareTeam)
         .iter()
-        .find(|row| !name.is_empty() && row.title.to_lowercase().contains(&name))
+        .find(|row| same_person(&row.title, &peer.name))
         .and_then(|row| row.photo.as_ref())
         .map(super::convert::photo_image)
+}
+
+/// Whether a caller's name (as their page gives it) is the person of a care-team row ("Dr
+/// Anne Langeveld"): the whole name, or its last words after a title, at least two words (a
+/// caller named "Ruiz" or "a" is nobody's doctor).
+fn same_person(row_title: &str, name: &str) -> bool {
+    use crate::domain::family::normalize;
+    let name = normalize(name);
+    let title = normalize(row_title);
+    if name.split(' ').count() < 2 {
+        return !name.is_empty() && name == title;
+    }
+    title == name || title.ends_with(&format!(" {name}"))
 }
 
 /// Why a call ended, for the screen to say (its words are in call.slint).
@@ -427,6 +439,11 @@ mod tests {
             photo_of(&record, &peer("Li Wei")).is_none(),
             "not on the care team"
         );
+        // A stranger whose name is part of the nurse's is not the nurse.
+        assert!(photo_of(&record, &peer("Ruiz")).is_none());
+        assert!(photo_of(&record, &peer("a")).is_none());
+        assert!(same_person("Dr. Omar Haddad", "Omar Haddad"));
+        assert!(!same_person("Dr. Omar Haddad", "mar Haddad"));
     }
 
     #[test]

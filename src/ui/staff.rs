@@ -353,6 +353,10 @@ impl StaffController {
                     g.set_vitals(empty());
                     g.set_flagged(empty());
                 }
+                // Nor the family's names.
+                if g.get_family().row_count() > 0 {
+                    g.set_family(slint::ModelRc::default());
+                }
             }
         }
         g.set_pin_set(shell.pin_set());

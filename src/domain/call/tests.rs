@@ -498,20 +498,13 @@ fn a_caller_saying_they_are_family_rings_only_from_the_family_list() {
             Some(serde_json::json!({"kind": "care-team", "name": name, "role": role})),
         )
     };
-    let mut call = Call::new();
-    online(&mut call, t0);
-    call.input(
-        Input::Directory(vec![
-            nurse(),
-            person("p-jo", "Jo Yundt", "Family"),
-            person("p-stranger", "Sam Stone", "Family"),
-        ]),
-        t0,
-    );
-    // Nobody on the list yet: no family caller is listed, and none rings.
-    let names =
-        |call: &Call| -> Vec<String> { call.callable().into_iter().map(|p| p.name).collect() };
-    assert_eq!(names(&call), ["Ana Ruiz"]);
+    let refused = |id: &str| {
+        vec![Action::Refuse {
+            session: format!("s-{id}"),
+            why: Refusal::NotOnFamilyList,
+        }]
+    };
+    let rings = vec![Action::Ring(true), Action::Register { busy: true }];
     let from = |call: &mut Call, id: &str| {
         call.input(
             Input::Incoming {
@@ -521,42 +514,86 @@ fn a_caller_saying_they_are_family_rings_only_from_the_family_list() {
             t0,
         )
     };
-    assert_eq!(
-        from(&mut call, "p-jo"),
-        vec![Action::RefuseFamily {
-            session: "s-p-jo".into()
-        }]
-    );
-    assert_eq!(call.phase(), &Phase::Idle, "the patient was not rung");
-
-    // Jo is on the record's family list: listed and rung; the stranger still is not.
-    call.set_family(vec![Member::new(
-        "RelatedPerson/jo".into(),
-        "Jo Yundt".into(),
-        &["Jo"],
-        Some("Yundt"),
-    )]);
-    assert_eq!(names(&call), ["Jo Yundt", "Ana Ruiz"]);
-    assert_eq!(
-        from(&mut call, "p-stranger"),
-        vec![Action::RefuseFamily {
-            session: "s-p-stranger".into()
-        }]
-    );
-    assert_eq!(
-        from(&mut call, "p-jo"),
-        vec![Action::Ring(true), Action::Register { busy: true }]
-    );
-    // A caller who does not say they are family is not held to the list (what the server
-    // cannot prove: docs/calls.md).
+    let names =
+        |call: &Call| -> Vec<String> { call.callable().into_iter().map(|p| p.name).collect() };
+    let jo = || {
+        Member::new(
+            "RelatedPerson/jo".into(),
+            "Jo Yundt".into(),
+            &["Jo"],
+            Some("Yundt"),
+        )
+    };
     let mut call = Call::new();
     online(&mut call, t0);
     call.input(
-        Input::Directory(vec![person("p-x", "Sam Stone", "Friend of the family")]),
+        Input::Directory(vec![
+            nurse(),
+            person("p-jo", "Jo Yundt", "Family"),
+            person("p-stranger", "Sam Stone", "Family"),
+            person("p-kin", "Sam Stone", "Next of kin"),
+            person("p-slash", "Sam Stone", "Carer/Family"),
+            person("p-son", "Sam Stone", "Son"),
+            (
+                "p-bed".into(),
+                Some(serde_json::json!({"kind": "bed", "name": "Sam Stone", "role": "Family"})),
+            ),
+        ]),
         t0,
     );
-    assert_eq!(
-        from(&mut call, "p-x"),
-        vec![Action::Ring(true), Action::Register { busy: true }]
+    // Nobody on the list yet: no family caller is listed, and none rings.
+    assert_eq!(names(&call), ["Ana Ruiz"]);
+    assert_eq!(from(&mut call, "p-jo"), refused("p-jo"));
+    assert_eq!(call.phase(), &Phase::Idle, "the patient was not rung");
+
+    // Jo is on the record's family list: listed and rung; the stranger still is not, however
+    // his page words the claim (or if it says it is a bed).
+    call.set_family(vec![jo()], Vec::new());
+    assert_eq!(names(&call), ["Jo Yundt", "Ana Ruiz"]);
+    for id in ["p-stranger", "p-kin", "p-slash", "p-son", "p-bed"] {
+        assert_eq!(from(&mut call, id), refused(id), "{id}");
+    }
+    assert_eq!(from(&mut call, "p-jo"), rings);
+
+    // Staff set Jo as not allowed: refused even if another entry of the record (the same
+    // person twice) allows the name.
+    let mut call = Call::new();
+    online(&mut call, t0);
+    call.input(
+        Input::Directory(vec![person("p-jo", "Jo Yundt", "Family")]),
+        t0,
     );
+    call.set_family(vec![jo()], vec![jo()]);
+    assert_eq!(from(&mut call, "p-jo"), refused("p-jo"));
+
+    // A caller who does not say they are family is not held to the list (what the server
+    // cannot prove: README).
+    let mut call = Call::new();
+    online(&mut call, t0);
+    call.input(
+        Input::Directory(vec![person("p-x", "Sam Stone", "Nurse")]),
+        t0,
+    );
+    assert_eq!(from(&mut call, "p-x"), rings);
+}
+
+#[test]
+fn a_caller_who_never_gave_a_name_is_refused_without_ringing() {
+    let t0 = Instant::now();
+    let mut call = Call::new();
+    online(&mut call, t0);
+    assert_eq!(
+        call.input(
+            Input::Incoming {
+                session: "s9".into(),
+                from: "p-nobody".into(),
+            },
+            t0,
+        ),
+        vec![Action::Refuse {
+            session: "s9".into(),
+            why: Refusal::Anonymous,
+        }]
+    );
+    assert_eq!(call.phase(), &Phase::Idle);
 }

@@ -60,6 +60,15 @@ pub(super) struct CallButtons {
     pub(super) people: usize,
     pub(super) mic_muted: bool,
     pub(super) camera_off: bool,
+    /// Talking (not calling out or connecting): what staff share reaches someone.
+    pub(super) live: bool,
+}
+
+impl CallButtons {
+    /// A call can be made now: calls are set up and none is ringing or on.
+    pub(super) fn may_dial(&self) -> bool {
+        self.configured && matches!(self.stage, CallStage::None | CallStage::Ended)
+    }
 }
 
 impl Shell {
@@ -84,11 +93,23 @@ impl Shell {
         if stage != before {
             self.call.stage = stage;
             self.call.focus = 0;
+            if stage != CallStage::InCall {
+                // A share ends with its call: the next call is shared only if staff choose it
+                // again (and it is audited again). What was shared stays on the TV, as shown.
+                self.share_chosen = false;
+                self.call.live = false;
+            }
             if stage == CallStage::Ringing {
                 self.standby = false;
             }
         }
         self.set_interrupted(matches!(stage, CallStage::Ringing | CallStage::InCall));
+        self.keep_clinician_row(focused_row);
+    }
+
+    /// After the clinician home's rows changed: the focus stays on the row it was on (or the
+    /// nearest one: Show My health).
+    fn keep_clinician_row(&mut self, focused_row: Option<(usize, super::ClinicianRow)>) {
         if let Some((at, row)) = focused_row {
             let rows = self.clinician_rows();
             let found = rows.iter().position(|r| *r == row).or_else(|| {
@@ -125,6 +146,13 @@ impl Shell {
             return Outcome::ignored();
         }
         Outcome::with(Effect::Call(CallRequest::Dial(place.focus)))
+    }
+
+    /// The call is live (the far end answered and media flows), not still connecting.
+    pub fn set_call_live(&mut self, live: bool) {
+        let focused_row = self.clinician_row_focused();
+        self.call.live = live && self.call.stage == CallStage::InCall;
+        self.keep_clinician_row(focused_row);
     }
 
     pub fn call_stage(&self) -> CallStage {

@@ -25,8 +25,9 @@ impl Shell {
                 Outcome::handled()
             }
             // My care team: OK calls the person (when calls are set up).
+            // (Not while a call is on: one call at a time.)
             Screen::Record(Section::CareTeam)
-                if self.call.configured && self.record_counts[Section::CareTeam.index()] > 0 =>
+                if self.call.may_dial() && self.record_counts[Section::CareTeam.index()] > 0 =>
             {
                 Outcome::with(Effect::Call(CallRequest::DialCareTeam(place.focus)))
             }

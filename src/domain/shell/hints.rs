@@ -95,7 +95,7 @@ impl Shell {
                 OkHint::ShowOverTime
             }
             Screen::Record(Section::CareTeam)
-                if self.call.configured && counted(Section::CareTeam) =>
+                if self.call.may_dial() && counted(Section::CareTeam) =>
             {
                 OkHint::VideoCall
             }

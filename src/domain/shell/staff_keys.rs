@@ -115,7 +115,7 @@ impl Shell {
     /// The clinician home's rows for whoever is signed in (none without a session).
     pub fn clinician_rows(&self) -> &'static [ClinicianRow] {
         match self.staff.session() {
-            Some(s) if s.staff.access == Access::Record && self.call.stage == CallStage::InCall => {
+            Some(s) if s.staff.access == Access::Record && self.call.live => {
                 &ClinicianRow::RECORD_IN_CALL
             }
             Some(s) if s.staff.access == Access::Record => &ClinicianRow::RECORD,
@@ -269,13 +269,21 @@ impl Shell {
                 let key = self.family.get(self.focus())?.clone();
                 let tag = self.pin_key.tag(&key);
                 let blocked = &mut self.settings.family_blocked;
-                match blocked.iter().position(|t| *t == tag) {
+                let what = match blocked.iter().position(|t| *t == tag) {
                     Some(i) => {
                         blocked.remove(i);
+                        Audited::FamilyAllowed
                     }
-                    None => blocked.push(tag),
+                    None => {
+                        blocked.push(tag);
+                        Audited::FamilyBlocked
+                    }
+                };
+                let mut audit = self.audit(what);
+                if let Effect::Audit(a) = &mut audit {
+                    a.about = Some(key);
                 }
-                Some(Outcome::with(Effect::Save).and(self.audit(Audited::FamilyChanged)))
+                Some(Outcome::with(Effect::Save).and(audit))
             }
             (Screen::Clinician, Button::Ok) => {
                 let row = self.clinician_rows().get(self.focus()).copied()?;
@@ -392,6 +400,7 @@ impl Shell {
             by,
             badge,
             with: None,
+            about: None,
         })
     }
 
@@ -405,6 +414,7 @@ impl Shell {
                 by,
                 badge,
                 with: None,
+                about: None,
             }))
         };
         match step {
@@ -496,6 +506,9 @@ pub struct Audit {
     /// Who else it was shown to: the far end of the call a view was shared in, as their call
     /// page names them (the controller fills it in; the shell does not know who is calling).
     pub with: Option<String>,
+    /// Whom it concerns besides the patient: a family member allowed or not allowed to call
+    /// (`RelatedPerson/<id>`, or `contact:<name>` for a Patient.contact).
+    pub about: Option<String>,
 }
 
 /// What an audit event records.
@@ -516,6 +529,8 @@ pub enum Audited {
     Shared,
     /// The family list was opened by staff (it names the patient's family).
     FamilyViewed,
-    /// Someone on the family list was allowed, or no longer allowed, to call as family.
-    FamilyChanged,
+    /// Someone on the family list was set as allowed to call as family again.
+    FamilyAllowed,
+    /// Someone on the family list was set as not allowed to call as family.
+    FamilyBlocked,
 }

@@ -511,6 +511,7 @@ fn in_call(shell: &mut Shell) {
     shell.set_call(CallStage::Ringing, 1, false, false);
     shell.press(Button::Ok);
     shell.set_call(CallStage::InCall, 1, false, false);
+    shell.set_call_live(true);
 }
 
 #[test]
@@ -577,6 +578,12 @@ fn in_a_call_a_badge_puts_the_staff_screens_beside_the_call_and_they_take_the_ke
     assert!(!shell.sharing());
     assert!(!shell.call_beside());
     assert_eq!(shell.clinician_rows(), &ClinicianRow::RECORD);
+    // The next call (an observation, say) is not shared unless staff choose it again.
+    assert!(shell.presenting());
+    shell.set_call(CallStage::InCall, 1, false, false);
+    shell.set_call_live(true);
+    assert!(!shell.sharing(), "a share went on into the next call");
+    shell.set_call(CallStage::Ended, 1, false, false);
     shell.press(Button::Back);
     assert_eq!(shell.screen(), Screen::Clinician);
     assert_eq!(
@@ -642,7 +649,7 @@ fn staff_set_who_may_call_as_family_and_a_new_patient_starts_with_everyone_the_r
     shell.press(Button::Down);
     let out = shell.press(Button::Ok);
     assert!(out.effects.contains(&Effect::Save));
-    assert!(audited(&out).contains(&Audited::FamilyChanged));
+    assert!(audited(&out).contains(&Audited::FamilyBlocked));
     assert!(!shell.family_allowed("contact:marcus hill"));
     assert!(shell.family_allowed("RelatedPerson/jo"));
     let saved = toml::to_string(&shell.saved()).unwrap();
