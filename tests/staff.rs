@@ -376,6 +376,14 @@ fn the_clinician_screens_on_the_real_binary() {
         "staff-family-large-text",
         &common::config_shot(&config, "2,4,6,8,ok,up,ok", &badge),
     );
+    common::assert_golden(
+        "staff-pin-large-text",
+        &common::config_shot(&config, "2,4", &badge),
+    );
+    common::assert_golden(
+        "staff-presenting-my-health-large-text",
+        &common::config_shot(&config, "2,4,6,8,ok,up,up,up,up,ok", &badge),
+    );
 }
 
 /// A box without a badge reader: on Settings the nurse types the staff number, then the PIN,
@@ -548,4 +556,60 @@ fn a_credential_read_back_late_does_not_outvote_the_directory() {
         Verdict::Unreachable,
         "nothing kept for a badge the directory has answered for since"
     );
+}
+
+/// Every kind of audit event the box makes (a view shared in a call with its far end, a family
+/// member set as not allowed with the RelatedPerson) is valid against the official R4 schema,
+/// and none carries the badge number.
+#[test]
+fn every_kind_of_audit_event_is_valid_fhir_r4() {
+    use bedside::domain::session::staff::Ended;
+    use bedside::domain::shell::{Audit, Audited};
+    use bedside::staff::audit::{Place, event};
+    let device = bedside::config::Identifier {
+        system: "urn:example:device".into(),
+        value: "TV-4N-7B".into(),
+    };
+    let place = Place {
+        device: &device,
+        bed_name: "4 North · Room 7 · Bed B",
+        patient: Some("p1"),
+    };
+    let badge = BadgeSecret::random().key_of("0012345");
+    let kinds = [
+        Audited::SignedIn,
+        Audited::SignInFailed,
+        Audited::LockedOut,
+        Audited::SignedOut(Ended::SignedOut),
+        Audited::SignedOut(Ended::Idle),
+        Audited::SignedOut(Ended::OtherBadge),
+        Audited::SignedOut(Ended::Power),
+        Audited::SignedOut(Ended::Discharge),
+        Audited::PrivacyPinCleared,
+        Audited::SummaryViewed,
+        Audited::Presented,
+        Audited::SettingChanged,
+        Audited::Shared,
+        Audited::FamilyViewed,
+        Audited::FamilyAllowed,
+        Audited::FamilyBlocked,
+    ];
+    let at = jiff::Timestamp::from_second(1_800_000_000).unwrap();
+    let events: Vec<serde_json::Value> = kinds
+        .iter()
+        .map(|what| {
+            let audit = Audit {
+                what: *what,
+                by: (*what != Audited::SignInFailed).then(ana),
+                badge: Some(badge),
+                with: (*what == Audited::Shared).then(|| "Lan Tran (Interpreter)".to_owned()),
+                about: matches!(what, Audited::FamilyAllowed | Audited::FamilyBlocked)
+                    .then(|| "RelatedPerson/jo".to_owned()),
+            };
+            event(&audit, at, &place)
+        })
+        .collect();
+    fhir::assert_valid_fhir(&events);
+    let all = serde_json::to_string(&events).unwrap();
+    assert!(!all.contains("0012345"), "a badge number in an audit event");
 }
