@@ -33,6 +33,27 @@ impl Drop for Appliance {
 }
 
 impl Appliance {
+    /// `bedside --config <config> <args>` as `make run` starts it, in `display`'s window, its
+    /// sound through `sound`, its log in the config's directory.
+    fn start(config: &Path, args: &[&str], display: &Display, sound: &SoundServer) -> Appliance {
+        let log = config.with_file_name("bedside.log");
+        Appliance {
+            child: common::bedside()
+                .arg("--config")
+                .arg(config)
+                .args(args)
+                .env("DISPLAY", &display.name)
+                .env_remove("WAYLAND_DISPLAY")
+                .env("PULSE_SERVER", &sound.address)
+                .env("BEDSIDE_LOG", "info")
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(&log).unwrap())
+                .spawn()
+                .expect("start bedside"),
+            log,
+        }
+    }
+
     fn log(&self) -> String {
         let mut text = String::new();
         if let Ok(mut f) = std::fs::File::open(&self.log) {
@@ -79,21 +100,7 @@ fn a_call_to_the_real_appliance_in_a_window_with_sound_goes_both_ways_and_hangs_
             servers.url()
         ),
     );
-    let log = dir.path().join("bedside.log");
-    let mut bed = Appliance {
-        child: common::bedside()
-            .arg("--config")
-            .arg(&config)
-            .env("DISPLAY", &display.name)
-            .env_remove("WAYLAND_DISPLAY")
-            .env("PULSE_SERVER", &sound.address)
-            .env("BEDSIDE_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("start bedside"),
-        log,
-    };
+    let mut bed = Appliance::start(&config, &[], &display, &sound);
 
     let mut nurse = servers.person("Ana Ruiz", "Nurse");
     let id = bed_id(&mut nurse);
@@ -198,34 +205,16 @@ fn a_nurse_shares_my_health_in_a_call_on_the_real_appliance() {
             slapd.section()
         ),
     );
-    let log = dir.path().join("bedside.log");
-    let mut bed = Appliance {
-        child: common::bedside()
-            .arg("--config")
-            .arg(&config)
-            .arg("--demo")
-            .env("DISPLAY", &display.name)
-            .env_remove("WAYLAND_DISPLAY")
-            .env("PULSE_SERVER", &sound.address)
-            .env("BEDSIDE_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).unwrap())
-            .spawn()
-            .expect("start bedside"),
-        log,
-    };
+    let mut bed = Appliance::start(&config, &["--demo"], &display, &sound);
     let mut interpreter = servers.person("Lan Tran", "Interpreter");
     let id = bed_id(&mut interpreter);
     display.wait_for("Home", Duration::from_secs(20), |p| {
         p.pixel(960, 1000) == [0x0c, 0x10, 0x16]
     });
     display.focus("Bedside");
-    let staff_frame = |p: &common::Picture| p.pixel(3, 540) == [0xc0, 0x8c, 0xff];
-    // Settings, the staff number, OK, the PIN, OK: the clinician home, on Sign out.
-    display.keys(&["Down", "Right", "Right", "Return"]);
-    display.keys(&["0", "0", "1", "2", "3", "4", "5", "Return"]);
-    display.keys(&["2", "4", "6", "8", "Return"]);
-    display.wait_for("the staff frame", Duration::from_secs(10), staff_frame);
+    let staff_frame = common::display::staff_frame;
+    // The clinician home, on Sign out.
+    display.sign_in_by_number();
 
     // The interpreter calls; OK answers (a ringing call takes OK even in staff mode).
     interpreter.eval(&format!("window.careTeam.call({})", json!(id)));

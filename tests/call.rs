@@ -788,16 +788,7 @@ fn a_nurse_shares_my_health_in_a_call_and_the_far_end_sees_the_same_rows() {
     // A badge in the call: the pad opens beside the call; the digits are the nurse's.
     sign_in(&bed);
     assert!(live(&bed.app), "signing in left the call alone");
-    bed.until(
-        "the interpreter's (black) picture",
-        Duration::from_secs(10),
-        |app| app.call_frames().0 > 0,
-    );
-    bed.headless.run_for(Duration::from_millis(300));
-    let mut shot = bed.picture();
-    // The call's clock ticks: not part of the comparison.
-    shot.blank(1320, 235, 600, 45);
-    shot.write(&Path::new(env!("CARGO_MANIFEST_DIR")).join("target/call-beside.png"));
+    let shot = beside_shot(&bed, "call-beside");
     assert_golden("call-beside-clinician-home", &shot);
     // Sign out is focused; Share in the call is four rows up.
     bed.press(&[Button::Up, Button::Up, Button::Up, Button::Up, Button::Ok]);
@@ -844,16 +835,7 @@ fn a_nurse_shares_my_health_in_a_call_and_the_far_end_sees_the_same_rows() {
         Duration::from_secs(5),
     );
 
-    bed.until(
-        "the interpreter's (black) picture",
-        Duration::from_secs(10),
-        |app| app.call_frames().0 > 0,
-    );
-    bed.headless.run_for(Duration::from_millis(300));
-    let mut shot = bed.picture();
-    shot.write(&Path::new(env!("CARGO_MANIFEST_DIR")).join("target/call-share.png"));
-    // The call's clock ticks: not part of the comparison.
-    shot.blank(1320, 235, 600, 45);
+    let shot = beside_shot(&bed, "call-share");
     assert_golden("call-share-results", &shot);
     page.screenshot(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("target/call-share-far-end-list.png"),
@@ -913,6 +895,21 @@ fn demo_bed_with_staff(servers: &Servers, slapd: &common::slapd::Slapd) -> Bed {
         app,
         _dir: dir,
     }
+}
+
+/// The screen with staff beside a call, once the far end's (black) picture is on it, written to
+/// `target/<name>.png` to look at; the call's clock, which ticks, is blanked out.
+fn beside_shot(bed: &Bed, name: &str) -> Picture {
+    bed.until(
+        "the interpreter's (black) picture",
+        Duration::from_secs(10),
+        |app| app.call_frames().0 > 0,
+    );
+    bed.headless.run_for(Duration::from_millis(300));
+    let mut shot = bed.picture();
+    shot.blank(1320, 235, 600, 45);
+    shot.write(&Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("target/{name}.png")));
+    shot
 }
 
 /// Ana's badge and PIN: the clinician home (wherever the patient was, a call included).

@@ -267,15 +267,12 @@ mod tests {
             badge: Some(badge),
         };
         let at = Timestamp::from_second(1_800_000_000).unwrap();
-        let e = event(
-            &audit,
-            at,
-            &Place {
-                device: &device,
-                bed_name: "3 West, Room 12, Bed A",
-                patient: patient.as_deref(),
-            },
-        );
+        let here = Place {
+            device: &device,
+            bed_name: "3 West, Room 12, Bed A",
+            patient: patient.as_deref(),
+        };
+        let e = event(&audit, at, &here);
         assert_eq!(e["agent"][0]["who"]["reference"], "Practitioner/ana");
         assert_eq!(e["subtype"][0]["code"], "110123");
         assert!(
@@ -290,11 +287,7 @@ mod tests {
                 ..audit.clone()
             },
             at,
-            &Place {
-                device: &device,
-                bed_name: "3 West, Room 12, Bed A",
-                patient: patient.as_deref(),
-            },
+            &here,
         );
         assert_eq!(viewed["entity"][0]["what"]["reference"], "Patient/p1");
         // A view shared in a call names the patient and, as a second agent, who saw it.
@@ -305,11 +298,7 @@ mod tests {
                 ..audit.clone()
             },
             at,
-            &Place {
-                device: &device,
-                bed_name: "3 West, Room 12, Bed A",
-                patient: patient.as_deref(),
-            },
+            &here,
         );
         assert_eq!(shared["type"]["code"], "110106");
         assert_eq!(shared["entity"][0]["what"]["reference"], "Patient/p1");
@@ -325,11 +314,7 @@ mod tests {
                 ..audit.clone()
             },
             at,
-            &Place {
-                device: &device,
-                bed_name: "3 West, Room 12, Bed A",
-                patient: patient.as_deref(),
-            },
+            &here,
         );
         assert_eq!(blocked["entity"][0]["what"]["reference"], "Patient/p1");
         assert_eq!(

@@ -115,6 +115,20 @@ impl Display {
             std::thread::sleep(Duration::from_millis(100));
         }
     }
+
+    /// Ana (tests/common/slapd.rs) signs in as on a box without a badge reader, from Home:
+    /// Settings, her staff number, OK, her PIN, OK; returns once the staff frame shows.
+    pub fn sign_in_by_number(&self) {
+        self.keys(&["Down", "Right", "Right", "Return"]);
+        self.keys(&["0", "0", "1", "2", "3", "4", "5", "Return"]);
+        self.keys(&["2", "4", "6", "8", "Return"]);
+        self.wait_for("the staff frame", Duration::from_secs(10), staff_frame);
+    }
+}
+
+/// The staff frame (its lilac border) is on screen.
+pub fn staff_frame(picture: &Picture) -> bool {
+    picture.pixel(3, 540) == [0xc0, 0x8c, 0xff]
 }
 
 /// Reads Xvfb's XWD frame buffer (ZPixmap, 32 bits a pixel, as Xvfb writes a 24-bit screen).
