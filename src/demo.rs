@@ -71,6 +71,9 @@ fn record_from(everything: &[Value], now: &jiff::Zoned) -> crate::domain::record
         "CareTeam",
         "Patient",
         "RelatedPerson",
+        "Task",
+        "DocumentReference",
+        "Questionnaire",
     ] {
         let mut list: Vec<Value> = everything
             .iter()

@@ -151,8 +151,14 @@ impl Setup {
                     device: config.device.id.clone(),
                     bed_name: config.bed.name.as_str().to_owned(),
                 },
-                secret: staff_secret.unwrap_or_else(random_secret),
+                secret: staff_secret.clone().unwrap_or_else(random_secret),
             }),
+            store: (!demo && config.backend.is_some())
+                .then(|| {
+                    let key = config.store.key_file.clone()?;
+                    Some((config.store.data_dir.clone(), key))
+                })
+                .flatten(),
         };
         Ok(Setup {
             config,
@@ -188,8 +194,9 @@ pub fn run_on_display(setup: Setup) -> Result<(), LaunchError> {
         let sync = crate::sync::service::spawn(setup.config.clone(), move |status| {
             inbox.send(Inbound::Sync(status));
         });
-        // Clinician mode's audit events are delivered as soon as they are in the outbox.
-        app.set_staff_wake(sync.waker());
+        // Clinician mode's audit events and the patient's learning are delivered as soon as
+        // they are in the outbox.
+        app.set_outbox_wake(|| sync.waker());
         sync
     });
     app.window().run()?;

@@ -8,6 +8,7 @@ pub mod domain;
 pub mod fhir;
 pub mod input;
 pub mod launch;
+pub mod learn;
 pub mod media;
 pub mod picture;
 pub mod staff;

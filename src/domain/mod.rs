@@ -4,6 +4,7 @@ pub mod button;
 pub mod call;
 pub mod clock;
 pub mod family;
+pub mod learn;
 pub mod patient;
 pub mod plain;
 pub mod privacy;

@@ -257,6 +257,8 @@ pub struct Record {
     /// Family and caregivers the record names (Patient.contact, RelatedPerson): who may call
     /// the bed as family, unless staff set them as not allowed.
     family: Vec<super::family::Member>,
+    /// What the care team assigned the patient to learn, in the order of what to do next.
+    learn: Vec<super::learn::Assignment>,
 }
 
 impl Record {
@@ -287,6 +289,14 @@ impl Record {
 
     pub fn set_family(&mut self, family: Vec<super::family::Member>) {
         self.family = family;
+    }
+
+    pub fn learn(&self) -> &[super::learn::Assignment] {
+        &self.learn
+    }
+
+    pub fn set_learn(&mut self, learn: Vec<super::learn::Assignment>) {
+        self.learn = learn;
     }
 
     /// How many rows each section has, in menu order.

@@ -32,6 +32,7 @@ pub fn build(resources: impl Fn(&str) -> Vec<Value>, now: &jiff::Zoned) -> Recor
     record.set(Section::Vitals, observations(&resources, "vital-signs"));
     record.set(Section::DietAndGoals, diet_and_goals(&resources));
     record.set_family(family(&resources, now.timestamp()));
+    record.set_learn(super::learn::assignments(&resources));
     record
 }
 
@@ -220,14 +221,14 @@ fn care_team_ids(
     ids
 }
 
-fn by_id(list: Vec<Value>) -> HashMap<String, Value> {
+pub(crate) fn by_id(list: Vec<Value>) -> HashMap<String, Value> {
     list.into_iter()
         .filter_map(|r| Some((r["id"].as_str()?.to_owned(), r)))
         .collect()
 }
 
 /// The id a reference points at, if it is of `kind`.
-fn target<'a>(reference: &'a Value, kind: &str) -> Option<&'a str> {
+pub(crate) fn target<'a>(reference: &'a Value, kind: &str) -> Option<&'a str> {
     let r = reference["reference"].as_str()?;
     let r = r.split_once("/_history/").map_or(r, |(h, _)| h);
     let (head, id) = r.rsplit_once('/')?;
@@ -250,7 +251,7 @@ pub fn concept(v: &Value) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-fn name_of(person: &Value) -> Option<String> {
+pub(crate) fn name_of(person: &Value) -> Option<String> {
     let names = person["name"].as_array()?;
     let n = names
         .iter()
@@ -269,7 +270,7 @@ fn name_of(person: &Value) -> Option<String> {
 }
 
 /// A FHIR dateTime or date as a moment (a bare date is its start, UTC).
-fn moment(s: Option<&str>) -> Option<Timestamp> {
+pub(crate) fn moment(s: Option<&str>) -> Option<Timestamp> {
     let s = s?;
     s.parse::<Timestamp>().ok().or_else(|| {
         s.get(..10)?

@@ -44,6 +44,9 @@ const MIGRATIONS: &[&str] = &[
         last_error TEXT,
         rejected INTEGER NOT NULL DEFAULT 0
      );",
+    // 2: how an item is delivered: `put` (the resource to its id) or `task-status` (a Task
+    // moved on, read and written with If-Match at delivery: see `sync::engine`).
+    "ALTER TABLE outbox ADD COLUMN op TEXT NOT NULL DEFAULT 'put';",
 ];
 
 /// Why the store could not be used.
@@ -107,6 +110,25 @@ pub struct OutboxItem {
     pub id: String,
     pub json: String,
     pub attempts: u32,
+    /// How it is delivered ([`OP_PUT`], [`OP_TASK_STATUS`]).
+    pub op: String,
+}
+
+/// An outbox item that is a resource PUT to its id.
+pub const OP_PUT: &str = "put";
+/// An outbox item that moves a Task on: `{"task": id, "status": ..., "at": ..., "outputs":
+/// [...]}`, applied at delivery to the Task as the server has it then.
+pub const OP_TASK_STATUS: &str = "task-status";
+
+/// One item to queue with others in one transaction ([`Store::enqueue_all`]).
+#[derive(Clone, Debug)]
+pub struct Outgoing {
+    pub op: &'static str,
+    pub kind: String,
+    /// The item's id: the resource's id for a PUT (given by the caller, so other items can
+    /// point at it), any unique id otherwise.
+    pub id: String,
+    pub json: serde_json::Value,
 }
 
 /// The outbox at a glance.
@@ -438,12 +460,34 @@ impl Store {
         Ok(id)
     }
 
+    /// Queues several items in order, all or none (committed before this returns).
+    pub fn enqueue_all(&mut self, patient: &str, items: &[Outgoing]) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        let now = jiff::Timestamp::now().as_second();
+        for item in items {
+            tx.execute(
+                "INSERT INTO outbox (patient, type, id, json, created, op)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    patient,
+                    item.kind,
+                    item.id,
+                    item.json.to_string(),
+                    now,
+                    item.op
+                ],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// The next item due for delivery for each patient, oldest first; a patient's later items
     /// wait behind an earlier one that is not delivered yet (order per patient is kept).
     /// Rejected items are retried only when `with_rejected`.
     pub fn outbox_due(&self, now: i64, with_rejected: bool) -> Result<Vec<OutboxItem>, StoreError> {
         let mut stmt = self.conn.prepare(
-            "SELECT seq, patient, type, id, json, attempts, next_attempt, rejected FROM outbox
+            "SELECT seq, patient, type, id, json, attempts, next_attempt, rejected, op FROM outbox
              WHERE seq IN (SELECT min(seq) FROM outbox WHERE rejected = 0 OR ?1 GROUP BY patient)
              ORDER BY seq",
         )?;
@@ -456,6 +500,7 @@ impl Store {
                     id: r.get(3)?,
                     json: r.get(4)?,
                     attempts: r.get(5)?,
+                    op: r.get(8)?,
                 },
                 r.get::<_, i64>(6)?,
             ))
@@ -538,15 +583,16 @@ impl Store {
         let mut n = 0;
         for item in items {
             n += self.conn.execute(
-                "INSERT OR IGNORE INTO outbox (patient, type, id, json, created, attempts)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT OR IGNORE INTO outbox (patient, type, id, json, created, attempts, op)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 params![
                     item.patient,
                     item.kind,
                     item.id,
                     item.json,
                     now,
-                    item.attempts
+                    item.attempts,
+                    item.op
                 ],
             )?;
         }
@@ -631,8 +677,14 @@ fn salvage_outbox(path: &Path, key: &DbKey) -> Vec<OutboxItem> {
         conn.query_row("PRAGMA cipher_log_level = NONE", [], |_| Ok(()))
             .optional()?;
         conn.pragma_update(None, "key", key.pragma_value())?;
-        let mut stmt =
-            conn.prepare("SELECT seq, patient, type, id, json, attempts FROM outbox ORDER BY seq")?;
+        // A file from before migration 2 has no `op`: its items are all PUTs.
+        let mut stmt = conn
+            .prepare("SELECT seq, patient, type, id, json, attempts, op FROM outbox ORDER BY seq")
+            .or_else(|_| {
+                conn.prepare(
+                    "SELECT seq, patient, type, id, json, attempts, 'put' FROM outbox ORDER BY seq",
+                )
+            })?;
         let rows = stmt.query_map([], |r| {
             Ok(OutboxItem {
                 seq: r.get(0)?,
@@ -641,6 +693,7 @@ fn salvage_outbox(path: &Path, key: &DbKey) -> Vec<OutboxItem> {
                 id: r.get(3)?,
                 json: r.get(4)?,
                 attempts: r.get(5)?,
+                op: r.get(6)?,
             })
         })?;
         // Keep every row that reads; a damaged page loses only its own rows.

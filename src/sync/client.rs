@@ -147,6 +147,18 @@ impl Client {
     /// PUT a resource to its client-assigned id (create-or-update: idempotent, so a retry can
     /// never make a second copy). Returns the status.
     pub fn put(&mut self, kind: &str, id: &str, body: &str) -> Result<u16, SyncError> {
+        self.put_if_match(kind, id, body, None)
+    }
+
+    /// PUT that replaces only the version `if_match` names (an ETag, `W/"3"`): a resource
+    /// changed since it was read is refused with 412 (`SyncError::Status`).
+    pub fn put_if_match(
+        &mut self,
+        kind: &str,
+        id: &str,
+        body: &str,
+        if_match: Option<&str>,
+    ) -> Result<u16, SyncError> {
         let url = format!("{}/{kind}/{id}", self.base);
         let mut retried_auth = false;
         loop {
@@ -159,6 +171,9 @@ impl Client {
                 .header("Prefer", "return=minimal");
             if let Some(t) = &token {
                 req = req.header("Authorization", format!("Bearer {t}"));
+            }
+            if let Some(e) = if_match {
+                req = req.header("If-Match", e);
             }
             self.requests += 1;
             let mut response = req.send(body).map_err(|e| transport(kind, e))?;

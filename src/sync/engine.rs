@@ -621,7 +621,14 @@ impl Engine {
                 return Ok(());
             }
             for item in due {
-                match self.client.put(&item.kind, &item.id, &item.json) {
+                let sent = if item.op == crate::store::db::OP_TASK_STATUS {
+                    self.move_task(&item.json)
+                } else {
+                    self.client
+                        .put(&item.kind, &item.id, &item.json)
+                        .map(|_| ())
+                };
+                match sent {
                     Ok(_) => {
                         self.store.delivered(item.seq)?;
                         report.delivered += 1;
@@ -647,6 +654,90 @@ impl Engine {
                 }
             }
         }
+    }
+
+    /// Moves a Task on as the patient's learning says (an `OP_TASK_STATUS` item): reads the
+    /// Task as it is now, applies the change to that (never backwards, never over a nurse's
+    /// cancel), and writes it only if nobody changed it since (If-Match); a conflict reads it
+    /// again. A Task gone from the server, or withdrawn by staff, has nothing left to do.
+    fn move_task(&mut self, json: &str) -> Result<(), SyncError> {
+        let intent: Value = serde_json::from_str(json)
+            .map_err(|e| SyncError::Malformed(format!("a queued Task change: {e}")))?;
+        let (Some(task), Some(status), Some(at)) = (
+            intent["task"].as_str(),
+            intent["status"].as_str(),
+            intent["at"]
+                .as_str()
+                .and_then(|s| s.parse::<jiff::Timestamp>().ok()),
+        ) else {
+            return Err(SyncError::Malformed(
+                "a queued Task change lacks its parts".into(),
+            ));
+        };
+        let to = match status {
+            "completed" => crate::domain::learn::Progress::Done,
+            _ => crate::domain::learn::Progress::Started,
+        };
+        let outputs: Vec<String> = intent["outputs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect();
+        for _ in 0..4 {
+            let current = match self.client.get_json(&format!("Task/{}", encode(task))) {
+                Ok(a) => a,
+                Err(SyncError::Status {
+                    status: 404 | 410, ..
+                }) => {
+                    tracing::info!("an education Task is gone from the server; nothing to update");
+                    return Ok(());
+                }
+                Err(e) => return Err(e),
+            };
+            if current.json["resourceType"] != "Task" || current.json["id"] != task {
+                return Err(SyncError::Lying(
+                    "asked for a Task, got something else".into(),
+                ));
+            }
+            let etag = current.etag.clone().or_else(|| {
+                current.json["meta"]["versionId"]
+                    .as_str()
+                    .map(|v| format!("W/\"{v}\""))
+            });
+            use crate::fhir::learn::{TaskChange, advance_task};
+            match advance_task(&current.json, to, at, &outputs) {
+                TaskChange::Already => return Ok(()),
+                TaskChange::Withdrawn(by) => {
+                    tracing::info!(
+                        status = by,
+                        "an education Task was withdrawn by staff; left as it is"
+                    );
+                    return Ok(());
+                }
+                TaskChange::Update(body) => {
+                    match self
+                        .client
+                        .put_if_match("Task", task, &body.to_string(), etag.as_deref())
+                    {
+                        Ok(_) => return Ok(()),
+                        Err(SyncError::Status {
+                            status: 409 | 412, ..
+                        }) => {
+                            tracing::info!(
+                                "an education Task changed on the server meanwhile; read again"
+                            );
+                            continue;
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+        }
+        Err(SyncError::Status {
+            what: "Task".into(),
+            status: 412,
+        })
     }
 
     /// Erases the occupant's data (store rows, the display settings they chose).

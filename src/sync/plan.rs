@@ -56,8 +56,10 @@ pub struct Query {
     pub keep: fn(&Value, &Window) -> bool,
 }
 
-/// SNOMED CT 409073007 "Education": how education assignments are tagged.
-pub const EDUCATION: &str = "http://snomed.info/sct|409073007";
+/// How education assignments are tagged: SNOMED CT 311401005 "Patient education" (as R4's own
+/// `servicerequest-example-edu.json`), or 409073007 "Education". As a search value, either.
+pub const EDUCATION: &str = "http://snomed.info/sct|311401005,http://snomed.info/sct|409073007";
+const EDUCATION_CODES: [&str; 2] = ["311401005", "409073007"];
 
 /// The kinds referenced from the chart that are loaded too (who the nurse is, what a drug is,
 /// what an education assignment points to).
@@ -66,6 +68,7 @@ pub const REFERENCED: &[&str] = &[
     "PractitionerRole",
     "Medication",
     "DocumentReference",
+    "Questionnaire",
 ];
 /// The most referenced resources loaded.
 pub const REFERENCED_CAP: usize = 500;
@@ -300,10 +303,13 @@ pub fn has_code(concept: &Value, codes: &[&str]) -> bool {
 }
 
 fn is_education(concept: &Value) -> bool {
-    let (system, code) = EDUCATION.split_once('|').unwrap_or_default();
     concept["coding"].as_array().is_some_and(|list| {
-        list.iter()
-            .any(|c| c["system"].as_str() == Some(system) && c["code"].as_str() == Some(code))
+        list.iter().any(|c| {
+            c["system"].as_str() == Some("http://snomed.info/sct")
+                && c["code"]
+                    .as_str()
+                    .is_some_and(|code| EDUCATION_CODES.contains(&code))
+        })
     })
 }
 

@@ -61,6 +61,9 @@ pub struct Context {
     pub call: Option<crate::call::service::CallSetup>,
     /// Clinician sign-in, when the config names a staff directory.
     pub staff: Option<StaffSetup>,
+    /// The encrypted store (data directory, key file), for what the UI side records (Learn);
+    /// None: nothing is recorded (the built-in demo, snapshots).
+    pub store: Option<(std::path::PathBuf, std::path::PathBuf)>,
 }
 
 /// Where the clock's time comes from.
@@ -111,6 +114,8 @@ struct State {
     call: CallController,
     /// Clinician mode: badge keys, the PIN check, the staff frame.
     staff: StaffController,
+    /// Learn: its screens and its worker.
+    learn: super::learn::LearnController,
 }
 
 /// The running shell: the window and its controller.
@@ -149,6 +154,7 @@ impl App {
         staff.set_patient(context.patient.clone(), 0);
         shell.set_staff_configured(staff.configured());
         shell.set_staff_by_number(staff.configured() && staff.by_number());
+        let learn = super::learn::LearnController::new(&window, context.store.clone());
         let state = Rc::new(RefCell::new(State {
             focus_flags,
             shell,
@@ -176,6 +182,7 @@ impl App {
             film_checkpoint: 0,
             call,
             staff,
+            learn,
         }));
 
         let header = window.global::<HeaderState>();
@@ -229,9 +236,12 @@ impl App {
         &self.window
     }
 
-    /// How clinician mode wakes the sync loop once an audit event is in the outbox.
-    pub fn set_staff_wake(&self, wake: Box<dyn Fn() + Send>) {
-        self.state.borrow().staff.set_wake(wake);
+    /// How clinician mode and Learn wake the sync loop once they put something in the
+    /// outbox (`make` gives each its own waker).
+    pub fn set_outbox_wake(&self, make: impl Fn() -> Box<dyn Fn() + Send>) {
+        let st = self.state.borrow();
+        st.staff.set_wake(make());
+        st.learn.set_wake(make());
     }
 
     /// The way in for other threads (input devices, sync, listings): a clone for each.
@@ -534,6 +544,7 @@ fn carry_out(window: &MainWindow, state: &Rc<RefCell<State>>, st: &mut State, ef
                 carry_out(window, state, st, effect);
             }
         }
+        Effect::Learn(recorded) => st.learn.record(recorded, &st.record),
         Effect::Audit(mut audit) => {
             if audit.what == crate::domain::shell::Audited::Shared {
                 audit.with = st.call.far_end();
@@ -724,6 +735,9 @@ fn show(window: &MainWindow, state: &State) {
         Screen::StaffNumber => ui::Screen::StaffNumber,
         Screen::StaffLimits => ui::Screen::StaffLimits,
         Screen::StaffFamily => ui::Screen::StaffFamily,
+        Screen::LearnPage => ui::Screen::LearnPage,
+        Screen::LearnQuestion => ui::Screen::LearnQuestion,
+        Screen::LearnDone => ui::Screen::LearnDone,
     });
     let now = state
         .time
@@ -731,6 +745,7 @@ fn show(window: &MainWindow, state: &State) {
         .to_zoned(jiff::tz::TimeZone::system())
         .unwrap_or_else(|_| jiff::Zoned::now());
     state.watch.show(window, shell, &now, state.clock_style);
+    state.learn.show(window, shell, &now, state.clock_style);
     state
         .call
         .show(window, shell, &state.record, std::time::Instant::now());
@@ -816,6 +831,11 @@ fn show_hints(globals: &AppState, hints: Hints) {
         OkHint::SignOut => ui::OkDoes::SignOut,
         OkHint::ClearPin => ui::OkDoes::ClearPin,
         OkHint::Continue => ui::OkDoes::Continue,
+        OkHint::Next => ui::OkDoes::Next,
+        OkHint::Finish => ui::OkDoes::Finish,
+        OkHint::Choose => ui::OkDoes::Choose,
+        OkHint::Done => ui::OkDoes::Done,
+        OkHint::BackToQuestion => ui::OkDoes::BackToQuestion,
     });
     globals.set_back_does(match hints.back {
         BackHint::Nothing => ui::BackDoes::Nothing,

@@ -8,6 +8,7 @@ pub mod convert;
 pub mod headless;
 pub mod inbox;
 pub mod keyboard;
+pub mod learn;
 pub mod staff;
 pub mod timers;
 pub mod watch;

@@ -37,6 +37,8 @@ pub enum Effect {
     /// A staff number was typed (a box without a badge reader): treat it as a badge read and
     /// hand its key to [`Shell::badge_read`].
     StaffNumber(crate::domain::session::badge::StaffNumber),
+    /// Tell the record about the patient's learning (through the outbox).
+    Learn(crate::domain::learn::Recorded),
 }
 
 /// A time the shell waits for, then is told about.

@@ -35,6 +35,17 @@ pub enum OkHint {
     ClearPin,
     /// Goes on to the PIN (after the staff number).
     Continue,
+    /// Learn: the next page, or on to the questions; the next question.
+    Next,
+    /// Learn: the last page of something without questions: finish it.
+    Finish,
+    /// Learn: answer with the focused row (an option, yes or no, the number, skip, look again,
+    /// try again).
+    Choose,
+    /// Learn: the end screen, back to the list.
+    Done,
+    /// Learn: the page "Look again" opened, back to the question.
+    BackToQuestion,
 }
 
 /// What Back does (the footer's "Back …").
@@ -101,7 +112,10 @@ impl Shell {
             }
             Screen::Call if self.call.configured && self.call.people > 0 => OkHint::Call,
             Screen::Call if self.call.configured => OkHint::Nothing,
-            Screen::Learn | Screen::Call | Screen::Ask => OkHint::BackToHome,
+            Screen::Learn | Screen::LearnPage | Screen::LearnQuestion | Screen::LearnDone => {
+                self.learn_ok_hint(place)
+            }
+            Screen::Call | Screen::Ask => OkHint::BackToHome,
             Screen::Watch => {
                 let available = match HubRow::ALL[place.focus] {
                     HubRow::LiveTv | HubRow::Guide => !self.watch.tv.is_empty(),

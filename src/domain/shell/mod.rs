@@ -17,6 +17,7 @@ mod call_keys;
 mod effect;
 mod health_keys;
 mod hints;
+mod learn_keys;
 mod pin;
 mod staff_keys;
 #[cfg(test)]
@@ -27,6 +28,7 @@ use call_keys::CallButtons;
 pub use call_keys::{CallControl, CallRequest, CallStage};
 pub use effect::{Effect, NOTICE_TIME, Outcome, Timeout};
 pub use hints::{BackHint, DigitsHint, Hints, OkHint};
+pub use learn_keys::{LearnRow, review_page};
 pub use staff_keys::{Audit, Audited, ClinicianRow};
 
 /// Every screen the shell can show.
@@ -69,6 +71,12 @@ pub enum Screen {
     StaffLimits,
     /// Family and caregivers the record names: who may call the bed as family.
     StaffFamily,
+    /// A page of an assignment's material (Learn).
+    LearnPage,
+    /// A teach-back question.
+    LearnQuestion,
+    /// An assignment finished.
+    LearnDone,
 }
 
 impl Screen {
@@ -242,6 +250,8 @@ pub struct Shell {
     /// The family and caregivers the record names, by key (`domain::family::Member::key`), in
     /// the order the family screen lists them.
     family: Vec<String>,
+    /// Learn: the assignments and where the patient is in them.
+    learn: learn_keys::LearnRoom,
 }
 
 impl Shell {
@@ -287,6 +297,7 @@ impl Shell {
             quiet_volume: DEFAULT_QUIET_VOLUME,
             share_chosen: false,
             family: Vec::new(),
+            learn: Default::default(),
         }
     }
 
@@ -339,8 +350,11 @@ impl Shell {
             | Screen::Films
             | Screen::Relax
             | Screen::Player => self.watch_layout(screen),
+            Screen::Learn | Screen::LearnPage | Screen::LearnQuestion | Screen::LearnDone => {
+                self.learn_layout(screen)
+            }
             // Screens whose feature has not landed hold one button: back to Home.
-            Screen::Learn | Screen::Ask => Layout::Column { count: 1 },
+            Screen::Ask => Layout::Column { count: 1 },
             // The pads take digits, not focus.
             Screen::Pin | Screen::StaffPin => Layout::Column { count: 1 },
             Screen::Clinician => Layout::Column {
@@ -516,6 +530,7 @@ impl Shell {
             Button::Home => {
                 self.leave_player();
                 self.stack.truncate(1);
+                self.learn_back(Screen::Home);
                 self.pin_pad = None;
                 self.watch.tv.cancel_entry();
                 Outcome::handled()
@@ -529,6 +544,9 @@ impl Shell {
                         Screen::Tv => self.watch.tv.cancel_entry(),
                         // Back from a trend lands on the row it showed.
                         Screen::Trend(_) => self.top_mut().focus = left.focus,
+                        Screen::LearnPage | Screen::LearnQuestion | Screen::LearnDone => {
+                            self.learn_back(left.screen)
+                        }
                         _ => {}
                     }
                     Outcome::handled()
@@ -609,6 +627,8 @@ impl Shell {
             staff_by_number: _,
             // The record's: the next patient's record brings its own.
             family: _,
+            // The assignments come with the record; what this patient did is forgotten below.
+            learn: _,
             local_time: _,
             quiet_volume: _,
             // Nobody types a staff number across a discharge (the screen went with the stack).
@@ -631,6 +651,7 @@ impl Shell {
         *staff_number = fresh.staff_number;
         *share_chosen = fresh.share_chosen;
         watch.forget_patient();
+        self.forget_learning();
         let mut outcome = ended;
         outcome.effects.push(Effect::Save);
         outcome.and(Effect::Stop(Timeout::HealthIdle))
@@ -640,6 +661,9 @@ impl Shell {
         let place = *self.top();
         if place.screen == Screen::Settings && matches!(arrow, Button::Left | Button::Right) {
             return self.change_setting(place.focus, arrow == Button::Right);
+        }
+        if let Some(outcome) = self.learn_arrow(place, arrow) {
+            return outcome;
         }
         let next = self.layout_of(place.screen).step(place.focus, arrow);
         self.top_mut().focus = next;
@@ -673,8 +697,11 @@ impl Shell {
             | Screen::StaffNumber
             | Screen::StaffLimits
             | Screen::StaffFamily => Outcome::ignored(),
+            Screen::Learn | Screen::LearnPage | Screen::LearnQuestion | Screen::LearnDone => {
+                self.learn_ok(place)
+            }
             // Its one button: back to Home.
-            Screen::Learn | Screen::Ask => {
+            Screen::Ask => {
                 self.stack.truncate(1);
                 Outcome::handled()
             }

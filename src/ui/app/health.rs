@@ -31,6 +31,10 @@ pub(super) fn set_record(globals: &HealthState, st: &mut State, record: Arc<Reco
     st.shell.set_record_counts(record.counts());
     st.shell
         .set_family(record.family().iter().map(|m| m.key.clone()).collect());
+    if !same || st.record_generation == 0 {
+        st.shell
+            .set_learn(std::sync::Arc::new(record.learn().to_vec()));
+    }
     st.record = record;
     st.today_ahead = ahead;
     st.record_generation += 1;

@@ -255,7 +255,14 @@ fn shells_to_walk() -> Vec<Shell> {
     let mut by_number = full.clone();
     by_number.set_staff_configured(true);
     by_number.set_staff_by_number(true);
-    vec![full, empty, calls_nobody, locked, by_number]
+    vec![
+        full,
+        empty,
+        calls_nobody,
+        locked,
+        by_number,
+        learn::learning(),
+    ]
 }
 
 /// The footer's promises against what the keys really do: for every state a walk of up to
@@ -295,7 +302,13 @@ fn every_footer_promise_is_kept() {
                         shell.watch.films,
                         shell.record_counts,
                         shell.staff_number.len(),
-                        shell.staff_by_number
+                        shell.staff_by_number,
+                        (
+                            shell
+                                .learn_open()
+                                .map(|(_, _, r)| (r.page, r.question, r.verdict, r.number)),
+                            shell.learn_reviewing(),
+                        ),
                     )
                 );
                 if !seen.insert(key) {
@@ -415,9 +428,9 @@ fn random_presses(shell: &mut Shell, buttons: &[Button]) {
         assert!(shell.focus() < shell.layout().count());
         assert_eq!(shell.stack[0].screen, Screen::Home);
         assert!(
-            shell.depth() <= 4,
+            shell.depth() <= 5,
             "the deepest screens: Home → My health → section → trend, Home → Watch → \
-             guide → TV: {:?}",
+             guide → TV, Home → Learn → page → question → the page again: {:?}",
             shell.stack
         );
         // Nothing plays off Watch's screens.
@@ -674,6 +687,7 @@ fn ok_on_a_result_opens_its_trend_and_back_returns_to_the_row_shown() {
 }
 
 mod call;
+mod learn;
 mod staff;
 mod watch;
 

@@ -1,0 +1,196 @@
+//! Learn: what the care team assigned the patient to read, watch and answer, and the rules of
+//! going through it with a remote. Pure: `fhir::learn` builds the [`Assignment`]s from the
+//! store, the shell walks them ([`Reading`]), and what must reach the record leaves as a
+//! [`Recorded`] effect that `learn::recorder` turns into FHIR through the outbox.
+//!
+//! The order of the list is the order of what to do next: what is not done yet first, the one
+//! due soonest first (overdue at the top), what has no due date after those; started before
+//! new when they are due alike; done last.
+
+pub mod pages;
+pub mod quiz;
+
+use jiff::Timestamp;
+
+pub use pages::{Block, Page};
+pub use quiz::{Answer, Item, Kind, Quiz, Verdict};
+
+/// Where the patient is with an assignment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Progress {
+    New,
+    Started,
+    Done,
+}
+
+/// What an assignment asks the patient to take in.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Material {
+    /// Readable text, as blocks, paged for the screen by [`pages::paginate`].
+    Document(Vec<Block>),
+    /// A video (a URL the player can open; captions beside it when the record gives them).
+    Video {
+        url: String,
+        captions: Option<String>,
+    },
+    /// A PDF leaflet (its URL).
+    Pdf { url: String },
+    /// Nothing the box can show: only the questions, or content not fetched yet / not readable
+    /// here (the screen says to ask the nurse).
+    None,
+}
+
+/// One assignment, as the list and the reader show it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Assignment {
+    /// The Task's id on the backend: the key everything else uses.
+    pub task: String,
+    pub title: String,
+    /// A sentence or two about it.
+    pub description: String,
+    /// Where the record says the patient is (the Task's status).
+    pub progress: Progress,
+    pub due: Option<Timestamp>,
+    /// Who assigned it (the requester's name), empty when the record does not say.
+    pub assigned_by: String,
+    /// About how long it takes, in minutes.
+    pub minutes: Option<u32>,
+    pub material: Material,
+    pub quiz: Option<Quiz>,
+    /// The material is in the patient's language (or their language is not known); false
+    /// means it is in the default language and the screen says so.
+    pub in_language: bool,
+    /// The topic as the record codes it (system, code, display), for the Procedure that
+    /// records the teaching.
+    pub topic: Vec<(String, String, String)>,
+    /// The ServiceRequest the Task fulfils, if any ("ServiceRequest/123").
+    pub based_on: Option<String>,
+}
+
+impl Assignment {
+    /// Whether it is past its due time at `now` and not done.
+    pub fn overdue(&self, now: Timestamp) -> bool {
+        self.progress != Progress::Done && self.due.is_some_and(|d| d < now)
+    }
+}
+
+/// Sorts assignments into the order of what to do next (see the module documentation).
+pub fn sort(items: &mut [Assignment]) {
+    items.sort_by(|a, b| {
+        let done = |x: &Assignment| x.progress == Progress::Done;
+        done(a)
+            .cmp(&done(b))
+            .then_with(|| match (a.due, b.due) {
+                (Some(x), Some(y)) => x.cmp(&y),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            })
+            .then_with(|| b.progress.cmp(&a.progress))
+            .then_with(|| a.title.cmp(&b.title))
+            .then_with(|| a.task.cmp(&b.task))
+    });
+}
+
+/// What the record is told about the patient's learning. Each becomes FHIR in the outbox.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Recorded {
+    /// The patient opened the assignment: its Task goes to in-progress.
+    Opened { task: String },
+    /// The patient finished it: the answers (if it had questions) as a QuestionnaireResponse,
+    /// the teaching as a Procedure, and the Task completed.
+    Finished {
+        task: String,
+        answers: Vec<Answered>,
+    },
+}
+
+/// One answer of the teach-back, as it goes into the QuestionnaireResponse.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Answered {
+    pub link_id: String,
+    pub answer: Answer,
+    /// It was the answer the care team marked right (None: no right answer was given).
+    pub correct: Option<bool>,
+}
+
+/// The assignment open now and how far the patient is in it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Reading {
+    pub task: String,
+    /// The page of the document shown (0-based).
+    pub page: usize,
+    /// The question shown (an index into the quiz's items), when on the questions.
+    pub question: Option<usize>,
+    /// Answers given so far, by item index.
+    pub answers: Vec<Option<Answer>>,
+    /// The verdict on the answer just given, while it shows.
+    pub verdict: Option<Verdict>,
+    /// The value being set on an integer question.
+    pub number: i64,
+}
+
+impl Reading {
+    pub fn new(task: &str, questions: usize) -> Reading {
+        Reading {
+            task: task.to_owned(),
+            page: 0,
+            question: None,
+            answers: vec![None; questions],
+            verdict: None,
+            number: 0,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(task: &str, progress: Progress, due: Option<&str>) -> Assignment {
+        Assignment {
+            task: task.into(),
+            title: task.into(),
+            description: String::new(),
+            progress,
+            due: due.map(|d| d.parse().unwrap()),
+            assigned_by: String::new(),
+            minutes: None,
+            material: Material::None,
+            quiz: None,
+            in_language: true,
+            topic: Vec::new(),
+            based_on: None,
+        }
+    }
+
+    #[test]
+    fn the_next_thing_to_do_comes_first() {
+        let mut items = vec![
+            item("done", Progress::Done, Some("2026-01-01T00:00:00Z")),
+            item("later", Progress::New, Some("2026-01-03T00:00:00Z")),
+            item("whenever", Progress::New, None),
+            item("soon-new", Progress::New, Some("2026-01-02T00:00:00Z")),
+            item(
+                "soon-started",
+                Progress::Started,
+                Some("2026-01-02T00:00:00Z"),
+            ),
+        ];
+        sort(&mut items);
+        let order: Vec<&str> = items.iter().map(|i| i.task.as_str()).collect();
+        assert_eq!(
+            order,
+            ["soon-started", "soon-new", "later", "whenever", "done"]
+        );
+    }
+
+    #[test]
+    fn overdue_is_past_due_and_not_done() {
+        let now: Timestamp = "2026-01-02T12:00:00Z".parse().unwrap();
+        assert!(item("a", Progress::New, Some("2026-01-02T00:00:00Z")).overdue(now));
+        assert!(!item("a", Progress::Done, Some("2026-01-02T00:00:00Z")).overdue(now));
+        assert!(!item("a", Progress::New, Some("2026-01-03T00:00:00Z")).overdue(now));
+        assert!(!item("a", Progress::New, None).overdue(now));
+    }
+}

@@ -1,0 +1,534 @@
+//! Learn's keys: the list opens an assignment; its document pages turn with Left/Right (or OK,
+//! which goes on to the questions after the last page); a question is answered with OK on an
+//! option; a wrong answer offers to look at the material again, to try again or to go on; the
+//! end says it is done. What reaches the record leaves as [`Effect::Learn`].
+//!
+//! Where the patient was in each assignment is kept for the run: opening it again goes back to
+//! that page or question. A new occupant starts with none of it.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use super::*;
+use crate::domain::learn::pages::{Fit, paginate};
+use crate::domain::learn::{
+    Answer, Answered, Assignment, Kind, Material, Page, Progress, Reading, Recorded, Verdict,
+};
+
+/// Learn's part of the shell.
+#[derive(Clone, Debug, Default)]
+pub(super) struct LearnRoom {
+    /// The assignments, in list order.
+    items: Arc<Vec<Assignment>>,
+    /// Progress made here that the record may not show yet.
+    progress: HashMap<String, Progress>,
+    /// Where the patient is in each assignment opened this run.
+    readings: HashMap<String, Reading>,
+    /// The assignment open now, and its pages at the text size it was opened at.
+    open: Option<(String, Arc<Vec<Page>>)>,
+    /// The page asked for by "Look again", while it shows.
+    reviewing: bool,
+}
+
+/// A row of a question screen, in order from the top.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LearnRow {
+    /// An option of a choice, by index.
+    Option(usize),
+    Yes,
+    No,
+    /// The number of an integer question (Left/Right change it).
+    Number,
+    Skip,
+    /// Go on (after a right answer, or on a text to read).
+    Next,
+    /// Open the part of the material the question is about.
+    LookAgain,
+    TryAgain,
+    /// Go on after a wrong answer, keeping it.
+    GoOn,
+}
+
+impl Shell {
+    /// New assignments from the record (after a sync pass).
+    pub fn set_learn(&mut self, items: Arc<Vec<Assignment>>) {
+        self.learn.items = items;
+        // An assignment that went away (unassigned) closes if it was open.
+        if let Some((task, _)) = &self.learn.open
+            && !self.learn.items.iter().any(|a| &a.task == task)
+        {
+            self.learn.open = None;
+            let list = self.stack.iter().position(|p| p.screen == Screen::Learn);
+            if let Some(i) = list {
+                self.stack.truncate(i + 1);
+            }
+        }
+        self.clamp_focus();
+    }
+
+    /// The assignments, in list order.
+    pub fn learn_items(&self) -> &[Assignment] {
+        &self.learn.items
+    }
+
+    /// Where the patient is with an assignment: the record's word or what was done here, the
+    /// further of the two.
+    pub fn learn_progress(&self, item: &Assignment) -> Progress {
+        self.learn
+            .progress
+            .get(&item.task)
+            .map_or(item.progress, |p| (*p).max(item.progress))
+    }
+
+    /// The assignment open now, its pages, and where the patient is in it.
+    pub fn learn_open(&self) -> Option<(&Assignment, &[Page], &Reading)> {
+        let (task, pages) = self.learn.open.as_ref()?;
+        let item = self.learn.items.iter().find(|a| &a.task == task)?;
+        Some((item, pages, self.learn.readings.get(task)?))
+    }
+
+    fn reading_mut(&mut self) -> Option<&mut Reading> {
+        let (task, _) = self.learn.open.as_ref()?;
+        self.learn.readings.get_mut(task)
+    }
+
+    pub(super) fn learn_layout(&self, screen: Screen) -> Layout {
+        match screen {
+            Screen::Learn => Layout::Column {
+                count: self.learn.items.len().max(1),
+            },
+            Screen::LearnQuestion => Layout::Column {
+                count: self.learn_rows().len().max(1),
+            },
+            _ => Layout::Column { count: 1 },
+        }
+    }
+
+    /// The rows of the question screen as it is now.
+    pub fn learn_rows(&self) -> Vec<LearnRow> {
+        let Some((item, pages, reading)) = self.learn_open() else {
+            return Vec::new();
+        };
+        let (Some(quiz), Some(q)) = (&item.quiz, reading.question) else {
+            return Vec::new();
+        };
+        match reading.verdict {
+            Some(Verdict::Right) => return vec![LearnRow::Next],
+            Some(Verdict::Wrong) => {
+                let mut rows = Vec::new();
+                if review_page(pages, quiz.items[q].review).is_some() {
+                    rows.push(LearnRow::LookAgain);
+                }
+                rows.extend([LearnRow::TryAgain, LearnRow::GoOn]);
+                return rows;
+            }
+            None => {}
+        }
+        let mut rows: Vec<LearnRow> = match &quiz.items[q].kind {
+            Kind::Choice { options, .. } => (0..options.len()).map(LearnRow::Option).collect(),
+            Kind::Boolean { .. } => vec![LearnRow::Yes, LearnRow::No],
+            Kind::Integer { .. } => vec![LearnRow::Number],
+            Kind::Display | Kind::Unsupported(_) => return vec![LearnRow::Next],
+        };
+        rows.push(LearnRow::Skip);
+        rows
+    }
+
+    /// OK on one of Learn's screens.
+    pub(super) fn learn_ok(&mut self, place: Place) -> Outcome {
+        match place.screen {
+            Screen::Learn if self.learn.items.is_empty() => {
+                self.stack.truncate(1);
+                Outcome::handled()
+            }
+            Screen::Learn => self.open_assignment(place.focus),
+            Screen::LearnPage => {
+                if self.learn.reviewing {
+                    // Looked again: back to the question, to try again.
+                    self.learn.reviewing = false;
+                    self.stack.pop();
+                    return Outcome::handled();
+                }
+                let Some((_, pages, reading)) = self.learn_open() else {
+                    return Outcome::ignored();
+                };
+                if reading.page + 1 < pages.len() {
+                    self.turn(1)
+                } else {
+                    self.after_material()
+                }
+            }
+            Screen::LearnQuestion => self.question_ok(place.focus),
+            Screen::LearnDone => {
+                self.close_to_list();
+                Outcome::handled()
+            }
+            _ => Outcome::ignored(),
+        }
+    }
+
+    /// Left/Right (and Up/Down) on a page turn it; Left/Right on a number change it.
+    pub(super) fn learn_arrow(&mut self, place: Place, arrow: Button) -> Option<Outcome> {
+        match place.screen {
+            Screen::LearnPage if !self.learn.reviewing => Some(match arrow {
+                Button::Right | Button::Down => self.turn(1),
+                Button::Left | Button::Up => self.turn(-1),
+                _ => Outcome::ignored(),
+            }),
+            Screen::LearnQuestion
+                if matches!(arrow, Button::Left | Button::Right)
+                    && self.learn_rows().get(place.focus) == Some(&LearnRow::Number) =>
+            {
+                let (min, max) = self.number_bounds();
+                let reading = self.reading_mut()?;
+                let before = reading.number;
+                reading.number =
+                    (reading.number + if arrow == Button::Right { 1 } else { -1 }).clamp(min, max);
+                Some(Outcome::handled_if(reading.number != before))
+            }
+            _ => None,
+        }
+    }
+
+    fn number_bounds(&self) -> (i64, i64) {
+        let Some((item, _, reading)) = self.learn_open() else {
+            return (0, 0);
+        };
+        match (&item.quiz, reading.question) {
+            (Some(quiz), Some(q)) => match quiz.items[q].kind {
+                Kind::Integer { min, max, .. } => (min.unwrap_or(0), max.unwrap_or(999)),
+                _ => (0, 0),
+            },
+            _ => (0, 0),
+        }
+    }
+
+    fn open_assignment(&mut self, index: usize) -> Outcome {
+        let Some(item) = self.learn.items.get(index).cloned() else {
+            return Outcome::ignored();
+        };
+        let fit = if self.settings.text_size == crate::domain::settings::TextSize::Large {
+            Fit::LARGE
+        } else {
+            Fit::NORMAL
+        };
+        let pages = match &item.material {
+            Material::Document(blocks) => paginate(blocks, fit),
+            _ => Vec::new(),
+        };
+        let questions = item.quiz.as_ref().map_or(0, |q| q.items.len());
+        let reading = self
+            .learn
+            .readings
+            .entry(item.task.clone())
+            .or_insert_with(|| Reading::new(&item.task, questions));
+        // Pages may have changed with the text size: stay within them.
+        reading.page = reading.page.min(pages.len().saturating_sub(1));
+        reading.verdict = None;
+        let question = reading.question;
+        self.learn.open = Some((item.task.clone(), Arc::new(pages)));
+        self.learn.reviewing = false;
+        let mut outcome = Outcome::handled();
+        if self.learn_progress(&item) == Progress::New {
+            self.learn
+                .progress
+                .insert(item.task.clone(), Progress::Started);
+            outcome = outcome.and(Effect::Learn(Recorded::Opened {
+                task: item.task.clone(),
+            }));
+        }
+        let done = self.learn_progress(&item) == Progress::Done;
+        match question {
+            // Back where they were in the questions, over the last page.
+            Some(_) if !done => {
+                self.push_material();
+                self.stack.push(Place {
+                    screen: Screen::LearnQuestion,
+                    focus: 0,
+                });
+            }
+            _ => {
+                if !self.push_material() {
+                    // Nothing to read here: straight to the questions, or done.
+                    return self.after_material_with(outcome);
+                }
+            }
+        }
+        outcome
+    }
+
+    /// Pushes the page screen when there is material to show; false when there is none.
+    fn push_material(&mut self) -> bool {
+        let Some((item, pages, _)) = self.learn_open() else {
+            return false;
+        };
+        let has = !pages.is_empty() || !matches!(item.material, Material::None);
+        if has {
+            self.stack.push(Place {
+                screen: Screen::LearnPage,
+                focus: 0,
+            });
+        }
+        has
+    }
+
+    fn turn(&mut self, by: i64) -> Outcome {
+        let count = self.learn_open().map_or(0, |(_, pages, _)| pages.len());
+        let Some(reading) = self.reading_mut() else {
+            return Outcome::ignored();
+        };
+        let next = (reading.page as i64 + by).clamp(0, count.saturating_sub(1) as i64) as usize;
+        let moved = next != reading.page;
+        reading.page = next;
+        Outcome::handled_if(moved)
+    }
+
+    fn after_material(&mut self) -> Outcome {
+        self.after_material_with(Outcome::handled())
+    }
+
+    /// The material is read: the first question, or the end.
+    fn after_material_with(&mut self, outcome: Outcome) -> Outcome {
+        let first = self.learn_open().and_then(|(item, _, reading)| {
+            item.quiz
+                .as_ref()
+                .and_then(|q| q.next(reading.question.unwrap_or(0), &reading.answers))
+        });
+        match first {
+            Some(q) => {
+                if let Some(r) = self.reading_mut() {
+                    r.question = Some(q);
+                    r.verdict = None;
+                }
+                self.stack.push(Place {
+                    screen: Screen::LearnQuestion,
+                    focus: 0,
+                });
+                outcome.and_handled()
+            }
+            None => self.finish(outcome),
+        }
+    }
+
+    fn question_ok(&mut self, focus: usize) -> Outcome {
+        let Some(row) = self.learn_rows().get(focus).copied() else {
+            return Outcome::ignored();
+        };
+        let Some((item, pages, reading)) = self.learn_open() else {
+            return Outcome::ignored();
+        };
+        let Some(quiz) = item.quiz.clone() else {
+            return Outcome::ignored();
+        };
+        let Some(q) = reading.question else {
+            return Outcome::ignored();
+        };
+        let number = reading.number;
+        let review = review_page(pages, quiz.items[q].review);
+        let answer = match row {
+            LearnRow::Option(i) => Some(Answer::Choice(i)),
+            LearnRow::Yes => Some(Answer::Boolean(true)),
+            LearnRow::No => Some(Answer::Boolean(false)),
+            LearnRow::Number => Some(Answer::Integer(number)),
+            LearnRow::Skip => Some(Answer::Skipped),
+            LearnRow::Next | LearnRow::GoOn => None,
+            LearnRow::TryAgain => {
+                if let Some(r) = self.reading_mut() {
+                    r.verdict = None;
+                    r.answers[q] = None;
+                }
+                self.top_mut().focus = 0;
+                return Outcome::handled();
+            }
+            LearnRow::LookAgain => {
+                let Some(page) = review else {
+                    return Outcome::ignored();
+                };
+                if let Some(r) = self.reading_mut() {
+                    r.page = page;
+                    r.verdict = None;
+                    r.answers[q] = None;
+                }
+                self.learn.reviewing = true;
+                self.top_mut().focus = 0;
+                self.stack.push(Place {
+                    screen: Screen::LearnPage,
+                    focus: 0,
+                });
+                return Outcome::handled();
+            }
+        };
+        if let Some(answer) = answer {
+            let display = matches!(quiz.items[q].kind, Kind::Display | Kind::Unsupported(_));
+            let verdict = quiz.check(q, &answer);
+            if let Some(r) = self.reading_mut() {
+                r.answers[q] = Some(if display { Answer::Read } else { answer });
+                r.verdict = verdict.map(|right| {
+                    if right {
+                        Verdict::Right
+                    } else {
+                        Verdict::Wrong
+                    }
+                });
+            }
+            if verdict.is_some() {
+                self.top_mut().focus = 0;
+                return Outcome::handled();
+            }
+        } else if row == LearnRow::Next
+            && let Some(r) = self.reading_mut()
+            && r.answers[q].is_none()
+        {
+            r.answers[q] = Some(Answer::Read);
+        }
+        self.next_question(q + 1)
+    }
+
+    fn next_question(&mut self, from: usize) -> Outcome {
+        let next = self.learn_open().and_then(|(item, _, reading)| {
+            item.quiz
+                .as_ref()
+                .and_then(|quiz| quiz.next(from, &reading.answers))
+        });
+        match next {
+            Some(q) => {
+                if let Some(r) = self.reading_mut() {
+                    r.question = Some(q);
+                    r.verdict = None;
+                    r.number = 0;
+                }
+                self.top_mut().focus = 0;
+                Outcome::handled()
+            }
+            None => self.finish(Outcome::handled()),
+        }
+    }
+
+    /// The end of an assignment: recorded, and the done screen over the list.
+    fn finish(&mut self, outcome: Outcome) -> Outcome {
+        let Some((item, _, reading)) = self.learn_open() else {
+            return outcome;
+        };
+        let task = item.task.clone();
+        let answers: Vec<Answered> = match &item.quiz {
+            Some(quiz) => (0..quiz.items.len())
+                .filter_map(|i| {
+                    let answer = reading.answers.get(i).cloned().flatten()?;
+                    quiz.enabled(i, &reading.answers).then(|| Answered {
+                        link_id: quiz.items[i].link_id.clone(),
+                        correct: quiz.check(i, &answer),
+                        answer,
+                    })
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        let questions = item.quiz.as_ref().map_or(0, |q| q.items.len());
+        let already = self.learn_progress(item) == Progress::Done;
+        self.learn.progress.insert(task.clone(), Progress::Done);
+        // Opened again later, it starts from the beginning.
+        self.learn
+            .readings
+            .insert(task.clone(), Reading::new(&task, questions));
+        let list = self.stack.iter().position(|p| p.screen == Screen::Learn);
+        self.stack.truncate(list.map_or(1, |i| i + 1));
+        self.stack.push(Place {
+            screen: Screen::LearnDone,
+            focus: 0,
+        });
+        if already {
+            // Read again for their own sake: the record has it already.
+            return outcome.and_handled();
+        }
+        outcome
+            .and_handled()
+            .and(Effect::Learn(Recorded::Finished { task, answers }))
+    }
+
+    fn close_to_list(&mut self) {
+        self.learn.open = None;
+        self.learn.reviewing = false;
+        let list = self.stack.iter().position(|p| p.screen == Screen::Learn);
+        self.stack.truncate(list.map_or(1, |i| i + 1));
+    }
+
+    /// Back (or Home) left `left`: what was open stays where it was for next time, and is
+    /// closed once the patient is off its pages.
+    pub(super) fn learn_back(&mut self, left: Screen) {
+        if left == Screen::LearnPage && self.learn.reviewing {
+            self.learn.reviewing = false;
+            return;
+        }
+        if !matches!(self.screen(), Screen::LearnPage | Screen::LearnQuestion) {
+            self.learn.open = None;
+            self.learn.reviewing = false;
+        }
+    }
+
+    /// What OK does on Learn's screens now.
+    pub(super) fn learn_ok_hint(&self, place: Place) -> OkHint {
+        match place.screen {
+            Screen::Learn if self.learn.items.is_empty() => OkHint::BackToHome,
+            Screen::Learn => OkHint::Open,
+            Screen::LearnPage if self.learn.reviewing => OkHint::BackToQuestion,
+            Screen::LearnPage => match self.learn_open() {
+                Some((_, pages, reading)) if reading.page + 1 < pages.len() => OkHint::Next,
+                Some((item, _, reading))
+                    if item.quiz.as_ref().is_some_and(|q| {
+                        q.next(reading.question.unwrap_or(0), &reading.answers)
+                            .is_some()
+                    }) =>
+                {
+                    OkHint::Next
+                }
+                Some(_) => OkHint::Finish,
+                None => OkHint::Nothing,
+            },
+            Screen::LearnQuestion => match self.learn_rows().get(place.focus) {
+                None => OkHint::Nothing,
+                Some(LearnRow::Next | LearnRow::GoOn) => OkHint::Next,
+                Some(_) => OkHint::Choose,
+            },
+            Screen::LearnDone => OkHint::Done,
+            _ => OkHint::Nothing,
+        }
+    }
+
+    /// Forgets every trace of the patient's learning (a new occupant).
+    pub(super) fn forget_learning(&mut self) {
+        self.learn.progress.clear();
+        self.learn.readings.clear();
+        self.learn.open = None;
+        self.learn.reviewing = false;
+    }
+
+    /// Whether the page shown is one "Look again" opened (OK goes back to the question).
+    pub fn learn_reviewing(&self) -> bool {
+        self.learn.reviewing
+    }
+}
+
+/// The page that holds section `review` (from 1: the nth heading) of a document.
+pub fn review_page(pages: &[Page], review: Option<u32>) -> Option<usize> {
+    let nth = review? as usize;
+    if nth == 0 || pages.is_empty() {
+        return None;
+    }
+    let mut seen = 0;
+    let mut last_heading: Option<&str> = None;
+    for (i, page) in pages.iter().enumerate() {
+        for block in page {
+            if let crate::domain::learn::Block::Heading(text) = block {
+                // A heading is never split over pages; count each once.
+                if last_heading != Some(text.as_str()) {
+                    seen += 1;
+                    last_heading = Some(text.as_str());
+                }
+                if seen == nth {
+                    return Some(i);
+                }
+            }
+        }
+    }
+    None
+}

@@ -1,0 +1,251 @@
+//! Learn through the remote: the demo's assignments (a leaflet with teach-back, a leaflet
+//! without), as `bedside --demo` shows them.
+
+use super::*;
+use crate::domain::learn::{Answer, Progress, Recorded, Verdict};
+
+pub(super) fn learning() -> Shell {
+    let mut shell = Shell::new(Settings::default());
+    let record = crate::demo::record().unwrap();
+    shell.set_learn(std::sync::Arc::new(record.learn().to_vec()));
+    shell
+}
+
+fn press(shell: &mut Shell, keys: &str) -> Vec<Effect> {
+    let mut effects = Vec::new();
+    for b in parse_list(keys).unwrap() {
+        effects.extend(shell.press(b).effects);
+    }
+    effects
+}
+
+fn rows(shell: &Shell) -> Vec<LearnRow> {
+    shell.learn_rows()
+}
+
+#[test]
+fn the_list_puts_the_next_thing_to_do_first_and_opens_it_as_started() {
+    let mut shell = learning();
+    press(&mut shell, "right,ok");
+    assert_eq!(shell.screen(), Screen::Learn);
+    let titles: Vec<&str> = shell
+        .learn_items()
+        .iter()
+        .map(|a| a.title.as_str())
+        .collect();
+    assert_eq!(
+        titles,
+        ["Staying safe from falls", "Your medicines at home"]
+    );
+    let effects = press(&mut shell, "ok");
+    assert_eq!(shell.screen(), Screen::LearnPage);
+    assert!(
+        effects.contains(&Effect::Learn(Recorded::Opened {
+            task: "demo-task-falls".into()
+        })),
+        "{effects:?}"
+    );
+    let item = shell.learn_items()[0].clone();
+    assert_eq!(shell.learn_progress(&item), Progress::Started);
+    // Opened again: nothing more to record about opening it.
+    press(&mut shell, "back");
+    assert_eq!(shell.screen(), Screen::Learn);
+    let effects = press(&mut shell, "ok");
+    assert!(
+        !effects.iter().any(|e| matches!(e, Effect::Learn(_))),
+        "{effects:?}"
+    );
+}
+
+#[test]
+fn pages_turn_with_left_and_right_and_ok_goes_on_to_the_questions() {
+    let mut shell = learning();
+    press(&mut shell, "right,ok,ok");
+    let pages = shell.learn_open().unwrap().1.len();
+    assert!(pages >= 2, "the leaflet is more than a page: {pages}");
+    assert_eq!(shell.hints().ok, OkHint::Next);
+    press(&mut shell, "left");
+    assert_eq!(
+        shell.learn_open().unwrap().2.page,
+        0,
+        "no page before the first"
+    );
+    press(&mut shell, "right");
+    assert_eq!(shell.learn_open().unwrap().2.page, 1);
+    press(&mut shell, "left");
+    assert_eq!(shell.learn_open().unwrap().2.page, 0);
+    for _ in 0..pages {
+        press(&mut shell, "ok");
+    }
+    assert_eq!(shell.screen(), Screen::LearnQuestion);
+    assert_eq!(
+        rows(&shell),
+        [
+            LearnRow::Option(0),
+            LearnRow::Option(1),
+            LearnRow::Option(2),
+            LearnRow::Skip
+        ]
+    );
+    // Back returns to the last page, and opening it again later returns to the question.
+    press(&mut shell, "back");
+    assert_eq!(shell.screen(), Screen::LearnPage);
+    press(&mut shell, "back,ok");
+    assert_eq!(shell.screen(), Screen::LearnQuestion);
+}
+
+#[test]
+fn a_wrong_answer_shows_why_and_offers_the_page_again() {
+    let mut shell = learning();
+    press(&mut shell, "right,ok,ok");
+    let pages = shell.learn_open().unwrap().1.len();
+    for _ in 0..pages {
+        press(&mut shell, "ok");
+    }
+    // "Stand up quickly": wrong.
+    press(&mut shell, "ok");
+    assert_eq!(shell.learn_open().unwrap().2.verdict, Some(Verdict::Wrong));
+    assert_eq!(
+        rows(&shell),
+        [LearnRow::LookAgain, LearnRow::TryAgain, LearnRow::GoOn]
+    );
+    // Look again: the page with "Before you get up", then OK back to the question.
+    press(&mut shell, "ok");
+    assert_eq!(shell.screen(), Screen::LearnPage);
+    assert!(shell.learn_reviewing());
+    let (_, pages, reading) = shell.learn_open().unwrap();
+    assert!(
+        pages[reading.page]
+            .iter()
+            .any(|b| b.text() == "Before you get up"),
+        "{:?}",
+        pages[reading.page]
+    );
+    assert_eq!(shell.hints().ok, OkHint::BackToQuestion);
+    press(&mut shell, "ok");
+    assert_eq!(shell.screen(), Screen::LearnQuestion);
+    assert_eq!(shell.learn_open().unwrap().2.verdict, None, "to try again");
+    // The right answer this time.
+    press(&mut shell, "down,ok");
+    assert_eq!(shell.learn_open().unwrap().2.verdict, Some(Verdict::Right));
+    assert_eq!(rows(&shell), [LearnRow::Next]);
+    press(&mut shell, "ok");
+    assert_eq!(shell.learn_open().unwrap().2.question, Some(1));
+}
+
+#[test]
+fn finishing_records_the_answers_once_and_says_done() {
+    let mut shell = learning();
+    press(&mut shell, "right,ok,ok");
+    let pages = shell.learn_open().unwrap().1.len();
+    for _ in 0..pages {
+        press(&mut shell, "ok");
+    }
+    // Right, then skip, then yes (right), then the closing text.
+    let mut effects = press(&mut shell, "down,ok,ok");
+    effects.extend(press(&mut shell, "down,down,down,ok"));
+    assert_eq!(rows(&shell), [LearnRow::Yes, LearnRow::No, LearnRow::Skip]);
+    effects.extend(press(&mut shell, "ok,ok"));
+    assert_eq!(rows(&shell), [LearnRow::Next]);
+    effects.extend(press(&mut shell, "ok"));
+    assert_eq!(shell.screen(), Screen::LearnDone);
+    let finished: Vec<&Recorded> = effects
+        .iter()
+        .filter_map(|e| match e {
+            Effect::Learn(r @ Recorded::Finished { .. }) => Some(r),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(finished.len(), 1, "{effects:?}");
+    let Recorded::Finished { task, answers } = finished[0] else {
+        unreachable!()
+    };
+    assert_eq!(task, "demo-task-falls");
+    let given: Vec<(&str, &Answer, Option<bool>)> = answers
+        .iter()
+        .map(|a| (a.link_id.as_str(), &a.answer, a.correct))
+        .collect();
+    assert_eq!(
+        given,
+        [
+            ("before-standing", &Answer::Choice(1), Some(true)),
+            ("glasses", &Answer::Skipped, None),
+            ("first-time", &Answer::Boolean(true), Some(true)),
+            ("thanks", &Answer::Read, None),
+        ]
+    );
+    // OK: back to the list, where it is done and last.
+    press(&mut shell, "ok");
+    assert_eq!(shell.screen(), Screen::Learn);
+    let item = shell.learn_items()[0].clone();
+    assert_eq!(shell.learn_progress(&item), Progress::Done);
+    // Read again for the patient's own sake: nothing recorded twice.
+    press(&mut shell, "ok");
+    let pages = shell.learn_open().unwrap().1.len();
+    let mut again = Vec::new();
+    for _ in 0..pages {
+        again.extend(press(&mut shell, "ok"));
+    }
+    again.extend(press(&mut shell, "down,ok,ok,ok,ok,ok,ok,ok,ok"));
+    assert!(
+        !again.iter().any(|e| matches!(e, Effect::Learn(_))),
+        "{again:?}"
+    );
+}
+
+#[test]
+fn something_without_questions_finishes_after_its_last_page() {
+    let mut shell = learning();
+    press(&mut shell, "right,ok,down,ok");
+    assert_eq!(shell.screen(), Screen::LearnPage);
+    let pages = shell.learn_open().unwrap().1.len();
+    for _ in 1..pages {
+        press(&mut shell, "ok");
+    }
+    assert_eq!(shell.hints().ok, OkHint::Finish);
+    let effects = press(&mut shell, "ok");
+    assert_eq!(shell.screen(), Screen::LearnDone);
+    assert!(effects.contains(&Effect::Learn(Recorded::Finished {
+        task: "demo-task-medicines".into(),
+        answers: Vec::new()
+    })));
+}
+
+#[test]
+fn large_text_pages_the_same_leaflet_into_more_pages() {
+    let mut normal = learning();
+    press(&mut normal, "right,ok,ok");
+    let mut large = learning();
+    large.settings.text_size = TextSize::Large;
+    press(&mut large, "right,ok,ok");
+    assert!(large.learn_open().unwrap().1.len() > normal.learn_open().unwrap().1.len());
+}
+
+#[test]
+fn a_new_occupant_forgets_what_the_last_one_learned() {
+    let mut shell = learning();
+    press(&mut shell, "right,ok,ok,ok");
+    shell.new_occupant();
+    let item = shell.learn_items()[0].clone();
+    assert_eq!(shell.learn_progress(&item), Progress::New);
+    press(&mut shell, "right,ok,ok");
+    assert_eq!(shell.learn_open().unwrap().2.page, 0);
+}
+
+#[test]
+fn an_assignment_withdrawn_while_open_closes() {
+    let mut shell = learning();
+    press(&mut shell, "right,ok,ok");
+    let rest: Vec<_> = shell.learn_items()[1..].to_vec();
+    shell.set_learn(std::sync::Arc::new(rest));
+    assert_eq!(shell.screen(), Screen::Learn);
+    assert!(shell.focus() < shell.layout().count());
+}
+
+#[test]
+fn random_presses_in_learn_never_lose_the_focus() {
+    let buttons: Vec<Button> = Button::all().collect();
+    let mut shell = learning();
+    press(&mut shell, "right,ok");
+    super::random_presses(&mut shell, &buttons);
+}

@@ -1,0 +1,815 @@
+//! Learn in FHIR R4: education assignments read from the store, and what the box writes back
+//! (the Task's progress, the teach-back answers, the teaching done).
+//!
+//! The profile read (docs/learn.md has a whole example):
+//! - `Task`, `for` the patient, `code` SNOMED CT 311401005 "Patient education" (or 409073007
+//!   "Education"), `status` requested/received/accepted/ready (new), in-progress (started) or
+//!   completed (done); draft, on-hold, cancelled, rejected, failed and entered-in-error are not
+//!   shown.
+//! - `focus`: the `DocumentReference` with the material; its `content[]` attachments are
+//!   video (`video/*`, played), Markdown (`text/markdown`) or plain text, inline in `data` or
+//!   at `url`, a PDF (`application/pdf`), WebVTT captions (`text/vtt`) for the video; the one in
+//!   the patient's language (`Patient.communication`) is chosen when there is one.
+//! - `input[]` with a `valueReference` to a `Questionnaire`: the teach-back.
+//! - `description`: the short description; `restriction.period.end`: when it is due;
+//!   `requester`: who assigned it; `basedOn`: the ServiceRequest it fulfils; the extension
+//!   [`EXT_MINUTES`] (valueInteger): about how many minutes it takes.
+//! - Teach-back marks (extensions on `Questionnaire.item`): [`EXT_RIGHT`] on an `answerOption`
+//!   (valueBoolean true: a right answer), [`EXT_ANSWER`] on a boolean or integer item (the
+//!   right value), [`EXT_WHY`] (valueString: why), [`EXT_REVIEW`] (valueInteger: the page, from
+//!   1, or the second of the video to look at again).
+
+use std::collections::HashMap;
+
+use base64::Engine as _;
+use jiff::Timestamp;
+use serde_json::{Value, json};
+
+use super::record::{by_id, concept, moment, name_of, target};
+use crate::domain::learn::pages;
+use crate::domain::learn::quiz::{Choice, ChoiceValue, Condition, Item, Kind, Quiz, Test};
+use crate::domain::learn::{Answer, Answered, Assignment, Material, Progress};
+
+const EXT: &str = "https://bedside.example/fhir/StructureDefinition/";
+pub const EXT_MINUTES: &str = "https://bedside.example/fhir/StructureDefinition/learn-minutes";
+pub const EXT_RIGHT: &str = "https://bedside.example/fhir/StructureDefinition/teach-back-right";
+pub const EXT_ANSWER: &str = "https://bedside.example/fhir/StructureDefinition/teach-back-answer";
+pub const EXT_WHY: &str = "https://bedside.example/fhir/StructureDefinition/teach-back-why";
+pub const EXT_REVIEW: &str = "https://bedside.example/fhir/StructureDefinition/teach-back-review";
+
+/// SNOMED CT "Patient education (procedure)": the category of the Procedure that records the
+/// teaching, and the Task code read first.
+pub const PATIENT_EDUCATION: (&str, &str, &str) = (
+    "http://snomed.info/sct",
+    "311401005",
+    "Patient education (procedure)",
+);
+
+/// The most text a document may have (a leaflet, not a book): longer is cut with a note.
+const MAX_TEXT: usize = 200_000;
+
+fn extension<'a>(v: &'a Value, url: &str) -> Option<&'a Value> {
+    debug_assert!(url.starts_with(EXT) || url.starts_with("http"));
+    v["extension"]
+        .as_array()?
+        .iter()
+        .find(|e| e["url"].as_str() == Some(url))
+}
+
+/// The primary language subtag ("es" of "es-MX"), lower case.
+fn primary(lang: &str) -> String {
+    lang.split(['-', '_'])
+        .next()
+        .unwrap_or_default()
+        .to_ascii_lowercase()
+}
+
+/// The patient's preferred language (primary subtag), if the record says.
+pub fn patient_language(patient: &Value) -> Option<String> {
+    let list = patient["communication"].as_array()?;
+    let chosen = list
+        .iter()
+        .find(|c| c["preferred"].as_bool() == Some(true))
+        .or(list.first())?;
+    let lang = &chosen["language"];
+    lang["coding"]
+        .as_array()
+        .and_then(|c| c.iter().find_map(|c| c["code"].as_str()))
+        .map(primary)
+        .filter(|l| !l.is_empty())
+}
+
+/// The Task's status as the patient's progress; None for a Task not shown.
+fn progress_of(status: &str) -> Option<Progress> {
+    match status {
+        "requested" | "received" | "accepted" | "ready" => Some(Progress::New),
+        "in-progress" => Some(Progress::Started),
+        "completed" => Some(Progress::Done),
+        _ => None,
+    }
+}
+
+/// Every assignment in the store for the patient, in the order of what to do next.
+pub fn assignments(resources: &impl Fn(&str) -> Vec<Value>) -> Vec<Assignment> {
+    let documents = by_id(resources("DocumentReference"));
+    let questionnaires = resources("Questionnaire");
+    let by_ref: HashMap<String, &Value> = questionnaires
+        .iter()
+        .filter_map(|q| Some((q["id"].as_str()?.to_owned(), q)))
+        .collect();
+    let by_url: HashMap<String, &Value> = questionnaires
+        .iter()
+        .filter_map(|q| Some((q["url"].as_str()?.to_owned(), q)))
+        .collect();
+    let practitioners = by_id(resources("Practitioner"));
+    let language = resources("Patient").first().and_then(patient_language);
+    let mut out: Vec<Assignment> = resources("Task")
+        .iter()
+        .filter_map(|task| {
+            let progress = progress_of(task["status"].as_str()?)?;
+            let id = task["id"].as_str()?.to_owned();
+            let document =
+                target(&task["focus"], "DocumentReference").and_then(|d| documents.get(d));
+            let questionnaire = task["input"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .find_map(|input| {
+                    target(&input["valueReference"], "Questionnaire")
+                        .and_then(|q| by_ref.get(q))
+                        .or_else(|| {
+                            let canonical = input["valueCanonical"].as_str()?;
+                            let bare = canonical.split('|').next().unwrap_or(canonical);
+                            by_url.get(bare)
+                        })
+                        .copied()
+                });
+            let quiz = questionnaire.map(read_questionnaire);
+            let (material, in_language) = match document {
+                Some(d) => material_of(d, language.as_deref()),
+                None => (Material::None, true),
+            };
+            let title = document
+                .and_then(|d| d["description"].as_str().map(str::to_owned))
+                .or_else(|| {
+                    document.and_then(|d| {
+                        d["content"]
+                            .as_array()?
+                            .iter()
+                            .find_map(|c| c["attachment"]["title"].as_str().map(str::to_owned))
+                    })
+                })
+                .or_else(|| quiz.as_ref().map(|q| q.title.clone()))
+                .or_else(|| concept(&task["code"]))
+                .filter(|t| !t.trim().is_empty())
+                .unwrap_or_default();
+            let assigned_by = target(&task["requester"], "Practitioner")
+                .and_then(|p| practitioners.get(p))
+                .and_then(name_of)
+                .or_else(|| task["requester"]["display"].as_str().map(str::to_owned))
+                .unwrap_or_default();
+            let mut topic = Vec::new();
+            if let Some(d) = document {
+                for c in d["type"]["coding"].as_array().into_iter().flatten() {
+                    if let (Some(s), Some(code)) = (c["system"].as_str(), c["code"].as_str()) {
+                        let display = c["display"].as_str().unwrap_or(title.as_str());
+                        topic.push((s.to_owned(), code.to_owned(), display.to_owned()));
+                    }
+                }
+            }
+            Some(Assignment {
+                task: id,
+                title,
+                description: task["description"].as_str().unwrap_or_default().to_owned(),
+                progress,
+                due: moment(task["restriction"]["period"]["end"].as_str()),
+                assigned_by,
+                minutes: extension(task, EXT_MINUTES)
+                    .and_then(|e| e["valueInteger"].as_u64())
+                    .map(|m| m.min(600) as u32),
+                material,
+                quiz,
+                in_language,
+                topic,
+                based_on: task["basedOn"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .find_map(|b| target(b, "ServiceRequest"))
+                    .map(|id| format!("ServiceRequest/{id}")),
+            })
+        })
+        .collect();
+    crate::domain::learn::sort(&mut out);
+    out
+}
+
+/// The material of a DocumentReference, in the patient's language when it has it; and
+/// whether it is in their language.
+fn material_of(document: &Value, language: Option<&str>) -> (Material, bool) {
+    let attachments: Vec<&Value> = document["content"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|c| &c["attachment"])
+        .collect();
+    let kind = |a: &Value| {
+        a["contentType"]
+            .as_str()
+            .unwrap_or_default()
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase()
+    };
+    let main = |a: &&Value| {
+        let k = kind(a);
+        k.starts_with("video/")
+            || k == "text/markdown"
+            || k == "text/plain"
+            || k == "application/pdf"
+    };
+    let lang_of = |a: &Value| a["language"].as_str().map(primary);
+    let candidates: Vec<&Value> = attachments.iter().copied().filter(main).collect();
+    let mine = language.and_then(|l| {
+        candidates
+            .iter()
+            .copied()
+            .find(|a| lang_of(a).as_deref() == Some(l))
+    });
+    let in_language = match (language, mine) {
+        (None, _) | (_, Some(_)) => true,
+        // No language marked on any of them: nothing to say.
+        (Some(_), None) => candidates.iter().all(|a| lang_of(a).is_none()),
+    };
+    let Some(chosen) = mine.or_else(|| candidates.first().copied()) else {
+        return (Material::None, true);
+    };
+    let k = kind(chosen);
+    let url = chosen["url"].as_str().map(str::to_owned);
+    let material = if k.starts_with("video/") {
+        let captions = attachments
+            .iter()
+            .filter(|a| kind(a) == "text/vtt")
+            .find(|a| lang_of(a) == lang_of(chosen))
+            .or_else(|| attachments.iter().find(|a| kind(a) == "text/vtt"))
+            .and_then(|a| a["url"].as_str().map(str::to_owned));
+        match url {
+            Some(url) => Material::Video { url, captions },
+            None => Material::None,
+        }
+    } else if k == "application/pdf" {
+        match url {
+            Some(url) => Material::Pdf { url },
+            None => Material::None,
+        }
+    } else {
+        match chosen["data"].as_str().and_then(|d| {
+            base64::engine::general_purpose::STANDARD
+                .decode(d.trim())
+                .ok()
+        }) {
+            Some(bytes) => {
+                let mut text = String::from_utf8_lossy(&bytes).into_owned();
+                if text.len() > MAX_TEXT {
+                    let mut cut = MAX_TEXT;
+                    while !text.is_char_boundary(cut) {
+                        cut -= 1;
+                    }
+                    text.truncate(cut);
+                    tracing::warn!("an education document is longer than the box shows; cut");
+                }
+                Material::Document(if k == "text/markdown" {
+                    pages::from_markdown(&text)
+                } else {
+                    pages::from_plain_text(&text)
+                })
+            }
+            None => Material::None,
+        }
+    };
+    (material, in_language)
+}
+
+/// Reads a Questionnaire into the questions the box can ask, refusing item by item what a
+/// remote cannot answer.
+pub fn read_questionnaire(q: &Value) -> Quiz {
+    let value_sets: HashMap<String, &Value> = q["contained"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|r| r["resourceType"] == "ValueSet")
+        .filter_map(|r| Some((format!("#{}", r["id"].as_str()?), r)))
+        .collect();
+    let mut items = Vec::new();
+    walk(
+        q["item"].as_array().map_or(&[][..], Vec::as_slice),
+        None,
+        &value_sets,
+        &mut items,
+    );
+    Quiz {
+        questionnaire: q["url"]
+            .as_str()
+            .map(str::to_owned)
+            .unwrap_or_else(|| format!("Questionnaire/{}", q["id"].as_str().unwrap_or_default())),
+        title: q["title"]
+            .as_str()
+            .or(q["name"].as_str())
+            .unwrap_or_default()
+            .to_owned(),
+        items,
+    }
+}
+
+fn walk(list: &[Value], group: Option<&str>, sets: &HashMap<String, &Value>, out: &mut Vec<Item>) {
+    for item in list {
+        let text = item["text"]
+            .as_str()
+            .or(item["prefix"].as_str())
+            .unwrap_or_default()
+            .trim()
+            .to_owned();
+        let link_id = item["linkId"].as_str().unwrap_or_default().to_owned();
+        let kind_name = item["type"].as_str().unwrap_or_default();
+        let conditions: Option<Vec<Condition>> = item["enableWhen"]
+            .as_array()
+            .map(|list| list.iter().map(condition).collect())
+            .unwrap_or(Some(Vec::new()));
+        if kind_name == "group" {
+            let heading = if text.is_empty() { group } else { Some(&*text) };
+            let start = out.len();
+            walk(
+                item["item"].as_array().map_or(&[][..], Vec::as_slice),
+                heading,
+                sets,
+                out,
+            );
+            // A group's condition applies to each of its questions.
+            if let Some(conds) = &conditions {
+                for child in &mut out[start..] {
+                    child.enable_when.extend(conds.iter().cloned());
+                }
+            }
+            continue;
+        }
+        let mut kind = match kind_name {
+            "display" => Kind::Display,
+            "boolean" => Kind::Boolean {
+                right: extension(item, EXT_ANSWER).and_then(|e| e["valueBoolean"].as_bool()),
+            },
+            "integer" => Kind::Integer {
+                min: None,
+                max: None,
+                right: extension(item, EXT_ANSWER).and_then(|e| e["valueInteger"].as_i64()),
+            },
+            "choice" | "open-choice" => choices(item, sets),
+            other => Kind::Unsupported(match other {
+                "string" | "text" | "url" => "needs typing, which a TV remote cannot do".to_owned(),
+                "date" | "dateTime" | "time" => {
+                    "asks for a date or time, which this TV does not ask with a remote".to_owned()
+                }
+                "decimal" | "quantity" => {
+                    "asks for a number with decimals or units, not asked with a remote".to_owned()
+                }
+                "attachment" | "reference" => "asks for a file or a record".to_owned(),
+                "" => "has no type".to_owned(),
+                _ => format!("is of the type '{other}', which this TV does not know"),
+            }),
+        };
+        if item["repeats"].as_bool() == Some(true) && matches!(kind, Kind::Choice { .. }) {
+            // Several answers at once: the remote picks one; the nurse can ask for the rest.
+            tracing::debug!(link_id, "a repeating choice is asked as a single choice");
+        }
+        let conditions = match conditions {
+            Some(c) => c,
+            None => {
+                kind = Kind::Unsupported(
+                    "shows only under a condition this TV cannot check".to_owned(),
+                );
+                Vec::new()
+            }
+        };
+        let children = item["item"].as_array().map_or(&[][..], Vec::as_slice);
+        out.push(Item {
+            link_id,
+            text,
+            group: group.map(str::to_owned),
+            kind,
+            enable_when: conditions,
+            any_enables: item["enableBehavior"].as_str() == Some("any"),
+            why: extension(item, EXT_WHY)
+                .and_then(|e| e["valueString"].as_str().map(str::to_owned)),
+            review: extension(item, EXT_REVIEW)
+                .and_then(|e| e["valueInteger"].as_u64())
+                .map(|n| n as u32),
+        });
+        // Questions nested under a question follow it (with its conditions as their own).
+        walk(children, group, sets, out);
+    }
+}
+
+/// FHIR's own yes / no / don't know value set, which questionnaires name without containing.
+const YES_NO_DONT_KNOW: &str = "http://hl7.org/fhir/ValueSet/yesnodontknow";
+
+fn choices(item: &Value, sets: &HashMap<String, &Value>) -> Kind {
+    let mut options = Vec::new();
+    let mut right = Vec::new();
+    if let Some(list) = item["answerOption"].as_array() {
+        for option in list {
+            let value = if let Some(c) = option.get("valueCoding") {
+                let code = c["code"].as_str().unwrap_or_default().to_owned();
+                let display = c["display"].as_str().unwrap_or(&code).to_owned();
+                ChoiceValue::Coding {
+                    system: c["system"].as_str().unwrap_or_default().to_owned(),
+                    code,
+                    display,
+                }
+            } else if let Some(s) = option["valueString"].as_str() {
+                ChoiceValue::String(s.to_owned())
+            } else if let Some(n) = option["valueInteger"].as_i64() {
+                ChoiceValue::Integer(n)
+            } else {
+                return Kind::Unsupported(
+                    "offers answers of a kind this TV cannot show (dates or references)".into(),
+                );
+            };
+            if extension(option, EXT_RIGHT).and_then(|e| e["valueBoolean"].as_bool()) == Some(true)
+            {
+                right.push(options.len());
+            }
+            options.push(Choice {
+                label: label_of(&value),
+                value,
+            });
+        }
+    } else if let Some(set) = item["answerValueSet"].as_str() {
+        let bare = set.split('|').next().unwrap_or(set);
+        if bare == YES_NO_DONT_KNOW {
+            let v2 = "http://terminology.hl7.org/CodeSystem/v2-0136";
+            let absent = "http://terminology.hl7.org/CodeSystem/data-absent-reason";
+            for (system, code, display) in [
+                (v2, "Y", "Yes"),
+                (v2, "N", "No"),
+                (absent, "asked-unknown", "Don't know"),
+            ] {
+                options.push(Choice {
+                    label: display.to_owned(),
+                    value: ChoiceValue::Coding {
+                        system: system.to_owned(),
+                        code: code.to_owned(),
+                        display: display.to_owned(),
+                    },
+                });
+            }
+            return Kind::Choice { options, right };
+        }
+        let Some(vs) = sets.get(set) else {
+            return Kind::Unsupported(
+                "takes its answers from a value set this TV does not have".into(),
+            );
+        };
+        let coded = |system: &str, c: &Value| {
+            let code = c["code"].as_str().unwrap_or_default().to_owned();
+            let display = c["display"].as_str().unwrap_or(&code).to_owned();
+            let value = ChoiceValue::Coding {
+                system: system.to_owned(),
+                code,
+                display,
+            };
+            Choice {
+                label: label_of(&value),
+                value,
+            }
+        };
+        for c in vs["expansion"]["contains"].as_array().into_iter().flatten() {
+            options.push(coded(c["system"].as_str().unwrap_or_default(), c));
+        }
+        if options.is_empty() {
+            for include in vs["compose"]["include"].as_array().into_iter().flatten() {
+                let system = include["system"].as_str().unwrap_or_default();
+                for c in include["concept"].as_array().into_iter().flatten() {
+                    options.push(coded(system, c));
+                }
+            }
+        }
+    }
+    if options.is_empty() {
+        return Kind::Unsupported("offers no answers to choose from".into());
+    }
+    Kind::Choice { options, right }
+}
+
+fn label_of(value: &ChoiceValue) -> String {
+    match value {
+        ChoiceValue::Coding { display, .. } => display.clone(),
+        ChoiceValue::String(s) => s.clone(),
+        ChoiceValue::Integer(n) => n.to_string(),
+    }
+}
+
+/// A simple enableWhen; None when it is not simple enough to check here.
+fn condition(c: &Value) -> Option<Condition> {
+    let question = c["question"].as_str()?.to_owned();
+    let op = c["operator"].as_str()?;
+    let test = match op {
+        "exists" => Test::Exists(c["answerBoolean"].as_bool()?),
+        "=" | "!=" => {
+            if let Some(b) = c["answerBoolean"].as_bool() {
+                Test::EqualsBoolean(if op == "=" { b } else { !b })
+            } else if let Some(code) = c["answerCoding"]["code"].as_str() {
+                if op == "=" {
+                    Test::EqualsCode(code.to_owned())
+                } else {
+                    Test::NotCode(code.to_owned())
+                }
+            } else if let Some(s) = c["answerString"].as_str() {
+                if op == "=" {
+                    Test::EqualsCode(s.to_owned())
+                } else {
+                    Test::NotCode(s.to_owned())
+                }
+            } else if op == "=" {
+                Test::EqualsInteger(c["answerInteger"].as_i64()?)
+            } else {
+                return None;
+            }
+        }
+        _ => return None,
+    };
+    Some(Condition { question, test })
+}
+
+// ---- what the box writes ---------------------------------------------------------------------
+
+/// Who and where, for what the box writes.
+pub struct Subject<'a> {
+    pub patient: &'a str,
+    pub encounter: &'a str,
+}
+
+/// The teach-back answers as a QuestionnaireResponse, authored by the patient on the TV.
+pub fn questionnaire_response(
+    quiz: &Quiz,
+    task: &str,
+    answers: &[Answered],
+    who: &Subject,
+    at: Timestamp,
+) -> Value {
+    let mut items = Vec::new();
+    for a in answers {
+        let Some(item) = quiz.items.iter().find(|i| i.link_id == a.link_id) else {
+            continue;
+        };
+        let value = match (&item.kind, &a.answer) {
+            (Kind::Choice { options, .. }, Answer::Choice(i)) => match options.get(*i) {
+                Some(o) => match &o.value {
+                    ChoiceValue::Coding {
+                        system,
+                        code,
+                        display,
+                    } => {
+                        let mut coding = json!({"code": code, "display": display});
+                        if !system.is_empty() {
+                            coding["system"] = json!(system);
+                        }
+                        json!({ "valueCoding": coding })
+                    }
+                    ChoiceValue::String(s) => json!({ "valueString": s }),
+                    ChoiceValue::Integer(n) => json!({ "valueInteger": n }),
+                },
+                None => continue,
+            },
+            (_, Answer::Boolean(b)) => json!({ "valueBoolean": b }),
+            (_, Answer::Integer(n)) => json!({ "valueInteger": n }),
+            // Skipped and read items are in the response without an answer.
+            _ => Value::Null,
+        };
+        let mut entry = json!({ "linkId": item.link_id });
+        if !item.text.is_empty() {
+            entry["text"] = json!(item.text);
+        }
+        if !value.is_null() {
+            entry["answer"] = json!([value]);
+        }
+        if let Some(right) = a.correct {
+            entry["extension"] = json!([{
+                "url": EXT_RIGHT,
+                "valueBoolean": right,
+            }]);
+        }
+        items.push(entry);
+    }
+    // R4's `questionnaire` is a canonical URL; a Questionnaire without a url is named by its
+    // relative URL (`Questionnaire/id`), which is a valid uri too.
+    let questionnaire = quiz.questionnaire.clone();
+    let mut qr = json!({
+        "resourceType": "QuestionnaireResponse",
+        "questionnaire": questionnaire,
+        "status": "completed",
+        "basedOn": [{"reference": format!("Task/{task}")}],
+        "subject": {"reference": format!("Patient/{}", who.patient)},
+        "authored": at.to_string(),
+        "author": {"reference": format!("Patient/{}", who.patient)},
+        "source": {"reference": format!("Patient/{}", who.patient)},
+    });
+    if !who.encounter.is_empty() {
+        qr["encounter"] = json!({"reference": format!("Encounter/{}", who.encounter)});
+    }
+    if !items.is_empty() {
+        qr["item"] = Value::Array(items);
+    }
+    qr
+}
+
+/// The teaching done, as a Procedure like R4's `procedure-example-education.json`.
+pub fn education_procedure(assignment: &Assignment, who: &Subject, at: Timestamp) -> Value {
+    let (system, code, display) = PATIENT_EDUCATION;
+    let category = json!({"coding": [{"system": system, "code": code, "display": display}],
+        "text": "Education"});
+    let code_concept = if assignment.topic.is_empty() {
+        json!({"coding": [{"system": system, "code": code, "display": display}],
+            "text": assignment.title})
+    } else {
+        json!({"coding": assignment.topic.iter()
+            .map(|(s, c, d)| json!({"system": s, "code": c, "display": d}))
+            .collect::<Vec<_>>(),
+            "text": assignment.title})
+    };
+    let mut based_on = vec![json!({"reference": format!("Task/{}", assignment.task)})];
+    if let Some(sr) = &assignment.based_on {
+        based_on.insert(0, json!({"reference": sr}));
+    }
+    let mut p = json!({
+        "resourceType": "Procedure",
+        "basedOn": based_on,
+        "status": "completed",
+        "category": category,
+        "code": code_concept,
+        "subject": {"reference": format!("Patient/{}", who.patient)},
+        "performedDateTime": at.to_string(),
+        "performer": [{"actor": {"reference": format!("Patient/{}", who.patient)},
+            "function": {"text": "Learner, on the bedside TV"}}],
+    });
+    if !who.encounter.is_empty() {
+        p["encounter"] = json!({"reference": format!("Encounter/{}", who.encounter)});
+    }
+    p
+}
+
+/// What to do to a Task the patient opened or finished, given the Task as the server has it
+/// now.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TaskChange {
+    /// PUT this (with If-Match on the version read).
+    Update(Value),
+    /// The Task is already there (or further): nothing to send.
+    Already,
+    /// Staff withdrew or paused it (cancelled, rejected, failed, on-hold, entered in error):
+    /// their decision stands; nothing is sent.
+    Withdrawn(String),
+}
+
+/// Moves a Task to `to` (Started: in-progress; Done: completed) at `at`, adding `outputs`
+/// (references to what the patient produced). Never moves a Task back, never overrides staff.
+pub fn advance_task(
+    current: &Value,
+    to: Progress,
+    at: Timestamp,
+    outputs: &[String],
+) -> TaskChange {
+    let status = current["status"].as_str().unwrap_or_default();
+    let now = match progress_of(status) {
+        Some(p) => p,
+        None => return TaskChange::Withdrawn(status.to_owned()),
+    };
+    if now >= to {
+        return TaskChange::Already;
+    }
+    let mut task = current.clone();
+    if let Some(map) = task.as_object_mut() {
+        map.remove("meta");
+        map.remove("text");
+    }
+    task["status"] = json!(match to {
+        Progress::Done => "completed",
+        _ => "in-progress",
+    });
+    task["lastModified"] = json!(at.to_string());
+    if task["executionPeriod"]["start"].is_null() {
+        task["executionPeriod"]["start"] = json!(at.to_string());
+    }
+    if to == Progress::Done {
+        task["executionPeriod"]["end"] = json!(at.to_string());
+        let mut out = task["output"].as_array().cloned().unwrap_or_default();
+        for r in outputs {
+            out.push(json!({
+                "type": {"text": r.split('/').next().unwrap_or("Result")},
+                "valueReference": {"reference": r},
+            }));
+        }
+        if !out.is_empty() {
+            task["output"] = Value::Array(out);
+        }
+    }
+    TaskChange::Update(task)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn official(name: &str) -> Value {
+        let path = format!(
+            "{}/../shared/testdata/fhir-r4/examples/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn the_official_questionnaires_are_read_or_refused_item_by_item() {
+        for name in [
+            "questionnaire-example.json",
+            "questionnaire-example-gcs.json",
+            "questionnaire-example-bluebook.json",
+            "questionnaire-example-f201-lifelines.json",
+            "questionnaire-cqf-example.json",
+        ] {
+            let quiz = read_questionnaire(&official(name));
+            assert!(!quiz.items.is_empty(), "{name}");
+            let asked = quiz.count(&vec![None; quiz.items.len()]);
+            for (link, why) in quiz.refused() {
+                assert!(!why.is_empty(), "{name} {link}");
+            }
+            assert!(
+                asked > 0 || name == "questionnaire-cqf-example.json",
+                "{name}: nothing to ask"
+            );
+        }
+        // The Glasgow Coma Score's answers come from contained value sets.
+        let gcs = read_questionnaire(&official("questionnaire-example-gcs.json"));
+        assert!(
+            gcs.items
+                .iter()
+                .all(|i| matches!(&i.kind, Kind::Choice { options, .. } if options.len() >= 4)),
+            "{gcs:?}"
+        );
+        // The bluebook asks yes/no and picks, and refuses the dates and free text.
+        let blue = read_questionnaire(&official("questionnaire-example-bluebook.json"));
+        assert!(
+            blue.items
+                .iter()
+                .any(|i| matches!(i.kind, Kind::Boolean { .. }))
+        );
+        assert!(blue.refused().iter().any(|(_, why)| why.contains("typing")));
+        assert!(blue.refused().iter().any(|(_, why)| why.contains("date")));
+    }
+
+    #[test]
+    fn a_task_never_goes_back_nor_overrides_staff() {
+        let at: Timestamp = "2026-12-03T10:00:00Z".parse().unwrap();
+        let task =
+            |s: &str| json!({"resourceType":"Task","id":"t","status":s,"meta":{"versionId":"2"}});
+        match advance_task(&task("ready"), Progress::Started, at, &[]) {
+            TaskChange::Update(t) => {
+                assert_eq!(t["status"], "in-progress");
+                assert_eq!(t["executionPeriod"]["start"], "2026-12-03T10:00:00Z");
+                assert!(t.get("meta").is_none());
+            }
+            other => panic!("{other:?}"),
+        }
+        match advance_task(
+            &task("in-progress"),
+            Progress::Done,
+            at,
+            &["QuestionnaireResponse/q1".into()],
+        ) {
+            TaskChange::Update(t) => {
+                assert_eq!(t["status"], "completed");
+                assert_eq!(
+                    t["output"][0]["valueReference"]["reference"],
+                    "QuestionnaireResponse/q1"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            advance_task(&task("completed"), Progress::Started, at, &[]),
+            TaskChange::Already
+        );
+        assert_eq!(
+            advance_task(&task("in-progress"), Progress::Started, at, &[]),
+            TaskChange::Already
+        );
+        assert_eq!(
+            advance_task(&task("cancelled"), Progress::Done, at, &[]),
+            TaskChange::Withdrawn("cancelled".into())
+        );
+    }
+
+    #[test]
+    fn the_patients_language_is_chosen_else_the_default_with_a_note() {
+        let doc = json!({"content": [
+            {"attachment": {"contentType": "text/markdown", "language": "en",
+                "data": base64::engine::general_purpose::STANDARD.encode("# Hello")}},
+            {"attachment": {"contentType": "text/markdown", "language": "es",
+                "data": base64::engine::general_purpose::STANDARD.encode("# Hola")}},
+        ]});
+        let (m, ok) = material_of(&doc, Some("es"));
+        assert!(ok);
+        assert_eq!(
+            m,
+            Material::Document(vec![pages::Block::Heading("Hola".into())])
+        );
+        let (m, ok) = material_of(&doc, Some("fr"));
+        assert!(!ok, "French asked, English shown: the screen says so");
+        assert_eq!(
+            m,
+            Material::Document(vec![pages::Block::Heading("Hello".into())])
+        );
+        let (_, ok) = material_of(&doc, None);
+        assert!(ok);
+    }
+}
