@@ -194,7 +194,7 @@ def ward(base, patient, enc_id, now_text):
     return {"care_team": made["CareTeam"][0],
             "practitioners": [doctor["id"]] + made["Practitioner"],
             "appointments": made["Appointment"], "nutrition_order": made["NutritionOrder"][0],
-            "administrations": given}
+            "tasks": made["Task"], "administrations": given}
 
 
 def update_encounter(base, enc_id, change):

@@ -5,6 +5,9 @@
 
 Requests to http://127.0.0.1:PORT/<mode>/fhir/... go to UPSTREAM_BASE/..., except searches of
 Observation, which get the fault <mode> names (see FAULTS). Mode `ok` passes everything.
+Mode `nursefirst` passes everything, but the first PUT to each Task is preceded by a nurse's
+change of that Task (a note added), so a box that read the Task before meets a version conflict
+(If-Match is forwarded, and the ETag comes back).
 Links in answers are rewritten so paging stays on the proxy. Standard library only.
 """
 import json
@@ -22,6 +25,10 @@ FAULTS = {
 }
 
 
+# Tasks a nurse has already changed (mode nursefirst).
+NURSE_CHANGED = set()
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -37,14 +44,15 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
-    def upstream(self, path, method="GET", body=None):
-        req = urllib.request.Request(UPSTREAM + path, data=body, method=method, headers={
-            "Accept": "application/fhir+json", "Content-Type": "application/fhir+json"})
+    def upstream(self, path, method="GET", body=None, extra=None):
+        headers = {"Accept": "application/fhir+json", "Content-Type": "application/fhir+json"}
+        headers.update(extra or {})
+        req = urllib.request.Request(UPSTREAM + path, data=body, method=method, headers=headers)
         try:
             with urllib.request.urlopen(req, timeout=30) as r:
-                return r.status, r.read()
+                return r.status, r.read(), r.headers.get("ETag")
         except urllib.error.HTTPError as e:
-            return e.code, e.read()
+            return e.code, e.read(), None
 
     def handle_any(self, method):
         parts = self.path.split("/", 3)  # '', mode, 'fhir', rest
@@ -56,9 +64,18 @@ class Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else None
         if mode in FAULTS and method == "GET" and rest.startswith("/Observation?"):
             return self.fault(mode, rest)
-        status, data = self.upstream(rest, method, body)
+        if mode == "nursefirst" and method == "PUT" and rest.startswith("/Task/") \
+                and rest not in NURSE_CHANGED:
+            NURSE_CHANGED.add(rest)
+            _, current, _ = self.upstream(rest)
+            task = json.loads(current)
+            task.pop("meta", None)
+            task.setdefault("note", []).append({"text": "Went through it with the patient"})
+            self.upstream(rest, "PUT", json.dumps(task).encode())
+        extra = {k: v for k, v in self.headers.items() if k.lower() == "if-match"}
+        status, data, etag = self.upstream(rest, method, body, extra)
         data = data.replace(UPSTREAM.encode(), mine.encode())
-        self.send(status, data)
+        self.send(status, data, [("ETag", etag)] if etag else [])
 
     def fault(self, mode, rest):
         if mode == "malformed":
@@ -98,7 +115,7 @@ class Handler(BaseHTTPRequestHandler):
             except (BrokenPipeError, ConnectionResetError):
                 pass
             return
-        status, data = self.upstream(rest)
+        status, data, _ = self.upstream(rest)
         bundle = json.loads(data)
         entries = bundle.get("entry", [])
         if mode == "wrongtype" and entries:

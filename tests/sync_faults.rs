@@ -4,42 +4,10 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::fhir::{self, Bed, FhirServer};
-
-struct Proxy(Child, u16);
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn proxy(upstream: &str) -> Proxy {
-    let port = fhir::free_port();
-    let child = Command::new("python3")
-        .arg(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/hostile_fhir.py"
-        ))
-        .arg(port.to_string())
-        .arg(upstream)
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "proxy did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Proxy(child, port)
-}
+use common::fhir::{self, Bed, FhirServer, proxy};
 
 fn point_at(bed: &Bed, from: &str, to: &str) {
     let text = std::fs::read_to_string(&bed.config).unwrap();

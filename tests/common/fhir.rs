@@ -349,3 +349,34 @@ pub fn assert_valid_fhir(resources: &[Value]) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `tests/hostile_fhir.py` in front of `upstream`: `http://127.0.0.1:{port}/{mode}/fhir` is
+/// `upstream` with the fault `mode` names. Stopped when dropped.
+pub struct Proxy(Child, pub u16);
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn proxy(upstream: &str) -> Proxy {
+    let port = free_port();
+    let child = Command::new("python3")
+        .arg(root().join("tests/hostile_fhir.py"))
+        .arg(port.to_string())
+        .arg(upstream)
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "proxy did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Proxy(child, port)
+}

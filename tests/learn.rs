@@ -1,0 +1,277 @@
+//! Learn against real FHIR R4 servers on loopback: the demo ward's assignments (Tasks pointing at
+//! DocumentReferences and a teach-back Questionnaire, put there by `scripts/fhir_seed.py ward`)
+//! load into the store, and what the patient did (opened, answered, finished) reaches the
+//! record exactly once, across `kill -9`, a nurse's change in between and a nurse's cancel.
+
+mod common;
+
+use std::time::Duration;
+
+use bedside::domain::learn::{Answer, Answered, Assignment, Progress, Recorded};
+use common::fhir::{self, Bed, FhirServer};
+use serde_json::Value;
+
+/// Runs a core test against each engine.
+macro_rules! on_both_engines {
+    ($($name:ident),* $(,)?) => {
+        mod sekmet {
+            $(#[test] fn $name() { super::$name(super::FhirServer::engine("sekmet")); })*
+        }
+        mod medplum {
+            $(#[test] fn $name() { super::$name(super::FhirServer::engine("medplum")); })*
+        }
+    };
+}
+
+on_both_engines!(assignments_load_and_learning_reaches_the_record_once_across_kill_9);
+
+/// Sina admitted, the ward's day seeded (with its two assignments), and one sync pass.
+fn admitted(server: &FhirServer, bed: &Bed) -> (String, String, Value) {
+    let (patient, encounter, _) = server.admit_synthea("Sina");
+    let ward = server.seed(&["ward", "--patient", &patient, "--encounter", &encounter]);
+    bed.sync_ok();
+    (patient, encounter, ward)
+}
+
+fn assignments(bed: &Bed) -> Vec<Assignment> {
+    let config = bedside::config::Config::load(&bed.config).unwrap();
+    let (store, _) = bedside::sync::engine::open_store(&config).unwrap();
+    bedside::fhir::learn::assignments(&|kind: &str| store.resources(kind).unwrap_or_default())
+}
+
+/// Queues what the patient did, as Learn's worker does.
+fn record(bed: &Bed, what: &Recorded, item: &Assignment) -> Vec<Value> {
+    let config = bedside::config::Config::load(&bed.config).unwrap();
+    let (mut store, _) = bedside::sync::engine::open_store(&config).unwrap();
+    let admission = store.admission().unwrap().expect("admitted");
+    let who = bedside::fhir::learn::Subject {
+        patient: &admission.patient,
+        encounter: &admission.encounter,
+    };
+    let items = bedside::learn::outgoing(what, Some(item), &who, jiff::Timestamp::now());
+    store.enqueue_all(&admission.patient, &items).unwrap();
+    items
+        .into_iter()
+        .filter(|i| i.op == "put")
+        .map(|i| i.json)
+        .collect()
+}
+
+fn falls(list: &[Assignment]) -> Assignment {
+    list.iter()
+        .find(|a| a.title == "Staying safe from falls")
+        .cloned()
+        .expect("the falls leaflet is assigned")
+}
+
+fn finished(item: &Assignment) -> Recorded {
+    let answers = vec![
+        Answered {
+            link_id: "before-standing".into(),
+            answer: Answer::Choice(0),
+            correct: Some(false),
+        },
+        Answered {
+            link_id: "glasses".into(),
+            answer: Answer::Skipped,
+            correct: None,
+        },
+        Answered {
+            link_id: "first-time".into(),
+            answer: Answer::Boolean(true),
+            correct: Some(true),
+        },
+        Answered {
+            link_id: "thanks".into(),
+            answer: Answer::Read,
+            correct: None,
+        },
+    ];
+    Recorded::Finished {
+        task: item.task.clone(),
+        answers,
+    }
+}
+
+fn assignments_load_and_learning_reaches_the_record_once_across_kill_9(server: FhirServer) {
+    let bed = Bed::new(&server.base);
+    let (patient, _, _) = admitted(&server, &bed);
+    let list = assignments(&bed);
+    let titles: Vec<&str> = list.iter().map(|a| a.title.as_str()).collect();
+    assert_eq!(
+        titles,
+        ["Staying safe from falls", "Your medicines at home"],
+        "both, the one due first first"
+    );
+    let item = falls(&list);
+    assert_eq!(item.progress, Progress::New);
+    assert_eq!(item.assigned_by, "Grace Okafor");
+    assert_eq!(item.minutes, Some(5));
+    let quiz = item.quiz.clone().expect("the teach-back came with it");
+    assert_eq!(quiz.items.len(), 4);
+    assert!(quiz.refused().is_empty());
+
+    // Opened and finished, with the backend down.
+    record(
+        &bed,
+        &Recorded::Opened {
+            task: item.task.clone(),
+        },
+        &item,
+    );
+    let sent = record(&bed, &finished(&item), &item);
+    assert_eq!(sent.len(), 2, "a QuestionnaireResponse and a Procedure");
+    fhir::assert_valid_fhir(&sent);
+    let text = std::fs::read_to_string(&bed.config).unwrap();
+    let dead = text.replace(
+        &server.base,
+        &format!("http://127.0.0.1:{}/fhir", fhir::free_port()),
+    );
+    std::fs::write(&bed.config, &dead).unwrap();
+    let (code, s, _) = bed.sync_once();
+    assert_ne!(code, 0);
+    assert_eq!(s["outbox_pending"], 4, "{s}");
+    std::fs::write(&bed.config, &text).unwrap();
+
+    // Delivery killed at different moments.
+    for delay_ms in [5, 20, 40, 60, 90, 130, 200] {
+        let mut child = common::bedside()
+            .args(["sync", "--once", "--config"])
+            .arg(&bed.config)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    let s = bed.sync_ok();
+    assert_eq!(s["outbox_pending"], 0, "{s}");
+    assert_eq!(s["outbox_delivered_total"], 4, "{s}");
+
+    let task = server.get(&format!("Task/{}", item.task));
+    assert_eq!(task["status"], "completed", "{task}");
+    assert!(task["executionPeriod"]["start"].is_string());
+    let outputs: Vec<&str> = task["output"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|o| o["valueReference"]["reference"].as_str())
+        .collect();
+    assert_eq!(outputs.len(), 2, "{task}");
+    let responses = server.count(&format!("QuestionnaireResponse?subject=Patient/{patient}"));
+    assert_eq!(responses, 1, "exactly one set of answers");
+    let qr = server.get(outputs[0]);
+    assert_eq!(qr["resourceType"], "QuestionnaireResponse");
+    assert_eq!(qr["status"], "completed");
+    assert_eq!(
+        qr["questionnaire"],
+        "https://bedside.example/fhir/Questionnaire/falls-teach-back"
+    );
+    assert_eq!(qr["source"]["reference"], format!("Patient/{patient}"));
+    assert_eq!(
+        qr["item"][0]["answer"][0]["valueString"],
+        "Stand up quickly"
+    );
+    assert!(qr["item"][1].get("answer").is_none(), "skipped: no answer");
+    assert_eq!(qr["item"][2]["answer"][0]["valueBoolean"], true);
+    let procedure = server.get(outputs[1]);
+    assert_eq!(procedure["status"], "completed");
+    assert_eq!(procedure["category"]["coding"][0]["code"], "311401005");
+    fhir::assert_valid_fhir(&[task, qr, procedure]);
+
+    // The next pass brings the Task back as done.
+    let after = assignments(&bed);
+    assert_eq!(falls(&after).progress, Progress::Done);
+    assert_eq!(
+        after.last().unwrap().title,
+        "Staying safe from falls",
+        "done goes last"
+    );
+}
+
+/// A nurse changes the Task between the box's read and its write (a version conflict: read
+/// again, apply again, the nurse's note kept); a Task the nurse cancelled stays cancelled, and
+/// the patient's answers still reach the record.
+#[test]
+fn a_nurses_change_is_kept_and_a_cancel_never_overwritten() {
+    let server = FhirServer::start();
+    let proxy = fhir::proxy(&server.base);
+    let bed = Bed::new(&server.base);
+    let (patient, _, _) = admitted(&server, &bed);
+    let list = assignments(&bed);
+    let item = falls(&list);
+    let medicines = list
+        .iter()
+        .find(|a| a.title == "Your medicines at home")
+        .unwrap()
+        .clone();
+
+    // The medicines leaflet: finished while a nurse adds a note (through the proxy).
+    let text = std::fs::read_to_string(&bed.config).unwrap();
+    let via = format!("http://127.0.0.1:{}/nursefirst/fhir", proxy.1);
+    std::fs::write(&bed.config, text.replace(&server.base, &via)).unwrap();
+    record(
+        &bed,
+        &Recorded::Finished {
+            task: medicines.task.clone(),
+            answers: Vec::new(),
+        },
+        &medicines,
+    );
+    let (code, s, stderr) = bed.sync_once();
+    assert_eq!(code, 0, "{s}\n{stderr}");
+    assert_eq!(s["outbox_pending"], 0, "{s}");
+    let task = server.get(&format!("Task/{}", medicines.task));
+    assert_eq!(task["status"], "completed", "{task}");
+    assert_eq!(
+        task["note"][0]["text"], "Went through it with the patient",
+        "the nurse's change is kept: {task}"
+    );
+    std::fs::write(&bed.config, &text).unwrap();
+
+    // The falls leaflet: cancelled by a nurse before the patient's "done" is delivered.
+    let mut cancelled = server.get(&format!("Task/{}", item.task));
+    cancelled["status"] = "cancelled".into();
+    cancelled.as_object_mut().unwrap().remove("meta");
+    let put = ureq::put(&format!("{}/Task/{}", server.base, item.task))
+        .header("Content-Type", "application/fhir+json")
+        .send(cancelled.to_string())
+        .unwrap();
+    assert!(put.status().is_success());
+    record(&bed, &finished(&item), &item);
+    let s = bed.sync_ok();
+    assert_eq!(s["outbox_pending"], 0, "{s}");
+    let task = server.get(&format!("Task/{}", item.task));
+    assert_eq!(
+        task["status"], "cancelled",
+        "the nurse's cancel stands: {task}"
+    );
+    assert_eq!(
+        server.count(&format!("QuestionnaireResponse?subject=Patient/{patient}")),
+        1,
+        "what the patient answered is still delivered"
+    );
+    // A cancelled assignment leaves the list.
+    let after = assignments(&bed);
+    assert!(after.iter().all(|a| a.task != item.task), "{after:?}");
+}
+
+/// Discharge erases every trace of the assignments from the box.
+#[test]
+fn discharge_erases_the_assignments() {
+    let server = FhirServer::start();
+    let bed = Bed::new(&server.base);
+    let (_, encounter, _) = admitted(&server, &bed);
+    assert_eq!(assignments(&bed).len(), 2);
+    server.seed(&["discharge", "--encounter", &encounter]);
+    let s = bed.sync_ok();
+    assert_eq!(s["patient_present"], false, "{s}");
+    assert!(assignments(&bed).is_empty());
+    let config = bedside::config::Config::load(&bed.config).unwrap();
+    let (store, _) = bedside::sync::engine::open_store(&config).unwrap();
+    for kind in ["Task", "DocumentReference", "Questionnaire"] {
+        assert_eq!(store.resources(kind).unwrap().len(), 0, "{kind}");
+    }
+}
