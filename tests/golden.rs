@@ -9,6 +9,12 @@ use common::{assert_golden, demo, empty_bed_config, snapshot};
 const SETTINGS: &str = "down,right,right,ok";
 /// My health's menu, from Home.
 const HEALTH: &str = "right,right,ok";
+/// Learn's list, from Home.
+const LEARN: &str = "right,ok";
+/// The falls leaflet's first question: opened, its three pages read.
+const LEARN_Q: &str = "right,ok,ok,ok,ok,ok";
+/// Settings → large text → Learn's list.
+const LEARN_LARGE: &str = "down,right,right,ok,down,ok,home,up,left,ok";
 /// Settings → the privacy PIN row → the digit pad.
 const PIN: &str = "down,right,right,ok,down,down,down,down,ok";
 
@@ -27,7 +33,25 @@ golden_demo! {
     home_with_patient: "";
     home_focus_ask: "down,right";
     watch: "ok";
-    learn: "right,ok";
+    learn: LEARN;
+    // The falls leaflet, page by page in large type; the last page goes on to the questions.
+    learn_page: format!("{LEARN},ok");
+    learn_page_last: format!("{LEARN},ok,right,right");
+    // Something without questions: its last page finishes it.
+    learn_page_without_questions: format!("{LEARN},down,ok,right");
+    learn_question_choice: LEARN_Q;
+    // A wrong answer: why, and the page to look at again.
+    learn_question_wrong: format!("{LEARN_Q},ok");
+    learn_question_look_again: format!("{LEARN_Q},ok,ok");
+    learn_question_right: format!("{LEARN_Q},down,ok");
+    learn_question_yes_no: format!("{LEARN_Q},down,ok,ok,down,ok,ok");
+    learn_question_display: format!("{LEARN_Q},down,ok,ok,down,ok,ok,ok,ok");
+    learn_done: format!("{LEARN_Q},down,ok,ok,down,ok,ok,ok,ok,ok");
+    // Back on the list: done, and last.
+    learn_list_after_done: format!("{LEARN_Q},down,ok,ok,down,ok,ok,ok,ok,ok,ok");
+    learn_large_text: LEARN_LARGE;
+    learn_page_large_text: format!("{LEARN_LARGE},ok");
+    learn_question_large_text: format!("{LEARN_LARGE},ok,ok,ok,ok,ok,ok,ok");
     my_health: HEALTH;
     my_health_medicines: format!("{HEALTH},down,ok");
     my_health_allergies_empty: format!("{HEALTH},down,right,ok");
