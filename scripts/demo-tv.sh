@@ -22,6 +22,8 @@ clip nature.mp4 ball 20
 clip info.mp4 pinwheel 20
 clip film.mp4 circular 90
 clip relax.mp4 gradient 30 "foreground-color=0xff2060a0 background-color=0xff102030"
+# Learn's demo video (assets/demo/ward.json assigns it, with the captions below).
+clip learn-walking.mp4 ball 60 "foreground-color=0xff7fd18b background-color=0xff1c2430"
 poster film.png zone-plate
 poster relax.png gradient
 
@@ -66,6 +68,22 @@ large, on a dark box.
 
 00:00:08.000 --> 00:00:14.000
 Press the Captions key to turn them off.
+VTT
+
+cat > "$tv/learn-walking.vtt" <<VTT
+WEBVTT
+
+00:00:01.000 --> 00:00:07.000
+Walking a little every day helps you
+get your strength back after an operation.
+
+00:00:09.000 --> 00:00:16.000
+The first time, a nurse or a physiotherapist
+walks with you.
+
+00:00:18.000 --> 00:00:26.000
+Stop and sit down if you feel dizzy,
+and press your call button.
 VTT
 
 cat > "$tv/catalogue.json" <<JSON

@@ -146,13 +146,15 @@ def filled(value, now, ids):
     if isinstance(value, str):
         if value.startswith(("@now", "@day")):
             return timed(value, now)
+        if value.startswith("@media/") and ids.get("@media"):
+            return "file://" + ids["@media"].rstrip("/") + "/" + value[len("@media/"):]
         kind, slash, local = value.partition("/")
         if slash and local in ids:
             return f"{kind}/{ids[local]}"
     return value
 
 
-def ward(base, patient, enc_id, now_text):
+def ward(base, patient, enc_id, now_text, media=None):
     now = (datetime.datetime.fromisoformat(now_text.replace("Z", "+00:00")) if now_text
            else datetime.datetime.now(datetime.timezone.utc))
     if now.tzinfo is None:
@@ -166,7 +168,8 @@ def ward(base, patient, enc_id, now_text):
     # id the server gives it (the template's ids are only for its own references).
     with open(WARD) as f:
         template = json.load(f)["resources"]
-    ids = {"@patient": patient, "@encounter": enc_id, doctor["id"]: doctor["id"]}
+    ids = {"@patient": patient, "@encounter": enc_id, doctor["id"]: doctor["id"],
+           "@media": media and os.path.abspath(media)}
     made = {}
     for resource in template:
         local = resource.pop("id")
@@ -217,6 +220,7 @@ def main():
     s.add_argument("--code", default="8867-4"); s.add_argument("--value", type=float, default=72)
     s = sub.add_parser("ward"); s.add_argument("--patient", required=True)
     s.add_argument("--encounter", required=True); s.add_argument("--now")
+    s.add_argument("--media", help="where '@media/' URLs of the template point (a directory)")
     s = sub.add_parser("demo"); s.add_argument("--bundle", required=True)
     s.add_argument("--bed", required=True); s.add_argument("--device", required=True); s.add_argument("--name")
     a = p.parse_args()
@@ -258,7 +262,7 @@ def main():
         }
         out = {"observation": call("POST", f"{base}/Observation", obs)["id"]}
     elif a.cmd == "ward":
-        out = ward(base, a.patient, a.encounter, a.now)
+        out = ward(base, a.patient, a.encounter, a.now, a.media)
     elif a.cmd == "demo":
         bed = ensure_bed(base, a.bed, a.name)
         device = ensure_device(base, a.device)

@@ -29,9 +29,12 @@ admitted=$(python3 scripts/fhir_seed.py "$base" demo --bundle assets/demo/sina-y
   --bed "urn:bedside:demo:bed|3W-12A" --device "urn:bedside:demo:device|TV-DEMO" \
   --name "3 West, Room 12, Bed A")
 field() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$admitted" "$1"; }
-python3 scripts/fhir_seed.py "$base" ward --patient "$(field patient)" --encounter "$(field encounter)" >/dev/null
-echo "Admitted the demo patient to the demo bed, with a care team, today's plan and a diet."
 echo "Making the demo TV head-end in target/demo/tv (three channels, a guide, a film, relaxation)."
+tv_section=$(scripts/demo-tv.sh)
+python3 scripts/fhir_seed.py "$base" ward --patient "$(field patient)" --encounter "$(field encounter)" \
+  --media target/demo/tv >/dev/null
+echo "Admitted the demo patient to the demo bed, with a care team, today's plan, a diet, and"
+echo "three things to learn (two leaflets, one with questions, and a captioned video)."
 
 # Calls: the GStreamer signalling server on loopback, and the care-team page beside it.
 sig_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
@@ -59,7 +62,7 @@ poll_seconds = 5
 [store]
 data_dir = "$PWD/$demo/data"
 key_file = "$PWD/$demo/db-key"
-$(scripts/demo-tv.sh)
+$tv_section
 [call]
 signalling_url = "ws://127.0.0.1:$sig_port"
 camera = "$camera"

@@ -164,12 +164,26 @@ fn filled(value: &Value, now: jiff::Timestamp, patient: &str, encounter: &str) -
         Value::String(text) if text.starts_with("@now") || text.starts_with("@day") => {
             Value::from(timed(text, now))
         }
+        Value::String(text) if text.starts_with("@media/") => Value::from(format!(
+            "file://{}/{}",
+            media_dir(),
+            &text["@media/".len()..]
+        )),
         Value::String(text) => Value::from(
             text.replace("/@patient", &format!("/{patient}"))
                 .replace("/@encounter", &format!("/{encounter}")),
         ),
         other => other.clone(),
     }
+}
+
+/// Where the demo's media are (`make run` makes them): `BEDSIDE_DEMO_MEDIA`, else
+/// `target/demo/tv` in the source tree this was built from.
+fn media_dir() -> String {
+    std::env::var("BEDSIDE_DEMO_MEDIA")
+        .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/target/demo/tv").to_owned())
+        .trim_end_matches('/')
+        .to_owned()
 }
 
 /// `@now+80m`, `@now-1.5h`, `@day+1T09:30` (UTC) as an instant, to the second.

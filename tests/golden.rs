@@ -38,7 +38,7 @@ golden_demo! {
     learn_page: format!("{LEARN},ok");
     learn_page_last: format!("{LEARN},ok,right,right");
     // Something without questions: its last page finishes it.
-    learn_page_without_questions: format!("{LEARN},down,ok,right");
+    learn_page_without_questions: format!("{LEARN},down,down,ok,right");
     learn_question_choice: LEARN_Q;
     // A wrong answer: why, and the page to look at again.
     learn_question_wrong: format!("{LEARN_Q},ok");

@@ -100,8 +100,12 @@ fn assignments_load_and_learning_reaches_the_record_once_across_kill_9(server: F
     let titles: Vec<&str> = list.iter().map(|a| a.title.as_str()).collect();
     assert_eq!(
         titles,
-        ["Staying safe from falls", "Your medicines at home"],
-        "both, the one due first first"
+        [
+            "Staying safe from falls",
+            "Walking after your operation",
+            "Your medicines at home"
+        ],
+        "all three, the one due first first"
     );
     let item = falls(&list);
     assert_eq!(item.progress, Progress::New);
@@ -264,7 +268,7 @@ fn discharge_erases_the_assignments() {
     let server = FhirServer::start();
     let bed = Bed::new(&server.base);
     let (_, encounter, _) = admitted(&server, &bed);
-    assert_eq!(assignments(&bed).len(), 2);
+    assert_eq!(assignments(&bed).len(), 3);
     server.seed(&["discharge", "--encounter", &encounter]);
     let s = bed.sync_ok();
     assert_eq!(s["patient_present"], false, "{s}");
@@ -274,4 +278,91 @@ fn discharge_erases_the_assignments() {
     for kind in ["Task", "DocumentReference", "Questionnaire"] {
         assert_eq!(store.resources(kind).unwrap().len(), 0, "{kind}");
     }
+}
+
+/// The demo's video assignment plays in the real binary (`bedside snapshot`, the player the
+/// appliance uses, sound on), full screen, with its WebVTT captions when captions are on. The
+/// clip is made here by GStreamer: a solid colour the picture is checked for.
+#[test]
+fn the_video_plays_full_screen_with_its_captions() {
+    let media = tempfile::tempdir().unwrap();
+    let clip = media.path().join("learn-walking.mp4");
+    let made = std::process::Command::new("gst-launch-1.0")
+        .args([
+            "-q",
+            "videotestsrc",
+            "num-buffers=250",
+            "pattern=solid-color",
+        ])
+        .arg("foreground-color=0xff2080e0")
+        .args(["!", "video/x-raw,width=640,height=360,framerate=25/1"])
+        .args(["!", "x264enc", "speed-preset=veryfast", "key-int-max=25"])
+        .args([
+            "!",
+            "h264parse",
+            "!",
+            "mp4mux",
+            "faststart=true",
+            "!",
+            "filesink",
+        ])
+        .arg(format!("location={}", clip.display()))
+        .status()
+        .expect("gst-launch-1.0");
+    assert!(made.success());
+    std::fs::write(
+        media.path().join("learn-walking.vtt"),
+        "WEBVTT\n\n00:00:00.500 --> 00:00:09.000\nWalk a little every day.\n",
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let shot = |keys: &str| {
+        let out = dir.path().join("shot.png");
+        let done = common::bedside()
+            .env("BEDSIDE_DEMO_MEDIA", media.path())
+            .args([
+                "snapshot",
+                "--demo",
+                "--now",
+                "2026-11-25T09:41",
+                "--wait",
+                "2500",
+            ])
+            .args(["--keys", keys, "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(
+            done.status.success(),
+            "{}",
+            String::from_utf8_lossy(&done.stderr)
+        );
+        common::Picture::read(&out)
+    };
+    let blue = |p: &common::Picture, x: u32, y: u32| {
+        let [r, g, b] = p.pixel(x, y);
+        r < 70 && (100..170).contains(&g) && b > 190
+    };
+    // Home → Learn → the video (second on the list).
+    let playing = shot("right,ok,down,ok");
+    assert!(
+        blue(&playing, 960, 300),
+        "the clip fills the screen: {:?}",
+        playing.pixel(960, 300)
+    );
+    assert!(blue(&playing, 700, 950), "no caption without captions on");
+    let captioned = shot("captions,right,ok,down,ok");
+    assert!(blue(&captioned, 960, 300));
+    let text_box = (700..1220)
+        .step_by(4)
+        .flat_map(|x| (905..995).step_by(4).map(move |y| (x, y)))
+        .filter(|&(x, y)| {
+            let [r, g, b] = captioned.pixel(x, y);
+            r < 40 && g < 50 && b < 80
+        })
+        .count();
+    assert!(
+        text_box > 500,
+        "the caption's dark box: {text_box} dark samples"
+    );
 }

@@ -69,6 +69,10 @@ pub struct Settings {
     /// who they are (`PinKey::tag`), never names (this file is not encrypted).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub family_blocked: Vec<String>,
+    /// Where each Learn video was left (seconds, by the Task's id), for Resume. Only filled
+    /// when settings are saved or loaded: while the TV runs, the shell's Learn holds these.
+    #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub learn_video: std::collections::BTreeMap<String, u64>,
 }
 
 /// The rows of the Settings screen, top to bottom. The focus index on that screen is the index

@@ -61,6 +61,8 @@ pub enum Media {
     Film { index: usize, from: Duration },
     /// A relaxation video or channel (index in the Relax list), looping.
     Relax(usize),
+    /// Learn: the open assignment's video (the shell knows which), from this far in.
+    Lesson { from: Duration },
 }
 
 /// What the full-screen player was opened on.

@@ -563,7 +563,10 @@ fn follow_watch(
     st: &mut State,
     sound_before: (u8, bool),
 ) {
-    let fullscreen = matches!(st.shell.screen(), Screen::Tv | Screen::Player);
+    let fullscreen = matches!(
+        st.shell.screen(),
+        Screen::Tv | Screen::Player | Screen::LearnVideo
+    );
     if fullscreen && (st.shell.volume(), st.shell.muted()) != sound_before {
         window.global::<AppState>().set_osd(true);
         st.timers.once(
@@ -582,7 +585,7 @@ fn follow_watch(
     }
     let State { watch, shell, .. } = st;
     watch.follow(window, shell);
-    if st.shell.screen() == Screen::Player && !st.shell.standby() {
+    if matches!(st.shell.screen(), Screen::Player | Screen::LearnVideo) && !st.shell.standby() {
         st.timers.repeat(
             TimerKey::Position,
             Duration::from_millis(250),
@@ -623,12 +626,22 @@ fn show_position(window: &MainWindow, state: &Rc<RefCell<State>>) {
     }
     // Every half minute of a film, its place is written down: a power cut or a restart loses at
     // most that much of "Resume from".
-    if let crate::domain::watch::Media::Film { index, .. } = st.shell.media() {
-        let half_minute = at.as_secs() / FILM_CHECKPOINT.as_secs();
-        if half_minute != st.film_checkpoint && !at.is_zero() {
-            st.film_checkpoint = half_minute;
-            st.shell.left_film_at(index, at, length);
-            save_if_changed(&mut st, false);
+    let half_minute = at.as_secs() / FILM_CHECKPOINT.as_secs();
+    if half_minute != st.film_checkpoint && !at.is_zero() {
+        match st.shell.media() {
+            crate::domain::watch::Media::Film { index, .. } => {
+                st.film_checkpoint = half_minute;
+                st.shell.left_film_at(index, at, length);
+                save_if_changed(&mut st, false);
+            }
+            crate::domain::watch::Media::Lesson { .. } => {
+                st.film_checkpoint = half_minute;
+                if let Some(task) = st.shell.learn_open().map(|(i, _, _)| i.task.clone()) {
+                    st.shell.left_lesson_at(&task, at, length);
+                }
+                save_if_changed(&mut st, false);
+            }
+            _ => {}
         }
     }
 }
@@ -738,6 +751,7 @@ fn show(window: &MainWindow, state: &State) {
         Screen::LearnPage => ui::Screen::LearnPage,
         Screen::LearnQuestion => ui::Screen::LearnQuestion,
         Screen::LearnDone => ui::Screen::LearnDone,
+        Screen::LearnVideo => ui::Screen::LearnVideo,
     });
     let now = state
         .time

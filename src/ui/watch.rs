@@ -84,7 +84,7 @@ pub fn relax_items(listings: &Listings) -> Vec<RelaxItem> {
 /// Where a screen shows the picture, and so the size frames are made at.
 fn frame_size(screen: Screen, window: (u32, u32)) -> (u32, u32) {
     match screen {
-        Screen::Tv | Screen::Player => window,
+        Screen::Tv | Screen::Player | Screen::LearnVideo => window,
         // The previews: about half the window's width, 16:9.
         _ => {
             let w = window.0 / 2;
@@ -125,6 +125,8 @@ pub struct WatchController {
     trouble: ui::Trouble,
     captions: Option<(u64, Captions)>,
     film_length: Option<Duration>,
+    /// The Learn assignment (its Task id) whose video plays, while one does.
+    lesson_task: Option<String>,
     /// The closed captions the live stream carries now.
     live_caption: String,
     /// Set when the player cannot start at all (GStreamer missing): said instead of pictures.
@@ -163,6 +165,7 @@ impl WatchController {
             trouble: ui::Trouble::None,
             captions: None,
             film_length: None,
+            lesson_task: None,
             live_caption: String::new(),
             broken: None,
             posters: HashMap::new(),
@@ -196,9 +199,15 @@ impl WatchController {
         self.generation
     }
 
-    /// The stream of `media`, as a player request.
-    fn request(&self, media: Media) -> Option<Request> {
+    /// The stream of `media`, as a player request (`lesson`: the Learn video's URL).
+    fn request(&self, media: Media, lesson: Option<&str>) -> Option<Request> {
         match media {
+            Media::Lesson { from } => Some(Request {
+                uri: lesson?.to_owned(),
+                looping: false,
+                live: false,
+                start_at: Some(from),
+            }),
             Media::Nothing => None,
             Media::Channel(i) => {
                 let c: &Channel = self.listings.lineup.channels.get(i)?;
@@ -289,20 +298,27 @@ impl WatchController {
             self.ahead = ahead;
         }
         if want != self.playing {
-            // Leaving a film: remember where, for Resume.
-            if let Media::Film { index, .. } = self.playing
-                && let Some(p) = &self.player
-            {
+            // Leaving a film or a Learn video: remember where, for Resume.
+            if let Some(p) = &self.player {
                 let (at, length) = p.position();
-                if let Some(at) = at {
-                    shell.left_film_at(index, at, length.or(self.film_length));
+                match (self.playing, at, self.lesson_task.take()) {
+                    (Media::Film { index, .. }, Some(at), _) => {
+                        shell.left_film_at(index, at, length.or(self.film_length))
+                    }
+                    (Media::Lesson { .. }, Some(at), Some(task)) => {
+                        shell.left_lesson_at(&task, at, length.or(self.film_length))
+                    }
+                    _ => {}
                 }
             }
             self.playing = want;
             self.captions = None;
             self.live_caption.clear();
             self.film_length = None;
-            match self.request(want) {
+            let lesson = shell
+                .learn_video()
+                .map(|(url, captions)| (url.to_owned(), captions.map(str::to_owned)));
+            match self.request(want, lesson.as_ref().map(|(url, _)| url.as_str())) {
                 Some(request) => {
                     if let Some(p) = self.player(window) {
                         p.set_size(size.0, size.1);
@@ -313,6 +329,13 @@ impl WatchController {
                         self.paused = false;
                         if let Media::Film { index, .. } = want {
                             self.load_captions(index);
+                        }
+                        if let (Media::Lesson { .. }, Some((_, captions))) = (want, &lesson) {
+                            self.lesson_task =
+                                shell.learn_open().map(|(item, _, _)| item.task.clone());
+                            if let Some(url) = captions {
+                                self.load_captions_from(url.clone());
+                            }
                         }
                     } else {
                         self.video = ui::VideoState::Trouble;
@@ -334,7 +357,8 @@ impl WatchController {
             player.set_size(size.0, size.1);
             self.size = size;
         }
-        let paused = shell.watch().paused && matches!(want, Media::Film { .. });
+        let paused =
+            shell.watch().paused && matches!(want, Media::Film { .. } | Media::Lesson { .. });
         if paused != self.paused {
             player.pause(paused);
             self.paused = paused;
@@ -357,6 +381,11 @@ impl WatchController {
         else {
             return;
         };
+        self.load_captions_from(track.url);
+    }
+
+    /// Reads a caption file (WebVTT or SRT) on a thread of its own, for what plays now.
+    fn load_captions_from(&mut self, url: String) {
         let generation = self.generation;
         let inbox = self.inbox.clone();
         std::thread::spawn(move || {
@@ -364,7 +393,7 @@ impl WatchController {
                 Ok(f) => f,
                 Err(_) => return,
             };
-            match fetcher.fetch(&track.url, "captions", 8 << 20) {
+            match fetcher.fetch(&url, "captions", 8 << 20) {
                 Ok(got) => {
                     let captions = Captions::parse(&String::from_utf8_lossy(&got.bytes));
                     inbox.send(super::inbox::Inbound::Captions(generation, captions));
@@ -551,6 +580,12 @@ impl WatchController {
                 };
                 w.set_player_title(title.unwrap_or_default().into());
                 w.set_player_film(matches!(shell.media(), Media::Film { .. }));
+                w.set_player_paused(shell.watch().paused);
+            }
+            Screen::LearnVideo => {
+                let title = shell.learn_open().map(|(item, _, _)| item.title.clone());
+                w.set_player_title(title.unwrap_or_default().into());
+                w.set_player_film(true);
                 w.set_player_paused(shell.watch().paused);
             }
             _ => {}

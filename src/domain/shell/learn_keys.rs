@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::*;
 use crate::domain::learn::pages::{Fit, paginate};
@@ -26,9 +27,37 @@ pub(super) struct LearnRoom {
     readings: HashMap<String, Reading>,
     /// The assignment open now, and its pages at the text size it was opened at.
     open: Option<(String, Arc<Vec<Page>>)>,
-    /// The page asked for by "Look again", while it shows.
+    /// The page (or the moment of the video) asked for by "Look again", while it shows.
     reviewing: bool,
+    /// Where each video was left, by Task id (kept across restarts in the settings).
+    video_at: HashMap<String, Duration>,
+    /// Where the video open now started playing.
+    video_from: Duration,
 }
+
+impl LearnRoom {
+    /// Learn with the video places kept from before a restart.
+    pub(super) fn remembering(places: std::collections::BTreeMap<String, u64>) -> LearnRoom {
+        LearnRoom {
+            video_at: places
+                .into_iter()
+                .map(|(task, s)| (task, Duration::from_secs(s)))
+                .collect(),
+            ..LearnRoom::default()
+        }
+    }
+
+    /// The video places to keep.
+    pub(super) fn remembered(&self) -> std::collections::BTreeMap<String, u64> {
+        self.video_at
+            .iter()
+            .map(|(task, at)| (task.clone(), at.as_secs()))
+            .collect()
+    }
+}
+
+/// A video left this close to its end starts from the beginning next time.
+const NEAR_THE_END: Duration = Duration::from_secs(15);
 
 /// A row of a question screen, in order from the top.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -116,7 +145,10 @@ impl Shell {
             Some(Verdict::Right) => return vec![LearnRow::Next],
             Some(Verdict::Wrong) => {
                 let mut rows = Vec::new();
-                if review_page(pages, quiz.items[q].review).is_some() {
+                let video = matches!(item.material, Material::Video { .. });
+                if (video && quiz.items[q].review.is_some())
+                    || review_page(pages, quiz.items[q].review).is_some()
+                {
                     rows.push(LearnRow::LookAgain);
                 }
                 rows.extend([LearnRow::TryAgain, LearnRow::GoOn]);
@@ -263,9 +295,19 @@ impl Shell {
             return false;
         };
         let has = !pages.is_empty() || !matches!(item.material, Material::None);
+        let video = matches!(item.material, Material::Video { .. });
+        let task = item.task.clone();
+        if video {
+            self.learn.video_from = self.learn.video_at.get(&task).copied().unwrap_or_default();
+            self.watch.paused = false;
+        }
         if has {
             self.stack.push(Place {
-                screen: Screen::LearnPage,
+                screen: if video {
+                    Screen::LearnVideo
+                } else {
+                    Screen::LearnPage
+                },
                 focus: 0,
             });
         }
@@ -338,6 +380,22 @@ impl Shell {
                     r.answers[q] = None;
                 }
                 self.top_mut().focus = 0;
+                return Outcome::handled();
+            }
+            LearnRow::LookAgain if matches!(item.material, Material::Video { .. }) => {
+                let at = Duration::from_secs(u64::from(quiz.items[q].review.unwrap_or(0)));
+                if let Some(r) = self.reading_mut() {
+                    r.verdict = None;
+                    r.answers[q] = None;
+                }
+                self.learn.reviewing = true;
+                self.learn.video_from = at;
+                self.watch.paused = false;
+                self.top_mut().focus = 0;
+                self.stack.push(Place {
+                    screen: Screen::LearnVideo,
+                    focus: 0,
+                });
                 return Outcome::handled();
             }
             LearnRow::LookAgain => {
@@ -455,11 +513,14 @@ impl Shell {
     /// Back (or Home) left `left`: what was open stays where it was for next time, and is
     /// closed once the patient is off its pages.
     pub(super) fn learn_back(&mut self, left: Screen) {
-        if left == Screen::LearnPage && self.learn.reviewing {
+        if matches!(left, Screen::LearnPage | Screen::LearnVideo) && self.learn.reviewing {
             self.learn.reviewing = false;
             return;
         }
-        if !matches!(self.screen(), Screen::LearnPage | Screen::LearnQuestion) {
+        if !matches!(
+            self.screen(),
+            Screen::LearnPage | Screen::LearnQuestion | Screen::LearnVideo
+        ) {
             self.learn.open = None;
             self.learn.reviewing = false;
         }
@@ -505,6 +566,93 @@ impl Shell {
     /// Whether the page shown is one "Look again" opened (OK goes back to the question).
     pub fn learn_reviewing(&self) -> bool {
         self.learn.reviewing
+    }
+}
+
+impl Shell {
+    /// The open assignment's video and its captions, while it is on screen.
+    pub fn learn_video(&self) -> Option<(&str, Option<&str>)> {
+        if self.screen() != Screen::LearnVideo {
+            return None;
+        }
+        match &self.learn_open()?.0.material {
+            Material::Video { url, captions } => Some((url, captions.as_deref())),
+            _ => None,
+        }
+    }
+
+    pub(super) fn lesson_media(&self) -> crate::domain::watch::Media {
+        match self.learn_video() {
+            Some(_) => crate::domain::watch::Media::Lesson {
+                from: self.learn.video_from,
+            },
+            None => crate::domain::watch::Media::Nothing,
+        }
+    }
+
+    /// The player says where the video of `task` was left (as the patient leaves it, and
+    /// every half minute while it plays): where it resumes next time.
+    pub fn left_lesson_at(&mut self, task: &str, at: Duration, length: Option<Duration>) {
+        let task = task.to_owned();
+        // Stopped under a dark screen or a call, the video starts again from here when it comes
+        // back (while it plays, where it started stays: changing it would restart it).
+        if (self.standby || self.watch.interrupted)
+            && self.learn.open.as_ref().is_some_and(|(t, _)| *t == task)
+        {
+            self.learn.video_from = at;
+        }
+        if length.is_some_and(|l| at + NEAR_THE_END >= l) || at.is_zero() {
+            self.learn.video_at.remove(&task);
+        } else {
+            self.learn.video_at.insert(task, at);
+        }
+    }
+
+    /// The video ended: on to the questions (or done); after "look again", back to the
+    /// question. Next time it starts from the beginning.
+    pub fn lesson_ended(&mut self) -> Outcome {
+        if let Some((task, _)) = &self.learn.open {
+            let task = task.clone();
+            self.learn.video_at.remove(&task);
+        }
+        self.stack.pop();
+        if self.learn.reviewing {
+            self.learn.reviewing = false;
+            return Outcome::handled();
+        }
+        self.after_material()
+    }
+
+    /// Keys on the full-screen video: OK (or Play/Pause) pauses and plays, Left/Right step
+    /// back and on, the rest shows the controls. Back leaves (the place is kept).
+    pub(super) fn lesson_press(&mut self, button: Button) -> Option<Outcome> {
+        use crate::domain::watch::{JUMP, SKIP};
+        match button {
+            Button::PlayPause | Button::Ok | Button::Play | Button::Pause => {
+                self.watch.paused = match button {
+                    Button::Play => false,
+                    Button::Pause => true,
+                    _ => !self.watch.paused,
+                };
+                Some(Outcome::with(Effect::Controls))
+            }
+            Button::Left | Button::Right | Button::Rewind | Button::FastForward => {
+                let by = match button {
+                    Button::Left => -(SKIP.as_secs() as i64),
+                    Button::Right => SKIP.as_secs() as i64,
+                    Button::Rewind => -(JUMP.as_secs() as i64),
+                    _ => JUMP.as_secs() as i64,
+                };
+                Some(Outcome::with(Effect::Seek(by)).and(Effect::Controls))
+            }
+            Button::Up | Button::Down | Button::Info => Some(Outcome::with(Effect::Controls)),
+            Button::Stop => {
+                self.stack.pop();
+                self.learn_back(Screen::LearnVideo);
+                Some(Outcome::handled())
+            }
+            _ => None,
+        }
     }
 }
 

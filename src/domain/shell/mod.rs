@@ -77,6 +77,8 @@ pub enum Screen {
     LearnQuestion,
     /// An assignment finished.
     LearnDone,
+    /// An assignment's video, full screen.
+    LearnVideo,
 }
 
 impl Screen {
@@ -265,6 +267,7 @@ impl Shell {
     pub fn with_pin_key(mut settings: Settings, pin_key: PinKey) -> Self {
         let mut watch = Watch::default();
         watch.remember(std::mem::take(&mut settings.watch));
+        let learn = learn_keys::LearnRoom::remembering(std::mem::take(&mut settings.learn_video));
         let volume = settings
             .volume
             .take()
@@ -297,7 +300,7 @@ impl Shell {
             quiet_volume: DEFAULT_QUIET_VOLUME,
             share_chosen: false,
             family: Vec::new(),
-            learn: Default::default(),
+            learn,
         }
     }
 
@@ -350,9 +353,11 @@ impl Shell {
             | Screen::Films
             | Screen::Relax
             | Screen::Player => self.watch_layout(screen),
-            Screen::Learn | Screen::LearnPage | Screen::LearnQuestion | Screen::LearnDone => {
-                self.learn_layout(screen)
-            }
+            Screen::Learn
+            | Screen::LearnPage
+            | Screen::LearnQuestion
+            | Screen::LearnDone
+            | Screen::LearnVideo => self.learn_layout(screen),
             // Screens whose feature has not landed hold one button: back to Home.
             Screen::Ask => Layout::Column { count: 1 },
             // The pads take digits, not focus.
@@ -404,6 +409,7 @@ impl Shell {
         Settings {
             watch: self.watch.remembered(),
             volume: Some(self.volume),
+            learn_video: self.learn.remembered(),
             ..self.settings.clone()
         }
     }
@@ -520,6 +526,11 @@ impl Shell {
         {
             return outcome;
         }
+        if self.screen() == Screen::LearnVideo
+            && let Some(outcome) = self.lesson_press(button)
+        {
+            return outcome;
+        }
         match button {
             Button::Power => {
                 self.standby = true;
@@ -544,9 +555,10 @@ impl Shell {
                         Screen::Tv => self.watch.tv.cancel_entry(),
                         // Back from a trend lands on the row it showed.
                         Screen::Trend(_) => self.top_mut().focus = left.focus,
-                        Screen::LearnPage | Screen::LearnQuestion | Screen::LearnDone => {
-                            self.learn_back(left.screen)
-                        }
+                        Screen::LearnPage
+                        | Screen::LearnQuestion
+                        | Screen::LearnDone
+                        | Screen::LearnVideo => self.learn_back(left.screen),
                         _ => {}
                     }
                     Outcome::handled()
@@ -697,9 +709,11 @@ impl Shell {
             | Screen::StaffNumber
             | Screen::StaffLimits
             | Screen::StaffFamily => Outcome::ignored(),
-            Screen::Learn | Screen::LearnPage | Screen::LearnQuestion | Screen::LearnDone => {
-                self.learn_ok(place)
-            }
+            Screen::Learn
+            | Screen::LearnPage
+            | Screen::LearnQuestion
+            | Screen::LearnDone
+            | Screen::LearnVideo => self.learn_ok(place),
             // Its one button: back to Home.
             Screen::Ask => {
                 self.stack.truncate(1);

@@ -91,6 +91,7 @@ impl Shell {
                 Some(Opened::Relax(i)) => Media::Relax(i),
                 None => Media::Nothing,
             },
+            Screen::LearnVideo => self.lesson_media(),
             _ => Media::Nothing,
         }
     }
@@ -107,6 +108,9 @@ impl Shell {
 
     /// The film ended: back to the films, and next time it starts from the beginning.
     pub fn film_ended(&mut self) -> Outcome {
+        if self.screen() == Screen::LearnVideo {
+            return self.lesson_ended();
+        }
         if self.screen() != Screen::Player {
             return Outcome::ignored();
         }

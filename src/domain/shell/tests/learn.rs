@@ -35,7 +35,11 @@ fn the_list_puts_the_next_thing_to_do_first_and_opens_it_as_started() {
         .collect();
     assert_eq!(
         titles,
-        ["Staying safe from falls", "Your medicines at home"]
+        [
+            "Staying safe from falls",
+            "Walking after your operation",
+            "Your medicines at home"
+        ]
     );
     let effects = press(&mut shell, "ok");
     assert_eq!(shell.screen(), Screen::LearnPage);
@@ -196,7 +200,7 @@ fn finishing_records_the_answers_once_and_says_done() {
 #[test]
 fn something_without_questions_finishes_after_its_last_page() {
     let mut shell = learning();
-    press(&mut shell, "right,ok,down,ok");
+    press(&mut shell, "right,ok,down,down,ok");
     assert_eq!(shell.screen(), Screen::LearnPage);
     let pages = shell.learn_open().unwrap().1.len();
     for _ in 1..pages {
@@ -248,4 +252,67 @@ fn random_presses_in_learn_never_lose_the_focus() {
     let mut shell = learning();
     press(&mut shell, "right,ok");
     super::random_presses(&mut shell, &buttons);
+}
+
+#[test]
+fn a_video_plays_full_screen_resumes_where_it_was_left_and_finishes_at_its_end() {
+    use crate::domain::watch::Media;
+    use std::time::Duration;
+    let mut shell = learning();
+    press(&mut shell, "right,ok,down,ok");
+    assert_eq!(shell.screen(), Screen::LearnVideo);
+    assert_eq!(
+        shell.media(),
+        Media::Lesson {
+            from: Duration::ZERO
+        }
+    );
+    let (url, captions) = shell.learn_video().unwrap();
+    assert!(url.ends_with("/learn-walking.mp4"), "{url}");
+    assert!(captions.unwrap().ends_with("/learn-walking.vtt"));
+    // OK pauses and plays; Left and Right step back and on.
+    press(&mut shell, "ok");
+    assert!(shell.watch().paused);
+    press(&mut shell, "ok");
+    assert!(!shell.watch().paused);
+    assert!(shell.press(Button::Right).seek().is_some_and(|s| s > 0));
+    // Left ten minutes into an hour: it resumes there, after a restart too.
+    let task = shell.learn_open().unwrap().0.task.clone();
+    shell.left_lesson_at(
+        &task,
+        Duration::from_secs(600),
+        Some(Duration::from_secs(3600)),
+    );
+    press(&mut shell, "back");
+    assert_eq!(shell.screen(), Screen::Learn);
+    assert_eq!(shell.media(), Media::Nothing);
+    let saved = shell.saved();
+    assert_eq!(saved.learn_video.get(&task), Some(&600));
+    let mut restarted = Shell::new(saved);
+    restarted.set_learn(std::sync::Arc::new(shell.learn_items().to_vec()));
+    press(&mut restarted, "right,ok,down,ok");
+    assert_eq!(
+        restarted.media(),
+        Media::Lesson {
+            from: Duration::from_secs(600)
+        }
+    );
+    // Its end: done (it has no questions), recorded, and next time from the start.
+    let outcome = restarted.film_ended();
+    assert_eq!(restarted.screen(), Screen::LearnDone);
+    assert!(
+        outcome
+            .effects
+            .iter()
+            .any(|e| matches!(e, Effect::Learn(Recorded::Finished { .. }))),
+        "{outcome:?}"
+    );
+    assert!(restarted.saved().learn_video.is_empty());
+    // Left in its last seconds: next time from the start.
+    shell.left_lesson_at(
+        &task,
+        Duration::from_secs(3590),
+        Some(Duration::from_secs(3600)),
+    );
+    assert!(shell.saved().learn_video.is_empty());
 }
