@@ -366,3 +366,47 @@ fn the_video_plays_full_screen_with_its_captions() {
         "the caption's dark box: {text_box} dark samples"
     );
 }
+
+/// Something past its due time: a gentle reminder on Home (gone at the next press, which still
+/// does its job), and the list says it was due. Synced under faketime so "yesterday" is the
+/// pictures' yesterday.
+#[test]
+fn an_overdue_assignment_is_recalled_on_home_and_marked_on_the_list() {
+    let server = FhirServer::start();
+    let (patient, encounter, _) = server.admit_synthea("Sina");
+    server.seed(&[
+        "ward",
+        "--patient",
+        &patient,
+        "--encounter",
+        &encounter,
+        "--now",
+        "2026-11-24T09:01:00Z",
+    ]);
+    let bed = Bed::new(&server.base);
+    let (code, summary, stderr) = bed.sync_once_faked(&["2026-11-25 09:30:00"]);
+    assert_eq!(code, 0, "{summary}\n{stderr}");
+    let home = common::config_shot(&bed.config, "", &[]);
+    common::assert_golden("learn-reminder-home", &home);
+    // The next press dismisses it and moves the focus as it always does.
+    let moved = common::config_shot(&bed.config, "right", &[]);
+    assert!(
+        moved.pixels_differing(&home, 40) > 10_000,
+        "the notice is gone and the focus moved"
+    );
+    common::assert_golden(
+        "learn-reminder-list",
+        &common::config_shot(&bed.config, "right,ok", &[]),
+    );
+    // In the evening quiet hours (no ward quiet hours configured: 21:00 to 08:00) it waits.
+    let dismissed = |now: &str| {
+        let before = common::config_shot_at(&bed.config, now, "", &[]);
+        let after = common::config_shot_at(&bed.config, now, "right,left", &[]);
+        after.pixels_differing(&before, 40)
+    };
+    assert!(
+        dismissed("2026-11-25T20:30") > 10_000,
+        "a reminder at 20:30"
+    );
+    assert_eq!(dismissed("2026-11-25T22:30"), 0, "none at 22:30");
+}

@@ -385,6 +385,7 @@ fn deliver_sync_to(window: &MainWindow, state: &Rc<RefCell<State>>, status: Sync
     } else {
         show(window, &state.borrow());
     }
+    remind_learning(window, state);
 }
 
 fn set_occupant(globals: &HeaderState, patient: Option<&Patient>) {
@@ -689,6 +690,9 @@ fn tick_clock(window: &MainWindow, state: &Rc<RefCell<State>>) {
         Screen::Trend(section) => show_trend(&health, &st, section),
         _ => {}
     }
+    drop(st);
+    remind_learning(window, state);
+    let st = state.borrow();
     if let TimeSource::System = st.time {
         let into_minute = Duration::from_secs(now.second() as u64)
             + Duration::from_nanos(now.subsec_nanosecond() as u64);
@@ -698,6 +702,32 @@ fn tick_clock(window: &MainWindow, state: &Rc<RefCell<State>>) {
         let tick = later(window, state, tick_clock);
         state.borrow_mut().timers.once(TimerKey::Clock, wait, tick);
     }
+}
+
+/// A gentle reminder of overdue learning, on Home, outside quiet hours, at most hourly (each
+/// minute's tick, and sync bringing the assignments, ask).
+fn remind_learning(window: &MainWindow, state: &Rc<RefCell<State>>) {
+    let (instant, quiet) = {
+        let st = state.borrow();
+        let now = st.time.now();
+        let at = now.time();
+        let ward = st.tv.as_ref().and_then(|tv| tv.quiet_hours.as_ref());
+        let quiet = match (ward, st.shell.settings().quiet_from) {
+            (Some(q), _) if q.contains(at) => true,
+            (_, Some(_)) => st.shell.settings().quiet_at(at),
+            (Some(_), None) => false,
+            // Nobody said: the night is quiet.
+            (None, None) => at.hour() >= 21 || at.hour() < 8,
+        };
+        let instant = now
+            .to_zoned(jiff::tz::TimeZone::system())
+            .map_or_else(|_| jiff::Timestamp::now(), |z| z.timestamp());
+        if !st.shell.learning_reminder_due(instant, quiet) {
+            return;
+        }
+        (instant, quiet)
+    };
+    apply(window, state, |shell| shell.remind_learning(instant, quiet));
 }
 
 fn show_pin(pin: &PinState, shell: &Shell) {
@@ -821,6 +851,7 @@ fn show(window: &MainWindow, state: &State) {
         Some(NoticeKind::NoSuchChannel) => ui::NoticeKind::NoSuchChannel,
         Some(NoticeKind::VolumeCapped) => ui::NoticeKind::VolumeCapped,
         Some(NoticeKind::NoChannels) => ui::NoticeKind::NoChannels,
+        Some(NoticeKind::LearnDue) => ui::NoticeKind::LearnDue,
     });
     show_hints(&globals, shell.hints());
     show_settings(window, shell.settings());

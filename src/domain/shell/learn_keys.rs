@@ -20,19 +20,21 @@ use crate::domain::learn::{
 #[derive(Clone, Debug, Default)]
 pub(super) struct LearnRoom {
     /// The assignments, in list order.
-    items: Arc<Vec<Assignment>>,
+    pub(super) items: Arc<Vec<Assignment>>,
     /// Progress made here that the record may not show yet.
-    progress: HashMap<String, Progress>,
+    pub(super) progress: HashMap<String, Progress>,
     /// Where the patient is in each assignment opened this run.
-    readings: HashMap<String, Reading>,
+    pub(super) readings: HashMap<String, Reading>,
     /// The assignment open now, and its pages at the text size it was opened at.
-    open: Option<(String, Arc<Vec<Page>>)>,
+    pub(super) open: Option<(String, Arc<Vec<Page>>)>,
     /// The page (or the moment of the video) asked for by "Look again", while it shows.
-    reviewing: bool,
+    pub(super) reviewing: bool,
     /// Where each video was left, by Task id (kept across restarts in the settings).
-    video_at: HashMap<String, Duration>,
+    pub(super) video_at: HashMap<String, Duration>,
     /// Where the video open now started playing.
-    video_from: Duration,
+    pub(super) video_from: Duration,
+    /// When the patient was last reminded of something overdue.
+    pub(super) reminded_at: Option<jiff::Timestamp>,
 }
 
 impl LearnRoom {
@@ -557,6 +559,8 @@ impl Shell {
 
     /// Forgets every trace of the patient's learning (a new occupant).
     pub(super) fn forget_learning(&mut self) {
+        self.learn.reminded_at = None;
+        self.learn.video_at.clear();
         self.learn.progress.clear();
         self.learn.readings.clear();
         self.learn.open = None;
@@ -653,6 +657,44 @@ impl Shell {
             }
             _ => None,
         }
+    }
+}
+
+/// A reminder of something overdue in Learn is not repeated within this long.
+pub const REMIND_EVERY: jiff::SignedDuration = jiff::SignedDuration::from_hours(1);
+
+impl Shell {
+    /// Whether a reminder of overdue learning would show now: something assigned is past its
+    /// due time and not done, the patient is on Home with nothing else over it (no call, no
+    /// staff, no other notice, not a dark screen), it is not `quiet` (the ward's or the
+    /// patient's quiet hours), and the last reminder was an hour ago or more.
+    pub fn learning_reminder_due(&self, now: jiff::Timestamp, quiet: bool) -> bool {
+        !quiet
+            && !self.standby
+            && self.screen() == Screen::Home
+            && self.stack.len() == 1
+            && self.notice.is_none()
+            && self.call.stage == CallStage::None
+            && self.staff.stage() == &crate::domain::session::staff::Stage::Closed
+            && self
+                .learn
+                .reminded_at
+                .is_none_or(|at| now.duration_since(at) >= REMIND_EVERY)
+            && self
+                .learn
+                .items
+                .iter()
+                .any(|a| self.learn_progress(a) != Progress::Done && a.due.is_some_and(|d| d < now))
+    }
+
+    /// The gentle reminder on Home, when [`Self::learning_reminder_due`]. Any press dismisses
+    /// it (as every notice).
+    pub fn remind_learning(&mut self, now: jiff::Timestamp, quiet: bool) -> Outcome {
+        if !self.learning_reminder_due(now, quiet) {
+            return Outcome::ignored();
+        }
+        self.learn.reminded_at = Some(now);
+        self.show_notice(NoticeKind::LearnDue)
     }
 }
 

@@ -189,6 +189,9 @@ pub enum NoticeKind {
     /// Live TV was asked for (a channel number, Live TV or the guide) and there are no channels:
     /// not set up, still loading, or the head-end cannot be reached (the screen says which).
     NoChannels,
+    /// Something the care team assigned in Learn is past its due time (a gentle reminder on
+    /// Home: see [`Shell::remind_learning`]).
+    LearnDue,
 }
 
 /// A notice and its sequence number, so a timer set for an old notice never hides a newer one.

@@ -316,3 +316,41 @@ fn a_video_plays_full_screen_resumes_where_it_was_left_and_finishes_at_its_end()
     );
     assert!(shell.saved().learn_video.is_empty());
 }
+
+#[test]
+fn a_reminder_of_overdue_learning_is_gentle() {
+    let mut shell = learning();
+    let due = shell.learn_items()[0].due.unwrap();
+    let later = due + jiff::SignedDuration::from_mins(30);
+    assert!(!shell.learning_reminder_due(due - jiff::SignedDuration::from_mins(1), false));
+    assert!(
+        !shell.learning_reminder_due(later, true),
+        "never in quiet hours"
+    );
+    let outcome = shell.remind_learning(later, false);
+    assert_eq!(
+        outcome.new_notice().map(|n| n.kind),
+        Some(NoticeKind::LearnDue)
+    );
+    // Dismissed by any press, which still does its job.
+    press(&mut shell, "right");
+    assert_eq!(shell.notice(), None);
+    assert_eq!(shell.focus(), 1);
+    press(&mut shell, "left");
+    // Not again within the hour.
+    assert!(!shell.learning_reminder_due(later + jiff::SignedDuration::from_mins(59), false));
+    assert!(shell.learning_reminder_due(later + jiff::SignedDuration::from_mins(61), false));
+    // Only on Home, never in a call.
+    press(&mut shell, "right,ok");
+    assert!(!shell.learning_reminder_due(later + jiff::SignedDuration::from_hours(2), false));
+    press(&mut shell, "home");
+    shell.set_calls_configured(true);
+    shell.set_call(CallStage::InCall, 1, false, false);
+    assert!(!shell.learning_reminder_due(later + jiff::SignedDuration::from_hours(2), false));
+    shell.set_call(CallStage::None, 1, false, false);
+    // Done: nothing to remind of.
+    let mut done = learning();
+    let task = done.learn_items()[0].task.clone();
+    done.learn.progress.insert(task, Progress::Done);
+    assert!(!done.learning_reminder_due(later, false));
+}
