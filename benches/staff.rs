@@ -85,7 +85,7 @@ fn sign_in(headless: &Headless, app: &App) -> (Duration, Duration) {
 }
 
 /// Presses on the clinician screens while signed in, each timed to its frame.
-const TOUR: &str = "up,up,up,up,up,ok,back,down,ok,down,down,right,ok,down,down,back,home,\
+const TOUR: &str = "up,up,up,up,up,up,ok,back,down,ok,down,down,right,ok,down,down,back,home,\
                     down,ok,down,right,left,back,down,up,up";
 
 fn clinician_presses(headless: &Headless, app: &App) -> Vec<Duration> {

@@ -74,6 +74,7 @@ fn record_from(everything: &[Value], now: &jiff::Zoned) -> crate::domain::record
         "Task",
         "DocumentReference",
         "Questionnaire",
+        "QuestionnaireResponse",
     ] {
         let mut list: Vec<Value> = everything
             .iter()

@@ -229,8 +229,8 @@ fn a_nurse_shares_my_health_in_a_call_on_the_real_appliance() {
         |p| beside(p) && staff_frame(p),
     );
     bed.wait_for_log("shared-view channel open=true", Duration::from_secs(15));
-    // Share in the call is four rows above Sign out; then Test results.
-    display.keys(&["Up", "Up", "Up", "Up", "Return"]);
+    // Share in the call is five rows above Sign out; then Test results.
+    display.keys(&["Up", "Up", "Up", "Up", "Up", "Return"]);
     interpreter.wait_for(
         "window.careTeam.shared() !== null && window.careTeam.shared().title === 'My health'",
         Duration::from_secs(10),

@@ -790,8 +790,15 @@ fn a_nurse_shares_my_health_in_a_call_and_the_far_end_sees_the_same_rows() {
     assert!(live(&bed.app), "signing in left the call alone");
     let shot = beside_shot(&bed, "call-beside");
     assert_golden("call-beside-clinician-home", &shot);
-    // Sign out is focused; Share in the call is four rows up.
-    bed.press(&[Button::Up, Button::Up, Button::Up, Button::Up, Button::Ok]);
+    // Sign out is focused; Share in the call is five rows up.
+    bed.press(&[
+        Button::Up,
+        Button::Up,
+        Button::Up,
+        Button::Up,
+        Button::Up,
+        Button::Ok,
+    ]);
     assert_eq!(bed.app.screen(), Screen::MyHealth);
     page.wait_for(
         "window.careTeam.shared() && window.careTeam.shared().title === 'My health'",

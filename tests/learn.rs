@@ -410,3 +410,103 @@ fn an_overdue_assignment_is_recalled_on_home_and_marked_on_the_list() {
     );
     assert_eq!(dismissed("2026-11-25T22:30"), 0, "none at 22:30");
 }
+
+/// Learn for staff on the real binary, against the real server and directory: the nurse sees
+/// the patient's answers (one not as hoped, marked), assigns a leaflet from the hospital's
+/// catalogue and takes the video back; both reach the record, as her, through the outbox.
+#[test]
+fn staff_see_answers_assign_and_take_back_on_the_real_binary() {
+    let slapd = common::slapd::Slapd::start();
+    let server = FhirServer::start();
+    let bed = Bed::new(&server.base);
+    // The ward's day as of the pictures' morning, so the due days in them never change.
+    let (patient, encounter, _) = server.admit_synthea("Sina");
+    server.seed(&[
+        "ward",
+        "--patient",
+        &patient,
+        "--encounter",
+        &encounter,
+        "--now",
+        "2026-11-25T08:00:00Z",
+    ]);
+    let (code, summary, stderr) = bed.sync_once_faked(&["2026-11-25 09:30:00"]);
+    assert_eq!(code, 0, "{summary}\n{stderr}");
+    let mut text = std::fs::read_to_string(&bed.config).unwrap();
+    text.push_str(&slapd.section());
+    std::fs::write(&bed.config, text).unwrap();
+    // The patient finished the falls leaflet, one answer not as hoped; delivered and synced.
+    let item = falls(&assignments(&bed));
+    record(&bed, &finished(&item), &item);
+    bed.sync_ok();
+    let s = bed.sync_ok();
+    assert_eq!(s["outbox_pending"], 0, "{s}");
+    let badge = ["--badge", "0012345", "--wait", "1500"];
+    // Sign out is focused on the clinician home; Learning is four rows up.
+    let learning = "2,4,6,8,ok,up,up,up,up,ok";
+    common::assert_golden(
+        "learn-staff-list",
+        &common::config_shot(&bed.config, learning, &badge),
+    );
+    // The done leaflet is last: its answers.
+    common::assert_golden(
+        "learn-staff-answers",
+        &common::config_shot(
+            &bed.config,
+            &format!("{learning},down,down,down,ok"),
+            &badge,
+        ),
+    );
+    common::assert_golden(
+        "learn-staff-catalogue",
+        &common::config_shot(&bed.config, &format!("{learning},ok"), &badge),
+    );
+    // Assign the first the catalogue offers (breathing exercises), and take the video back.
+    common::config_shot(&bed.config, &format!("{learning},ok,ok"), &badge);
+    common::config_shot(&bed.config, &format!("{learning},down,ok,ok"), &badge);
+    let s = bed.sync_ok();
+    assert_eq!(s["outbox_pending"], 0, "{s}");
+    let tasks = server.get(&format!("Task?patient=Patient/{patient}&_count=50"));
+    let tasks: Vec<&Value> = tasks["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["resource"])
+        .collect();
+    let assigned = tasks
+        .iter()
+        .find(|t| t["description"] == "Breathing exercises after surgery")
+        .expect("the new assignment is on the server");
+    assert_eq!(assigned["status"], "requested");
+    assert_eq!(assigned["requester"]["reference"], "Practitioner/ana");
+    fhir::assert_valid_fhir(&[(*assigned).clone()]);
+    let walking = tasks
+        .iter()
+        .find(|t| t["description"] == "A one-minute video from the physiotherapy team.")
+        .unwrap();
+    assert_eq!(walking["status"], "cancelled", "taken back");
+    let titles: Vec<String> = assignments(&bed).into_iter().map(|a| a.title).collect();
+    assert!(
+        titles.contains(&"Breathing exercises after surgery".to_owned()),
+        "{titles:?}"
+    );
+    assert!(
+        !titles.contains(&"Walking after your operation".to_owned()),
+        "{titles:?}"
+    );
+    // Viewing, assigning and taking back are in the audit trail.
+    let audits = server.get("AuditEvent?_count=200");
+    let actions: Vec<&str> = audits["entry"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|e| e["resource"]["outcomeDesc"].as_str())
+        .collect();
+    for what in [
+        "What the patient is learning, and their answers, were opened by staff",
+        "Staff assigned the patient something to learn",
+        "Staff took back something the patient was to learn",
+    ] {
+        assert!(actions.contains(&what), "{what}: {actions:?}");
+    }
+}

@@ -315,26 +315,27 @@ fn the_clinician_screens_on_the_real_binary() {
     let dir = tempfile::tempdir().unwrap();
     let config = common::empty_bed_config(dir.path(), &slapd.section());
     let badge = ["--demo", "--badge", "0012345", "--wait", "1500"];
-    // The clinician home opens on Sign out; the summary is five rows up.
+    // The clinician home opens on Sign out; the summary is six rows up.
     common::assert_golden(
         "staff-summary",
-        &common::config_shot(&config, "2,4,6,8,ok,up,up,up,up,up,ok", &badge),
+        &common::config_shot(&config, "2,4,6,8,ok,up,up,up,up,up,up,ok", &badge),
     );
     common::assert_golden(
         "staff-presenting-my-health",
-        &common::config_shot(&config, "2,4,6,8,ok,up,up,up,up,ok", &badge),
+        &common::config_shot(&config, "2,4,6,8,ok,up,up,up,up,up,ok", &badge),
     );
     common::assert_golden(
         "staff-presenting-results",
         &common::config_shot(
             &config,
-            "2,4,6,8,ok,up,up,up,up,ok,down,down,right,ok",
+            "2,4,6,8,ok,up,up,up,up,up,ok,down,down,right,ok",
             &badge,
         ),
     );
     // Home from a shown screen is the clinician home again.
-    let home_again = common::config_shot(&config, "2,4,6,8,ok,up,up,up,up,ok,down,ok,home", &badge);
-    let clinician = common::config_shot(&config, "2,4,6,8,ok,up,up,up,up,ok,back", &badge);
+    let home_again =
+        common::config_shot(&config, "2,4,6,8,ok,up,up,up,up,up,ok,down,ok,home", &badge);
+    let clinician = common::config_shot(&config, "2,4,6,8,ok,up,up,up,up,up,ok,back", &badge);
     assert!(
         home_again.pixels_differing(&clinician, common::TOLERANCE) < common::MAX_DIFFERING,
         "Home while showing My health goes back to the clinician home"
@@ -366,7 +367,7 @@ fn the_clinician_screens_on_the_real_binary() {
     common::config_shot(&config, "down,right,right,ok,down,ok", &["--demo"]);
     common::assert_golden(
         "staff-summary-large-text",
-        &common::config_shot(&config, "2,4,6,8,ok,up,up,up,up,up,ok", &badge),
+        &common::config_shot(&config, "2,4,6,8,ok,up,up,up,up,up,up,ok", &badge),
     );
     common::assert_golden(
         "staff-limits-large-text",
@@ -382,7 +383,7 @@ fn the_clinician_screens_on_the_real_binary() {
     );
     common::assert_golden(
         "staff-presenting-my-health-large-text",
-        &common::config_shot(&config, "2,4,6,8,ok,up,up,up,up,ok", &badge),
+        &common::config_shot(&config, "2,4,6,8,ok,up,up,up,up,up,ok", &badge),
     );
 }
 
@@ -465,8 +466,8 @@ fn clinician_mode_in_a_window_with_sound_and_sync_delivers_its_audit_trail() {
     display.focus("Bedside");
     let staff_frame = common::display::staff_frame;
     display.sign_in_by_number();
-    // The patient summary (five rows up from Sign out), then back and sign out.
-    display.keys(&["Up", "Up", "Up", "Up", "Up", "Return"]);
+    // The patient summary (six rows up from Sign out), then back and sign out.
+    display.keys(&["Up", "Up", "Up", "Up", "Up", "Up", "Return"]);
     std::thread::sleep(Duration::from_millis(500));
     display.keys(&["Escape", "Escape"]);
     display.wait_for("the patient's screen again", Duration::from_secs(5), |p| {
@@ -589,6 +590,9 @@ fn every_kind_of_audit_event_is_valid_fhir_r4() {
         Audited::FamilyViewed,
         Audited::FamilyAllowed,
         Audited::FamilyBlocked,
+        Audited::LearningViewed,
+        Audited::LearningAssigned,
+        Audited::LearningUnassigned,
     ];
     let at = jiff::Timestamp::from_second(1_800_000_000).unwrap();
     let events: Vec<serde_json::Value> = kinds

@@ -36,6 +36,34 @@ pub struct Config {
     /// The staff directory for clinician sign-in. Without it, a badge read says staff sign-in
     /// is not set up on this TV.
     pub staff: Option<Staff>,
+    /// Learn: where staff assign from.
+    #[serde(default)]
+    pub learn: Learn,
+}
+
+/// Learn's settings.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Learn {
+    /// The hospital's catalogue of patient education, as a FHIR search of DocumentReferences
+    /// (relative to the backend's base). Read at each full load (every ten minutes), never on
+    /// an idle poll. Default: the current ones in SNOMED CT's "Patient education" category.
+    #[serde(default = "Learn::default_catalogue")]
+    pub catalogue: String,
+}
+
+impl Learn {
+    fn default_catalogue() -> String {
+        "DocumentReference?category=http://snomed.info/sct|311401005&status=current".into()
+    }
+}
+
+impl Default for Learn {
+    fn default() -> Self {
+        Learn {
+            catalogue: Learn::default_catalogue(),
+        }
+    }
 }
 
 /// This box.
@@ -628,6 +656,7 @@ impl Config {
             tv: None,
             call: None,
             staff: None,
+            learn: Learn::default(),
         }
     }
 }

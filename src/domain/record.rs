@@ -259,6 +259,8 @@ pub struct Record {
     family: Vec<super::family::Member>,
     /// What the care team assigned the patient to learn, in the order of what to do next.
     learn: Vec<super::learn::Assignment>,
+    /// What staff can assign from the hospital's catalogue.
+    catalogue: Vec<super::learn::CatalogueItem>,
 }
 
 impl Record {
@@ -297,6 +299,14 @@ impl Record {
 
     pub fn set_learn(&mut self, learn: Vec<super::learn::Assignment>) {
         self.learn = learn;
+    }
+
+    pub fn catalogue(&self) -> &[super::learn::CatalogueItem] {
+        &self.catalogue
+    }
+
+    pub fn set_catalogue(&mut self, catalogue: Vec<super::learn::CatalogueItem>) {
+        self.catalogue = catalogue;
     }
 
     /// How many rows each section has, in menu order.

@@ -28,7 +28,9 @@ use serde_json::{Value, json};
 use super::record::{by_id, concept, moment, name_of, target};
 use crate::domain::learn::pages;
 use crate::domain::learn::quiz::{Choice, ChoiceValue, Condition, Item, Kind, Quiz, Test};
-use crate::domain::learn::{Answer, Answered, Assignment, Material, Progress};
+use crate::domain::learn::{
+    Answer, Answered, Assignment, CatalogueItem, CatalogueKind, Given, Material, Progress,
+};
 
 const EXT: &str = "https://bedside.example/fhir/StructureDefinition/";
 pub const EXT_MINUTES: &str = "https://bedside.example/fhir/StructureDefinition/learn-minutes";
@@ -36,6 +38,7 @@ pub const EXT_RIGHT: &str = "https://bedside.example/fhir/StructureDefinition/te
 pub const EXT_ANSWER: &str = "https://bedside.example/fhir/StructureDefinition/teach-back-answer";
 pub const EXT_WHY: &str = "https://bedside.example/fhir/StructureDefinition/teach-back-why";
 pub const EXT_REVIEW: &str = "https://bedside.example/fhir/StructureDefinition/teach-back-review";
+pub const EXT_TEACH_BACK: &str = "https://bedside.example/fhir/StructureDefinition/teach-back";
 
 /// SNOMED CT "Patient education (procedure)": the category of the Procedure that records the
 /// teaching, and the Task code read first.
@@ -103,6 +106,7 @@ pub fn assignments(resources: &impl Fn(&str) -> Vec<Value>) -> Vec<Assignment> {
         .collect();
     let practitioners = by_id(resources("Practitioner"));
     let language = resources("Patient").first().and_then(patient_language);
+    let responses = resources("QuestionnaireResponse");
     let mut out: Vec<Assignment> = resources("Task")
         .iter()
         .filter_map(|task| {
@@ -177,11 +181,155 @@ pub fn assignments(resources: &impl Fn(&str) -> Vec<Value>) -> Vec<Assignment> {
                     .flatten()
                     .find_map(|b| target(b, "ServiceRequest"))
                     .map(|id| format!("ServiceRequest/{id}")),
+                answers: answers_for(task["id"].as_str().unwrap_or_default(), &responses),
+                document: target(&task["focus"], "DocumentReference").map(str::to_owned),
             })
         })
         .collect();
     crate::domain::learn::sort(&mut out);
     out
+}
+
+/// The latest teach-back answers recorded for `task` (a QuestionnaireResponse based on it), in
+/// words, with whether each was right (the box's own mark on the item, [`EXT_RIGHT`]).
+fn answers_for(task: &str, responses: &[Value]) -> Vec<Given> {
+    let latest = responses
+        .iter()
+        .filter(|qr| {
+            qr["basedOn"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|b| target(b, "Task") == Some(task))
+        })
+        .max_by_key(|qr| qr["authored"].as_str().unwrap_or_default().to_owned());
+    let Some(qr) = latest else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for item in qr["item"].as_array().into_iter().flatten() {
+        let question = item["text"].as_str().unwrap_or_default().to_owned();
+        let answer = item["answer"]
+            .as_array()
+            .and_then(|a| a.first())
+            .map(|a| {
+                if let Some(c) = a.get("valueCoding") {
+                    c["display"]
+                        .as_str()
+                        .or(c["code"].as_str())
+                        .unwrap_or_default()
+                        .to_owned()
+                } else if let Some(s) = a["valueString"].as_str() {
+                    s.to_owned()
+                } else if let Some(b) = a["valueBoolean"].as_bool() {
+                    if b { "Yes" } else { "No" }.to_owned()
+                } else if let Some(n) = a["valueInteger"].as_i64() {
+                    n.to_string()
+                } else {
+                    String::new()
+                }
+            })
+            .unwrap_or_default();
+        if question.is_empty() && answer.is_empty() {
+            continue;
+        }
+        // Skipped questions stay, with an empty answer: staff see what was skipped.
+        let right = extension(item, EXT_RIGHT).and_then(|e| e["valueBoolean"].as_bool());
+        out.push(Given {
+            question,
+            answer,
+            right,
+        });
+    }
+    out
+}
+
+/// What the hospital's catalogue offers: education DocumentReferences (category SNOMED CT
+/// 311401005 or 409073007, status current), in title order. The teach-back that comes with one
+/// is named by the extension [`EXT_TEACH_BACK`] (valueReference to a Questionnaire).
+pub fn catalogue(resources: &impl Fn(&str) -> Vec<Value>) -> Vec<CatalogueItem> {
+    let mut out: Vec<CatalogueItem> = resources("DocumentReference")
+        .iter()
+        .filter(|d| d["status"].as_str().is_none_or(|s| s == "current"))
+        .filter(|d| {
+            d["category"].as_array().is_some_and(|cats| {
+                cats.iter()
+                    .any(|c| crate::sync::plan::has_code(c, &["311401005", "409073007"]))
+            })
+        })
+        .filter_map(|d| {
+            let (material, _) = material_of(d, None);
+            let kind = match material {
+                Material::Video { .. } => CatalogueKind::Video,
+                Material::Pdf { .. } => CatalogueKind::Leaflet,
+                _ => CatalogueKind::Document,
+            };
+            let title = d["description"]
+                .as_str()
+                .or_else(|| {
+                    d["content"]
+                        .as_array()?
+                        .iter()
+                        .find_map(|c| c["attachment"]["title"].as_str())
+                })?
+                .to_owned();
+            Some(CatalogueItem {
+                document: d["id"].as_str()?.to_owned(),
+                title,
+                description: d["type"]["text"].as_str().unwrap_or_default().to_owned(),
+                kind,
+                questionnaire: extension(d, EXT_TEACH_BACK)
+                    .and_then(|e| target(&e["valueReference"], "Questionnaire"))
+                    .map(str::to_owned),
+                minutes: extension(d, EXT_MINUTES)
+                    .and_then(|e| e["valueInteger"].as_u64())
+                    .map(|m| m.min(600) as u32),
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.title.cmp(&b.title).then(a.document.cmp(&b.document)));
+    out
+}
+
+/// A new education Task for the patient, assigned by staff (`by`: "Practitioner/…"), due by
+/// the end of the next day.
+pub fn assignment_task(item: &CatalogueItem, who: &Subject, by: &str, at: Timestamp) -> Value {
+    let (system, code, display) = PATIENT_EDUCATION;
+    let due = at
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .date()
+        .tomorrow()
+        .ok()
+        .and_then(|d| d.at(23, 59, 0, 0).to_zoned(jiff::tz::TimeZone::UTC).ok())
+        .map_or(at, |z| z.timestamp());
+    let mut task = json!({
+        "resourceType": "Task",
+        "status": "requested",
+        "intent": "order",
+        "code": {"coding": [{"system": system, "code": code, "display": display}],
+            "text": "Patient education"},
+        "description": item.title,
+        "for": {"reference": format!("Patient/{}", who.patient)},
+        "authoredOn": at.to_string(),
+        "lastModified": at.to_string(),
+        "requester": {"reference": by},
+        "restriction": {"period": {"end": due.to_string()}},
+        "focus": {"reference": format!("DocumentReference/{}", item.document)},
+    });
+    if !who.encounter.is_empty() {
+        task["encounter"] = json!({"reference": format!("Encounter/{}", who.encounter)});
+    }
+    if let Some(q) = &item.questionnaire {
+        task["input"] = json!([{
+            "type": {"coding": [{"system": "http://hl7.org/fhir/uv/sdc/CodeSystem/temp",
+                "code": "questionnaire"}]},
+            "valueReference": {"reference": format!("Questionnaire/{q}")},
+        }]);
+    }
+    if let Some(m) = item.minutes {
+        task["extension"] = json!([{"url": EXT_MINUTES, "valueInteger": m}]);
+    }
+    task
 }
 
 /// The material of a DocumentReference, in the patient's language when it has it; and
@@ -561,6 +709,8 @@ pub fn questionnaire_response(
                 },
                 None => continue,
             },
+            // Text that was only read is not a question: not in the response.
+            (_, Answer::Read) => continue,
             (_, Answer::Boolean(b)) => json!({ "valueBoolean": b }),
             (_, Answer::Integer(n)) => json!({ "valueInteger": n }),
             // Skipped and read items are in the response without an answer.
@@ -649,6 +799,26 @@ pub enum TaskChange {
     /// Staff withdrew or paused it (cancelled, rejected, failed, on-hold, entered in error):
     /// their decision stands; nothing is sent.
     Withdrawn(String),
+}
+
+/// Cancels a Task staff took back at `at`: never one the patient finished, or one already
+/// withdrawn.
+pub fn cancel_task(current: &Value, at: Timestamp) -> TaskChange {
+    let status = current["status"].as_str().unwrap_or_default();
+    match progress_of(status) {
+        Some(Progress::Done) => TaskChange::Already,
+        None => TaskChange::Withdrawn(status.to_owned()),
+        Some(_) => {
+            let mut task = current.clone();
+            if let Some(map) = task.as_object_mut() {
+                map.remove("meta");
+                map.remove("text");
+            }
+            task["status"] = json!("cancelled");
+            task["lastModified"] = json!(at.to_string());
+            TaskChange::Update(task)
+        }
+    }
 }
 
 /// Moves a Task to `to` (Started: in-progress; Done: completed) at `at`, adding `outputs`

@@ -128,6 +128,8 @@ impl Worker {
         let kind = match &what {
             Recorded::Opened { .. } => "opened",
             Recorded::Finished { .. } => "finished",
+            Recorded::Assigned { .. } => "assigned by staff",
+            Recorded::Unassigned { .. } => "unassigned by staff",
         };
         tracing::info!(target: "bedside::learn", what = kind, "patient education");
         let Some(store) = self.open() else {
@@ -149,7 +151,30 @@ impl Worker {
             encounter: &admission.encounter,
         };
         let items = outgoing(&what, item.as_ref(), &who, at);
-        match store.enqueue_all(&admission.patient, &items) {
+        // What staff changed shows on this TV at once, backend or not: the new Task, or the
+        // one taken back, goes into the store as the server will have it.
+        let local: Vec<serde_json::Value> = match &what {
+            Recorded::Assigned { .. } => items
+                .iter()
+                .filter(|i| i.op == OP_PUT && i.kind == "Task")
+                .map(|i| i.json.clone())
+                .collect(),
+            Recorded::Unassigned { task, .. } => store
+                .resource("Task", task)
+                .ok()
+                .flatten()
+                .map(|mut t| {
+                    t["status"] = json!("cancelled");
+                    t
+                })
+                .into_iter()
+                .collect(),
+            _ => Vec::new(),
+        };
+        let queued = store
+            .enqueue_all(&admission.patient, &items)
+            .and_then(|()| local.iter().try_for_each(|r| store.put_local(r)));
+        match queued {
             Ok(()) => {
                 if let Some(wake) = &self.wake {
                     wake();
@@ -178,6 +203,18 @@ pub fn outgoing(
         json: json!({"task": task, "status": status, "at": at.to_string(), "outputs": outputs}),
     };
     match what {
+        Recorded::Assigned { item, by } => {
+            let id = uuid::Uuid::new_v4().to_string();
+            let mut task = crate::fhir::learn::assignment_task(item, who, by, at);
+            task["id"] = json!(id);
+            vec![Outgoing {
+                op: OP_PUT,
+                kind: "Task".into(),
+                id,
+                json: task,
+            }]
+        }
+        Recorded::Unassigned { task, .. } => vec![task_status(task, "cancelled", Vec::new())],
         Recorded::Opened { task } => vec![task_status(task, "in-progress", Vec::new())],
         Recorded::Finished { task, answers } => {
             let mut out = Vec::new();

@@ -120,6 +120,27 @@ pub fn event(audit: &Audit, at: Timestamp, place: &Place<'_>) -> Value {
             "0",
             "Staff set a family member as not allowed to call the patient as family",
         ),
+        Audited::LearningViewed => (
+            dcm("110110", "Patient Record"),
+            None,
+            "R",
+            "0",
+            "What the patient is learning, and their answers, were opened by staff",
+        ),
+        Audited::LearningAssigned => (
+            dcm("110110", "Patient Record"),
+            None,
+            "C",
+            "0",
+            "Staff assigned the patient something to learn",
+        ),
+        Audited::LearningUnassigned => (
+            dcm("110110", "Patient Record"),
+            None,
+            "U",
+            "0",
+            "Staff took back something the patient was to learn",
+        ),
         // Shown outside the room: DICOM's Export, with the far end as the destination.
         Audited::Shared => (
             dcm("110106", "Export"),
@@ -198,6 +219,9 @@ pub fn event(audit: &Audit, at: Timestamp, place: &Place<'_>) -> Value {
             | Audited::FamilyViewed
             | Audited::FamilyAllowed
             | Audited::FamilyBlocked
+            | Audited::LearningViewed
+            | Audited::LearningAssigned
+            | Audited::LearningUnassigned
             | Audited::SettingChanged
             | Audited::PrivacyPinCleared
     );

@@ -358,6 +358,13 @@ impl Store {
         Ok(n)
     }
 
+    /// Puts one resource in the store as this box made or changed it (a Task staff assigned
+    /// here), ahead of the next sync pass, which brings the server's copy.
+    pub fn put_local(&self, resource: &Value) -> Result<(), StoreError> {
+        upsert(&self.conn, resource)?;
+        Ok(())
+    }
+
     /// One stored resource.
     pub fn resource(&self, kind: &str, id: &str) -> Result<Option<Value>, StoreError> {
         let json: Option<String> = self

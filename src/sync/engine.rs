@@ -21,6 +21,9 @@ use crate::store::key::DbKey;
 /// (a resource deleted on the server). Donnell Green's whole chart loads in well under a second.
 const FULL_EVERY: Duration = Duration::from_secs(10 * 60);
 
+/// The most catalogue entries kept.
+const CATALOGUE_CAP: usize = 200;
+
 /// Subscriptions end by themselves an hour after they were last renewed, so a box that dies
 /// leaves nothing behind for long; each full reload renews them.
 const SUBSCRIPTION_LIFE: Duration = Duration::from_secs(60 * 60);
@@ -66,6 +69,8 @@ pub struct Engine {
     pub eager: bool,
     /// The store was found damaged at open and rebuilt; reported once.
     pub recovery: Option<Recovery>,
+    /// Learn's catalogue: a DocumentReference search, read at full loads.
+    catalogue: String,
 }
 
 /// Percent-encodes a query value (FHIR values carry `|`, `,`, `:` and `+`).
@@ -107,6 +112,7 @@ impl Engine {
             notify: None,
             subscribed: None,
             recovery,
+            catalogue: config.learn.catalogue.clone(),
         })
     }
 
@@ -316,6 +322,11 @@ impl Engine {
                 }
             }
         }
+        // Learn's catalogue, for staff to assign from (and the teach-back each item names).
+        let catalogue = self.read_catalogue()?;
+        for r in catalogue {
+            push_unique(&mut chart, &mut seen, r);
+        }
         let referenced = self.fetch_referenced(&chart, &HashSet::new())?;
         for r in referenced {
             push_unique(&mut chart, &mut seen, r);
@@ -414,6 +425,28 @@ impl Engine {
             );
         }
         Ok(mine)
+    }
+
+    /// The catalogue search of the config: at most [`CATALOGUE_CAP`] DocumentReferences.
+    fn read_catalogue(&mut self) -> Result<Vec<Value>, SyncError> {
+        let path = self.catalogue.clone();
+        let (path, query) = path.split_once('?').unwrap_or((path.as_str(), ""));
+        if path != "DocumentReference" {
+            return Err(SyncError::Config(
+                "[learn] catalogue must be a DocumentReference search".into(),
+            ));
+        }
+        let query: Vec<String> = query
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| match p.split_once('=') {
+                Some((k, v)) => format!("{k}={}", encode(v)),
+                None => p.to_owned(),
+            })
+            .collect();
+        let url = format!("DocumentReference?{}", query.join("&"));
+        let (found, _) = self.search_all(&url, "DocumentReference", CATALOGUE_CAP)?;
+        Ok(found)
     }
 
     /// Loads Practitioners, Medications, ... that the chart points to and `have` lacks.
@@ -675,8 +708,9 @@ impl Engine {
             ));
         };
         let to = match status {
-            "completed" => crate::domain::learn::Progress::Done,
-            _ => crate::domain::learn::Progress::Started,
+            "completed" => Some(crate::domain::learn::Progress::Done),
+            "cancelled" => None,
+            _ => Some(crate::domain::learn::Progress::Started),
         };
         let outputs: Vec<String> = intent["outputs"]
             .as_array()
@@ -705,8 +739,12 @@ impl Engine {
                     .as_str()
                     .map(|v| format!("W/\"{v}\""))
             });
-            use crate::fhir::learn::{TaskChange, advance_task};
-            match advance_task(&current.json, to, at, &outputs) {
+            use crate::fhir::learn::{TaskChange, advance_task, cancel_task};
+            let change = match to {
+                Some(to) => advance_task(&current.json, to, at, &outputs),
+                None => cancel_task(&current.json, at),
+            };
+            match change {
                 TaskChange::Already => return Ok(()),
                 TaskChange::Withdrawn(by) => {
                     tracing::info!(

@@ -246,6 +246,16 @@ pub fn queries() -> Vec<Query> {
             cap: 200,
             keep: |r, w| not_in_error(r, w) && is_education(&r["code"]),
         },
+        // The patient's teach-back answers (for staff, beside each assignment).
+        Query {
+            kind: "QuestionnaireResponse",
+            owner: Owner::Patient,
+            owner_param: "subject",
+            filters: |_| vec![("status", "completed".into())],
+            sort: None,
+            cap: 200,
+            keep: |r, _| r["status"].as_str() == Some("completed"),
+        },
         Query {
             kind: "Communication",
             owner: Owner::Patient,

@@ -782,6 +782,9 @@ fn show(window: &MainWindow, state: &State) {
         Screen::LearnQuestion => ui::Screen::LearnQuestion,
         Screen::LearnDone => ui::Screen::LearnDone,
         Screen::LearnVideo => ui::Screen::LearnVideo,
+        Screen::StaffLearning => ui::Screen::StaffLearning,
+        Screen::StaffCatalogue => ui::Screen::StaffCatalogue,
+        Screen::StaffLearnItem => ui::Screen::StaffLearnItem,
     });
     let now = state
         .time
@@ -881,6 +884,8 @@ fn show_hints(globals: &AppState, hints: Hints) {
         OkHint::Choose => ui::OkDoes::Choose,
         OkHint::Done => ui::OkDoes::Done,
         OkHint::BackToQuestion => ui::OkDoes::BackToQuestion,
+        OkHint::Assign => ui::OkDoes::Assign,
+        OkHint::Unassign => ui::OkDoes::Unassign,
     });
     globals.set_back_does(match hints.back {
         BackHint::Nothing => ui::BackDoes::Nothing,

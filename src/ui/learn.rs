@@ -20,6 +20,9 @@ pub struct LearnController {
     items: Rc<VecModel<ui::LearnItem>>,
     blocks: Rc<VecModel<ui::LearnBlock>>,
     rows: Rc<VecModel<ui::LearnRow>>,
+    staff_items: Rc<VecModel<ui::LearnStaffItem>>,
+    catalogue: Rc<VecModel<ui::LearnOffer>>,
+    answers: Rc<VecModel<ui::LearnAnswer>>,
 }
 
 /// Sets a model's rows only when they differ (a repeater then rebuilds nothing).
@@ -44,11 +47,20 @@ impl LearnController {
         g.set_items(ModelRc::from(items.clone()));
         g.set_blocks(ModelRc::from(blocks.clone()));
         g.set_rows(ModelRc::from(rows.clone()));
+        let staff_items = Rc::new(VecModel::default());
+        let catalogue = Rc::new(VecModel::default());
+        let answers = Rc::new(VecModel::default());
+        g.set_staff_items(ModelRc::from(staff_items.clone()));
+        g.set_catalogue(ModelRc::from(catalogue.clone()));
+        g.set_answers(ModelRc::from(answers.clone()));
         LearnController {
             recorder: Recorder::spawn(store),
             items,
             blocks,
             rows,
+            staff_items,
+            catalogue,
+            answers,
         }
     }
 
@@ -59,7 +71,10 @@ impl LearnController {
     /// Something the patient did, for the record.
     pub fn record(&self, what: crate::domain::learn::Recorded, record: &Record) {
         let task = match &what {
-            Recorded::Opened { task } | Recorded::Finished { task, .. } => task,
+            Recorded::Opened { task }
+            | Recorded::Finished { task, .. }
+            | Recorded::Unassigned { task, .. } => task.as_str(),
+            Recorded::Assigned { .. } => "",
         };
         let item = record.learn().iter().find(|a| &a.task == task).cloned();
         self.recorder.record(what, item, jiff::Timestamp::now());
@@ -72,8 +87,109 @@ impl LearnController {
             Screen::LearnPage | Screen::LearnQuestion | Screen::LearnDone => {
                 self.show_open(&g, shell)
             }
+            Screen::StaffLearning => self.show_staff_list(&g, shell, now, style),
+            Screen::StaffCatalogue => self.show_catalogue(&g, shell),
+            Screen::StaffLearnItem => self.show_staff_item(&g, shell, now, style),
             _ => {}
         }
+    }
+
+    fn staff_item(
+        shell: &Shell,
+        a: &crate::domain::learn::Assignment,
+        now: &jiff::Zoned,
+        style: ClockStyle,
+    ) -> ui::LearnStaffItem {
+        let (due, due_text) = due_of(a.due, now, style);
+        ui::LearnStaffItem {
+            title: a.title.as_str().into(),
+            progress: progress_of(shell.learn_progress(a)),
+            due,
+            due_text: due_text.into(),
+            answered: shell.staff_answers(a).len() as i32,
+            right: shell
+                .staff_answers(a)
+                .iter()
+                .filter(|g| g.right == Some(true))
+                .count() as i32,
+            wrong: shell
+                .staff_answers(a)
+                .iter()
+                .filter(|g| g.right == Some(false))
+                .count() as i32,
+        }
+    }
+
+    fn show_staff_list(&self, g: &LearnState, shell: &Shell, now: &jiff::Zoned, style: ClockStyle) {
+        let all = shell.learn_items();
+        let fit = 5;
+        let rows = 1 + all.len();
+        let first = shell
+            .focus()
+            .saturating_sub(fit - 1)
+            .min(rows.saturating_sub(fit));
+        let skip = first.saturating_sub(1);
+        let take = if first == 0 { fit - 1 } else { fit };
+        let items: Vec<ui::LearnStaffItem> = all
+            .iter()
+            .skip(skip)
+            .take(take)
+            .map(|a| Self::staff_item(shell, a, now, style))
+            .collect();
+        set_if_changed(&self.staff_items, items);
+        g.set_staff_first(skip as i32);
+        g.set_assign_shown(first == 0);
+        g.set_can_assign(!shell.staff_catalogue().is_empty());
+    }
+
+    fn show_catalogue(&self, g: &LearnState, shell: &Shell) {
+        let all = shell.staff_catalogue();
+        let fit = 5;
+        let first = shell
+            .focus()
+            .saturating_sub(fit - 1)
+            .min(all.len().saturating_sub(fit));
+        let offers: Vec<ui::LearnOffer> = all
+            .iter()
+            .skip(first)
+            .take(fit)
+            .map(|c| ui::LearnOffer {
+                title: c.title.as_str().into(),
+                detail: c.description.as_str().into(),
+                kind: match c.kind {
+                    crate::domain::learn::CatalogueKind::Video => ui::LearnKind::Video,
+                    crate::domain::learn::CatalogueKind::Leaflet => ui::LearnKind::Leaflet,
+                    crate::domain::learn::CatalogueKind::Document => ui::LearnKind::Document,
+                },
+                minutes: c.minutes.unwrap_or(0) as i32,
+                questions: c.questionnaire.is_some(),
+            })
+            .collect();
+        set_if_changed(&self.catalogue, offers);
+        g.set_catalogue_first(first as i32);
+        g.set_catalogue_total(all.len() as i32);
+    }
+
+    fn show_staff_item(&self, g: &LearnState, shell: &Shell, now: &jiff::Zoned, style: ClockStyle) {
+        let Some(a) = shell.staff_learn_item() else {
+            return;
+        };
+        g.set_detail(Self::staff_item(shell, a, now, style));
+        g.set_detail_by(a.assigned_by.as_str().into());
+        let answers: Vec<ui::LearnAnswer> = shell
+            .staff_answers(a)
+            .iter()
+            .map(|given| ui::LearnAnswer {
+                question: given.question.as_str().into(),
+                answer: given.answer.as_str().into(),
+                mark: match given.right {
+                    None => 0,
+                    Some(true) => 1,
+                    Some(false) => 2,
+                },
+            })
+            .collect();
+        set_if_changed(&self.answers, answers);
     }
 
     fn show_list(&self, g: &LearnState, shell: &Shell, now: &jiff::Zoned, style: ClockStyle) {
@@ -84,45 +200,17 @@ impl LearnController {
             .focus()
             .saturating_sub(fit - 1)
             .min(all.len().saturating_sub(fit));
-        let today = now.date();
         let rows: Vec<ui::LearnItem> = all
             .iter()
             .skip(first)
             .take(fit)
             .map(|a| {
                 let progress = shell.learn_progress(a);
-                let (due, due_text) = match a.due {
-                    None => (ui::LearnDue::None, String::new()),
-                    Some(t) => {
-                        let local = t.to_zoned(now.time_zone().clone());
-                        let time = clock::format_time(local.time(), style);
-                        if t < now.timestamp() {
-                            let text = if local.date() == today {
-                                time
-                            } else {
-                                local.date().strftime("%a %-d %b").to_string()
-                            };
-                            (ui::LearnDue::Overdue, text)
-                        } else if local.date() == today {
-                            (ui::LearnDue::Today, time)
-                        } else if today.tomorrow().is_ok_and(|d| d == local.date()) {
-                            (ui::LearnDue::Tomorrow, time)
-                        } else {
-                            (
-                                ui::LearnDue::Later,
-                                local.date().strftime("%a %-d %b").to_string(),
-                            )
-                        }
-                    }
-                };
+                let (due, due_text) = due_of(a.due, now, style);
                 ui::LearnItem {
                     title: a.title.as_str().into(),
                     description: a.description.as_str().into(),
-                    progress: match progress {
-                        Progress::New => ui::LearnProgress::New,
-                        Progress::Started => ui::LearnProgress::Started,
-                        Progress::Done => ui::LearnProgress::Done,
-                    },
+                    progress: progress_of(progress),
                     due,
                     due_text: due_text.into(),
                     by: a.assigned_by.as_str().into(),
@@ -216,6 +304,42 @@ impl LearnController {
             })
             .collect();
         set_if_changed(&self.rows, rows);
+    }
+}
+
+fn progress_of(progress: Progress) -> ui::LearnProgress {
+    match progress {
+        Progress::New => ui::LearnProgress::New,
+        Progress::Started => ui::LearnProgress::Started,
+        Progress::Done => ui::LearnProgress::Done,
+    }
+}
+
+/// When something is due, as the lists say it: overdue (the time today, else the day), today,
+/// tomorrow (the time), later (the day).
+fn due_of(
+    due: Option<jiff::Timestamp>,
+    now: &jiff::Zoned,
+    style: ClockStyle,
+) -> (ui::LearnDue, String) {
+    let today = now.date();
+    match due {
+        None => (ui::LearnDue::None, String::new()),
+        Some(t) => {
+            let local = t.to_zoned(now.time_zone().clone());
+            let time = clock::format_time(local.time(), style);
+            let day = || local.date().strftime("%a %-d %b").to_string();
+            if t < now.timestamp() {
+                let text = if local.date() == today { time } else { day() };
+                (ui::LearnDue::Overdue, text)
+            } else if local.date() == today {
+                (ui::LearnDue::Today, time)
+            } else if today.tomorrow().is_ok_and(|d| d == local.date()) {
+                (ui::LearnDue::Tomorrow, time)
+            } else {
+                (ui::LearnDue::Later, day())
+            }
+        }
     }
 }
 

@@ -397,6 +397,7 @@ impl StaffController {
                 ClinicianRow::PatientSettings => ui::ClinicianItem::Settings,
                 ClinicianRow::Limits => ui::ClinicianItem::Limits,
                 ClinicianRow::Family => ui::ClinicianItem::Family,
+                ClinicianRow::Learning => ui::ClinicianItem::Learning,
                 ClinicianRow::SignOut => ui::ClinicianItem::SignOut,
             })
             .collect();

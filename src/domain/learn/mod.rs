@@ -65,6 +65,42 @@ pub struct Assignment {
     pub topic: Vec<(String, String, String)>,
     /// The ServiceRequest the Task fulfils, if any ("ServiceRequest/123").
     pub based_on: Option<String>,
+    /// The teach-back answers the record holds (the latest QuestionnaireResponse for this
+    /// Task), for staff.
+    pub answers: Vec<Given>,
+    /// The DocumentReference assigned (its id), so the catalogue can say it is assigned.
+    pub document: Option<String>,
+}
+
+/// One teach-back answer as the record holds it, for staff to read.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Given {
+    pub question: String,
+    /// The answer in words; empty when skipped.
+    pub answer: String,
+    /// Whether it was the answer the care team wanted (None: no right answer, or skipped).
+    pub right: Option<bool>,
+}
+
+/// Something the hospital's catalogue offers to assign.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CatalogueItem {
+    /// The DocumentReference's id.
+    pub document: String,
+    pub title: String,
+    pub description: String,
+    /// "video", "leaflet", "document" (what the material is, for the list's icon).
+    pub kind: CatalogueKind,
+    /// The teach-back Questionnaire that comes with it (its id), if any.
+    pub questionnaire: Option<String>,
+    pub minutes: Option<u32>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CatalogueKind {
+    Document,
+    Video,
+    Leaflet,
 }
 
 impl Assignment {
@@ -103,6 +139,11 @@ pub enum Recorded {
         task: String,
         answers: Vec<Answered>,
     },
+    /// Staff assigned this catalogue item: a new Task, requested by them (`by`: their
+    /// Practitioner reference).
+    Assigned { item: CatalogueItem, by: String },
+    /// Staff took this assignment back: its Task cancelled (unless the patient finished it).
+    Unassigned { task: String, by: String },
 }
 
 /// One answer of the teach-back, as it goes into the QuestionnaireResponse.
@@ -161,6 +202,8 @@ mod tests {
             in_language: true,
             topic: Vec::new(),
             based_on: None,
+            answers: Vec::new(),
+            document: None,
         }
     }
 

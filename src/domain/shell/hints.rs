@@ -46,6 +46,10 @@ pub enum OkHint {
     Done,
     /// Learn: the page "Look again" opened, back to the question.
     BackToQuestion,
+    /// Staff: assign the focused catalogue item.
+    Assign,
+    /// Staff: take the assignment back.
+    Unassign,
 }
 
 /// What Back does (the footer's "Back …").
@@ -158,6 +162,9 @@ impl Shell {
                 }
             },
             Screen::StaffFamily if !self.family.is_empty() => OkHint::Change,
+            Screen::StaffLearning | Screen::StaffCatalogue | Screen::StaffLearnItem => {
+                self.staff_learning_hint()
+            }
             Screen::Clinician => match self.clinician_rows().get(place.focus) {
                 None => OkHint::Nothing,
                 Some(ClinicianRow::SignOut) => OkHint::SignOut,

@@ -13,7 +13,8 @@ use std::time::Duration;
 use super::*;
 use crate::domain::learn::pages::{Fit, paginate};
 use crate::domain::learn::{
-    Answer, Answered, Assignment, Kind, Material, Page, Progress, Reading, Recorded, Verdict,
+    Answer, Answered, Assignment, CatalogueItem, Kind, Material, Page, Progress, Reading, Recorded,
+    Verdict,
 };
 
 /// Learn's part of the shell.
@@ -35,6 +36,14 @@ pub(super) struct LearnRoom {
     pub(super) video_from: Duration,
     /// When the patient was last reminded of something overdue.
     pub(super) reminded_at: Option<jiff::Timestamp>,
+    /// What the catalogue offers staff.
+    pub(super) catalogue: Arc<Vec<CatalogueItem>>,
+    /// Tasks staff took back here, hidden until the record drops them.
+    pub(super) withdrawn: std::collections::HashSet<String>,
+    /// Catalogue documents staff assigned here, not offered again until the record has them.
+    pub(super) assigned_here: std::collections::HashSet<String>,
+    /// Teach-back answers given here, for staff until the record has them.
+    pub(super) answered: HashMap<String, Vec<crate::domain::learn::Given>>,
 }
 
 impl LearnRoom {
@@ -83,7 +92,22 @@ pub enum LearnRow {
 impl Shell {
     /// New assignments from the record (after a sync pass).
     pub fn set_learn(&mut self, items: Arc<Vec<Assignment>>) {
-        self.learn.items = items;
+        let room = &mut self.learn;
+        room.withdrawn
+            .retain(|task| items.iter().any(|a| &a.task == task));
+        room.assigned_here
+            .retain(|doc| !items.iter().any(|a| a.document.as_ref() == Some(doc)));
+        self.learn.items = if self.learn.withdrawn.is_empty() {
+            items
+        } else {
+            Arc::new(
+                items
+                    .iter()
+                    .filter(|a| !self.learn.withdrawn.contains(&a.task))
+                    .cloned()
+                    .collect(),
+            )
+        };
         // An assignment that went away (unassigned) closes if it was open.
         if let Some((task, _)) = &self.learn.open
             && !self.learn.items.iter().any(|a| &a.task == task)
@@ -484,8 +508,35 @@ impl Shell {
             None => Vec::new(),
         };
         let questions = item.quiz.as_ref().map_or(0, |q| q.items.len());
+        let given: Vec<crate::domain::learn::Given> = match &item.quiz {
+            Some(quiz) => answers
+                .iter()
+                .filter_map(|a| {
+                    let q = quiz.items.iter().find(|i| i.link_id == a.link_id)?;
+                    let answer = match (&q.kind, &a.answer) {
+                        (Kind::Choice { options, .. }, Answer::Choice(i)) => {
+                            options.get(*i).map(|o| o.label.clone()).unwrap_or_default()
+                        }
+                        (_, Answer::Boolean(true)) => "Yes".to_owned(),
+                        (_, Answer::Boolean(false)) => "No".to_owned(),
+                        (_, Answer::Integer(n)) => n.to_string(),
+                        (_, Answer::Read) => return None,
+                        _ => String::new(),
+                    };
+                    Some(crate::domain::learn::Given {
+                        question: q.text.clone(),
+                        answer,
+                        right: a.correct,
+                    })
+                })
+                .collect(),
+            None => Vec::new(),
+        };
         let already = self.learn_progress(item) == Progress::Done;
         self.learn.progress.insert(task.clone(), Progress::Done);
+        if !already {
+            self.learn.answered.insert(task.clone(), given);
+        }
         // Opened again later, it starts from the beginning.
         self.learn
             .readings
@@ -560,6 +611,9 @@ impl Shell {
     /// Forgets every trace of the patient's learning (a new occupant).
     pub(super) fn forget_learning(&mut self) {
         self.learn.reminded_at = None;
+        self.learn.answered.clear();
+        self.learn.withdrawn.clear();
+        self.learn.assigned_here.clear();
         self.learn.video_at.clear();
         self.learn.progress.clear();
         self.learn.readings.clear();
@@ -656,6 +710,161 @@ impl Shell {
                 Some(Outcome::handled())
             }
             _ => None,
+        }
+    }
+}
+
+impl Shell {
+    /// What the hospital's catalogue offers staff to assign.
+    pub fn set_learn_catalogue(&mut self, catalogue: Arc<Vec<CatalogueItem>>) {
+        self.learn.catalogue = catalogue;
+        self.clamp_focus();
+    }
+
+    /// The catalogue as staff see it: without what the patient has open now (or was just
+    /// assigned here).
+    pub fn staff_catalogue(&self) -> Vec<&CatalogueItem> {
+        self.learn
+            .catalogue
+            .iter()
+            .filter(|c| {
+                !self.learn.assigned_here.contains(&c.document)
+                    && !self.learn.items.iter().any(|a| {
+                        a.document.as_ref() == Some(&c.document)
+                            && self.learn_progress(a) != Progress::Done
+                    })
+            })
+            .collect()
+    }
+
+    /// The teach-back answers staff see for an assignment: the record's, else those given on
+    /// this TV since it was last synced.
+    pub fn staff_answers<'a>(&'a self, item: &'a Assignment) -> &'a [crate::domain::learn::Given] {
+        if item.answers.is_empty() {
+            self.learn
+                .answered
+                .get(&item.task)
+                .map_or(&[][..], Vec::as_slice)
+        } else {
+            &item.answers
+        }
+    }
+
+    /// The assignment staff opened (on the item screen), by the list's focus below it.
+    pub fn staff_learn_item(&self) -> Option<&Assignment> {
+        let list = self
+            .stack
+            .iter()
+            .rev()
+            .find(|p| p.screen == Screen::StaffLearning)?;
+        self.learn.items.get(list.focus.checked_sub(1)?)
+    }
+
+    pub(super) fn staff_learning_layout(&self, screen: Screen) -> Layout {
+        let count = match screen {
+            // "Assign something", then every assignment.
+            Screen::StaffLearning => 1 + self.learn.items.len(),
+            Screen::StaffCatalogue => self.staff_catalogue().len(),
+            _ => 1,
+        };
+        Layout::Column {
+            count: count.max(1),
+        }
+    }
+
+    /// OK on Learn's staff screens.
+    pub(super) fn staff_learning_ok(&mut self) -> Outcome {
+        let by = self
+            .staff
+            .session()
+            .map(|s| s.staff.practitioner.clone())
+            .unwrap_or_default();
+        match self.screen() {
+            Screen::StaffLearning if self.focus() == 0 => {
+                if self.staff_catalogue().is_empty() {
+                    return Outcome::ignored();
+                }
+                self.stack.push(Place {
+                    screen: Screen::StaffCatalogue,
+                    focus: 0,
+                });
+                Outcome::handled()
+            }
+            Screen::StaffLearning => {
+                self.stack.push(Place {
+                    screen: Screen::StaffLearnItem,
+                    focus: 0,
+                });
+                Outcome::handled()
+            }
+            Screen::StaffCatalogue => {
+                let Some(item) = self
+                    .staff_catalogue()
+                    .get(self.focus())
+                    .map(|c| (*c).clone())
+                else {
+                    return Outcome::ignored();
+                };
+                self.learn.assigned_here.insert(item.document.clone());
+                self.stack.pop();
+                Outcome::with(Effect::Learn(Recorded::Assigned { item, by }))
+                    .and(self.audit(Audited::LearningAssigned))
+            }
+            Screen::StaffLearnItem => {
+                let Some(item) = self.staff_learn_item().cloned() else {
+                    return Outcome::ignored();
+                };
+                if self.learn_progress(&item) == Progress::Done {
+                    return Outcome::ignored();
+                }
+                self.learn.withdrawn.insert(item.task.clone());
+                let left: Vec<Assignment> = self
+                    .learn
+                    .items
+                    .iter()
+                    .filter(|a| a.task != item.task)
+                    .cloned()
+                    .collect();
+                self.learn.items = Arc::new(left);
+                if self
+                    .learn
+                    .open
+                    .as_ref()
+                    .is_some_and(|(t, _)| *t == item.task)
+                {
+                    self.learn.open = None;
+                }
+                self.stack.pop();
+                self.clamp_focus();
+                Outcome::with(Effect::Learn(Recorded::Unassigned {
+                    task: item.task,
+                    by,
+                }))
+                .and(self.audit(Audited::LearningUnassigned))
+            }
+            _ => Outcome::ignored(),
+        }
+    }
+
+    /// What OK does on Learn's staff screens.
+    pub(super) fn staff_learning_hint(&self) -> OkHint {
+        if !self.may_open_record() {
+            return OkHint::Nothing;
+        }
+        match self.screen() {
+            Screen::StaffLearning if self.focus() == 0 && self.staff_catalogue().is_empty() => {
+                OkHint::Nothing
+            }
+            Screen::StaffLearning => OkHint::Open,
+            Screen::StaffCatalogue if !self.staff_catalogue().is_empty() => OkHint::Assign,
+            Screen::StaffLearnItem
+                if self
+                    .staff_learn_item()
+                    .is_some_and(|a| self.learn_progress(a) != Progress::Done) =>
+            {
+                OkHint::Unassign
+            }
+            _ => OkHint::Nothing,
         }
     }
 }

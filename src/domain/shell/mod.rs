@@ -79,6 +79,12 @@ pub enum Screen {
     LearnDone,
     /// An assignment's video, full screen.
     LearnVideo,
+    /// Learn for staff: "Assign something", then what the patient was assigned.
+    StaffLearning,
+    /// The hospital's catalogue, to assign from.
+    StaffCatalogue,
+    /// One assignment for staff: progress and teach-back answers; take it back.
+    StaffLearnItem,
 }
 
 impl Screen {
@@ -375,6 +381,9 @@ impl Shell {
             Screen::StaffFamily => Layout::Column {
                 count: self.family.len().max(1),
             },
+            Screen::StaffLearning | Screen::StaffCatalogue | Screen::StaffLearnItem => {
+                self.staff_learning_layout(screen)
+            }
         }
     }
 
@@ -711,7 +720,10 @@ impl Shell {
             | Screen::StaffSummary
             | Screen::StaffNumber
             | Screen::StaffLimits
-            | Screen::StaffFamily => Outcome::ignored(),
+            | Screen::StaffFamily
+            | Screen::StaffLearning
+            | Screen::StaffCatalogue
+            | Screen::StaffLearnItem => Outcome::ignored(),
             Screen::Learn
             | Screen::LearnPage
             | Screen::LearnQuestion

@@ -28,24 +28,29 @@ pub enum ClinicianRow {
     Limits,
     /// Family and caregivers who may call the bed as family (record access only).
     Family,
+    /// Learn for staff: what the patient was assigned, how far they are, their teach-back
+    /// answers; assign from the catalogue, take back (record access only).
+    Learning,
     SignOut,
 }
 
 impl ClinicianRow {
     /// Staff who may open the patient's record.
-    pub const RECORD: [ClinicianRow; 6] = [
+    pub const RECORD: [ClinicianRow; 7] = [
         ClinicianRow::PatientSummary,
         ClinicianRow::ShowMyHealth,
+        ClinicianRow::Learning,
         ClinicianRow::PatientSettings,
         ClinicianRow::Limits,
         ClinicianRow::Family,
         ClinicianRow::SignOut,
     ];
     /// Staff who may open the record, while a call is on.
-    pub const RECORD_IN_CALL: [ClinicianRow; 7] = [
+    pub const RECORD_IN_CALL: [ClinicianRow; 8] = [
         ClinicianRow::PatientSummary,
         ClinicianRow::ShowMyHealth,
         ClinicianRow::ShareInCall,
+        ClinicianRow::Learning,
         ClinicianRow::PatientSettings,
         ClinicianRow::Limits,
         ClinicianRow::Family,
@@ -289,6 +294,10 @@ impl Shell {
                 let row = self.clinician_rows().get(self.focus()).copied()?;
                 Some(self.clinician_ok(row))
             }
+            (
+                Screen::StaffLearning | Screen::StaffCatalogue | Screen::StaffLearnItem,
+                Button::Ok,
+            ) if self.may_open_record() => Some(self.staff_learning_ok()),
             // Home from anything opened from the clinician home goes back to it (Back steps
             // back one screen as everywhere).
             (screen, Button::Home)
@@ -365,6 +374,10 @@ impl Shell {
             ClinicianRow::Family => {
                 open(self, Screen::StaffFamily);
                 Outcome::with(self.audit(Audited::FamilyViewed))
+            }
+            ClinicianRow::Learning => {
+                open(self, Screen::StaffLearning);
+                Outcome::with(self.audit(Audited::LearningViewed))
             }
             ClinicianRow::SignOut => self.end_staff(Ended::SignedOut),
         }
@@ -533,4 +546,10 @@ pub enum Audited {
     FamilyAllowed,
     /// Someone on the family list was set as not allowed to call as family.
     FamilyBlocked,
+    /// Learn's staff screen was opened (it lists what the patient is learning, and answers).
+    LearningViewed,
+    /// Something was assigned to the patient to learn.
+    LearningAssigned,
+    /// An assignment was taken back.
+    LearningUnassigned,
 }

@@ -34,6 +34,8 @@ pub(super) fn set_record(globals: &HealthState, st: &mut State, record: Arc<Reco
     if !same || st.record_generation == 0 {
         st.shell
             .set_learn(std::sync::Arc::new(record.learn().to_vec()));
+        st.shell
+            .set_learn_catalogue(std::sync::Arc::new(record.catalogue().to_vec()));
     }
     st.record = record;
     st.today_ahead = ahead;

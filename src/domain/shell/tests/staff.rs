@@ -2,6 +2,7 @@
 //! way the session ends giving the patient's screen back as it was.
 
 use super::*;
+use crate::domain::learn::Recorded;
 use crate::domain::session::badge::BadgeSecret;
 use crate::domain::session::staff::{Ended, Verdict};
 use crate::domain::session::testing::nurse;
@@ -670,4 +671,114 @@ fn staff_set_who_may_call_as_family_and_a_new_patient_starts_with_everyone_the_r
     // Discharge: the next patient's family is whoever their record names.
     shell.new_occupant();
     assert!(shell.family_allowed("contact:marcus hill"));
+}
+
+/// Learn for staff: the assignments with how they went, assigning from the catalogue, taking
+/// one back; the patient's list follows at once.
+#[test]
+fn staff_assign_from_the_catalogue_see_answers_and_take_back() {
+    let mut shell = super::learn::learning();
+    shell.set_staff_configured(true);
+    shell.set_now(t(0));
+    let record = crate::demo::record().unwrap();
+    shell.set_learn_catalogue(std::sync::Arc::new(record.catalogue().to_vec()));
+    // The patient answers the falls questions first (one not as hoped).
+    let quiz = "right,ok,ok,ok,ok,ok,ok,down,down,ok,down,ok,ok,ok,ok,ok,home";
+    for b in parse_list(quiz).unwrap() {
+        shell.press(b);
+    }
+    let falls = shell.learn_items()[0].clone();
+    let answers = shell.staff_answers(&falls).to_vec();
+    assert_eq!(answers.len(), 3, "{answers:?}");
+    assert_eq!(answers[0].right, Some(false), "{answers:?}");
+    sign_in(&mut shell);
+    focus_row(&mut shell, ClinicianRow::Learning);
+    let out = shell.press(Button::Ok);
+    assert_eq!(shell.screen(), Screen::StaffLearning);
+    assert_eq!(audited(&out), [Audited::LearningViewed]);
+    assert_eq!(shell.layout().count(), 1 + 3, "Assign, then the three");
+    // The catalogue offers what the patient does not have open: the two other leaflets (the
+    // falls leaflet is done, so it may be given again).
+    assert_eq!(shell.hints().ok, OkHint::Open);
+    shell.press(Button::Ok);
+    assert_eq!(shell.screen(), Screen::StaffCatalogue);
+    let offered: Vec<&str> = shell
+        .staff_catalogue()
+        .iter()
+        .map(|c| c.title.as_str())
+        .collect();
+    assert_eq!(
+        offered,
+        [
+            "Breathing exercises after surgery",
+            "Caring for your wound at home",
+            "Staying safe from falls"
+        ]
+    );
+    let out = shell.press(Button::Ok);
+    assert_eq!(shell.screen(), Screen::StaffLearning);
+    assert!(
+        out.effects.iter().any(|e| matches!(e,
+            Effect::Learn(Recorded::Assigned { item, by })
+                if item.title == "Breathing exercises after surgery" && by.starts_with("Practitioner/"))),
+        "{out:?}"
+    );
+    assert_eq!(audited(&out), [Audited::LearningAssigned]);
+    assert_eq!(shell.staff_catalogue().len(), 2, "not offered twice");
+    // The walking video: taken back.
+    shell.press(Button::Down);
+    shell.press(Button::Down);
+    shell.press(Button::Ok);
+    assert_eq!(shell.screen(), Screen::StaffLearnItem);
+    assert_eq!(
+        shell.staff_learn_item().unwrap().title,
+        "Walking after your operation"
+    );
+    assert_eq!(shell.hints().ok, OkHint::Unassign);
+    let out = shell.press(Button::Ok);
+    assert!(out.effects.iter().any(|e| matches!(e,
+        Effect::Learn(Recorded::Unassigned { task, .. }) if task == "demo-task-walking")));
+    assert_eq!(audited(&out), [Audited::LearningUnassigned]);
+    assert_eq!(shell.screen(), Screen::StaffLearning);
+    assert!(
+        shell
+            .learn_items()
+            .iter()
+            .all(|a| a.task != "demo-task-walking"),
+        "gone from the patient's list at once"
+    );
+    // A sync pass that still has it does not bring it back.
+    shell.set_learn(std::sync::Arc::new(record.learn().to_vec()));
+    assert!(
+        shell
+            .learn_items()
+            .iter()
+            .all(|a| a.task != "demo-task-walking")
+    );
+    // Done: nothing to take back.
+    shell.press(Button::Down);
+    let done_at = shell
+        .learn_items()
+        .iter()
+        .position(|a| shell.learn_progress(a) == crate::domain::learn::Progress::Done)
+        .unwrap();
+    while shell.focus() > done_at + 1 {
+        shell.press(Button::Up);
+    }
+    while shell.focus() < done_at + 1 {
+        shell.press(Button::Down);
+    }
+    shell.press(Button::Ok);
+    assert_eq!(
+        shell.staff_learn_item().unwrap().title,
+        "Staying safe from falls"
+    );
+    assert_eq!(shell.hints().ok, OkHint::Nothing);
+    assert!(
+        !shell
+            .press(Button::Ok)
+            .effects
+            .iter()
+            .any(|e| matches!(e, Effect::Learn(_)))
+    );
 }
