@@ -76,7 +76,7 @@ impl LearnController {
             | Recorded::Unassigned { task, .. } => task.as_str(),
             Recorded::Assigned { .. } => "",
         };
-        let item = record.learn().iter().find(|a| &a.task == task).cloned();
+        let item = record.learn().iter().find(|a| a.task == task).cloned();
         self.recorder.record(what, item, jiff::Timestamp::now());
     }
 
