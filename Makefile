@@ -11,7 +11,7 @@ test: setup
 	@scripts/test.sh
 
 bench: setup
-	cargo bench --locked --bench shell --bench input --bench sync --bench health --bench watch --bench call --bench staff
+	cargo bench --locked --bench shell --bench input --bench sync --bench health --bench watch --bench call --bench staff --bench learn
 
 # Pictures of every screen, for a machine without a display (make run does this by itself there).
 tour: setup

@@ -16,8 +16,8 @@
 //!   [`EXT_MINUTES`] (valueInteger): about how many minutes it takes.
 //! - Teach-back marks (extensions on `Questionnaire.item`): [`EXT_RIGHT`] on an `answerOption`
 //!   (valueBoolean true: a right answer), [`EXT_ANSWER`] on a boolean or integer item (the
-//!   right value), [`EXT_WHY`] (valueString: why), [`EXT_REVIEW`] (valueInteger: the page, from
-//!   1, or the second of the video to look at again).
+//!   right value), [`EXT_WHY`] (valueString: why), [`EXT_REVIEW`] (valueInteger: the section of
+//!   the leaflet to look at again, the nth heading from 1, or the second of the video).
 
 use std::collections::HashMap;
 
@@ -181,7 +181,7 @@ pub fn assignments(resources: &impl Fn(&str) -> Vec<Value>) -> Vec<Assignment> {
                     .flatten()
                     .find_map(|b| target(b, "ServiceRequest"))
                     .map(|id| format!("ServiceRequest/{id}")),
-                answers: answers_for(task["id"].as_str().unwrap_or_default(), &responses),
+                answers: answers_for(task, &responses),
                 document: target(&task["focus"], "DocumentReference").map(str::to_owned),
             })
         })
@@ -190,18 +190,18 @@ pub fn assignments(resources: &impl Fn(&str) -> Vec<Value>) -> Vec<Assignment> {
     out
 }
 
-/// The latest teach-back answers recorded for `task` (a QuestionnaireResponse based on it), in
+/// The latest teach-back answers recorded for `task` (a QuestionnaireResponse its output names), in
 /// words, with whether each was right (the box's own mark on the item, [`EXT_RIGHT`]).
-fn answers_for(task: &str, responses: &[Value]) -> Vec<Given> {
+fn answers_for(task: &Value, responses: &[Value]) -> Vec<Given> {
+    let named: Vec<&str> = task["output"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|o| target(&o["valueReference"], "QuestionnaireResponse"))
+        .collect();
     let latest = responses
         .iter()
-        .filter(|qr| {
-            qr["basedOn"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .any(|b| target(b, "Task") == Some(task))
-        })
+        .filter(|qr| qr["id"].as_str().is_some_and(|id| named.contains(&id)))
         .max_by_key(|qr| qr["authored"].as_str().unwrap_or_default().to_owned());
     let Some(qr) = latest else {
         return Vec::new();
@@ -251,6 +251,8 @@ pub fn catalogue(resources: &impl Fn(&str) -> Vec<Value>) -> Vec<CatalogueItem> 
     let mut out: Vec<CatalogueItem> = resources("DocumentReference")
         .iter()
         .filter(|d| d["status"].as_str().is_none_or(|s| s == "current"))
+        // A document about one patient is never offered as teaching material for another.
+        .filter(|d| d.get("subject").is_none())
         .filter(|d| {
             d["category"].as_array().is_some_and(|cats| {
                 cats.iter()
@@ -292,15 +294,17 @@ pub fn catalogue(resources: &impl Fn(&str) -> Vec<Value>) -> Vec<CatalogueItem> 
 }
 
 /// A new education Task for the patient, assigned by staff (`by`: "Practitioner/…"), due by
-/// the end of the next day.
+/// the end of the next day, local time.
 pub fn assignment_task(item: &CatalogueItem, who: &Subject, by: &str, at: Timestamp) -> Value {
     let (system, code, display) = PATIENT_EDUCATION;
+    // The end of the next day where the ward is (the box's time zone).
+    let tz = jiff::tz::TimeZone::system();
     let due = at
-        .to_zoned(jiff::tz::TimeZone::UTC)
+        .to_zoned(tz.clone())
         .date()
         .tomorrow()
         .ok()
-        .and_then(|d| d.at(23, 59, 0, 0).to_zoned(jiff::tz::TimeZone::UTC).ok())
+        .and_then(|d| d.at(23, 59, 0, 0).to_zoned(tz).ok())
         .map_or(at, |z| z.timestamp());
     let mut task = json!({
         "resourceType": "Task",
@@ -680,7 +684,6 @@ pub struct Subject<'a> {
 /// The teach-back answers as a QuestionnaireResponse, authored by the patient on the TV.
 pub fn questionnaire_response(
     quiz: &Quiz,
-    task: &str,
     answers: &[Answered],
     who: &Subject,
     at: Timestamp,
@@ -734,11 +737,12 @@ pub fn questionnaire_response(
     // R4's `questionnaire` is a canonical URL; a Questionnaire without a url is named by its
     // relative URL (`Questionnaire/id`), which is a valid uri too.
     let questionnaire = quiz.questionnaire.clone();
+    // R4 allows only CarePlan and ServiceRequest in `basedOn`: the Task points at the response
+    // (`Task.output`) instead.
     let mut qr = json!({
         "resourceType": "QuestionnaireResponse",
         "questionnaire": questionnaire,
         "status": "completed",
-        "basedOn": [{"reference": format!("Task/{task}")}],
         "subject": {"reference": format!("Patient/{}", who.patient)},
         "authored": at.to_string(),
         "author": {"reference": format!("Patient/{}", who.patient)},
@@ -767,13 +771,8 @@ pub fn education_procedure(assignment: &Assignment, who: &Subject, at: Timestamp
             .collect::<Vec<_>>(),
             "text": assignment.title})
     };
-    let mut based_on = vec![json!({"reference": format!("Task/{}", assignment.task)})];
-    if let Some(sr) = &assignment.based_on {
-        based_on.insert(0, json!({"reference": sr}));
-    }
     let mut p = json!({
         "resourceType": "Procedure",
-        "basedOn": based_on,
         "status": "completed",
         "category": category,
         "code": code_concept,
@@ -784,6 +783,11 @@ pub fn education_procedure(assignment: &Assignment, who: &Subject, at: Timestamp
     });
     if !who.encounter.is_empty() {
         p["encounter"] = json!({"reference": format!("Encounter/{}", who.encounter)});
+    }
+    // R4 allows only CarePlan and ServiceRequest in `basedOn` (the Task names the Procedure in
+    // its `output`).
+    if let Some(sr) = &assignment.based_on {
+        p["basedOn"] = json!([{"reference": sr}]);
     }
     p
 }
@@ -815,6 +819,7 @@ pub fn cancel_task(current: &Value, at: Timestamp) -> TaskChange {
                 map.remove("text");
             }
             task["status"] = json!("cancelled");
+            task["statusReason"] = json!({"text": "Taken back by staff at the bedside"});
             task["lastModified"] = json!(at.to_string());
             TaskChange::Update(task)
         }

@@ -150,6 +150,32 @@ impl Worker {
             patient: &admission.patient,
             encounter: &admission.encounter,
         };
+        // What the patient did names their Task: a Task the store does not hold for the patient
+        // in the bed now (they left, and someone else came) is not recorded under the newcomer.
+        let own_task = match &what {
+            Recorded::Opened { task }
+            | Recorded::Finished { task, .. }
+            | Recorded::Unassigned { task, .. } => match store.resource("Task", task) {
+                Ok(Some(t)) => {
+                    let mine =
+                        crate::sync::plan::belongs(&t, &format!("Patient/{}", admission.patient));
+                    if !mine {
+                        tracing::warn!(
+                            "patient education for someone no longer in the bed; not recorded"
+                        );
+                        return;
+                    }
+                    Some(t)
+                }
+                _ => {
+                    tracing::warn!(
+                        "patient education for a Task the store does not hold; not recorded"
+                    );
+                    return;
+                }
+            },
+            Recorded::Assigned { .. } => None,
+        };
         let items = outgoing(&what, item.as_ref(), &who, at);
         // What staff changed shows on this TV at once, backend or not: the new Task, or the
         // one taken back, goes into the store as the server will have it.
@@ -159,17 +185,29 @@ impl Worker {
                 .filter(|i| i.op == OP_PUT && i.kind == "Task")
                 .map(|i| i.json.clone())
                 .collect(),
-            Recorded::Unassigned { task, .. } => store
-                .resource("Task", task)
-                .ok()
-                .flatten()
-                .map(|mut t| {
-                    t["status"] = json!("cancelled");
-                    t
-                })
-                .into_iter()
-                .collect(),
-            _ => Vec::new(),
+            // The store's copy moves on too, so a restart before delivery neither shows it as
+            // not done nor lets it be finished (and recorded) twice.
+            Recorded::Unassigned { .. } | Recorded::Opened { .. } | Recorded::Finished { .. } => {
+                let status = match &what {
+                    Recorded::Unassigned { .. } => "cancelled",
+                    Recorded::Opened { .. } => "in-progress",
+                    _ => "completed",
+                };
+                own_task
+                    .map(|mut t| {
+                        let forward = !matches!(
+                            (t["status"].as_str(), status),
+                            (Some("completed" | "cancelled"), _)
+                                | (Some("in-progress"), "in-progress")
+                        );
+                        if forward {
+                            t["status"] = json!(status);
+                        }
+                        t
+                    })
+                    .into_iter()
+                    .collect()
+            }
         };
         let queued = store
             .enqueue_all(&admission.patient, &items)
@@ -222,7 +260,7 @@ pub fn outgoing(
             if let Some(item) = item {
                 if let Some(quiz) = &item.quiz {
                     let id = uuid::Uuid::new_v4().to_string();
-                    let mut qr = questionnaire_response(quiz, task, answers, who, at);
+                    let mut qr = questionnaire_response(quiz, answers, who, at);
                     qr["id"] = json!(id);
                     outputs.push(format!("QuestionnaireResponse/{id}"));
                     out.push(Outgoing {

@@ -322,10 +322,15 @@ impl Engine {
                 }
             }
         }
-        // Learn's catalogue, for staff to assign from (and the teach-back each item names).
-        let catalogue = self.read_catalogue()?;
-        for r in catalogue {
-            push_unique(&mut chart, &mut seen, r);
+        // Learn's catalogue, for staff to assign from (and the teach-back each item names). A
+        // catalogue that cannot be read never holds up the patient's chart.
+        match self.read_catalogue() {
+            Ok(catalogue) => {
+                for r in catalogue {
+                    push_unique(&mut chart, &mut seen, r);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "Learn's catalogue cannot be read; left out"),
         }
         let referenced = self.fetch_referenced(&chart, &HashSet::new())?;
         for r in referenced {
@@ -772,10 +777,10 @@ impl Engine {
                 }
             }
         }
-        Err(SyncError::Status {
-            what: "Task".into(),
-            status: 412,
-        })
+        // Changed under the box four times running: try again later (never set aside).
+        Err(SyncError::Protocol(
+            "an education Task kept changing on the server; trying again later".into(),
+        ))
     }
 
     /// Erases the occupant's data (store rows, the display settings they chose).

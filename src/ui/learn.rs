@@ -262,7 +262,10 @@ impl LearnController {
             set_if_changed(&self.rows, Vec::new());
             return;
         };
-        let question = &quiz.items[q];
+        let Some(question) = quiz.items.get(q) else {
+            set_if_changed(&self.rows, Vec::new());
+            return;
+        };
         g.set_group(question.group.as_deref().unwrap_or_default().into());
         g.set_question(question.text.as_str().into());
         g.set_number(quiz.position(q, &reading.answers) as i32 + 1);

@@ -298,10 +298,14 @@ impl WatchController {
             self.ahead = ahead;
         }
         if want != self.playing {
-            // Leaving a film or a Learn video: remember where, for Resume.
-            if let Some(p) = &self.player {
+            // Leaving a film or a Learn video: remember where, for Resume (the player is asked
+            // only then: a channel change never waits on it).
+            let lesson_task = self.lesson_task.take();
+            if matches!(self.playing, Media::Film { .. } | Media::Lesson { .. })
+                && let Some(p) = &self.player
+            {
                 let (at, length) = p.position();
-                match (self.playing, at, self.lesson_task.take()) {
+                match (self.playing, at, lesson_task) {
                     (Media::Film { index, .. }, Some(at), _) => {
                         shell.left_film_at(index, at, length.or(self.film_length))
                     }

@@ -24,8 +24,8 @@ pub struct Item {
     pub any_enables: bool,
     /// Why the right answer is right (shown after a wrong one).
     pub why: Option<String>,
-    /// Where to look again after a wrong answer: a page of the document (0-based) or a second
-    /// of the video.
+    /// Where to look again after a wrong answer: a section of the document (the nth heading,
+    /// from 1) or a second of the video.
     pub review: Option<u32>,
 }
 

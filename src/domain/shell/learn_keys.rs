@@ -42,6 +42,8 @@ pub(super) struct LearnRoom {
     pub(super) withdrawn: std::collections::HashSet<String>,
     /// Catalogue documents staff assigned here, not offered again until the record has them.
     pub(super) assigned_here: std::collections::HashSet<String>,
+    /// The assignment (its Task id) on staff's item screen.
+    pub(super) staff_item: Option<String>,
     /// Teach-back answers given here, for staff until the record has them.
     pub(super) answered: HashMap<String, Vec<crate::domain::learn::Given>>,
 }
@@ -108,15 +110,28 @@ impl Shell {
                     .collect(),
             )
         };
-        // An assignment that went away (unassigned) closes if it was open.
-        if let Some((task, _)) = &self.learn.open
-            && !self.learn.items.iter().any(|a| &a.task == task)
-        {
-            self.learn.open = None;
-            let list = self.stack.iter().position(|p| p.screen == Screen::Learn);
-            if let Some(i) = list {
-                self.stack.truncate(i + 1);
+        // A reading made for another version of the questions starts again (its answers and
+        // its question index belong to the old one).
+        let items = self.learn.items.clone();
+        let mut changed = Vec::new();
+        self.learn.readings.retain(|task, reading| {
+            let questions = items
+                .iter()
+                .find(|a| &a.task == task)
+                .map(|a| a.quiz.as_ref().map_or(0, |q| q.items.len()));
+            match questions {
+                Some(n) if n == reading.answers.len() => true,
+                _ => {
+                    changed.push(task.clone());
+                    false
+                }
             }
+        });
+        // What was open closes if it went away (taken back) or its questions changed.
+        if let Some((task, _)) = &self.learn.open
+            && (changed.contains(task) || !items.iter().any(|a| &a.task == task))
+        {
+            self.close_learning_screens();
         }
         self.clamp_focus();
     }
@@ -167,6 +182,9 @@ impl Shell {
         let (Some(quiz), Some(q)) = (&item.quiz, reading.question) else {
             return Vec::new();
         };
+        if q >= quiz.items.len() || reading.answers.len() != quiz.items.len() {
+            return Vec::new();
+        }
         match reading.verdict {
             Some(Verdict::Right) => return vec![LearnRow::Next],
             Some(Verdict::Wrong) => {
@@ -207,11 +225,16 @@ impl Shell {
                     self.stack.pop();
                     return Outcome::handled();
                 }
-                let Some((_, pages, reading)) = self.learn_open() else {
+                let Some((item, pages, reading)) = self.learn_open() else {
                     return Outcome::ignored();
                 };
                 if reading.page + 1 < pages.len() {
                     self.turn(1)
+                } else if !shown(item) && item.quiz.is_none() {
+                    // Nothing was shown (a PDF, material this TV cannot read) and there is
+                    // nothing to answer: it is not done; back to the list.
+                    self.close_to_list();
+                    Outcome::handled()
                 } else {
                     self.after_material()
                 }
@@ -253,8 +276,8 @@ impl Shell {
             return (0, 0);
         };
         match (&item.quiz, reading.question) {
-            (Some(quiz), Some(q)) => match quiz.items[q].kind {
-                Kind::Integer { min, max, .. } => (min.unwrap_or(0), max.unwrap_or(999)),
+            (Some(quiz), Some(q)) => match quiz.items.get(q).map(|i| &i.kind) {
+                Some(Kind::Integer { min, max, .. }) => (min.unwrap_or(0), max.unwrap_or(999)),
                 _ => (0, 0),
             },
             _ => (0, 0),
@@ -280,6 +303,9 @@ impl Shell {
             .readings
             .entry(item.task.clone())
             .or_insert_with(|| Reading::new(&item.task, questions));
+        if reading.answers.len() != questions {
+            *reading = Reading::new(&item.task, questions);
+        }
         // Pages may have changed with the text size: stay within them.
         reading.page = reading.page.min(pages.len().saturating_sub(1));
         reading.verdict = None;
@@ -320,7 +346,9 @@ impl Shell {
         let Some((item, pages, _)) = self.learn_open() else {
             return false;
         };
-        let has = !pages.is_empty() || !matches!(item.material, Material::None);
+        // Nothing to show and nothing to ask still opens a page: it says to ask the nurse.
+        let has =
+            !pages.is_empty() || !matches!(item.material, Material::None) || item.quiz.is_none();
         let video = matches!(item.material, Material::Video { .. });
         let task = item.task.clone();
         if video {
@@ -388,9 +416,12 @@ impl Shell {
         let Some(quiz) = item.quiz.clone() else {
             return Outcome::ignored();
         };
-        let Some(q) = reading.question else {
+        let Some(q) = reading.question.filter(|q| *q < quiz.items.len()) else {
             return Outcome::ignored();
         };
+        if reading.answers.len() != quiz.items.len() {
+            return Outcome::ignored();
+        }
         let number = reading.number;
         let review = review_page(pages, quiz.items[q].review);
         let answer = match row {
@@ -556,6 +587,20 @@ impl Shell {
             .and(Effect::Learn(Recorded::Finished { task, answers }))
     }
 
+    /// Takes the open assignment's screens (page, question, video, end) off the stack, wherever
+    /// they are (under staff screens too), and closes it.
+    fn close_learning_screens(&mut self) {
+        self.stack.retain(|p| {
+            !matches!(
+                p.screen,
+                Screen::LearnPage | Screen::LearnQuestion | Screen::LearnVideo | Screen::LearnDone
+            )
+        });
+        self.learn.open = None;
+        self.learn.reviewing = false;
+        self.clamp_focus();
+    }
+
     fn close_to_list(&mut self) {
         self.learn.open = None;
         self.learn.reviewing = false;
@@ -587,6 +632,7 @@ impl Shell {
             Screen::LearnPage if self.learn.reviewing => OkHint::BackToQuestion,
             Screen::LearnPage => match self.learn_open() {
                 Some((_, pages, reading)) if reading.page + 1 < pages.len() => OkHint::Next,
+                Some((item, _, _)) if !shown(item) && item.quiz.is_none() => OkHint::Done,
                 Some((item, _, reading))
                     if item.quiz.as_ref().is_some_and(|q| {
                         q.next(reading.question.unwrap_or(0), &reading.answers)
@@ -750,14 +796,11 @@ impl Shell {
         }
     }
 
-    /// The assignment staff opened (on the item screen), by the list's focus below it.
+    /// The assignment staff opened (on the item screen): kept by its Task, so a sync pass that
+    /// reorders the list never changes which one it is.
     pub fn staff_learn_item(&self) -> Option<&Assignment> {
-        let list = self
-            .stack
-            .iter()
-            .rev()
-            .find(|p| p.screen == Screen::StaffLearning)?;
-        self.learn.items.get(list.focus.checked_sub(1)?)
+        let task = self.learn.staff_item.as_ref()?;
+        self.learn.items.iter().find(|a| &a.task == task)
     }
 
     pub(super) fn staff_learning_layout(&self, screen: Screen) -> Layout {
@@ -791,6 +834,10 @@ impl Shell {
                 Outcome::handled()
             }
             Screen::StaffLearning => {
+                let Some(item) = self.learn.items.get(self.focus() - 1) else {
+                    return Outcome::ignored();
+                };
+                self.learn.staff_item = Some(item.task.clone());
                 self.stack.push(Place {
                     screen: Screen::StaffLearnItem,
                     focus: 0,
@@ -826,15 +873,16 @@ impl Shell {
                     .cloned()
                     .collect();
                 self.learn.items = Arc::new(left);
+                self.stack.pop();
                 if self
                     .learn
                     .open
                     .as_ref()
                     .is_some_and(|(t, _)| *t == item.task)
                 {
-                    self.learn.open = None;
+                    // The patient's screens of it, under the staff screens, go.
+                    self.close_learning_screens();
                 }
-                self.stack.pop();
                 self.clamp_focus();
                 Outcome::with(Effect::Learn(Recorded::Unassigned {
                     task: item.task,
@@ -905,6 +953,14 @@ impl Shell {
         self.learn.reminded_at = Some(now);
         self.show_notice(NoticeKind::LearnDue)
     }
+}
+
+/// Whether the assignment's material is something this TV shows (a document or a video).
+fn shown(item: &Assignment) -> bool {
+    matches!(
+        item.material,
+        Material::Document(_) | Material::Video { .. }
+    )
 }
 
 /// The page that holds section `review` (from 1: the nth heading) of a document.

@@ -354,3 +354,50 @@ fn a_reminder_of_overdue_learning_is_gentle() {
     done.learn.progress.insert(task, Progress::Done);
     assert!(!done.learning_reminder_due(later, false));
 }
+
+#[test]
+fn what_cannot_be_shown_is_never_recorded_as_done() {
+    use crate::domain::learn::Material;
+    let mut shell = learning();
+    let mut items = shell.learn_items().to_vec();
+    items[0].material = Material::Pdf {
+        url: "https://example.org/leaflet.pdf".into(),
+    };
+    items[0].quiz = None;
+    shell.set_learn(std::sync::Arc::new(items));
+    let mut effects = press(&mut shell, "right,ok,ok");
+    assert_eq!(
+        shell.screen(),
+        Screen::LearnPage,
+        "it says to ask the nurse"
+    );
+    assert_eq!(shell.hints().ok, OkHint::Done);
+    effects.extend(press(&mut shell, "ok"));
+    assert_eq!(shell.screen(), Screen::Learn);
+    assert!(
+        !effects
+            .iter()
+            .any(|e| matches!(e, Effect::Learn(Recorded::Finished { .. }))),
+        "{effects:?}"
+    );
+}
+
+#[test]
+fn questions_changed_on_the_server_start_the_reading_again() {
+    let mut shell = learning();
+    press(&mut shell, "right,ok,ok,ok,ok,ok");
+    assert_eq!(shell.screen(), Screen::LearnQuestion);
+    // The Questionnaire lost its last two items in the next sync pass.
+    let mut items = shell.learn_items().to_vec();
+    items[0].quiz.as_mut().unwrap().items.truncate(2);
+    shell.set_learn(std::sync::Arc::new(items));
+    assert_eq!(
+        shell.screen(),
+        Screen::Learn,
+        "closed, not left pointing at a lost question"
+    );
+    press(&mut shell, "ok");
+    assert_eq!(shell.learn_open().unwrap().2.answers.len(), 2);
+    let buttons: Vec<Button> = Button::all().collect();
+    super::random_presses(&mut shell, &buttons);
+}
