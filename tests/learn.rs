@@ -463,7 +463,11 @@ fn staff_see_answers_assign_and_take_back_on_the_real_binary() {
     );
     // Assign the first the catalogue offers (breathing exercises), and take the video back.
     common::config_shot(&bed.config, &format!("{learning},ok,ok"), &badge);
-    common::config_shot(&bed.config, &format!("{learning},down,ok,ok"), &badge);
+    common::assert_golden(
+        "learn-staff-take-back",
+        &common::config_shot(&bed.config, &format!("{learning},down,ok,ok"), &badge),
+    );
+    common::config_shot(&bed.config, &format!("{learning},down,ok,ok,ok"), &badge);
     let s = bed.sync_ok();
     assert_eq!(s["outbox_pending"], 0, "{s}");
     let tasks = server.get(&format!("Task?patient=Patient/{patient}&_count=50"));

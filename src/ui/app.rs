@@ -886,6 +886,7 @@ fn show_hints(globals: &AppState, hints: Hints) {
         OkHint::BackToQuestion => ui::OkDoes::BackToQuestion,
         OkHint::Assign => ui::OkDoes::Assign,
         OkHint::Unassign => ui::OkDoes::Unassign,
+        OkHint::ConfirmUnassign => ui::OkDoes::ConfirmUnassign,
     });
     globals.set_back_does(match hints.back {
         BackHint::Nothing => ui::BackDoes::Nothing,

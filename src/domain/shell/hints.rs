@@ -48,8 +48,10 @@ pub enum OkHint {
     BackToQuestion,
     /// Staff: assign the focused catalogue item.
     Assign,
-    /// Staff: take the assignment back.
+    /// Staff: take the assignment back (asks once more first).
     Unassign,
+    /// Staff: yes, take it back.
+    ConfirmUnassign,
 }
 
 /// What Back does (the footer's "Back …").

@@ -44,6 +44,8 @@ pub(super) struct LearnRoom {
     pub(super) assigned_here: std::collections::HashSet<String>,
     /// The assignment (its Task id) on staff's item screen.
     pub(super) staff_item: Option<String>,
+    /// OK was pressed once on "Take it back": the next OK takes it back.
+    pub(super) confirming: bool,
     /// Teach-back answers given here, for staff until the record has them.
     pub(super) answered: HashMap<String, Vec<crate::domain::learn::Given>>,
 }
@@ -667,6 +669,11 @@ impl Shell {
         self.learn.reviewing = false;
     }
 
+    /// Staff pressed "Take it back" once: the screen asks to press OK again.
+    pub fn learn_confirming(&self) -> bool {
+        self.learn.confirming && self.screen() == Screen::StaffLearnItem
+    }
+
     /// Whether the page shown is one "Look again" opened (OK goes back to the question).
     pub fn learn_reviewing(&self) -> bool {
         self.learn.reviewing
@@ -838,6 +845,7 @@ impl Shell {
                     return Outcome::ignored();
                 };
                 self.learn.staff_item = Some(item.task.clone());
+                self.learn.confirming = false;
                 self.stack.push(Place {
                     screen: Screen::StaffLearnItem,
                     focus: 0,
@@ -864,6 +872,12 @@ impl Shell {
                 if self.learn_progress(&item) == Progress::Done {
                     return Outcome::ignored();
                 }
+                // A nurse in a hurry asks twice: the first OK asks, the second takes it back.
+                if !self.learn.confirming {
+                    self.learn.confirming = true;
+                    return Outcome::handled();
+                }
+                self.learn.confirming = false;
                 self.learn.withdrawn.insert(item.task.clone());
                 let left: Vec<Assignment> = self
                     .learn
@@ -910,7 +924,11 @@ impl Shell {
                     .staff_learn_item()
                     .is_some_and(|a| self.learn_progress(a) != Progress::Done) =>
             {
-                OkHint::Unassign
+                if self.learn.confirming {
+                    OkHint::ConfirmUnassign
+                } else {
+                    OkHint::Unassign
+                }
             }
             _ => OkHint::Nothing,
         }

@@ -735,6 +735,11 @@ fn staff_assign_from_the_catalogue_see_answers_and_take_back() {
         "Walking after your operation"
     );
     assert_eq!(shell.hints().ok, OkHint::Unassign);
+    // The first OK asks; nothing is taken back yet.
+    let asked = shell.press(Button::Ok);
+    assert!(!asked.effects.iter().any(|e| matches!(e, Effect::Learn(_))));
+    assert_eq!(shell.screen(), Screen::StaffLearnItem);
+    assert_eq!(shell.hints().ok, OkHint::ConfirmUnassign);
     let out = shell.press(Button::Ok);
     assert!(out.effects.iter().any(|e| matches!(e,
         Effect::Learn(Recorded::Unassigned { task, .. }) if task == "demo-task-walking")));
