@@ -737,24 +737,12 @@ impl Shell {
     /// Keys on the full-screen video: OK (or Play/Pause) pauses and plays, Left/Right step
     /// back and on, the rest shows the controls. Back leaves (the place is kept).
     pub(super) fn lesson_press(&mut self, button: Button) -> Option<Outcome> {
-        use crate::domain::watch::{JUMP, SKIP};
         match button {
             Button::PlayPause | Button::Ok | Button::Play | Button::Pause => {
-                self.watch.paused = match button {
-                    Button::Play => false,
-                    Button::Pause => true,
-                    _ => !self.watch.paused,
-                };
-                Some(Outcome::with(Effect::Controls))
+                Some(self.play_pause(button))
             }
             Button::Left | Button::Right | Button::Rewind | Button::FastForward => {
-                let by = match button {
-                    Button::Left => -(SKIP.as_secs() as i64),
-                    Button::Right => SKIP.as_secs() as i64,
-                    Button::Rewind => -(JUMP.as_secs() as i64),
-                    _ => JUMP.as_secs() as i64,
-                };
-                Some(Outcome::with(Effect::Seek(by)).and(Effect::Controls))
+                Some(Self::step_through(button))
             }
             Button::Up | Button::Down | Button::Info => Some(Outcome::with(Effect::Controls)),
             Button::Stop => {

@@ -252,24 +252,13 @@ impl Shell {
                 Some(Outcome::handled())
             }
             (Screen::Player, Button::PlayPause | Button::Ok | Button::Play | Button::Pause) => {
-                self.watch.paused = match button {
-                    Button::Play => false,
-                    Button::Pause => true,
-                    _ => !self.watch.paused,
-                };
-                Some(Outcome::with(Effect::Controls))
+                Some(self.play_pause(button))
             }
             (
                 Screen::Player,
                 Button::Left | Button::Right | Button::Rewind | Button::FastForward,
             ) if matches!(self.watch.opened, Some(Opened::Film { .. })) => {
-                let by = match button {
-                    Button::Left => -(SKIP.as_secs() as i64),
-                    Button::Right => SKIP.as_secs() as i64,
-                    Button::Rewind => -(JUMP.as_secs() as i64),
-                    _ => JUMP.as_secs() as i64,
-                };
-                Some(Outcome::with(Effect::Seek(by)).and(Effect::Controls))
+                Some(Self::step_through(button))
             }
             (Screen::Player, Button::Stop) => {
                 self.stack.pop();
@@ -281,6 +270,27 @@ impl Shell {
             }
             _ => None,
         }
+    }
+
+    /// Play/Pause (or OK) on a full-screen film or Learn video: pauses or plays, controls shown.
+    pub(super) fn play_pause(&mut self, button: Button) -> Outcome {
+        self.watch.paused = match button {
+            Button::Play => false,
+            Button::Pause => true,
+            _ => !self.watch.paused,
+        };
+        Outcome::with(Effect::Controls)
+    }
+
+    /// Left/Right step a film or a Learn video by [`SKIP`], Rewind/Fast-forward by [`JUMP`].
+    pub(super) fn step_through(button: Button) -> Outcome {
+        let by = match button {
+            Button::Left => -(SKIP.as_secs() as i64),
+            Button::Right => SKIP.as_secs() as i64,
+            Button::Rewind => -(JUMP.as_secs() as i64),
+            _ => JUMP.as_secs() as i64,
+        };
+        Outcome::with(Effect::Seek(by)).and(Effect::Controls)
     }
 
     /// OK on Watch's screens (those that did not take it in [`Self::watch_press`]): the hub
