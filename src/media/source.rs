@@ -51,6 +51,20 @@ pub enum SourceError {
     Ca(String),
 }
 
+impl SourceError {
+    /// Why, without the address (a Learn video's captions are named after what the patient is
+    /// being taught: no address goes into the journal).
+    pub fn reason(&self) -> String {
+        match self {
+            SourceError::File(_, e) => format!("cannot read the file: {e}"),
+            SourceError::Http(_, e) => format!("cannot fetch it: {e}"),
+            SourceError::Status(_, status) => format!("the server answered HTTP {status}"),
+            SourceError::TooLarge(_, limit) => format!("larger than {limit} bytes"),
+            SourceError::Ca(e) => e.clone(),
+        }
+    }
+}
+
 /// What was read, and whether it is the kept copy because the source could not be reached.
 #[derive(Debug)]
 pub struct Fetched {

@@ -402,7 +402,7 @@ impl WatchController {
                     let captions = Captions::parse(&String::from_utf8_lossy(&got.bytes));
                     inbox.send(super::inbox::Inbound::Captions(generation, captions));
                 }
-                Err(e) => tracing::warn!(error = %e, "the film's captions cannot be read"),
+                Err(e) => tracing::warn!(error = %e.reason(), "the captions cannot be read"),
             }
         });
     }
