@@ -7,6 +7,12 @@
 //! Markdown (CommonMark) comes in through pulldown-cmark: headings, paragraphs, lists, emphasis
 //! (kept as plain text), links (their text). Images, tables and code blocks are reduced to their
 //! text; raw HTML is dropped.
+//!
+//! HTML comes in through quick-xml, read leniently (unclosed `<p>` and `<li>`, void `<br>` and
+//! `<img>`, HTML's named entities): `<h1>`-`<h6>` are headings, `<li>` bullets, `<p>`, `<div>`,
+//! `<td>`, `<blockquote>` and the like paragraphs; inline markup is kept as its text; `<head>`,
+//! `<script>`, `<style>`, `<nav>`, `<svg>` and the like are dropped whole; an image gives its
+//! `alt` text. What cannot be read at all ends the document where it stops making sense.
 
 /// One piece of a page.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -124,6 +130,216 @@ pub fn from_markdown(text: &str) -> Vec<Block> {
     blocks
 }
 
+/// Reads an HTML document (the subset above) into blocks.
+pub fn from_html(text: &str) -> Vec<Block> {
+    use quick_xml::events::Event;
+    let text = without_raw_text(text);
+    let mut reader = quick_xml::Reader::from_str(&text);
+    let config = reader.config_mut();
+    config.check_end_names = false;
+    config.allow_unmatched_ends = true;
+    config.allow_dangling_amp = true;
+    config.check_comments = false;
+    let mut blocks = Vec::new();
+    let mut current: Option<Block> = None;
+    let mut buffer = String::new();
+    // Inside something dropped whole (its name, and how deep in it).
+    let mut skipping: Option<(Vec<u8>, usize)> = None;
+    let flush = |current: &mut Option<Block>, buffer: &mut String, blocks: &mut Vec<Block>| {
+        let text = buffer.split_whitespace().collect::<Vec<_>>().join(" ");
+        buffer.clear();
+        let kind = current.take().unwrap_or(Block::Paragraph(String::new()));
+        if !text.is_empty() {
+            blocks.push(kind.with_text(text));
+        }
+    };
+    const DROPPED: [&[u8]; 11] = [
+        b"head",
+        b"script",
+        b"style",
+        b"noscript",
+        b"template",
+        b"svg",
+        b"nav",
+        b"math",
+        b"select",
+        b"button",
+        b"iframe",
+    ];
+    const PARAGRAPHS: [&[u8]; 16] = [
+        b"p",
+        b"div",
+        b"section",
+        b"article",
+        b"blockquote",
+        b"td",
+        b"th",
+        b"tr",
+        b"dd",
+        b"dt",
+        b"figcaption",
+        b"pre",
+        b"address",
+        b"header",
+        b"footer",
+        b"main",
+    ];
+    loop {
+        let event = match reader.read_event() {
+            Ok(Event::Eof) => break,
+            Ok(e) => e,
+            Err(_) => break,
+        };
+        let name_of = |n: &[u8]| n.to_ascii_lowercase();
+        // HTML may leave `</head>` out: the body ends it.
+        if let Some((name, _)) = &skipping
+            && name == b"head"
+            && matches!(&event, Event::Start(e) | Event::Empty(e) if name_of(e.name().as_ref()) == b"body")
+        {
+            skipping = None;
+        }
+        if let Some((name, depth)) = &mut skipping {
+            match &event {
+                Event::Start(e) if name_of(e.name().as_ref()) == *name => *depth += 1,
+                Event::End(e) if name_of(e.name().as_ref()) == *name => {
+                    *depth -= 1;
+                    if *depth == 0 {
+                        skipping = None;
+                    }
+                }
+                _ => {}
+            }
+            continue;
+        }
+        let opened = matches!(event, Event::Start(_));
+        match event {
+            Event::Start(e) | Event::Empty(e) => {
+                let name = name_of(e.name().as_ref());
+                let name = name.as_slice();
+                if DROPPED.contains(&name) {
+                    if opened {
+                        skipping = Some((name.to_vec(), 1));
+                    }
+                    continue;
+                }
+                match name {
+                    [b'h', b'1'..=b'6'] => {
+                        flush(&mut current, &mut buffer, &mut blocks);
+                        current = Some(Block::Heading(String::new()));
+                    }
+                    b"li" => {
+                        flush(&mut current, &mut buffer, &mut blocks);
+                        current = Some(Block::Bullet(String::new()));
+                    }
+                    b"br" | b"hr" => buffer.push(' '),
+                    b"img" => {
+                        if let Ok(Some(alt)) = e.try_get_attribute("alt")
+                            && let Ok(alt) = alt.decoded_and_normalized_value_with(
+                                quick_xml::XmlVersion::Implicit1_0,
+                                reader.decoder(),
+                                1,
+                                quick_xml::escape::resolve_html5_entity,
+                            )
+                        {
+                            buffer.push(' ');
+                            buffer.push_str(&alt);
+                            buffer.push(' ');
+                        }
+                    }
+                    n if PARAGRAPHS.contains(&n) || n == b"ul" || n == b"ol" || n == b"table" => {
+                        flush(&mut current, &mut buffer, &mut blocks);
+                    }
+                    _ => {}
+                }
+            }
+            Event::End(e) => {
+                let name = name_of(e.name().as_ref());
+                let name = name.as_slice();
+                if matches!(name, [b'h', b'1'..=b'6'] | b"li" | b"ul" | b"ol" | b"table")
+                    || PARAGRAPHS.contains(&name)
+                {
+                    flush(&mut current, &mut buffer, &mut blocks);
+                }
+            }
+            Event::Text(t) => {
+                if let Ok(t) = t.decode() {
+                    buffer.push_str(&t);
+                }
+            }
+            Event::CData(t) => {
+                if let Ok(t) = t.decode() {
+                    buffer.push_str(&t);
+                }
+            }
+            Event::GeneralRef(r) => {
+                if let Ok(Some(c)) = r.resolve_char_ref() {
+                    buffer.push(c);
+                } else if let Ok(name) = r.decode() {
+                    match quick_xml::escape::resolve_html5_entity(&name) {
+                        Some(text) => buffer.push_str(text),
+                        None => {
+                            buffer.push('&');
+                            buffer.push_str(&name);
+                            buffer.push(';');
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    flush(&mut current, &mut buffer, &mut blocks);
+    // No-break spaces read as spaces.
+    blocks
+        .into_iter()
+        .map(|b| {
+            let text = b.text().replace('\u{a0}', " ");
+            let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            b.with_text(text)
+        })
+        .filter(|b| !b.text().is_empty())
+        .collect()
+}
+
+/// HTML without its `<script>` and `<style>` elements: their content is raw text (a `<` in a
+/// script is not a tag), which an XML reader would misread.
+fn without_raw_text(text: &str) -> String {
+    let lower = text.to_ascii_lowercase();
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    while let Some(start) = ["<script", "<style"]
+        .iter()
+        .filter_map(|tag| lower[at..].find(tag).map(|i| (at + i, *tag)))
+        .min()
+    {
+        let (start, tag) = start;
+        out.push_str(&text[at..start]);
+        let close = format!("</{}", &tag[1..]);
+        at = match lower[start..].find(&close) {
+            Some(i) => lower[start + i..]
+                .find('>')
+                .map_or(text.len(), |j| start + i + j + 1),
+            None => text.len(),
+        };
+    }
+    out.push_str(&text[at..]);
+    // A `<` that starts no tag ("glucose < 4") is text, as a browser reads it.
+    let mut escaped = String::with_capacity(out.len());
+    let mut chars = out.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '<'
+            && !chars
+                .peek()
+                .is_some_and(|n| n.is_ascii_alphabetic() || "/!?".contains(*n))
+        {
+            escaped.push_str("&lt;");
+        } else {
+            escaped.push(c);
+        }
+    }
+    escaped
+}
+
 /// Plain text: paragraphs split at blank lines.
 pub fn from_plain_text(text: &str) -> Vec<Block> {
     text.split("\n\n")
@@ -211,6 +427,71 @@ fn wrap(text: &str, columns: usize) -> Vec<String> {
         lines.push(line);
     }
     lines
+}
+
+#[cfg(test)]
+mod html_tests {
+    use super::*;
+
+    #[test]
+    fn html_as_hospitals_write_it_reads_as_headings_paragraphs_and_bullets() {
+        let page = r#"<!DOCTYPE html>
+<html lang="en"><head><title>Ignored</title><style>p { color: red }</style>
+<script>if (a < b && c) alert("x");</script></head>
+<body>
+<nav><a href="/">Home</a> &gt; Leaflets</nav>
+<h1>Your new hip</h1>
+<p>Keep your sugar above 4 (not < 4).
+<p>Most people walk with a frame the day after&nbsp;surgery.
+<p>Ask for <b>help</b> the first <em>three</em> times &amp; take your time.<br>
+Pain is normal &ndash; tell your nurse.
+<h2>Do</h2>
+<ul><li>sit in a high chair
+<li>use the raised toilet seat</li>
+<li><img src="x.png" alt="Picture:"> keep your knees apart</ul>
+<div>Caf&eacute; &#233; &#x41;</div>
+</body></html>"#;
+        assert_eq!(
+            from_html(page),
+            [
+                Block::Heading("Your new hip".into()),
+                Block::Paragraph("Keep your sugar above 4 (not < 4).".into()),
+                Block::Paragraph("Most people walk with a frame the day after surgery.".into()),
+                Block::Paragraph(
+                    "Ask for help the first three times & take your time. Pain is normal – tell your nurse."
+                        .into()
+                ),
+                Block::Heading("Do".into()),
+                Block::Bullet("sit in a high chair".into()),
+                Block::Bullet("use the raised toilet seat".into()),
+                Block::Bullet("Picture: keep your knees apart".into()),
+                Block::Paragraph("Café é A".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn broken_html_keeps_what_was_read_and_never_panics() {
+        assert_eq!(
+            from_html("<h1>Title</h1><p>Fine so far</p><p>then <a href=\"x <b>garbage"),
+            [
+                Block::Heading("Title".into()),
+                Block::Paragraph("Fine so far".into()),
+                Block::Paragraph("then".into()),
+            ]
+        );
+        assert!(from_html("").is_empty());
+        assert!(from_html("<script>only").is_empty());
+        assert_eq!(
+            from_html("just text"),
+            [Block::Paragraph("just text".into())]
+        );
+        // `</head>` left out, as HTML allows.
+        assert_eq!(
+            from_html("<html><head><title>T</title><body><p>Body text"),
+            [Block::Paragraph("Body text".into())]
+        );
+    }
 }
 
 #[cfg(test)]
