@@ -24,6 +24,8 @@ clip film.mp4 circular 90
 clip relax.mp4 gradient 30 "foreground-color=0xff2060a0 background-color=0xff102030"
 # Learn's demo video (assets/demo/ward.json assigns it, with the captions below).
 clip learn-walking.mp4 ball 60 "foreground-color=0xff7fd18b background-color=0xff1c2430"
+# Learn's demo PDF leaflet (assigned in assets/demo/ward.json; made by make-demo-leaflet.py).
+cp assets/demo/learn-hand-hygiene.pdf "$tv/learn-hand-hygiene.pdf"
 poster film.png zone-plate
 poster relax.png gradient
 

@@ -147,7 +147,9 @@ def filled(value, now, ids):
         if value.startswith(("@now", "@day")):
             return timed(value, now)
         if value.startswith("@media/") and ids.get("@media"):
-            return "file://" + ids["@media"].rstrip("/") + "/" + value[len("@media/"):]
+            media = ids["@media"]
+            prefix = media if media.startswith(("http://", "https://")) else "file://" + media
+            return prefix.rstrip("/") + "/" + value[len("@media/"):]
         kind, slash, local = value.partition("/")
         if slash and local in ids:
             return f"{kind}/{ids[local]}"
@@ -169,7 +171,8 @@ def ward(base, patient, enc_id, now_text, media=None):
     with open(WARD) as f:
         template = json.load(f)["resources"]
     ids = {"@patient": patient, "@encounter": enc_id, doctor["id"]: doctor["id"],
-           "@media": media and os.path.abspath(media)}
+           "@media": media and (media if media.startswith(("http://", "https://"))
+                                else os.path.abspath(media))}
     made = {}
     for resource in template:
         local = resource.pop("id")
@@ -220,7 +223,7 @@ def main():
     s.add_argument("--code", default="8867-4"); s.add_argument("--value", type=float, default=72)
     s = sub.add_parser("ward"); s.add_argument("--patient", required=True)
     s.add_argument("--encounter", required=True); s.add_argument("--now")
-    s.add_argument("--media", help="where '@media/' URLs of the template point (a directory)")
+    s.add_argument("--media", help="where '@media/' URLs of the template point (a directory, or an http(s) URL)")
     s = sub.add_parser("demo"); s.add_argument("--bundle", required=True)
     s.add_argument("--bed", required=True); s.add_argument("--device", required=True); s.add_argument("--name")
     a = p.parse_args()

@@ -34,7 +34,7 @@ tv_section=$(scripts/demo-tv.sh)
 python3 scripts/fhir_seed.py "$base" ward --patient "$(field patient)" --encounter "$(field encounter)" \
   --media target/demo/tv >/dev/null
 echo "Admitted the demo patient to the demo bed, with a care team, today's plan, a diet, and"
-echo "three things to learn (two leaflets, one with questions, and a captioned video)."
+echo "four things to learn (two leaflets, a PDF leaflet and a captioned video)."
 
 # Calls: the GStreamer signalling server on loopback, and the care-team page beside it.
 sig_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')

@@ -41,6 +41,11 @@ PACKAGES=(
   # The desktop window (`make run` on a desktop, and those tests): winit loads these X11
   # libraries at run time, so no build step asks for them (seen in /proc/PID/maps).
   libx11-6 libx11-xcb1 libxcursor1 libxi6 libxkbcommon-x11-0
+  # Learn's PDF leaflets: poppler's pdfinfo and pdftoppm draw each page to a picture in a
+  # process of their own (docs/learn.md says why a child and not a library in the UI), and
+  # Liberation fonts, metric-compatible with Helvetica, Arial and Times, for PDFs that name
+  # those fonts without embedding them (else poppler spaces letters oddly).
+  poppler-utils fonts-liberation2
 )
 
 if [ "${1:-}" = "--print-packages" ]; then

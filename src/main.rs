@@ -167,6 +167,14 @@ fn sync_command(path: Option<&std::path::Path>, once: bool) -> ExitCode {
         );
     }
     let result = engine.pass();
+    if result.is_ok() {
+        // What Learn's material the record points at, fetched ahead as the appliance does.
+        match bedside::learn::cache::fill_once(&config) {
+            Ok(true) => {}
+            Ok(false) => eprintln!("bedside: some of Learn's material could not be fetched ahead"),
+            Err(e) => eprintln!("bedside: Learn's cache: {e}"),
+        }
+    }
     if !print_summary(&config, &engine, result.as_ref()) {
         return ExitCode::FAILURE;
     }

@@ -103,9 +103,10 @@ fn assignments_load_and_learning_reaches_the_record_once_across_kill_9(server: F
         [
             "Staying safe from falls",
             "Walking after your operation",
-            "Your medicines at home"
+            "Your medicines at home",
+            "Clean hands stop infections"
         ],
-        "all three, the one due first first"
+        "all four, the one due first first"
     );
     let item = falls(&list);
     assert_eq!(item.progress, Progress::New);
@@ -268,7 +269,7 @@ fn discharge_erases_the_assignments() {
     let server = FhirServer::start();
     let bed = Bed::new(&server.base);
     let (_, encounter, _) = admitted(&server, &bed);
-    assert_eq!(assignments(&bed).len(), 3);
+    assert_eq!(assignments(&bed).len(), 4);
     server.seed(&["discharge", "--encounter", &encounter]);
     let s = bed.sync_ok();
     assert_eq!(s["patient_present"], false, "{s}");
@@ -453,7 +454,7 @@ fn staff_see_answers_assign_and_take_back_on_the_real_binary() {
         "learn-staff-answers",
         &common::config_shot(
             &bed.config,
-            &format!("{learning},down,down,down,ok"),
+            &format!("{learning},down,down,down,down,ok"),
             &badge,
         ),
     );
@@ -513,4 +514,337 @@ fn staff_see_answers_assign_and_take_back_on_the_real_binary() {
     ] {
         assert!(actions.contains(&what), "{what}: {actions:?}");
     }
+}
+
+/// A static file server on loopback (Python's), serving `dir`: where a hospital keeps its
+/// leaflets and videos. Stopped when dropped.
+struct MaterialServer {
+    child: std::process::Child,
+    url: String,
+}
+
+impl MaterialServer {
+    fn start(dir: &std::path::Path) -> MaterialServer {
+        let port = fhir::free_port();
+        let child = std::process::Command::new("python3")
+            .args(["-m", "http.server", "--bind", "127.0.0.1", "--directory"])
+            .arg(dir)
+            .arg(port.to_string())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("python3 -m http.server");
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the file server starts"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        MaterialServer { child, url }
+    }
+}
+
+impl Drop for MaterialServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The demo's PDF leaflet and the video's captions at an http URL: `bedside sync --once` fetches
+/// them ahead (the leaflet drawn page by page by poppler) into the cache folder under names that
+/// say nothing; with the file server gone, the real binary still shows the leaflet's pages (read
+/// at the wide width, then whole); a video that is not there (404) holds nothing else up; and
+/// discharge erases the folder with the rest.
+#[test]
+fn a_pdf_leaflet_is_fetched_ahead_drawn_and_read_with_the_server_gone() {
+    let media = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/assets/demo/learn-hand-hygiene.pdf"
+        ),
+        media.path().join("learn-hand-hygiene.pdf"),
+    )
+    .unwrap();
+    std::fs::write(
+        media.path().join("learn-walking.vtt"),
+        "WEBVTT\n\n00:00:00.500 --> 00:00:09.000\nWalk a little every day.\n",
+    )
+    .unwrap();
+    let files = MaterialServer::start(media.path());
+    let server = FhirServer::start();
+    let bed = Bed::new(&server.base);
+    let (patient, encounter, _) = server.admit_synthea("Sina");
+    server.seed(&[
+        "ward",
+        "--patient",
+        &patient,
+        "--encounter",
+        &encounter,
+        "--media",
+        &files.url,
+    ]);
+    let (code, summary, stderr) = bed.sync_once();
+    assert_eq!(code, 0, "{summary}\n{stderr}");
+    assert!(
+        stderr.contains("could not be fetched ahead"),
+        "the missing video is said: {stderr}"
+    );
+    assert!(
+        !stderr.contains(&files.url) && !stderr.contains("hand-hygiene"),
+        "no address in the journal: {stderr}"
+    );
+    let folder = bed.data_dir().join("learn-cache");
+    let mut names: Vec<String> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(
+        names.len(),
+        2,
+        "the leaflet's pages and the captions: {names:?}"
+    );
+    assert!(
+        names
+            .iter()
+            .all(|n| n.len() == 32 && n.chars().all(|c| c.is_ascii_hexdigit())),
+        "random names: {names:?}"
+    );
+    // The store points the assignments at them.
+    let config = bedside::config::Config::load(&bed.config).unwrap();
+    {
+        let (store, _) = bedside::sync::engine::open_store(&config).unwrap();
+        let index = store.learn_cache().unwrap();
+        let mut items = assignments(&bed);
+        bedside::learn::cache::localize(&mut items, &index, store.dir());
+        let leaflet = items
+            .iter()
+            .find_map(|a| match &a.material {
+                bedside::domain::learn::Material::Pdf { leaflet, .. } => leaflet.clone(),
+                _ => None,
+            })
+            .expect("the PDF's pages are ready");
+        assert_eq!(leaflet.pages(), 2);
+        let video = items
+            .iter()
+            .find_map(|a| match &a.material {
+                bedside::domain::learn::Material::Video { url, captions } => {
+                    Some((url.clone(), captions.clone()))
+                }
+                _ => None,
+            })
+            .unwrap();
+        assert!(
+            video.0.starts_with(&files.url),
+            "not fetched: plays from its address"
+        );
+        assert!(
+            video.1.unwrap().starts_with("file://"),
+            "the captions are read from the copy"
+        );
+    }
+    drop(files);
+    // Home → Learn → the fourth (due last) → its first page at the wide width.
+    let wide = common::config_shot(
+        &bed.config,
+        "right,ok,down,down,down,ok",
+        &["--wait", "600"],
+    );
+    common::assert_golden("learn-leaflet-wide", &wide);
+    // Down twice: further down the page.
+    let lower = common::config_shot(
+        &bed.config,
+        "right,ok,down,down,down,ok,down,down",
+        &["--wait", "600"],
+    );
+    assert!(
+        lower.pixels_differing(&wide, 40) > 20_000,
+        "the page moved up the screen"
+    );
+    let whole = common::config_shot(
+        &bed.config,
+        "right,ok,down,down,down,ok,up",
+        &["--wait", "600"],
+    );
+    common::assert_golden("learn-leaflet-whole", &whole);
+    server.seed(&["discharge", "--encounter", &encounter]);
+    let s = bed.sync_ok();
+    assert_eq!(s["patient_present"], false, "{s}");
+    assert!(!folder.exists(), "the cache folder is erased at discharge");
+    let (store, _) = bedside::sync::engine::open_store(&config).unwrap();
+    assert!(store.learn_cache().unwrap().is_empty());
+}
+
+/// Learn on the path the appliance runs: the real binary in a real window (Xvfb), sound on
+/// through a null sink, its own sync loop and Learn's cache thread. The ward is assigned while
+/// it runs; the cache fetches and draws the PDF leaflet from the hospital's file server; the
+/// patient reads it with the keyboard's arrows, answers its question and finishes; the Task,
+/// the answers and the teaching reach the FHIR server through the outbox.
+#[test]
+fn a_pdf_leaflet_in_a_window_with_sound_is_fetched_read_answered_and_recorded() {
+    use common::display::Display;
+    use common::sound::SoundServer;
+    let media = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/assets/demo/learn-hand-hygiene.pdf"
+        ),
+        media.path().join("learn-hand-hygiene.pdf"),
+    )
+    .unwrap();
+    let files = MaterialServer::start(media.path());
+    let sound = SoundServer::start();
+    let display = Display::start(1920, 1080);
+    let server = FhirServer::start();
+    let (patient, encounter, _) = server.admit_synthea("Sina");
+    let bed = Bed::new(&server.base);
+    bed.sync_ok();
+    let log = bed.dir.path().join("bedside.log");
+    let child = common::bedside()
+        .arg("--config")
+        .arg(&bed.config)
+        .env("DISPLAY", &display.name)
+        .env_remove("WAYLAND_DISPLAY")
+        .env("PULSE_SERVER", &sound.address)
+        .env("BEDSIDE_LOG", "info")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .expect("start bedside");
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let _appliance = Kill(child);
+    display.wait_for("Home", Duration::from_secs(20), |p| {
+        p.pixel(960, 1000) == [0x0c, 0x10, 0x16]
+    });
+    display.focus("Bedside");
+    // The care team assigns the ward's education now; the running box picks it up.
+    server.seed(&[
+        "ward",
+        "--patient",
+        &patient,
+        "--encounter",
+        &encounter,
+        "--media",
+        &files.url,
+    ]);
+    // A leaflet page is on screen: most of the reading area is paper (white or a pale panel).
+    let page_shown = |p: &common::Picture| {
+        let samples: Vec<[u8; 3]> = (200..1700)
+            .step_by(50)
+            .flat_map(|x| (300..880).step_by(50).map(move |y| (x, y)))
+            .map(|(x, y)| p.pixel(x, y))
+            .collect();
+        let paper = samples
+            .iter()
+            .filter(|c| c.iter().all(|&v| v > 190))
+            .count();
+        paper * 10 > samples.len() * 4
+    };
+    // Home → Learn → the PDF leaflet (fourth, due last), until its page shows: the list fills
+    // at the next pass, the cache fetches and draws the leaflet, the sync loop shows it, the
+    // page reader reads it.
+    let started = std::time::Instant::now();
+    loop {
+        // Home keeps the tile last focused: back to the first, then Learn beside it.
+        display.keys(&[
+            "Home", "Up", "Left", "Left", "Left", "Left", "Right", "Return",
+        ]);
+        display.keys(&["Down", "Down", "Down", "Return"]);
+        std::thread::sleep(Duration::from_millis(700));
+        let shown = display.picture();
+        if page_shown(&shown) {
+            break;
+        }
+        shown.write(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("target/display-failures/learn-leaflet.png"),
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(40),
+            "the leaflet's page never showed; log:\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+    }
+    let first = display.picture();
+    // The page moves up the screen with Down.
+    display.keys(&["Down", "Down"]);
+    let lower = display.wait_for("the page moved", Duration::from_secs(5), |p| {
+        p.pixels_differing(&first, 40) > 20_000
+    });
+    // Page 2, read to its foot with OK, then on to the question: Soap and water (the
+    // second option) is right; then finish.
+    display.keys(&["Right"]);
+    display.wait_for("page 2", Duration::from_secs(5), |p| {
+        p.pixels_differing(&lower, 40) > 20_000
+    });
+    for _ in 0..8 {
+        display.keys(&["Return"]);
+        // Stop at the question (no paper on screen).
+        if !page_shown(&display.picture()) {
+            break;
+        }
+    }
+    display.keys(&["Down", "Return", "Return"]);
+    let started = std::time::Instant::now();
+    let hands = loop {
+        let tasks = server.get(&format!("Task?patient=Patient/{patient}&_count=50"));
+        let done = tasks["entry"].as_array().into_iter().flatten().find(|e| {
+            e["resource"]["description"]
+                .as_str()
+                .is_some_and(|d| d.starts_with("A two-page leaflet"))
+                && e["resource"]["status"] == "completed"
+        });
+        if let Some(done) = done {
+            break done["resource"].clone();
+        }
+        if started.elapsed() > Duration::from_secs(30) {
+            display.picture().write(
+                &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("target/display-failures/learn-leaflet-end.png"),
+            );
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "the leaflet's Task was never completed on the server; log:\n{}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    };
+    // Its outputs: the answers and the teaching.
+    let outputs: Vec<&str> = hands["output"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|o| o["valueReference"]["reference"].as_str())
+        .collect();
+    assert_eq!(outputs.len(), 2, "{hands}");
+    let response = server.get(outputs[0]);
+    assert_eq!(response["resourceType"], "QuestionnaireResponse");
+    assert_eq!(response["item"][0]["linkId"], "dirty-hands");
+    assert_eq!(
+        response["item"][0]["answer"][0]["valueCoding"]["code"],
+        "soap"
+    );
+    fhir::assert_valid_fhir(&[hands.clone(), response.clone()]);
+    let journal = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        journal.contains("Learn material fetched ahead"),
+        "{journal}"
+    );
+    assert!(
+        !journal.contains(&files.url) && !journal.contains("hand"),
+        "nothing of what or where in the journal:\n{journal}"
+    );
 }

@@ -50,11 +50,21 @@ pub struct Learn {
     /// an idle poll. Default: the current ones in SNOMED CT's "Patient education" category.
     #[serde(default = "Learn::default_catalogue")]
     pub catalogue: String,
+    /// How much disk (MB) the material fetched ahead may take: videos, captions and PDF
+    /// leaflets at a URL, so Learn works with the backend down. The least recently wanted goes
+    /// first when it is full. 0 fetches nothing ahead (videos then play from their URL, PDFs
+    /// are not shown). Erased at discharge whatever its size. Default 1024.
+    #[serde(default = "Learn::default_cache_mb")]
+    pub cache_mb: u64,
 }
 
 impl Learn {
     fn default_catalogue() -> String {
         "DocumentReference?category=http://snomed.info/sct|311401005&status=current".into()
+    }
+
+    fn default_cache_mb() -> u64 {
+        1024
     }
 }
 
@@ -62,6 +72,7 @@ impl Default for Learn {
     fn default() -> Self {
         Learn {
             catalogue: Learn::default_catalogue(),
+            cache_mb: Learn::default_cache_mb(),
         }
     }
 }

@@ -360,6 +360,8 @@ fn material_of(document: &Value, language: Option<&str>) -> (Material, bool) {
         k.starts_with("video/")
             || k == "text/markdown"
             || k == "text/plain"
+            || k == "text/html"
+            || k == "application/xhtml+xml"
             || k == "application/pdf"
     };
     let lang_of = |a: &Value| a["language"].as_str().map(primary);
@@ -393,7 +395,7 @@ fn material_of(document: &Value, language: Option<&str>) -> (Material, bool) {
         }
     } else if k == "application/pdf" {
         match url {
-            Some(url) => Material::Pdf { url },
+            Some(url) => Material::Pdf { url, leaflet: None },
             None => Material::None,
         }
     } else {
@@ -412,10 +414,10 @@ fn material_of(document: &Value, language: Option<&str>) -> (Material, bool) {
                     text.truncate(cut);
                     tracing::warn!("an education document is longer than the box shows; cut");
                 }
-                Material::Document(if k == "text/markdown" {
-                    pages::from_markdown(&text)
-                } else {
-                    pages::from_plain_text(&text)
+                Material::Document(match k.as_str() {
+                    "text/markdown" => pages::from_markdown(&text),
+                    "text/html" | "application/xhtml+xml" => pages::from_html(&text),
+                    _ => pages::from_plain_text(&text),
                 })
             }
             None => Material::None,

@@ -9,6 +9,8 @@
 //! written: a job for a patient discharged meanwhile names nobody and is dropped (with a line in
 //! the journal that says so, and nothing about the patient).
 
+pub mod cache;
+
 use std::path::PathBuf;
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::thread::JoinHandle;

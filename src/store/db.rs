@@ -47,7 +47,39 @@ const MIGRATIONS: &[&str] = &[
     // 2: how an item is delivered: `put` (the resource to its id) or `task-status` (a Task
     // moved on, read and written with If-Match at delivery: see `sync::engine`).
     "ALTER TABLE outbox ADD COLUMN op TEXT NOT NULL DEFAULT 'put';",
+    // 3: Learn's material fetched ahead (see `learn::cache`): which address is kept in which
+    // file of the cache folder. Which leaflets a patient was given says something about them,
+    // so the index is here, encrypted, and erased with the rest at discharge.
+    "CREATE TABLE learn_cache (
+        url TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        bytes INTEGER NOT NULL,
+        pages TEXT NOT NULL DEFAULT '[]',
+        used INTEGER NOT NULL
+     ) WITHOUT ROWID;",
 ];
+
+/// The folder of Learn's cached material, in the data directory (see `learn::cache`).
+pub const LEARN_CACHE_DIR: &str = "learn-cache";
+
+/// One piece of Learn's material kept in the cache folder.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CachedMaterial {
+    /// Where the record says it is.
+    pub url: String,
+    /// Its file (or, for a leaflet, its folder of page pictures) in the cache folder: a random
+    /// name, so the folder says nothing about what is in it.
+    pub name: String,
+    /// `file` (a copy, as fetched) or `leaflet` (a PDF's pages as pictures).
+    pub kind: String,
+    /// What it takes on disk.
+    pub bytes: u64,
+    /// A leaflet's pages: each one's height at the wide width.
+    pub pages: Vec<u32>,
+    /// When it was last wanted (Unix seconds): the least recently used goes first.
+    pub used: i64,
+}
 
 /// Why the store could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -407,16 +439,127 @@ impl Store {
     /// Undelivered outbox items stay (encrypted) until delivered. Returns whether there was
     /// anything to erase.
     pub fn purge(&mut self) -> Result<bool, StoreError> {
+        // Learn's cache folder first: if it cannot be erased, nothing else is yet, and the next
+        // pass tries the whole purge again. (A file the cache thread is writing can make the
+        // first try fail: tried twice.)
+        let folder = self.dir.join(LEARN_CACHE_DIR);
+        let files = folder.exists();
+        if files
+            && let Err(source) =
+                std::fs::remove_dir_all(&folder).or_else(|_| std::fs::remove_dir_all(&folder))
+            && folder.exists()
+        {
+            return Err(StoreError::Io {
+                path: folder,
+                source,
+            });
+        }
         let tx = self.conn.transaction()?;
         let rows = tx.execute("DELETE FROM resource", [])?;
         let meta = tx.execute(
             "DELETE FROM meta WHERE key IN ('admission.encounter', 'admission.patient', 'sync.cursor', 'sync.full')",
             [],
         )?;
+        let cached = tx.execute("DELETE FROM learn_cache", [])?;
         tx.commit()?;
         self.checkpoint()?;
         let aside = self.erase_set_aside()?;
-        Ok(rows + meta + aside > 0)
+        Ok(rows + meta + aside + cached > 0 || files)
+    }
+
+    // ---- Learn's cache --------------------------------------------------------------------
+
+    /// What Learn's cache holds, least recently used first.
+    pub fn learn_cache(&self) -> Result<Vec<CachedMaterial>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT url, name, kind, bytes, pages, used FROM learn_cache ORDER BY used, url",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            let pages: String = r.get(4)?;
+            Ok(CachedMaterial {
+                url: r.get(0)?,
+                name: r.get(1)?,
+                kind: r.get(2)?,
+                bytes: r.get::<_, i64>(3)?.max(0) as u64,
+                pages: serde_json::from_str(&pages).unwrap_or_default(),
+                used: r.get(5)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Records (or replaces) a piece of cached material.
+    pub fn learn_cache_put(&self, m: &CachedMaterial) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT OR REPLACE INTO learn_cache (url, name, kind, bytes, pages, used)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            rusqlite::params![
+                m.url,
+                m.name,
+                m.kind,
+                m.bytes as i64,
+                serde_json::to_string(&m.pages)?,
+                m.used
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Records a piece of cached material fetched for admission `encounter`, if that patient
+    /// is still the one here (checked and written in one transaction, so a discharge cannot
+    /// slip in between); false when they are not.
+    pub fn learn_cache_put_for(
+        &mut self,
+        encounter: &str,
+        m: &CachedMaterial,
+    ) -> Result<bool, StoreError> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let here: Option<String> = tx
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'admission.encounter'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if here.as_deref() != Some(encounter) {
+            return Ok(false);
+        }
+        tx.execute(
+            "INSERT OR REPLACE INTO learn_cache (url, name, kind, bytes, pages, used)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            rusqlite::params![
+                m.url,
+                m.name,
+                m.kind,
+                m.bytes as i64,
+                serde_json::to_string(&m.pages)?,
+                m.used
+            ],
+        )?;
+        tx.commit()?;
+        Ok(true)
+    }
+
+    /// Marks these as wanted now (to the hour: an idle box writes nothing).
+    pub fn learn_cache_touch(&mut self, urls: &[&str], now: i64) -> Result<(), StoreError> {
+        let tx = self.conn.transaction()?;
+        for url in urls {
+            tx.execute(
+                "UPDATE learn_cache SET used = ?2 WHERE url = ?1 AND used < ?2 - 3600",
+                rusqlite::params![url, now],
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Forgets a piece of cached material (its file is the caller's to remove).
+    pub fn learn_cache_forget(&self, url: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute("DELETE FROM learn_cache WHERE url = ?1", [url])?;
+        Ok(())
     }
 
     fn checkpoint(&self) -> Result<(), StoreError> {

@@ -38,6 +38,10 @@ pub enum Fetched {
 
 pub struct Client {
     agent: Agent,
+    /// For Learn's material (videos, leaflets): no time limit on the whole transfer (a video
+    /// takes a while), the same limits on connecting and on the first answer; up to three
+    /// redirects (a CDN's), which never carry the token (ureq drops it on a redirect).
+    bulk: Agent,
     base: String,
     auth: Option<SmartAuth>,
     /// Server clock minus ours, in seconds, from the `Date` of the latest answer (None before
@@ -53,12 +57,22 @@ impl Client {
         let roots = crate::tls::root_certs(config.ca_file.as_deref()).map_err(SyncError::Config)?;
         let timeout = Duration::from_secs(config.timeout_seconds.0);
         let agent = Agent::config_builder()
-            .tls_config(TlsConfig::builder().root_certs(roots).build())
+            .tls_config(TlsConfig::builder().root_certs(roots.clone()).build())
             .http_status_as_error(false)
             .max_redirects(0)
             .max_redirects_will_error(false)
             .timeout_global(Some(timeout))
             .timeout_connect(Some(Duration::from_secs(5).min(timeout)))
+            .user_agent(concat!("bedside/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .new_agent();
+        let bulk = Agent::config_builder()
+            .tls_config(TlsConfig::builder().root_certs(roots).build())
+            .http_status_as_error(false)
+            .max_redirects(3)
+            .timeout_connect(Some(Duration::from_secs(5).min(timeout)))
+            .timeout_recv_response(Some(timeout))
+            .timeout_recv_body(Some(Duration::from_secs(1800)))
             .user_agent(concat!("bedside/", env!("CARGO_PKG_VERSION")))
             .build()
             .new_agent();
@@ -68,6 +82,7 @@ impl Client {
         };
         Ok(Client {
             agent,
+            bulk,
             base: config.url.as_str().to_owned(),
             auth,
             skew: None,
@@ -134,6 +149,51 @@ impl Client {
             }
             return read_answer(&what, response).map(Fetched::Changed);
         }
+    }
+
+    /// Downloads a file (Learn's material) into `out`, at most `limit` bytes: with the box's
+    /// token when it is on the FHIR server, without one anywhere else. Returns its size. The
+    /// journal names neither the address nor what it is.
+    pub fn download(
+        &mut self,
+        url: &str,
+        limit: u64,
+        out: &mut dyn std::io::Write,
+    ) -> Result<u64, SyncError> {
+        let what = "learning material".to_owned();
+        let on_server = url
+            .strip_prefix(&self.base)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '?']));
+        let token = if on_server { self.token()? } else { None };
+        let mut req = self.bulk.get(url);
+        if let Some(t) = &token {
+            req = req.header("Authorization", format!("Bearer {t}"));
+        }
+        self.requests += 1;
+        let mut response = req.call().map_err(|e| transport(&what, e))?;
+        let status = response.status().as_u16();
+        if status == 401
+            && token.is_some()
+            && let Some(a) = &mut self.auth
+        {
+            // Expired early or revoked: the next try signs in afresh.
+            a.forget();
+        }
+        if !(200..300).contains(&status) {
+            return Err(SyncError::Status { what, status });
+        }
+        let mut body = response
+            .body_mut()
+            .as_reader()
+            .take(limit.saturating_add(1));
+        let copied = std::io::copy(&mut body, out).map_err(|e| match e.kind() {
+            std::io::ErrorKind::TimedOut => SyncError::Timeout(what.clone()),
+            _ => SyncError::Unreachable(e.to_string()),
+        })?;
+        if copied > limit {
+            return Err(SyncError::TooLarge { what, limit });
+        }
+        Ok(copied)
     }
 
     /// GET that must answer with JSON.
@@ -274,6 +334,8 @@ fn transport(what: &str, e: ureq::Error) -> SyncError {
             what: what.to_owned(),
             limit,
         },
+        // Its message holds the address (and a search's values): never passed on.
+        E::BadUri(_) => SyncError::Protocol("an address that is not a valid URL".into()),
         other => SyncError::Protocol(other.to_string()),
     }
 }

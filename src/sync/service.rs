@@ -22,6 +22,9 @@ use crate::store::db::Store;
 pub enum Command {
     /// Run a pass now (a notification came, or something was queued in the outbox).
     SyncNow,
+    /// Show what the store holds again, without asking the backend (Learn's cache has fetched
+    /// something the record points at).
+    Show,
     Stop,
     /// Test only: the loop fails as a bug in it would (see [`crate::supervise`]).
     Fail,
@@ -61,6 +64,9 @@ pub enum Event<'a> {
     Opened(&'a Engine),
     /// A pass ran.
     Pass(&'a Engine, &'a Result<PassReport, SyncError>),
+    /// Nothing was asked of the backend, but what the store holds changed (see
+    /// [`Command::Show`]).
+    Shown(&'a Engine),
 }
 
 /// Starts the sync thread for the UI. `notify` runs on the sync thread; it should post to the UI.
@@ -73,6 +79,14 @@ pub fn spawn(config: Config, notify: impl Fn(SyncStatus) + Send + 'static) -> Ha
     let thread = std::thread::Builder::new()
         .name("sync".into())
         .spawn(move || {
+            // Learn's material fetched ahead; it wakes the loop to show what arrived.
+            let show = wake.clone();
+            let cache = crate::learn::cache::Cache::spawn(
+                &config,
+                Box::new(move || {
+                    let _ = show.send(Command::Show);
+                }),
+            );
             // The listener outlives failed runs of the loop (its port stays bound).
             let notify_by = start_listener(&config, wake);
             let shown = std::cell::RefCell::new(None::<String>);
@@ -85,9 +99,15 @@ pub fn spawn(config: Config, notify: impl Fn(SyncStatus) + Send + 'static) -> Ha
                             Event::Opened(e) => (e, Link::Offline),
                             Event::Pass(e, Ok(_)) => (e, Link::Online),
                             Event::Pass(e, Err(_)) => (e, Link::Offline),
+                            Event::Shown(e) => {
+                                (e, last.borrow().as_ref().map_or(Link::Offline, |s| s.link))
+                            }
                         };
-                        let (status, key) =
+                        let (status, key, wants) =
                             status_of(engine.store(), link, &shown.borrow(), &jiff::Zoned::now());
+                        if let Some(cache) = &cache {
+                            cache.want(key.clone(), wants);
+                        }
                         let first = matches!(event, Event::Opened(_));
                         *shown.borrow_mut() = key;
                         let status = SyncStatus {
@@ -181,17 +201,26 @@ pub fn run(
             }
             report(Event::Pass(e, &result));
         }
-        match rx.recv_timeout(wait) {
-            Ok(Command::SyncNow) | Err(RecvTimeoutError::Timeout) => {}
-            Ok(Command::Fail) => panic!("the sync thread was made to fail (test)"),
-            Ok(Command::Stop) | Err(RecvTimeoutError::Disconnected) => return,
+        let next_pass = std::time::Instant::now() + wait;
+        loop {
+            let left = next_pass.saturating_duration_since(std::time::Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(Command::Show) => {
+                    if let Some(e) = engine.as_ref() {
+                        report(Event::Shown(e));
+                    }
+                }
+                Ok(Command::SyncNow) | Err(RecvTimeoutError::Timeout) => break,
+                Ok(Command::Fail) => panic!("the sync thread was made to fail (test)"),
+                Ok(Command::Stop) | Err(RecvTimeoutError::Disconnected) => return,
+            }
         }
-        // A burst of notifications is one pass.
+        // A burst of notifications is one pass (which shows what the store holds as well).
         while let Ok(c) = rx.try_recv() {
             match c {
                 Command::Stop => return,
                 Command::Fail => panic!("the sync thread was made to fail (test)"),
-                Command::SyncNow => {}
+                Command::SyncNow | Command::Show => {}
             }
         }
     }
@@ -250,20 +279,21 @@ pub fn start_listener(config: &Config, wake: Sender<Command>) -> Option<Notify> 
 /// `now` decides what "today" is for the record (a snapshot at a fixed moment passes it).
 pub fn stored_status(config: &Config, now: &jiff::Zoned) -> Result<SyncStatus, SyncError> {
     let (store, _) = super::engine::open_store(config)?;
-    let (status, _) = status_of(&store, Link::Offline, &None, now);
+    let (status, _, _) = status_of(&store, Link::Offline, &None, now);
     Ok(SyncStatus {
         occupant_changed: false,
         ..status
     })
 }
 
-/// The status to show, and the admission it is about (to tell when the occupant changed).
+/// The status to show, the admission it is about (to tell when the occupant changed), and
+/// what Learn's cache should have at hand for it (the assignments point at what it has).
 fn status_of(
     store: &Store,
     link: Link,
     shown: &Option<String>,
     now: &jiff::Zoned,
-) -> (SyncStatus, Option<String>) {
+) -> (SyncStatus, Option<String>, Vec<crate::learn::cache::Want>) {
     let admission = store.admission().ok().flatten();
     let occupant = admission.as_ref().and_then(|a| {
         let json = store.resource("Patient", &a.patient).ok().flatten()?;
@@ -275,11 +305,18 @@ fn status_of(
             }
         }
     });
-    let record = if admission.is_some() {
+    let mut record = if admission.is_some() {
         fhir::record::build(|kind| store.resources(kind).unwrap_or_default(), now)
     } else {
         Record::default()
     };
+    let wants = crate::learn::cache::wanted(record.learn());
+    if !wants.is_empty() {
+        let index = store.learn_cache().unwrap_or_default();
+        let mut learn = record.learn().to_vec();
+        crate::learn::cache::localize(&mut learn, &index, store.dir());
+        record.set_learn(learn);
+    }
     let key = admission.map(|a| a.encounter);
     let changed = key != *shown;
     (
@@ -292,6 +329,7 @@ fn status_of(
             record: Arc::new(record),
         },
         key,
+        wants,
     )
 }
 

@@ -154,7 +154,8 @@ impl App {
         staff.set_patient(context.patient.clone(), 0);
         shell.set_staff_configured(staff.configured());
         shell.set_staff_by_number(staff.configured() && staff.by_number());
-        let learn = super::learn::LearnController::new(&window, context.store.clone());
+        let learn =
+            super::learn::LearnController::new(&window, context.store.clone(), inbox.clone());
         let state = Rc::new(RefCell::new(State {
             focus_flags,
             shell,
@@ -353,6 +354,15 @@ fn receive(window: &MainWindow, state: &Rc<RefCell<State>>, message: Inbound) {
             apply(window, state, |shell| shell.staff_checked(badge, verdict));
         }
         Inbound::StaffLockouts(kept) => apply(window, state, |shell| shell.restore_lockouts(kept)),
+        Inbound::LeafletPage(path, picture) => {
+            let state = state.borrow();
+            if state.learn.picture_read(path, picture) {
+                let now = jiff::Zoned::now();
+                state
+                    .learn
+                    .show(window, &state.shell, &now, state.clock_style);
+            }
+        }
         Inbound::Run(run) => run(),
     }
 }
@@ -884,6 +894,7 @@ fn show_hints(globals: &AppState, hints: Hints) {
         OkHint::Choose => ui::OkDoes::Choose,
         OkHint::Done => ui::OkDoes::Done,
         OkHint::BackToQuestion => ui::OkDoes::BackToQuestion,
+        OkHint::ReadCloser => ui::OkDoes::ReadCloser,
         OkHint::Assign => ui::OkDoes::Assign,
         OkHint::Unassign => ui::OkDoes::Unassign,
         OkHint::ConfirmUnassign => ui::OkDoes::ConfirmUnassign,

@@ -41,6 +41,8 @@ pub enum Inbound {
     ),
     /// The staff lockouts the store kept from before this start.
     StaffLockouts(crate::domain::session::lockout::Lockouts),
+    /// A PDF leaflet's page picture, read from disk for Learn.
+    LeafletPage(std::path::PathBuf, super::learn::PagePicture),
     /// Runs on the UI thread in its turn (tests and benchmarks stamp times with it).
     Run(Box<dyn FnOnce() + Send>),
 }
@@ -57,6 +59,7 @@ impl std::fmt::Debug for Inbound {
             Inbound::Captions(..) => "Captions",
             Inbound::Staff(..) => "Staff",
             Inbound::StaffLockouts(..) => "StaffLockouts",
+            Inbound::LeafletPage(..) => "LeafletPage",
             Inbound::Run(_) => "Run",
         })
     }

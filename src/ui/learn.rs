@@ -3,14 +3,17 @@
 //! outbox. Only Learn's screens are filled, and only what changed is set, so a press elsewhere
 //! costs nothing here.
 
-use std::path::PathBuf;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
+use std::sync::mpsc::Sender;
 
 use slint::{ComponentHandle, Model, ModelRc, VecModel};
 
 use super::generated::{self as ui, LearnState, MainWindow};
 use crate::domain::clock::{self, ClockStyle};
-use crate::domain::learn::{Block, Kind, Material, Progress, Recorded, Verdict};
+use crate::domain::learn::{Block, Kind, Leaflet, Material, Progress, Recorded, Verdict};
 use crate::domain::record::Record;
 use crate::domain::shell::{LearnRow, Screen, Shell};
 use crate::learn::Recorder;
@@ -23,6 +26,87 @@ pub struct LearnController {
     staff_items: Rc<VecModel<ui::LearnStaffItem>>,
     catalogue: Rc<VecModel<ui::LearnOffer>>,
     answers: Rc<VecModel<ui::LearnAnswer>>,
+    pictures: RefCell<Pictures>,
+}
+
+/// A leaflet's page pictures read from disk for the screen: the page shown and the ones either
+/// side of it (each whole and wide), read ahead on a thread of their own so a page turn never
+/// waits on a JPEG being decoded. Everything else is let go (a wide A4 page is 12 MB in memory).
+struct Pictures {
+    inbox: super::inbox::Inbox,
+    reader: Option<Sender<PathBuf>>,
+    /// Read, by path (None: it could not be read).
+    read: HashMap<PathBuf, Option<slint::Image>>,
+    /// Asked of the reader and not back yet.
+    asked: HashSet<PathBuf>,
+    /// What the screen wants now, shared with the reader: it skips what is no longer wanted
+    /// (pages turned past quickly), so the page on screen is never queued behind them.
+    wanted: std::sync::Arc<std::sync::Mutex<HashSet<PathBuf>>>,
+}
+
+/// A page picture read from disk, for the UI thread (None: unreadable).
+pub type PagePicture = Option<slint::SharedPixelBuffer<slint::Rgb8Pixel>>;
+
+impl Pictures {
+    fn ask(&mut self, path: &Path) {
+        if self.read.contains_key(path) || self.asked.contains(path) {
+            return;
+        }
+        if self.reader.is_none() {
+            let (tx, rx) = std::sync::mpsc::channel::<PathBuf>();
+            let inbox = self.inbox.clone();
+            let wanted = self.wanted.clone();
+            let started = std::thread::Builder::new()
+                .name("learn-pages".into())
+                .spawn(move || {
+                    while let Ok(path) = rx.recv() {
+                        if !wanted.lock().is_ok_and(|w| w.contains(&path)) {
+                            continue;
+                        }
+                        let picture = read_picture(&path);
+                        inbox.send(super::inbox::Inbound::LeafletPage(path, picture));
+                    }
+                });
+            if started.is_err() {
+                tracing::error!("cannot start the leaflet page reader");
+                return;
+            }
+            self.reader = Some(tx);
+        }
+        if let Some(tx) = &self.reader
+            && tx.send(path.to_owned()).is_ok()
+        {
+            self.asked.insert(path.to_owned());
+        }
+    }
+
+    /// Keeps only these; what was asked and is no longer wanted is not read.
+    fn keep(&mut self, wanted: &[PathBuf]) {
+        self.read.retain(|p, _| wanted.contains(p));
+        self.asked.retain(|p| wanted.contains(p));
+        if let Ok(mut shared) = self.wanted.lock() {
+            shared.clear();
+            shared.extend(wanted.iter().cloned());
+        }
+    }
+}
+
+/// Reads a page picture (a JPEG poppler drew), on the reader's thread.
+fn read_picture(path: &Path) -> PagePicture {
+    match image::open(path) {
+        Ok(picture) => {
+            let rgb = picture.into_rgb8();
+            Some(slint::SharedPixelBuffer::clone_from_slice(
+                rgb.as_raw(),
+                rgb.width(),
+                rgb.height(),
+            ))
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "a leaflet page cannot be read");
+            None
+        }
+    }
 }
 
 /// Sets a model's rows only when they differ (a repeater then rebuilds nothing).
@@ -39,7 +123,11 @@ fn set_if_changed<T: Clone + PartialEq + 'static>(model: &VecModel<T>, rows: Vec
 
 impl LearnController {
     /// `store`: where the encrypted store is (data directory, key file), for recording.
-    pub fn new(window: &MainWindow, store: Option<(PathBuf, PathBuf)>) -> LearnController {
+    pub fn new(
+        window: &MainWindow,
+        store: Option<(PathBuf, PathBuf)>,
+        inbox: super::inbox::Inbox,
+    ) -> LearnController {
         let items = Rc::new(VecModel::default());
         let blocks = Rc::new(VecModel::default());
         let rows = Rc::new(VecModel::default());
@@ -61,7 +149,26 @@ impl LearnController {
             staff_items,
             catalogue,
             answers,
+            pictures: RefCell::new(Pictures {
+                inbox,
+                reader: None,
+                read: HashMap::new(),
+                asked: HashSet::new(),
+                wanted: Default::default(),
+            }),
         }
+    }
+
+    /// A page picture the reader has read; true when it is one the screen is waiting for.
+    pub fn picture_read(&self, path: PathBuf, picture: PagePicture) -> bool {
+        let mut pictures = self.pictures.borrow_mut();
+        if !pictures.asked.remove(&path) {
+            return false;
+        }
+        pictures
+            .read
+            .insert(path, picture.map(slint::Image::from_rgb8));
+        true
     }
 
     pub fn set_wake(&self, wake: Box<dyn Fn() + Send>) {
@@ -92,6 +199,49 @@ impl LearnController {
             Screen::StaffLearnItem => self.show_staff_item(&g, shell, now, style),
             _ => {}
         }
+        if shell.learn_open().is_none() {
+            let mut pictures = self.pictures.borrow_mut();
+            if !pictures.read.is_empty() || !pictures.asked.is_empty() {
+                pictures.keep(&[]);
+                g.set_picture(slint::Image::default());
+            }
+        }
+    }
+
+    /// A leaflet's page: the picture to show, and those either side read ahead.
+    fn show_leaflet(&self, g: &LearnState, leaflet: &Leaflet, page: usize, whole: bool, step: u32) {
+        let picture = |n: usize| {
+            if whole {
+                leaflet.whole(n)
+            } else {
+                leaflet.wide(n)
+            }
+        };
+        // First what shows, then the whole page (it stands in while the wide one is read),
+        // then the pages either side.
+        let mut wanted = vec![picture(page), leaflet.whole(page)];
+        for n in [page + 1, page.wrapping_sub(1)] {
+            if n < leaflet.pages() {
+                wanted.push(picture(n));
+                wanted.push(leaflet.whole(n));
+            }
+        }
+        let mut pictures = self.pictures.borrow_mut();
+        pictures.keep(&wanted);
+        for p in &wanted {
+            pictures.ask(p);
+        }
+        let shown = [picture(page), leaflet.whole(page)]
+            .iter()
+            .find_map(|p| pictures.read.get(p).cloned().flatten())
+            .unwrap_or_default();
+        g.set_picture(shown);
+        g.set_leaflet_ready(true);
+        g.set_whole(whole);
+        g.set_offset(leaflet.offset(page, step) as i32);
+        g.set_offset_max(leaflet.offset(page, u32::MAX / Leaflet::STEP) as i32);
+        g.set_wide_width(Leaflet::WIDE as i32);
+        g.set_view_height(Leaflet::VIEW as i32);
     }
 
     fn staff_item(
@@ -239,7 +389,18 @@ impl LearnController {
         g.set_other_language(!item.in_language);
         g.set_reviewing(shell.learn_reviewing());
         g.set_had_questions(item.quiz.is_some());
-        g.set_pages(pages.len() as i32);
+        match crate::domain::shell::leaflet_of(item) {
+            Some(leaflet) => {
+                g.set_pages(leaflet.pages() as i32);
+                if shell.screen() == Screen::LearnPage {
+                    self.show_leaflet(g, leaflet, reading.page, reading.whole, reading.step);
+                }
+            }
+            None => {
+                g.set_pages(pages.len() as i32);
+                g.set_leaflet_ready(false);
+            }
+        }
         g.set_page(reading.page as i32);
         let blocks: Vec<ui::LearnBlock> = pages
             .get(reading.page)

@@ -33,11 +33,63 @@ pub enum Material {
         url: String,
         captions: Option<String>,
     },
-    /// A PDF leaflet (its URL).
-    Pdf { url: String },
+    /// A PDF leaflet: its URL, and its pages as pictures once the box has made them (the
+    /// screen says it is getting it ready until then).
+    Pdf {
+        url: String,
+        leaflet: Option<Leaflet>,
+    },
     /// Nothing the box can show: only the questions, or content not fetched yet / not readable
     /// here (the screen says to ask the nurse).
     None,
+}
+
+/// A PDF leaflet's pages, drawn as pictures ahead of time by `learn::cache`: each page whole
+/// (to fit the screen's height) and at the wide width (to read it, scrolled).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Leaflet {
+    /// The folder that holds the pictures.
+    pub dir: std::path::PathBuf,
+    /// Each page's height in the wide picture, in pixels.
+    pub heights: Vec<u32>,
+}
+
+impl Leaflet {
+    /// How wide the wide pictures are: the content area's width on a 1920x1080 screen (pixels).
+    pub const WIDE: u32 = 1720;
+    /// How much of a page shows at once: the content area's height below the title, in either
+    /// text size. A whole page is drawn this tall.
+    pub const VIEW: u32 = 620;
+    pub const WHOLE: u32 = Self::VIEW;
+    /// How far Up and Down move a wide page: two thirds of what shows, so the line being read
+    /// stays in sight.
+    pub const STEP: u32 = Self::VIEW * 2 / 3;
+
+    pub fn pages(&self) -> usize {
+        self.heights.len()
+    }
+
+    /// The picture of page `n` (0-based), whole.
+    pub fn whole(&self, n: usize) -> std::path::PathBuf {
+        self.dir.join(format!("whole-{:03}.jpg", n + 1))
+    }
+
+    /// The picture of page `n` (0-based), wide.
+    pub fn wide(&self, n: usize) -> std::path::PathBuf {
+        self.dir.join(format!("wide-{:03}.jpg", n + 1))
+    }
+
+    /// How many steps down page `n` scrolls (0: it fits).
+    pub fn steps(&self, n: usize) -> u32 {
+        let h = self.heights.get(n).copied().unwrap_or(0);
+        h.saturating_sub(Self::VIEW).div_ceil(Self::STEP)
+    }
+
+    /// How far down page `n` is shown, in pixels of the wide picture, at `step`.
+    pub fn offset(&self, n: usize, step: u32) -> u32 {
+        let h = self.heights.get(n).copied().unwrap_or(0);
+        (step * Self::STEP).min(h.saturating_sub(Self::VIEW))
+    }
 }
 
 /// One assignment, as the list and the reader show it.
@@ -169,6 +221,10 @@ pub struct Reading {
     pub verdict: Option<Verdict>,
     /// The value being set on an integer question.
     pub number: i64,
+    /// A PDF leaflet: the page is shown whole (else at the wide width, to read).
+    pub whole: bool,
+    /// A PDF leaflet read at the wide width: how far down the page (in [`Leaflet::STEP`]s).
+    pub step: u32,
 }
 
 impl Reading {
@@ -180,6 +236,8 @@ impl Reading {
             answers: vec![None; questions],
             verdict: None,
             number: 0,
+            whole: false,
+            step: 0,
         }
     }
 }

@@ -46,6 +46,8 @@ pub enum OkHint {
     Done,
     /// Learn: the page "Look again" opened, back to the question.
     BackToQuestion,
+    /// Learn: a PDF page shown whole: read it at the wide width.
+    ReadCloser,
     /// Staff: assign the focused catalogue item.
     Assign,
     /// Staff: take the assignment back (asks once more first).

@@ -13,8 +13,8 @@ use std::time::Duration;
 use super::*;
 use crate::domain::learn::pages::{Fit, paginate};
 use crate::domain::learn::{
-    Answer, Answered, Assignment, CatalogueItem, Kind, Material, Page, Progress, Reading, Recorded,
-    Verdict,
+    Answer, Answered, Assignment, CatalogueItem, Kind, Leaflet, Material, Page, Progress, Reading,
+    Recorded, Verdict,
 };
 
 /// Learn's part of the shell.
@@ -129,6 +129,18 @@ impl Shell {
                 }
             }
         });
+        // A leaflet's pages may have arrived, or changed, while it was open: stay within them.
+        for reading in self.learn.readings.values_mut() {
+            let Some(item) = items.iter().find(|a| a.task == reading.task) else {
+                continue;
+            };
+            if let Some(leaflet) = leaflet_of(item) {
+                reading.page = reading.page.min(leaflet.pages() - 1);
+                reading.step = reading.step.min(leaflet.steps(reading.page));
+            } else if matches!(item.material, Material::Pdf { .. }) {
+                (reading.page, reading.step, reading.whole) = (0, 0, false);
+            }
+        }
         // What was open closes if it went away (taken back) or its questions changed.
         if let Some((task, _)) = &self.learn.open
             && (changed.contains(task) || !items.iter().any(|a| &a.task == task))
@@ -193,7 +205,7 @@ impl Shell {
                 let mut rows = Vec::new();
                 let video = matches!(item.material, Material::Video { .. });
                 if (video && quiz.items[q].review.is_some())
-                    || review_page(pages, quiz.items[q].review).is_some()
+                    || review_target(item, pages, quiz.items[q].review).is_some()
                 {
                     rows.push(LearnRow::LookAgain);
                 }
@@ -230,7 +242,19 @@ impl Shell {
                 let Some((item, pages, reading)) = self.learn_open() else {
                     return Outcome::ignored();
                 };
-                if reading.page + 1 < pages.len() {
+                if let Some(leaflet) = leaflet_of(item) {
+                    if reading.whole {
+                        // Read the page shown whole at the wide width, from its top.
+                        let reading = self.reading_mut().expect("open");
+                        reading.whole = false;
+                        reading.step = 0;
+                        return Outcome::handled();
+                    }
+                    if reading.step < leaflet.steps(reading.page) {
+                        return self.scroll(1);
+                    }
+                }
+                if reading.page + 1 < page_count(item, pages) {
                     self.turn(1)
                 } else if !shown(item) && item.quiz.is_none() {
                     // Nothing was shown (a PDF, material this TV cannot read) and there is
@@ -253,6 +277,13 @@ impl Shell {
     /// Left/Right (and Up/Down) on a page turn it; Left/Right on a number change it.
     pub(super) fn learn_arrow(&mut self, place: Place, arrow: Button) -> Option<Outcome> {
         match place.screen {
+            Screen::LearnPage
+                if self
+                    .learn_open()
+                    .is_some_and(|(item, _, _)| leaflet_of(item).is_some()) =>
+            {
+                Some(self.leaflet_arrow(arrow))
+            }
             Screen::LearnPage if !self.learn.reviewing => Some(match arrow {
                 Button::Right | Button::Down => self.turn(1),
                 Button::Left | Button::Up => self.turn(-1),
@@ -309,7 +340,11 @@ impl Shell {
             *reading = Reading::new(&item.task, questions);
         }
         // Pages may have changed with the text size: stay within them.
-        reading.page = reading.page.min(pages.len().saturating_sub(1));
+        let count = page_count(&item, &pages);
+        reading.page = reading.page.min(count.saturating_sub(1));
+        if let Some(leaflet) = leaflet_of(&item) {
+            reading.step = reading.step.min(leaflet.steps(reading.page));
+        }
         reading.verdict = None;
         let question = reading.question;
         self.learn.open = Some((item.task.clone(), Arc::new(pages)));
@@ -371,14 +406,70 @@ impl Shell {
     }
 
     fn turn(&mut self, by: i64) -> Outcome {
-        let count = self.learn_open().map_or(0, |(_, pages, _)| pages.len());
+        let count = self
+            .learn_open()
+            .map_or(0, |(item, pages, _)| page_count(item, pages));
         let Some(reading) = self.reading_mut() else {
             return Outcome::ignored();
         };
         let next = (reading.page as i64 + by).clamp(0, count.saturating_sub(1) as i64) as usize;
         let moved = next != reading.page;
         reading.page = next;
+        if moved {
+            reading.step = 0;
+        }
         Outcome::handled_if(moved)
+    }
+
+    /// Moves a leaflet page read at the wide width up or down by a step; false at its end.
+    fn scroll(&mut self, by: i64) -> Outcome {
+        let Some(steps) = self
+            .learn_open()
+            .and_then(|(item, _, r)| Some(leaflet_of(item)?.steps(r.page)))
+        else {
+            return Outcome::ignored();
+        };
+        let Some(reading) = self.reading_mut() else {
+            return Outcome::ignored();
+        };
+        let next = (i64::from(reading.step) + by).clamp(0, i64::from(steps)) as u32;
+        let moved = next != reading.step;
+        reading.step = next;
+        Outcome::handled_if(moved)
+    }
+
+    /// The arrows on a PDF leaflet. Read at the wide width: Up/Down move the page (Down at its
+    /// foot goes on to the next page's top; Up at its top shows the page whole), Left/Right
+    /// turn pages. Shown whole: all four turn pages (OK reads it closer). "Look again" keeps
+    /// to its page: the arrows only move it.
+    fn leaflet_arrow(&mut self, arrow: Button) -> Outcome {
+        let Some((item, pages, reading)) = self.learn_open() else {
+            return Outcome::ignored();
+        };
+        let Some(leaflet) = leaflet_of(item) else {
+            return Outcome::ignored();
+        };
+        let (whole, step, page) = (reading.whole, reading.step, reading.page);
+        let last = page + 1 >= page_count(item, pages);
+        let at_foot = step >= leaflet.steps(page);
+        let reviewing = self.learn.reviewing;
+        match (whole, arrow) {
+            (true, Button::Right | Button::Down) if !reviewing => self.turn(1),
+            (true, Button::Left | Button::Up) if !reviewing => self.turn(-1),
+            (true, _) => Outcome::ignored(),
+            (false, Button::Down) if at_foot && !last && !reviewing => self.turn(1),
+            (false, Button::Down) => self.scroll(1),
+            (false, Button::Up) if step == 0 && !reviewing => {
+                if let Some(r) = self.reading_mut() {
+                    r.whole = true;
+                }
+                Outcome::handled()
+            }
+            (false, Button::Up) => self.scroll(-1),
+            (false, Button::Right) if !reviewing => self.turn(1),
+            (false, Button::Left) if !reviewing => self.turn(-1),
+            _ => Outcome::ignored(),
+        }
     }
 
     fn after_material(&mut self) -> Outcome {
@@ -425,7 +516,7 @@ impl Shell {
             return Outcome::ignored();
         }
         let number = reading.number;
-        let review = review_page(pages, quiz.items[q].review);
+        let review = review_target(item, pages, quiz.items[q].review);
         let answer = match row {
             LearnRow::Option(i) => Some(Answer::Choice(i)),
             LearnRow::Yes => Some(Answer::Boolean(true)),
@@ -463,6 +554,8 @@ impl Shell {
                 };
                 if let Some(r) = self.reading_mut() {
                     r.page = page;
+                    r.whole = false;
+                    r.step = 0;
                     r.verdict = None;
                     r.answers[q] = None;
                 }
@@ -633,7 +726,17 @@ impl Shell {
             Screen::Learn => OkHint::Open,
             Screen::LearnPage if self.learn.reviewing => OkHint::BackToQuestion,
             Screen::LearnPage => match self.learn_open() {
-                Some((_, pages, reading)) if reading.page + 1 < pages.len() => OkHint::Next,
+                Some((item, _, reading)) if reading.whole && leaflet_of(item).is_some() => {
+                    OkHint::ReadCloser
+                }
+                Some((item, _, reading))
+                    if leaflet_of(item).is_some_and(|l| reading.step < l.steps(reading.page)) =>
+                {
+                    OkHint::Next
+                }
+                Some((item, pages, reading)) if reading.page + 1 < page_count(item, pages) => {
+                    OkHint::Next
+                }
                 Some((item, _, _)) if !shown(item) && item.quiz.is_none() => OkHint::Done,
                 Some((item, _, reading))
                     if item.quiz.as_ref().is_some_and(|q| {
@@ -961,12 +1064,39 @@ impl Shell {
     }
 }
 
-/// Whether the assignment's material is something this TV shows (a document or a video).
+/// Whether the assignment's material is something this TV shows (a document, a video, a PDF
+/// whose pages are ready).
 fn shown(item: &Assignment) -> bool {
     matches!(
         item.material,
         Material::Document(_) | Material::Video { .. }
-    )
+    ) || leaflet_of(item).is_some()
+}
+
+/// The open PDF leaflet's pages, when they are ready.
+pub fn leaflet_of(item: &Assignment) -> Option<&Leaflet> {
+    match &item.material {
+        Material::Pdf {
+            leaflet: Some(l), ..
+        } if l.pages() > 0 => Some(l),
+        _ => None,
+    }
+}
+
+/// How many pages the open material has: a document's pages at the text size, a leaflet's.
+fn page_count(item: &Assignment, pages: &[Page]) -> usize {
+    leaflet_of(item).map_or(pages.len(), Leaflet::pages)
+}
+
+/// The page a question's "Look again" opens: for a document the page with its section (the
+/// nth heading), for a PDF leaflet its nth page.
+pub fn review_target(item: &Assignment, pages: &[Page], review: Option<u32>) -> Option<usize> {
+    match leaflet_of(item) {
+        Some(l) => review
+            .filter(|&n| n >= 1 && n as usize <= l.pages())
+            .map(|n| n as usize - 1),
+        None => review_page(pages, review),
+    }
 }
 
 /// The page that holds section `review` (from 1: the nth heading) of a document.

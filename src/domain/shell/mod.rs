@@ -28,7 +28,7 @@ use call_keys::CallButtons;
 pub use call_keys::{CallControl, CallRequest, CallStage};
 pub use effect::{Effect, NOTICE_TIME, Outcome, Timeout};
 pub use hints::{BackHint, DigitsHint, Hints, OkHint};
-pub use learn_keys::{LearnRow, review_page};
+pub use learn_keys::{LearnRow, leaflet_of, review_page};
 pub use staff_keys::{Audit, Audited, ClinicianRow};
 
 /// Every screen the shell can show.

@@ -38,7 +38,8 @@ fn the_list_puts_the_next_thing_to_do_first_and_opens_it_as_started() {
         [
             "Staying safe from falls",
             "Walking after your operation",
-            "Your medicines at home"
+            "Your medicines at home",
+            "Clean hands stop infections"
         ]
     );
     let effects = press(&mut shell, "ok");
@@ -362,6 +363,7 @@ fn what_cannot_be_shown_is_never_recorded_as_done() {
     let mut items = shell.learn_items().to_vec();
     items[0].material = Material::Pdf {
         url: "https://example.org/leaflet.pdf".into(),
+        leaflet: None,
     };
     items[0].quiz = None;
     shell.set_learn(std::sync::Arc::new(items));
@@ -379,6 +381,165 @@ fn what_cannot_be_shown_is_never_recorded_as_done() {
             .iter()
             .any(|e| matches!(e, Effect::Learn(Recorded::Finished { .. }))),
         "{effects:?}"
+    );
+}
+
+/// The demo's first assignment with its leaflet as a PDF of three pages drawn: the first two
+/// longer than the screen at the wide width, the last short.
+/// A page that takes three steps down to its foot.
+const TALL: u32 = crate::domain::learn::Leaflet::VIEW + crate::domain::learn::Leaflet::STEP * 5 / 2;
+
+pub(super) fn reading_a_pdf() -> Shell {
+    use crate::domain::learn::{Leaflet, Material};
+    let mut shell = learning();
+    let mut items = shell.learn_items().to_vec();
+    items[0].material = Material::Pdf {
+        url: "https://example.org/leaflet.pdf".into(),
+        leaflet: Some(Leaflet {
+            dir: "/cache/x".into(),
+            heights: vec![TALL, TALL, Leaflet::VIEW - 100],
+        }),
+    };
+    shell.set_learn(std::sync::Arc::new(items));
+    press(&mut shell, "right,ok,ok");
+    assert_eq!(shell.screen(), Screen::LearnPage);
+    shell
+}
+
+fn at(shell: &Shell) -> (usize, bool, u32) {
+    let r = shell.learn_open().unwrap().2;
+    (r.page, r.whole, r.step)
+}
+
+#[test]
+fn a_pdf_leaflet_is_read_at_the_wide_width_down_its_pages_and_on_to_the_questions() {
+    let mut shell = reading_a_pdf();
+    assert_eq!(at(&shell), (0, false, 0), "the first page's top, to read");
+    assert_eq!(shell.hints().ok, OkHint::Next);
+    // Three steps to its foot.
+    press(&mut shell, "down,down");
+    assert_eq!(at(&shell), (0, false, 2));
+    press(&mut shell, "down");
+    assert_eq!(at(&shell), (0, false, 3));
+    press(&mut shell, "down");
+    assert_eq!(
+        at(&shell),
+        (1, false, 0),
+        "down at the foot: the next page's top"
+    );
+    press(&mut shell, "ok,ok,ok");
+    assert_eq!(at(&shell), (1, false, 3), "OK reads on down the page");
+    press(&mut shell, "ok");
+    assert_eq!(at(&shell), (2, false, 0), "and on to the next");
+    press(&mut shell, "down");
+    assert_eq!(
+        at(&shell),
+        (2, false, 0),
+        "the short last page has nowhere to go"
+    );
+    press(&mut shell, "up");
+    assert_eq!(
+        at(&shell),
+        (2, true, 0),
+        "up at the top shows the page whole"
+    );
+    assert_eq!(shell.hints().ok, OkHint::ReadCloser);
+    press(&mut shell, "left");
+    assert_eq!(at(&shell), (1, true, 0), "whole pages turn with the arrows");
+    press(&mut shell, "right,ok");
+    assert_eq!(
+        at(&shell),
+        (2, false, 0),
+        "OK reads it closer, from its top"
+    );
+    assert_eq!(shell.hints().ok, OkHint::Next, "on to the questions");
+    press(&mut shell, "ok");
+    assert_eq!(shell.screen(), Screen::LearnQuestion);
+    // Back to the leaflet: where it was left.
+    press(&mut shell, "back");
+    assert_eq!(shell.screen(), Screen::LearnPage);
+    assert_eq!(at(&shell), (2, false, 0));
+    press(&mut shell, "left");
+    assert_eq!(at(&shell), (1, false, 0));
+}
+
+#[test]
+fn look_again_on_a_pdf_opens_the_page_the_question_names() {
+    let mut shell = reading_a_pdf();
+    press(&mut shell, "right,right,ok");
+    assert_eq!(shell.screen(), Screen::LearnQuestion);
+    // The first question's review is section 1: page 1 of the leaflet.
+    let quiz = shell.learn_open().unwrap().0.quiz.clone().unwrap();
+    let q = shell.learn_open().unwrap().2.question.unwrap();
+    let review = quiz.items[q]
+        .review
+        .expect("the demo question names a part");
+    let wrong = rows(&shell)
+        .iter()
+        .position(|r| matches!(r, LearnRow::Option(i) if quiz.check(q, &Answer::Choice(*i)) == Some(false)))
+        .unwrap();
+    for _ in 0..wrong {
+        press(&mut shell, "down");
+    }
+    press(&mut shell, "ok");
+    assert_eq!(rows(&shell)[0], LearnRow::LookAgain);
+    press(&mut shell, "ok");
+    assert_eq!(shell.screen(), Screen::LearnPage);
+    assert!(shell.learn_reviewing());
+    assert_eq!(at(&shell), (review as usize - 1, false, 0));
+    press(&mut shell, "right");
+    assert_eq!(
+        at(&shell).0,
+        review as usize - 1,
+        "looking again keeps to its page"
+    );
+    press(&mut shell, "down");
+    assert_eq!(
+        at(&shell),
+        (review as usize - 1, false, 1),
+        "but the page moves"
+    );
+    press(&mut shell, "up,up");
+    assert_eq!(
+        at(&shell),
+        (review as usize - 1, false, 0),
+        "up at its top does not leave the part to look at"
+    );
+    assert_eq!(shell.hints().ok, OkHint::BackToQuestion);
+    press(&mut shell, "ok");
+    assert_eq!(shell.screen(), Screen::LearnQuestion);
+}
+
+#[test]
+fn a_leaflet_that_shrinks_or_is_not_ready_while_open_keeps_the_reader_within_it() {
+    use crate::domain::learn::{Leaflet, Material};
+    let mut shell = reading_a_pdf();
+    press(&mut shell, "right,right,up");
+    assert_eq!(at(&shell), (2, true, 0));
+    let mut items = shell.learn_items().to_vec();
+    items[0].material = Material::Pdf {
+        url: "https://example.org/leaflet.pdf".into(),
+        leaflet: Some(Leaflet {
+            dir: "/cache/y".into(),
+            heights: vec![TALL],
+        }),
+    };
+    shell.set_learn(std::sync::Arc::new(items.clone()));
+    assert_eq!(at(&shell).0, 0, "one page now");
+    // Pages of nothing (an index that could not be read): not shown, never done by OK.
+    items[0].material = Material::Pdf {
+        url: "https://example.org/leaflet.pdf".into(),
+        leaflet: Some(Leaflet {
+            dir: "/cache/z".into(),
+            heights: vec![],
+        }),
+    };
+    shell.set_learn(std::sync::Arc::new(items));
+    assert_eq!(at(&shell), (0, false, 0));
+    assert_eq!(
+        shell.hints().ok,
+        OkHint::Next,
+        "on to the questions, not through pages"
     );
 }
 

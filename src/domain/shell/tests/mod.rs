@@ -262,6 +262,7 @@ fn shells_to_walk() -> Vec<Shell> {
         locked,
         by_number,
         learn::learning(),
+        learn::reading_a_pdf(),
     ]
 }
 
@@ -304,9 +305,9 @@ fn every_footer_promise_is_kept() {
                         shell.staff_number.len(),
                         shell.staff_by_number,
                         (
-                            shell
-                                .learn_open()
-                                .map(|(_, _, r)| (r.page, r.question, r.verdict, r.number)),
+                            shell.learn_open().map(|(_, _, r)| (
+                                r.page, r.question, r.verdict, r.number, r.whole, r.step
+                            )),
                             shell.learn_reviewing(),
                         ),
                     )

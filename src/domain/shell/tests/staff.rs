@@ -696,7 +696,7 @@ fn staff_assign_from_the_catalogue_see_answers_and_take_back() {
     let out = shell.press(Button::Ok);
     assert_eq!(shell.screen(), Screen::StaffLearning);
     assert_eq!(audited(&out), [Audited::LearningViewed]);
-    assert_eq!(shell.layout().count(), 1 + 3, "Assign, then the three");
+    assert_eq!(shell.layout().count(), 1 + 4, "Assign, then the four");
     // The catalogue offers what the patient does not have open: the two other leaflets (the
     // falls leaflet is done, so it may be given again).
     assert_eq!(shell.hints().ok, OkHint::Open);
