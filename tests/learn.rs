@@ -672,6 +672,22 @@ fn a_pdf_leaflet_is_fetched_ahead_drawn_and_read_with_the_server_gone() {
         &["--wait", "600"],
     );
     common::assert_golden("learn-leaflet-whole", &whole);
+    // Large text (Settings; kept in the settings file for the shots after this one, as on the
+    // box): the header and footer are taller and less of the page shows at once. At the foot
+    // of the first page (six steps of 360 px down) its footer line is in sight above the hint.
+    let large = "down,right,right,ok,down,ok,home,up,left,ok,down,down,down,ok";
+    common::assert_golden(
+        "learn-leaflet-wide-large-text",
+        &common::config_shot(&bed.config, large, &["--wait", "600"]),
+    );
+    common::assert_golden(
+        "learn-leaflet-foot-large-text",
+        &common::config_shot(
+            &bed.config,
+            "right,ok,down,down,down,ok,down,down,down,down,down,down",
+            &["--wait", "600"],
+        ),
+    );
     server.seed(&["discharge", "--encounter", &encounter]);
     let s = bed.sync_ok();
     assert_eq!(s["patient_present"], false, "{s}");

@@ -209,7 +209,13 @@ impl LearnController {
     }
 
     /// A leaflet's page: the picture to show, and those either side read ahead.
-    fn show_leaflet(&self, g: &LearnState, leaflet: &Leaflet, page: usize, whole: bool, step: u32) {
+    fn show_leaflet(
+        &self,
+        g: &LearnState,
+        leaflet: &Leaflet,
+        (page, whole, step): (usize, bool, u32),
+        view: u32,
+    ) {
         let picture = |n: usize| {
             if whole {
                 leaflet.whole(n)
@@ -238,10 +244,10 @@ impl LearnController {
         g.set_picture(shown);
         g.set_leaflet_ready(true);
         g.set_whole(whole);
-        g.set_offset(leaflet.offset(page, step) as i32);
-        g.set_offset_max(leaflet.offset(page, u32::MAX / Leaflet::STEP) as i32);
+        g.set_offset(leaflet.offset(page, step, view) as i32);
+        g.set_offset_max(leaflet.offset(page, u32::MAX, view) as i32);
         g.set_wide_width(Leaflet::WIDE as i32);
-        g.set_view_height(Leaflet::VIEW as i32);
+        g.set_view_height(view as i32);
     }
 
     fn staff_item(
@@ -393,7 +399,12 @@ impl LearnController {
             Some(leaflet) => {
                 g.set_pages(leaflet.pages() as i32);
                 if shell.screen() == Screen::LearnPage {
-                    self.show_leaflet(g, leaflet, reading.page, reading.whole, reading.step);
+                    self.show_leaflet(
+                        g,
+                        leaflet,
+                        (reading.page, reading.whole, reading.step),
+                        shell.leaflet_view(),
+                    );
                 }
             }
             None => {

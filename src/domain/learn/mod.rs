@@ -57,13 +57,20 @@ pub struct Leaflet {
 impl Leaflet {
     /// How wide the wide pictures are: the content area's width on a 1920x1080 screen (pixels).
     pub const WIDE: u32 = 1720;
-    /// How much of a page shows at once: the content area's height below the title, in either
-    /// text size. A whole page is drawn this tall.
+    /// How much of a page shows at once: the content area's height below the title (at 1080
+    /// lines), at the normal text size and at the large one (a taller header and footer). A
+    /// whole page is drawn the normal height (and shown a little smaller in large text).
     pub const VIEW: u32 = 620;
+    pub const VIEW_LARGE: u32 = 540;
     pub const WHOLE: u32 = Self::VIEW;
     /// How far Up and Down move a wide page: two thirds of what shows, so the line being read
     /// stays in sight.
     pub const STEP: u32 = Self::VIEW * 2 / 3;
+
+    /// How far Up and Down move a wide page when `view` pixels of it show.
+    pub fn step_for(view: u32) -> u32 {
+        (view * 2 / 3).max(1)
+    }
 
     pub fn pages(&self) -> usize {
         self.heights.len()
@@ -79,16 +86,17 @@ impl Leaflet {
         self.dir.join(format!("wide-{:03}.jpg", n + 1))
     }
 
-    /// How many steps down page `n` scrolls (0: it fits).
-    pub fn steps(&self, n: usize) -> u32 {
+    /// How many steps down page `n` scrolls when `view` pixels show (0: it fits).
+    pub fn steps(&self, n: usize, view: u32) -> u32 {
         let h = self.heights.get(n).copied().unwrap_or(0);
-        h.saturating_sub(Self::VIEW).div_ceil(Self::STEP)
+        h.saturating_sub(view).div_ceil(Self::step_for(view))
     }
 
     /// How far down page `n` is shown, in pixels of the wide picture, at `step`.
-    pub fn offset(&self, n: usize, step: u32) -> u32 {
+    pub fn offset(&self, n: usize, step: u32, view: u32) -> u32 {
         let h = self.heights.get(n).copied().unwrap_or(0);
-        (step * Self::STEP).min(h.saturating_sub(Self::VIEW))
+        step.saturating_mul(Self::step_for(view))
+            .min(h.saturating_sub(view))
     }
 }
 

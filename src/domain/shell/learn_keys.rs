@@ -130,13 +130,14 @@ impl Shell {
             }
         });
         // A leaflet's pages may have arrived, or changed, while it was open: stay within them.
+        let view = self.leaflet_view();
         for reading in self.learn.readings.values_mut() {
             let Some(item) = items.iter().find(|a| a.task == reading.task) else {
                 continue;
             };
             if let Some(leaflet) = leaflet_of(item) {
                 reading.page = reading.page.min(leaflet.pages() - 1);
-                reading.step = reading.step.min(leaflet.steps(reading.page));
+                reading.step = reading.step.min(leaflet.steps(reading.page, view));
             } else if matches!(item.material, Material::Pdf { .. }) {
                 (reading.page, reading.step, reading.whole) = (0, 0, false);
             }
@@ -239,6 +240,7 @@ impl Shell {
                     self.stack.pop();
                     return Outcome::handled();
                 }
+                let view = self.leaflet_view();
                 let Some((item, pages, reading)) = self.learn_open() else {
                     return Outcome::ignored();
                 };
@@ -250,7 +252,7 @@ impl Shell {
                         reading.step = 0;
                         return Outcome::handled();
                     }
-                    if reading.step < leaflet.steps(reading.page) {
+                    if reading.step < leaflet.steps(reading.page, view) {
                         return self.scroll(1);
                     }
                 }
@@ -318,6 +320,7 @@ impl Shell {
     }
 
     fn open_assignment(&mut self, index: usize) -> Outcome {
+        let view = self.leaflet_view();
         let Some(item) = self.learn.items.get(index).cloned() else {
             return Outcome::ignored();
         };
@@ -343,7 +346,7 @@ impl Shell {
         let count = page_count(&item, &pages);
         reading.page = reading.page.min(count.saturating_sub(1));
         if let Some(leaflet) = leaflet_of(&item) {
-            reading.step = reading.step.min(leaflet.steps(reading.page));
+            reading.step = reading.step.min(leaflet.steps(reading.page, view));
         }
         reading.verdict = None;
         let question = reading.question;
@@ -423,9 +426,10 @@ impl Shell {
 
     /// Moves a leaflet page read at the wide width up or down by a step; false at its end.
     fn scroll(&mut self, by: i64) -> Outcome {
+        let view = self.leaflet_view();
         let Some(steps) = self
             .learn_open()
-            .and_then(|(item, _, r)| Some(leaflet_of(item)?.steps(r.page)))
+            .and_then(|(item, _, r)| Some(leaflet_of(item)?.steps(r.page, view)))
         else {
             return Outcome::ignored();
         };
@@ -443,6 +447,7 @@ impl Shell {
     /// turn pages. Shown whole: all four turn pages (OK reads it closer). "Look again" keeps
     /// to its page: the arrows only move it.
     fn leaflet_arrow(&mut self, arrow: Button) -> Outcome {
+        let view = self.leaflet_view();
         let Some((item, pages, reading)) = self.learn_open() else {
             return Outcome::ignored();
         };
@@ -451,7 +456,7 @@ impl Shell {
         };
         let (whole, step, page) = (reading.whole, reading.step, reading.page);
         let last = page + 1 >= page_count(item, pages);
-        let at_foot = step >= leaflet.steps(page);
+        let at_foot = step >= leaflet.steps(page, view);
         let reviewing = self.learn.reviewing;
         match (whole, arrow) {
             (true, Button::Right | Button::Down) if !reviewing => self.turn(1),
@@ -730,7 +735,9 @@ impl Shell {
                     OkHint::ReadCloser
                 }
                 Some((item, _, reading))
-                    if leaflet_of(item).is_some_and(|l| reading.step < l.steps(reading.page)) =>
+                    if leaflet_of(item).is_some_and(|l| {
+                        reading.step < l.steps(reading.page, self.leaflet_view())
+                    }) =>
                 {
                     OkHint::Next
                 }
@@ -775,6 +782,15 @@ impl Shell {
     /// Staff pressed "Take it back" once: the screen asks to press OK again.
     pub fn learn_confirming(&self) -> bool {
         self.learn.confirming && self.screen() == Screen::StaffLearnItem
+    }
+
+    /// How much of a PDF page shows at once at the patient's text size (pixels at 1080 lines).
+    pub fn leaflet_view(&self) -> u32 {
+        if self.settings.text_size == crate::domain::settings::TextSize::Large {
+            Leaflet::VIEW_LARGE
+        } else {
+            Leaflet::VIEW
+        }
     }
 
     /// Whether the page shown is one "Look again" opened (OK goes back to the question).
