@@ -722,25 +722,7 @@ fn a_pdf_leaflet_in_a_window_with_sound_is_fetched_read_answered_and_recorded() 
     let bed = Bed::new(&server.base);
     bed.sync_ok();
     let log = bed.dir.path().join("bedside.log");
-    let child = common::bedside()
-        .arg("--config")
-        .arg(&bed.config)
-        .env("DISPLAY", &display.name)
-        .env_remove("WAYLAND_DISPLAY")
-        .env("PULSE_SERVER", &sound.address)
-        .env("BEDSIDE_LOG", "info")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .expect("start bedside");
-    struct Kill(std::process::Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let _appliance = Kill(child);
+    let _appliance = display.run_bedside(&bed.config, &sound.address, &log);
     display.wait_for("Home", Duration::from_secs(20), |p| {
         p.pixel(960, 1000) == [0x0c, 0x10, 0x16]
     });

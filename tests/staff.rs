@@ -439,25 +439,7 @@ fn clinician_mode_in_a_window_with_sound_and_sync_delivers_its_audit_trail() {
     );
     bed.sync_ok();
     let log = bed.dir.path().join("bedside.log");
-    let child = common::bedside()
-        .arg("--config")
-        .arg(&bed.config)
-        .env("DISPLAY", &display.name)
-        .env_remove("WAYLAND_DISPLAY")
-        .env("PULSE_SERVER", &sound.address)
-        .env("BEDSIDE_LOG", "info")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .expect("start bedside");
-    struct Kill(std::process::Child);
-    impl Drop for Kill {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let appliance = Kill(child);
+    let appliance = display.run_bedside(&bed.config, &sound.address, &log);
     let pid = appliance.0.id();
     // Home is on screen (the dark theme at the footer), then the keyboard goes to the window.
     display.wait_for("Home", Duration::from_secs(20), |p| {

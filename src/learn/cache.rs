@@ -444,7 +444,7 @@ impl Worker {
     /// Fetches (and for a PDF, draws) one piece into the folder under a new random name.
     fn fetch(&mut self, want: &Want) -> Result<CachedMaterial, CacheError> {
         let folder = self.folder();
-        make_private_dir(&folder)?;
+        crate::store::db::private_dir(&folder)?;
         let name = uuid::Uuid::new_v4().simple().to_string();
         let remote = want.url.starts_with("http://") || want.url.starts_with("https://");
         let limit = self.cap;
@@ -525,7 +525,7 @@ impl Worker {
 /// height (or its width, for a wide page) and `wide-NNN.jpg` at [`Leaflet::WIDE`] pixels
 /// across. Returns the wide pictures' heights.
 pub fn draw(pdf: &Path, out: &Path) -> Result<Vec<u32>, CacheError> {
-    make_private_dir(out)?;
+    crate::store::db::private_dir(out)?;
     let info = run_poppler(Command::new("pdfinfo").arg("--").arg(pdf))?;
     let count: usize = info
         .lines()
@@ -561,7 +561,7 @@ pub fn draw(pdf: &Path, out: &Path) -> Result<Vec<u32>, CacheError> {
                 image::image_dimensions(&file)
                     .map_err(|e| CacheError::Pdf(format!("page {n} was not drawn: {e}")))
             };
-        let (w, mut h) = draw_one(
+        let (_, mut h) = draw_one(
             "wide",
             [
                 ("-scale-to-x", Leaflet::WIDE.to_string()),
@@ -580,7 +580,6 @@ pub fn draw(pdf: &Path, out: &Path) -> Result<Vec<u32>, CacheError> {
                 ],
             )?;
             h = (u64::from(h2) * u64::from(Leaflet::WIDE) / u64::from(w2.max(1))) as u32;
-            let _ = w;
         }
         let (w, _) = draw_one(
             "whole",
@@ -712,14 +711,6 @@ fn local_path(url: &str) -> Option<PathBuf> {
     Some(PathBuf::from(std::ffi::OsString::from_vec(out)))
 }
 
-fn make_private_dir(dir: &Path) -> std::io::Result<()> {
-    use std::os::unix::fs::DirBuilderExt;
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-}
-
 fn private_file(path: &Path) -> std::io::Result<std::fs::File> {
     use std::os::unix::fs::OpenOptionsExt;
     std::fs::OpenOptions::new()
@@ -838,7 +829,7 @@ mod tests {
 
     fn piece(w: &Worker, url: &str, bytes: u64, used: i64) -> CachedMaterial {
         let name = uuid::Uuid::new_v4().simple().to_string();
-        make_private_dir(&w.folder()).unwrap();
+        crate::store::db::private_dir(&w.folder()).unwrap();
         std::fs::write(w.folder().join(&name), vec![0u8; bytes as usize]).unwrap();
         CachedMaterial {
             url: url.into(),
@@ -934,7 +925,7 @@ mod tests {
         // Discharged while it arrived.
         assert!(w.store().unwrap().purge().unwrap());
         assert!(!w.folder().exists(), "the purge erased the folder");
-        make_private_dir(&w.folder()).unwrap();
+        crate::store::db::private_dir(&w.folder()).unwrap();
         std::fs::write(&file, b"late").unwrap();
         assert_eq!(w.keep(p, &want(&["https://h/a"]), "enc-1").unwrap(), None);
         assert!(!file.exists());

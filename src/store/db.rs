@@ -490,19 +490,7 @@ impl Store {
 
     /// Records (or replaces) a piece of cached material.
     pub fn learn_cache_put(&self, m: &CachedMaterial) -> Result<(), StoreError> {
-        self.conn.execute(
-            "INSERT OR REPLACE INTO learn_cache (url, name, kind, bytes, pages, used)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            rusqlite::params![
-                m.url,
-                m.name,
-                m.kind,
-                m.bytes as i64,
-                serde_json::to_string(&m.pages)?,
-                m.used
-            ],
-        )?;
-        Ok(())
+        put_cached(&self.conn, m)
     }
 
     /// Records a piece of cached material fetched for admission `encounter`, if that patient
@@ -526,18 +514,7 @@ impl Store {
         if here.as_deref() != Some(encounter) {
             return Ok(false);
         }
-        tx.execute(
-            "INSERT OR REPLACE INTO learn_cache (url, name, kind, bytes, pages, used)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            rusqlite::params![
-                m.url,
-                m.name,
-                m.kind,
-                m.bytes as i64,
-                serde_json::to_string(&m.pages)?,
-                m.used
-            ],
-        )?;
+        put_cached(&tx, m)?;
         tx.commit()?;
         Ok(true)
     }
@@ -788,19 +765,38 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
     Ok(())
 }
 
+fn put_cached(conn: &Connection, m: &CachedMaterial) -> Result<(), StoreError> {
+    conn.execute(
+        "INSERT OR REPLACE INTO learn_cache (url, name, kind, bytes, pages, used)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![
+            m.url,
+            m.name,
+            m.kind,
+            m.bytes as i64,
+            serde_json::to_string(&m.pages)?,
+            m.used
+        ],
+    )?;
+    Ok(())
+}
+
 fn make_private_dir(dir: &Path) -> Result<(), StoreError> {
-    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-    let io = |source| StoreError::Io {
+    private_dir(dir).map_err(|source| StoreError::Io {
         path: dir.to_owned(),
         source,
-    };
+    })
+}
+
+/// Makes `dir` (and its parents) if need be, for the service user alone whatever the umask
+/// was: the data directory, and Learn's cache folder in it.
+pub fn private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
-        .create(dir)
-        .map_err(io)?;
-    // Only the service user may look inside, whatever the umask was.
-    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700)).map_err(io)
+        .create(dir)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
 }
 
 /// Moves the database and its WAL/SHM out of the way; returns the new database path.

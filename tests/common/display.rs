@@ -126,6 +126,40 @@ impl Display {
     }
 }
 
+/// The `bedside` binary running in a [`Display`]'s window; killed when dropped.
+pub struct Appliance(pub Child);
+
+impl Drop for Appliance {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Display {
+    /// Runs the appliance on `config` in a window here, as `make run` does on a desktop: sound
+    /// on through the PulseAudio server at `pulse`, its journal (at info) in `log`.
+    pub fn run_bedside(
+        &self,
+        config: &std::path::Path,
+        pulse: &str,
+        log: &std::path::Path,
+    ) -> Appliance {
+        let child = super::bedside()
+            .arg("--config")
+            .arg(config)
+            .env("DISPLAY", &self.name)
+            .env_remove("WAYLAND_DISPLAY")
+            .env("PULSE_SERVER", pulse)
+            .env("BEDSIDE_LOG", "info")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(log).unwrap())
+            .spawn()
+            .expect("start bedside");
+        Appliance(child)
+    }
+}
+
 /// The staff frame (its lilac border) is on screen.
 pub fn staff_frame(picture: &Picture) -> bool {
     picture.pixel(3, 540) == [0xc0, 0x8c, 0xff]
