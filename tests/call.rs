@@ -41,6 +41,13 @@ impl Bed {
     /// `sound`: the appliance's speaker (`autoaudiosink`) plays, into the test sound card
     /// (tests/common/sound.rs; call [`common::sound::install`] first).
     fn start_sounding(servers: &Servers, camera: &str, call_extra: &str, sound: bool) -> Bed {
+        // The appliance's own log (no patient data in it) goes to stderr, which nextest shows
+        // when a test fails: how a call ended is then on record, not guessed at.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new("bedside=info"))
+            .with_writer(std::io::stderr)
+            .with_ansi(false)
+            .try_init();
         let dir = tempfile::tempdir().unwrap();
         let config = common::empty_bed_config(
             dir.path(),
@@ -61,14 +68,18 @@ impl Bed {
         }
     }
 
-    /// Runs the event loop until `done` holds.
+    /// Runs the event loop until `done` holds; a failure names every phase passed through.
     fn until(&self, what: &str, timeout: Duration, done: impl Fn(&App) -> bool) {
         let started = Instant::now();
+        let mut seen: Vec<Phase> = Vec::new();
         while !done(&self.app) {
+            let phase = self.app.call_phase();
+            if seen.last() != Some(&phase) {
+                seen.push(phase);
+            }
             assert!(
                 started.elapsed() < timeout,
-                "the bed never got to: {what} (call: {:?})",
-                self.app.call_phase()
+                "the bed never got to: {what} (call phases seen, in order: {seen:?})"
             );
             self.headless.run_for(Duration::from_millis(20));
         }
@@ -103,6 +114,13 @@ fn live(app: &App) -> bool {
 
 fn ended(app: &App, reason: EndReason) -> bool {
     matches!(app.call_phase(), Phase::Ended { reason: r, .. } if r == reason)
+}
+
+/// The far end hangs up, a moment after DevTools has answered: the bed's event loop is
+/// running by then. (Awaited in the page, a slow DevTools reply on a loaded machine could hold
+/// the loop for longer than the ending is shown, and the bed would be seen only back at idle.)
+fn hang_up(page: &mut Chromium) {
+    page.eval("setTimeout(() => window.careTeam.hangUp(), 0); true");
 }
 
 /// Runs the bed until the page has decoded `n` of its pictures.
@@ -239,7 +257,7 @@ fn a_nurse_calls_the_bed_the_patient_accepts_with_the_remote_and_both_see_each_o
     until_page_brightness(&bed, &mut nurse, "the camera back on", |b| b > 30.0);
 
     // The nurse hangs up: the bed says so, and the camera is released.
-    nurse.eval("window.careTeam.hangUp()");
+    hang_up(&mut nurse);
     bed.until("the far end hung up", Duration::from_secs(10), |app| {
         ended(app, EndReason::FarEndHungUp)
     });
@@ -439,7 +457,7 @@ fn a_virtual_sitter_is_answered_by_policy_with_a_banner_and_anyone_else_still_ri
         banner[0] > 230 && banner[1] > 160 && banner[2] < 110,
         "no observation banner: {banner:?}"
     );
-    sitter.eval("window.careTeam.hangUp()");
+    hang_up(&mut sitter);
     bed.until("ended", Duration::from_secs(10), |app| {
         matches!(app.call_phase(), Phase::Ended { .. })
     });
@@ -533,7 +551,7 @@ fn a_bed_without_a_camera_says_so_and_the_call_still_carries_sound_and_the_far_e
         light[0] < 150 || light[1] > 80,
         "a camera light without a camera: {light:?}"
     );
-    nurse.eval("window.careTeam.hangUp()");
+    hang_up(&mut nurse);
     bed.until("ended", Duration::from_secs(10), |app| {
         ended(app, EndReason::FarEndHungUp)
     });
@@ -576,7 +594,7 @@ fn calls_set_up_and_torn_down_again_and_again_leak_nothing() {
         call_and_accept(&bed, &mut nurse, &id);
         // Alternate who hangs up.
         if n.is_multiple_of(2) {
-            nurse.eval("window.careTeam.hangUp()");
+            hang_up(&mut nurse);
         } else {
             bed.press(&[Button::Right; 4]);
             bed.press(&[Button::Ok]);
@@ -875,7 +893,7 @@ fn a_nurse_shares_my_health_in_a_call_and_the_far_end_sees_the_same_rows() {
         bed.picture().pixels_differing(&before, common::TOLERANCE) > 1000,
         "OK did not work the call's Mute button after sign-out"
     );
-    page.eval("window.careTeam.hangUp()");
+    hang_up(&mut page);
     bed.until("the far end hung up", Duration::from_secs(10), |app| {
         ended(app, EndReason::FarEndHungUp)
     });
