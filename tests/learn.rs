@@ -23,7 +23,10 @@ macro_rules! on_both_engines {
     };
 }
 
-on_both_engines!(assignments_load_and_learning_reaches_the_record_once_across_kill_9);
+on_both_engines!(
+    assignments_load_and_learning_reaches_the_record_once_across_kill_9,
+    an_education_order_without_a_task_is_listed_and_gets_one_when_opened,
+);
 
 /// Sina admitted, the ward's day seeded (with its two assignments), and one sync pass.
 fn admitted(server: &FhirServer, bed: &Bed) -> (String, String, Value) {
@@ -39,17 +42,12 @@ fn assignments(bed: &Bed) -> Vec<Assignment> {
     bedside::fhir::learn::assignments(&|kind: &str| store.resources(kind).unwrap_or_default())
 }
 
-/// Queues what the patient did, as Learn's worker does.
+/// Queues what the patient did, through Learn's worker's own code; the resources PUT.
 fn record(bed: &Bed, what: &Recorded, item: &Assignment) -> Vec<Value> {
     let config = bedside::config::Config::load(&bed.config).unwrap();
     let (mut store, _) = bedside::sync::engine::open_store(&config).unwrap();
-    let admission = store.admission().unwrap().expect("admitted");
-    let who = bedside::fhir::learn::Subject {
-        patient: &admission.patient,
-        encounter: &admission.encounter,
-    };
-    let items = bedside::learn::outgoing(what, Some(item), &who, jiff::Timestamp::now());
-    store.enqueue_all(&admission.patient, &items).unwrap();
+    let items = bedside::learn::queue(&mut store, what, Some(item), jiff::Timestamp::now())
+        .expect("queued");
     items
         .into_iter()
         .filter(|i| i.op == "put")
@@ -194,6 +192,194 @@ fn assignments_load_and_learning_reaches_the_record_once_across_kill_9(server: F
         "Staying safe from falls",
         "done goes last"
     );
+}
+
+/// An education ServiceRequest with something to show (`supportingInfo`: a leaflet and its
+/// teach-back) and no Task is listed; opening it creates the Task (`basedOn` the request, one
+/// id whoever gets there first), and finishing it records the teaching against the request.
+/// A request staff take back gets a cancelled Task and leaves the list. Requests with nothing
+/// to show (an educator's teaching, like R4's `servicerequest-example-edu.json`) or only
+/// proposed are not listed.
+fn an_education_order_without_a_task_is_listed_and_gets_one_when_opened(server: FhirServer) {
+    let bed = Bed::new(&server.base);
+    let (patient, encounter, _) = admitted(&server, &bed);
+    // The ward's resources, by what they say (the server gave them their ids).
+    let id_of = |kind: &str, field: &str, value: &str| {
+        let config = bedside::config::Config::load(&bed.config).unwrap();
+        let (store, _) = bedside::sync::engine::open_store(&config).unwrap();
+        let found = store
+            .resources(kind)
+            .unwrap()
+            .into_iter()
+            .find(|r| r[field] == value || r["name"][0]["family"] == value);
+        format!("{kind}/{}", found.expect(value)["id"].as_str().unwrap())
+    };
+    let breathing_doc = id_of(
+        "DocumentReference",
+        "description",
+        "Breathing exercises after surgery",
+    );
+    let wound_doc = id_of(
+        "DocumentReference",
+        "description",
+        "Caring for your wound at home",
+    );
+    let quiz = id_of(
+        "Questionnaire",
+        "url",
+        "https://bedside.example/fhir/Questionnaire/hands-teach-back",
+    );
+    let nurse = id_of("Practitioner", "-", "Okafor");
+    let order = |id: &str, intent: &str, supporting: Value| {
+        serde_json::json!({
+            "resourceType": "ServiceRequest", "id": id, "status": "active", "intent": intent,
+            "category": [{"coding": [{"system": "http://snomed.info/sct", "code": "311401005",
+                "display": "Patient education (procedure)"}]}],
+            "code": {"coding": [{"system": "http://snomed.info/sct", "code": "405189009",
+                "display": "Breathing exercise education"}]},
+            "subject": {"reference": format!("Patient/{patient}")},
+            "encounter": {"reference": format!("Encounter/{encounter}")},
+            "requester": {"reference": nurse},
+            "patientInstruction": "Read this, then try the exercises three times a day.",
+            "supportingInfo": supporting,
+        })
+    };
+    let leaflet = serde_json::json!([{"reference": breathing_doc}, {"reference": quiz}]);
+    server.put(&order("edu-breathing", "order", leaflet.clone()));
+    server.put(&order(
+        "edu-wound",
+        "order",
+        serde_json::json!([{"reference": wound_doc}]),
+    ));
+    server.put(&order("edu-proposed", "proposal", leaflet));
+    // R4's own example, made this patient's: teaching by an educator, nothing for the TV.
+    let mut educator: Value = serde_json::from_str(
+        &std::fs::read_to_string(fhir::testdata(
+            "fhir-r4/examples/servicerequest-example-edu.json",
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    educator["status"] = "active".into();
+    educator["subject"] = serde_json::json!({"reference": format!("Patient/{patient}")});
+    server.put(&educator);
+    bed.sync_ok();
+
+    let list = assignments(&bed);
+    assert_eq!(list.len(), 6, "the ward's four and two orders: {list:#?}");
+    let breathing = list
+        .iter()
+        .find(|a| a.based_on.as_deref() == Some("ServiceRequest/edu-breathing"))
+        .cloned()
+        .expect("the breathing order is listed");
+    assert!(breathing.from_request);
+    assert_eq!(breathing.title, "Breathing exercises after surgery");
+    assert_eq!(
+        breathing.description,
+        "Read this, then try the exercises three times a day."
+    );
+    assert_eq!(breathing.assigned_by, "Grace Okafor");
+    assert_eq!(breathing.progress, Progress::New);
+    assert!(matches!(
+        breathing.material,
+        bedside::domain::learn::Material::Document(_)
+    ));
+    assert!(breathing.quiz.is_some(), "the teach-back came with it");
+    let wound = list
+        .iter()
+        .find(|a| a.based_on.as_deref() == Some("ServiceRequest/edu-wound"))
+        .cloned()
+        .expect("the wound order is listed");
+
+    // Opened (the Task is created), finished; the wound order taken back by a nurse.
+    let sent = record(
+        &bed,
+        &Recorded::Opened {
+            task: breathing.task.clone(),
+        },
+        &breathing,
+    );
+    assert_eq!(sent.len(), 1, "the Task, created");
+    assert_eq!(sent[0]["id"], breathing.task.as_str());
+    let mid = assignments(&bed);
+    assert_eq!(mid.len(), 6, "listed once, as its new Task: {mid:#?}");
+    let opened = mid.iter().find(|a| a.task == breathing.task).unwrap();
+    assert!(!opened.from_request);
+    assert_eq!(opened.progress, Progress::Started);
+    let done = record(
+        &bed,
+        &Recorded::Finished {
+            task: breathing.task.clone(),
+            answers: Vec::new(),
+        },
+        opened,
+    );
+    assert_eq!(
+        done.len(),
+        2,
+        "answers and the Procedure, not a second Task"
+    );
+    record(
+        &bed,
+        &Recorded::Unassigned {
+            task: wound.task.clone(),
+            by: nurse.clone(),
+        },
+        &wound,
+    );
+    let s = bed.sync_ok();
+    assert_eq!(s["outbox_pending"], 0, "{s}");
+
+    let task = server.get(&format!("Task/{}", breathing.task));
+    assert_eq!(task["status"], "completed", "{task}");
+    assert_eq!(
+        task["basedOn"][0]["reference"],
+        "ServiceRequest/edu-breathing"
+    );
+    assert_eq!(task["focus"]["reference"], breathing_doc.as_str());
+    assert_eq!(
+        task["input"][0]["valueReference"]["reference"],
+        quiz.as_str()
+    );
+    assert_eq!(task["requester"]["reference"], nurse.as_str());
+    let procedure = task["output"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|o| o["valueReference"]["reference"].as_str())
+        .find(|r| r.starts_with("Procedure/"))
+        .map(|r| server.get(r))
+        .expect("a Procedure");
+    let based: Vec<&str> = procedure["basedOn"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|b| b["reference"].as_str())
+        .collect();
+    assert!(
+        based.contains(&"ServiceRequest/edu-breathing"),
+        "{procedure}"
+    );
+    let cancelled = server.get(&format!("Task/{}", wound.task));
+    assert_eq!(cancelled["status"], "cancelled", "{cancelled}");
+    assert_eq!(
+        cancelled["basedOn"][0]["reference"],
+        "ServiceRequest/edu-wound"
+    );
+    fhir::assert_valid_fhir(&[task, procedure, cancelled]);
+    assert_eq!(
+        server.count(&format!(
+            "Task?patient=Patient/{patient}&based-on=ServiceRequest/edu-breathing"
+        )),
+        1,
+        "one Task for the order"
+    );
+
+    let after = assignments(&bed);
+    assert_eq!(after.len(), 5, "the taken-back order has left: {after:#?}");
+    let finished = after.iter().find(|a| a.task == breathing.task).unwrap();
+    assert_eq!(finished.progress, Progress::Done);
+    assert!(after.iter().all(|a| !a.from_request));
 }
 
 /// A nurse changes the Task between the box's read and its write (a version conflict: read

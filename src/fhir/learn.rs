@@ -14,6 +14,9 @@
 //! - `description`: the short description; `restriction.period.end`: when it is due;
 //!   `requester`: who assigned it; `basedOn`: the ServiceRequest it fulfils; the extension
 //!   [`EXT_MINUTES`] (valueInteger): about how many minutes it takes.
+//! - A `ServiceRequest` with the education category and no Task yet, whose `supportingInfo`
+//!   names the DocumentReference and/or the Questionnaire: listed as new, and given a Task by
+//!   the box when first opened ([`request_task`]).
 //! - Teach-back marks (extensions on `Questionnaire.item`): [`EXT_RIGHT`] on an `answerOption`
 //!   (valueBoolean true: a right answer), [`EXT_ANSWER`] on a boolean or integer item (the
 //!   right value), [`EXT_WHY`] (valueString: why), [`EXT_REVIEW`] (valueInteger: the section of
@@ -92,7 +95,9 @@ fn progress_of(status: &str) -> Option<Progress> {
     }
 }
 
-/// Every assignment in the store for the patient, in the order of what to do next.
+/// Every assignment in the store for the patient, in the order of what to do next: their
+/// education Tasks, and the education ServiceRequests no Task fulfils yet that bring something
+/// to show (see [`request_task`]).
 pub fn assignments(resources: &impl Fn(&str) -> Vec<Value>) -> Vec<Assignment> {
     let documents = by_id(resources("DocumentReference"));
     let questionnaires = resources("Questionnaire");
@@ -107,74 +112,90 @@ pub fn assignments(resources: &impl Fn(&str) -> Vec<Value>) -> Vec<Assignment> {
     let practitioners = by_id(resources("Practitioner"));
     let language = resources("Patient").first().and_then(patient_language);
     let responses = resources("QuestionnaireResponse");
-    let mut out: Vec<Assignment> = resources("Task")
+    let tasks = resources("Task");
+    let questionnaire_of = |refs: Option<&Vec<Value>>| {
+        refs.into_iter().flatten().find_map(|r| {
+            target(&r["valueReference"], "Questionnaire")
+                .or_else(|| target(r, "Questionnaire"))
+                .and_then(|q| by_ref.get(q))
+                .or_else(|| {
+                    let canonical = r["valueCanonical"].as_str()?;
+                    let bare = canonical.split('|').next().unwrap_or(canonical);
+                    by_url.get(bare)
+                })
+                .copied()
+        })
+    };
+    let build = |parts: Parts| {
+        let quiz = parts.questionnaire.map(read_questionnaire);
+        let (material, in_language) = match parts.document {
+            Some(d) => material_of(d, language.as_deref()),
+            None => (Material::None, true),
+        };
+        let document = parts.document;
+        let title = document
+            .and_then(|d| d["description"].as_str().map(str::to_owned))
+            .or_else(|| {
+                document.and_then(|d| {
+                    d["content"]
+                        .as_array()?
+                        .iter()
+                        .find_map(|c| c["attachment"]["title"].as_str().map(str::to_owned))
+                })
+            })
+            .or_else(|| quiz.as_ref().map(|q| q.title.clone()))
+            .or_else(|| concept(parts.code))
+            .filter(|t| !t.trim().is_empty())
+            .unwrap_or_default();
+        let assigned_by = target(parts.requester, "Practitioner")
+            .and_then(|p| practitioners.get(p))
+            .and_then(name_of)
+            .or_else(|| parts.requester["display"].as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let mut topic = Vec::new();
+        if let Some(d) = document {
+            for c in d["type"]["coding"].as_array().into_iter().flatten() {
+                if let (Some(s), Some(code)) = (c["system"].as_str(), c["code"].as_str()) {
+                    let display = c["display"].as_str().unwrap_or(title.as_str());
+                    topic.push((s.to_owned(), code.to_owned(), display.to_owned()));
+                }
+            }
+        }
+        Assignment {
+            task: parts.task,
+            title,
+            description: parts.description,
+            progress: parts.progress,
+            due: parts.due,
+            assigned_by,
+            minutes: extension(parts.carrier, EXT_MINUTES)
+                .and_then(|e| e["valueInteger"].as_u64())
+                .map(|m| m.min(600) as u32),
+            material,
+            quiz,
+            in_language,
+            topic,
+            based_on: parts.based_on,
+            answers: parts.answers,
+            document: document.and_then(|d| d["id"].as_str()).map(str::to_owned),
+            from_request: parts.from_request,
+        }
+    };
+    let mut out: Vec<Assignment> = tasks
         .iter()
         .filter_map(|task| {
             let progress = progress_of(task["status"].as_str()?)?;
-            let id = task["id"].as_str()?.to_owned();
-            let document =
-                target(&task["focus"], "DocumentReference").and_then(|d| documents.get(d));
-            let questionnaire = task["input"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .find_map(|input| {
-                    target(&input["valueReference"], "Questionnaire")
-                        .and_then(|q| by_ref.get(q))
-                        .or_else(|| {
-                            let canonical = input["valueCanonical"].as_str()?;
-                            let bare = canonical.split('|').next().unwrap_or(canonical);
-                            by_url.get(bare)
-                        })
-                        .copied()
-                });
-            let quiz = questionnaire.map(read_questionnaire);
-            let (material, in_language) = match document {
-                Some(d) => material_of(d, language.as_deref()),
-                None => (Material::None, true),
-            };
-            let title = document
-                .and_then(|d| d["description"].as_str().map(str::to_owned))
-                .or_else(|| {
-                    document.and_then(|d| {
-                        d["content"]
-                            .as_array()?
-                            .iter()
-                            .find_map(|c| c["attachment"]["title"].as_str().map(str::to_owned))
-                    })
-                })
-                .or_else(|| quiz.as_ref().map(|q| q.title.clone()))
-                .or_else(|| concept(&task["code"]))
-                .filter(|t| !t.trim().is_empty())
-                .unwrap_or_default();
-            let assigned_by = target(&task["requester"], "Practitioner")
-                .and_then(|p| practitioners.get(p))
-                .and_then(name_of)
-                .or_else(|| task["requester"]["display"].as_str().map(str::to_owned))
-                .unwrap_or_default();
-            let mut topic = Vec::new();
-            if let Some(d) = document {
-                for c in d["type"]["coding"].as_array().into_iter().flatten() {
-                    if let (Some(s), Some(code)) = (c["system"].as_str(), c["code"].as_str()) {
-                        let display = c["display"].as_str().unwrap_or(title.as_str());
-                        topic.push((s.to_owned(), code.to_owned(), display.to_owned()));
-                    }
-                }
-            }
-            Some(Assignment {
-                task: id,
-                title,
-                description: task["description"].as_str().unwrap_or_default().to_owned(),
+            Some(build(Parts {
+                task: task["id"].as_str()?.to_owned(),
                 progress,
+                document: target(&task["focus"], "DocumentReference")
+                    .and_then(|d| documents.get(d)),
+                questionnaire: questionnaire_of(task["input"].as_array()),
+                code: &task["code"],
+                requester: &task["requester"],
+                description: task["description"].as_str().unwrap_or_default().to_owned(),
                 due: moment(task["restriction"]["period"]["end"].as_str()),
-                assigned_by,
-                minutes: extension(task, EXT_MINUTES)
-                    .and_then(|e| e["valueInteger"].as_u64())
-                    .map(|m| m.min(600) as u32),
-                material,
-                quiz,
-                in_language,
-                topic,
+                carrier: task,
                 based_on: task["basedOn"]
                     .as_array()
                     .into_iter()
@@ -182,12 +203,157 @@ pub fn assignments(resources: &impl Fn(&str) -> Vec<Value>) -> Vec<Assignment> {
                     .find_map(|b| target(b, "ServiceRequest"))
                     .map(|id| format!("ServiceRequest/{id}")),
                 answers: answers_for(task, &responses),
-                document: target(&task["focus"], "DocumentReference").map(str::to_owned),
-            })
+                from_request: false,
+            }))
         })
         .collect();
+    // A ServiceRequest a Task (of any status: a nurse's cancel included) already fulfils is
+    // that Task's business.
+    let fulfilled: std::collections::HashSet<&str> = tasks
+        .iter()
+        .flat_map(|t| t["basedOn"].as_array().into_iter().flatten())
+        .filter_map(|b| target(b, "ServiceRequest"))
+        .collect();
+    for request in resources("ServiceRequest") {
+        let Some(id) = request["id"].as_str() else {
+            continue;
+        };
+        if fulfilled.contains(id) || !request_shown(&request) {
+            continue;
+        }
+        let supporting = request["supportingInfo"].as_array();
+        let document = supporting
+            .into_iter()
+            .flatten()
+            .find_map(|r| target(r, "DocumentReference"))
+            .and_then(|d| documents.get(d));
+        let questionnaire = questionnaire_of(supporting);
+        // Nothing to show: teaching by a person (the nurse, an educator), which the TV neither
+        // lists nor could ever record as done.
+        if document.is_none() && questionnaire.is_none() {
+            continue;
+        }
+        let description = request["patientInstruction"]
+            .as_str()
+            .or_else(|| {
+                request["note"]
+                    .as_array()?
+                    .iter()
+                    .find_map(|n| n["text"].as_str())
+            })
+            .unwrap_or_default()
+            .to_owned();
+        let due = moment(request["occurrenceDateTime"].as_str())
+            .or_else(|| moment(request["occurrencePeriod"]["end"].as_str()));
+        out.push(build(Parts {
+            task: request_task_id(id),
+            progress: Progress::New,
+            document,
+            questionnaire,
+            code: &request["code"],
+            requester: &request["requester"],
+            description,
+            due,
+            carrier: &request,
+            based_on: Some(format!("ServiceRequest/{id}")),
+            answers: Vec::new(),
+            from_request: true,
+        }));
+    }
     crate::domain::learn::sort(&mut out);
     out
+}
+
+/// What an assignment is made of, from a Task or a ServiceRequest.
+struct Parts<'a> {
+    task: String,
+    progress: Progress,
+    document: Option<&'a Value>,
+    questionnaire: Option<&'a Value>,
+    /// What it is about (the Task's or the request's `code`), for a title of last resort.
+    code: &'a Value,
+    requester: &'a Value,
+    description: String,
+    due: Option<Timestamp>,
+    /// The resource whose extensions say how long it takes.
+    carrier: &'a Value,
+    based_on: Option<String>,
+    answers: Vec<Given>,
+    from_request: bool,
+}
+
+/// An education ServiceRequest the patient is given on the TV: active, and an order or a plan
+/// (a proposal or an option is not yet anything to do).
+fn request_shown(request: &Value) -> bool {
+    request["status"].as_str() == Some("active")
+        && !matches!(request["intent"].as_str(), Some("proposal" | "option"))
+        && request["doNotPerform"].as_bool() != Some(true)
+}
+
+/// The id of the Task the box creates for an education ServiceRequest (`request`: its id):
+/// the same on every box and after every restart, so it is created once whoever gets there
+/// first. "edu-" and 32 hex digits of SHA-256 over "ServiceRequest/{request}".
+pub fn request_task_id(request: &str) -> String {
+    let digest = ring::digest::digest(
+        &ring::digest::SHA256,
+        format!("ServiceRequest/{request}").as_bytes(),
+    );
+    let hex: String = digest.as_ref()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("edu-{hex}")
+}
+
+/// The Task that records the patient's progress on an education ServiceRequest no Task
+/// fulfilled yet (`item` is the assignment read from `request`), created by the box when the
+/// patient first opens it (or staff take it back): `ready`, `basedOn` the request, its focus
+/// the DocumentReference and its input the Questionnaire the request's `supportingInfo` named,
+/// the request's requester, code, due date and instruction. Its id is [`request_task_id`].
+pub fn request_task(request: &Value, item: &Assignment, who: &Subject, at: Timestamp) -> Value {
+    let (system, code, display) = PATIENT_EDUCATION;
+    let id = request["id"].as_str().unwrap_or_default();
+    let mut task = json!({
+        "resourceType": "Task",
+        "id": request_task_id(id),
+        "status": "ready",
+        "intent": "order",
+        "basedOn": [{"reference": format!("ServiceRequest/{id}")}],
+        "code": {"coding": [{"system": system, "code": code, "display": display}],
+            "text": "Patient education"},
+        "description": if item.description.is_empty() { &item.title } else { &item.description },
+        "for": {"reference": format!("Patient/{}", who.patient)},
+        "authoredOn": at.to_string(),
+        "lastModified": at.to_string(),
+    });
+    if !who.encounter.is_empty() {
+        task["encounter"] = json!({"reference": format!("Encounter/{}", who.encounter)});
+    }
+    if request["requester"].is_object() {
+        task["requester"] = request["requester"].clone();
+    }
+    if let Some(due) = item.due {
+        task["restriction"] = json!({"period": {"end": due.to_string()}});
+    }
+    if let Some(d) = &item.document {
+        task["focus"] = json!({"reference": format!("DocumentReference/{d}")});
+    }
+    let questionnaire = request["supportingInfo"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|r| target(r, "Questionnaire").is_some());
+    if let Some(q) = questionnaire {
+        task["input"] = json!([{
+            "type": {"coding": [{"system": "http://hl7.org/fhir/uv/sdc/CodeSystem/temp",
+                "code": "questionnaire"}]},
+            "valueReference": {"reference": q["reference"]},
+        }]);
+    }
+    if let Some(m) = item.minutes {
+        task["extension"] = json!([{"url": EXT_MINUTES, "valueInteger": m}]);
+    }
+    task
 }
 
 /// The latest teach-back answers recorded for `task` (a QuestionnaireResponse its output names), in
@@ -875,6 +1041,17 @@ pub fn advance_task(
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_request_gives_one_task_id_a_valid_fhir_id() {
+        let id = super::request_task_id("education");
+        assert_eq!(id, super::request_task_id("education"));
+        assert_ne!(id, super::request_task_id("education2"));
+        assert_eq!(id.len(), 36);
+        assert!(id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+        let long = "x".repeat(64);
+        assert_eq!(super::request_task_id(&long).len(), 36);
+    }
+
     use super::*;
 
     fn official(name: &str) -> Value {

@@ -981,6 +981,7 @@ mod tests {
             based_on: None,
             answers: Vec::new(),
             document: None,
+            from_request: false,
         }
     }
 

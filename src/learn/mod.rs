@@ -19,7 +19,7 @@ use jiff::Timestamp;
 use serde_json::json;
 
 use crate::domain::learn::{Assignment, Recorded};
-use crate::fhir::learn::{Subject, education_procedure, questionnaire_response};
+use crate::fhir::learn::{Subject, education_procedure, questionnaire_response, request_task};
 use crate::store::db::{OP_PUT, OP_TASK_STATUS, Outgoing, Store};
 use crate::store::key::DbKey;
 
@@ -137,96 +137,145 @@ impl Worker {
         let Some(store) = self.open() else {
             return;
         };
-        let admission = match store.admission() {
-            Ok(Some(a)) => a,
-            Ok(None) => {
-                tracing::warn!("patient education after the patient left; not recorded");
-                return;
-            }
-            Err(e) => {
-                tracing::error!(error = %e, "Learn cannot read the admission; not recorded");
-                return;
-            }
-        };
-        let who = Subject {
-            patient: &admission.patient,
-            encounter: &admission.encounter,
-        };
-        // What the patient did names their Task: a Task the store does not hold for the patient
-        // in the bed now (they left, and someone else came) is not recorded under the newcomer.
-        let own_task = match &what {
-            Recorded::Opened { task }
-            | Recorded::Finished { task, .. }
-            | Recorded::Unassigned { task, .. } => match store.resource("Task", task) {
-                Ok(Some(t)) => {
-                    let mine =
-                        crate::sync::plan::belongs(&t, &format!("Patient/{}", admission.patient));
-                    if !mine {
-                        tracing::warn!(
-                            "patient education for someone no longer in the bed; not recorded"
-                        );
-                        return;
-                    }
-                    Some(t)
-                }
-                _ => {
-                    tracing::warn!(
-                        "patient education for a Task the store does not hold; not recorded"
-                    );
-                    return;
-                }
-            },
-            Recorded::Assigned { .. } => None,
-        };
-        let items = outgoing(&what, item.as_ref(), &who, at);
-        // What staff changed shows on this TV at once, backend or not: the new Task, or the
-        // one taken back, goes into the store as the server will have it.
-        let local: Vec<serde_json::Value> = match &what {
-            Recorded::Assigned { .. } => items
-                .iter()
-                .filter(|i| i.op == OP_PUT && i.kind == "Task")
-                .map(|i| i.json.clone())
-                .collect(),
-            // The store's copy moves on too, so a restart before delivery neither shows it as
-            // not done nor lets it be finished (and recorded) twice.
-            Recorded::Unassigned { .. } | Recorded::Opened { .. } | Recorded::Finished { .. } => {
-                let status = match &what {
-                    Recorded::Unassigned { .. } => "cancelled",
-                    Recorded::Opened { .. } => "in-progress",
-                    _ => "completed",
-                };
-                own_task
-                    .map(|mut t| {
-                        let forward = !matches!(
-                            (t["status"].as_str(), status),
-                            (Some("completed" | "cancelled"), _)
-                                | (Some("in-progress"), "in-progress")
-                        );
-                        if forward {
-                            t["status"] = json!(status);
-                        }
-                        t
-                    })
-                    .into_iter()
-                    .collect()
-            }
-        };
-        let queued = store
-            .enqueue_all(&admission.patient, &items)
-            .and_then(|()| local.iter().try_for_each(|r| store.put_local(r)));
-        match queued {
-            Ok(()) => {
+        match queue(store, &what, item.as_ref(), at) {
+            Ok(_) => {
                 if let Some(wake) = &self.wake {
                     wake();
                 }
             }
-            Err(e) => {
+            Err(NotQueued::Nobody) => {
+                tracing::warn!("patient education after the patient left; not recorded");
+            }
+            Err(NotQueued::SomeoneElse) => {
+                tracing::warn!("patient education for someone no longer in the bed; not recorded");
+            }
+            Err(NotQueued::NoTask) => {
+                tracing::warn!(
+                    "patient education for a Task the store does not hold; not recorded"
+                );
+            }
+            Err(NotQueued::Store(e)) => {
                 tracing::error!(error = %e, "Learn cannot queue what the patient did");
                 // A fresh connection next time (the file may have been replaced).
                 self.store = None;
             }
         }
     }
+}
+
+/// Why something the patient or staff did was not queued.
+#[derive(Debug)]
+pub enum NotQueued {
+    /// Nobody is admitted (the patient left).
+    Nobody,
+    /// The Task (or request) is someone else's: the patient left and another came.
+    SomeoneElse,
+    /// The store holds no such Task, and no request to create it from.
+    NoTask,
+    Store(String),
+}
+
+/// Queues what was done about an assignment, in one transaction: the outbox items (in
+/// delivery order, returned) and the store's own copy of the Task moved on (both or neither
+/// across a power cut), so a restart
+/// before delivery neither shows it as not done nor lets it be finished twice. An assignment
+/// that is only a ServiceRequest so far gets its Task created first ([`request_task`]).
+pub fn queue(
+    store: &mut Store,
+    what: &Recorded,
+    item: Option<&Assignment>,
+    at: Timestamp,
+) -> Result<Vec<Outgoing>, NotQueued> {
+    let admission = store
+        .admission()
+        .map_err(|e| NotQueued::Store(e.to_string()))?
+        .ok_or(NotQueued::Nobody)?;
+    let who = Subject {
+        patient: &admission.patient,
+        encounter: &admission.encounter,
+    };
+    let mine = |r: &serde_json::Value| {
+        crate::sync::plan::belongs(r, &format!("Patient/{}", admission.patient))
+    };
+    // What the patient did names their Task: a Task the store does not hold for the patient
+    // in the bed now (they left, and someone else came) is not recorded under the newcomer.
+    let mut created = None;
+    let own_task = match what {
+        Recorded::Opened { task }
+        | Recorded::Finished { task, .. }
+        | Recorded::Unassigned { task, .. } => {
+            match store
+                .resource("Task", task)
+                .map_err(|e| NotQueued::Store(e.to_string()))?
+            {
+                Some(t) if mine(&t) => Some(t),
+                Some(_) => return Err(NotQueued::SomeoneElse),
+                None => {
+                    let request = item
+                        .filter(|i| i.from_request && &i.task == task)
+                        .and_then(|i| Some((i, i.based_on.as_deref()?)))
+                        .and_then(|(i, r)| Some((i, r.strip_prefix("ServiceRequest/")?)));
+                    let Some((item, request)) = request else {
+                        return Err(NotQueued::NoTask);
+                    };
+                    let request = store
+                        .resource("ServiceRequest", request)
+                        .map_err(|e| NotQueued::Store(e.to_string()))?
+                        .ok_or(NotQueued::NoTask)?;
+                    if !mine(&request) {
+                        return Err(NotQueued::SomeoneElse);
+                    }
+                    let t = request_task(&request, item, &who, at);
+                    created = Some(t.clone());
+                    Some(t)
+                }
+            }
+        }
+        Recorded::Assigned { .. } => None,
+    };
+    let mut items = Vec::new();
+    if let Some(task) = created {
+        items.push(Outgoing {
+            op: OP_PUT,
+            kind: "Task".into(),
+            id: task["id"].as_str().unwrap_or_default().to_owned(),
+            json: task,
+        });
+    }
+    items.extend(outgoing(what, item, &who, at));
+    // What staff changed shows on this TV at once, backend or not: the new Task, or the
+    // one taken back, goes into the store as the server will have it.
+    let local: Vec<serde_json::Value> = match what {
+        Recorded::Assigned { .. } => items
+            .iter()
+            .filter(|i| i.op == OP_PUT && i.kind == "Task")
+            .map(|i| i.json.clone())
+            .collect(),
+        Recorded::Unassigned { .. } | Recorded::Opened { .. } | Recorded::Finished { .. } => {
+            let status = match what {
+                Recorded::Unassigned { .. } => "cancelled",
+                Recorded::Opened { .. } => "in-progress",
+                _ => "completed",
+            };
+            own_task
+                .map(|mut t| {
+                    let forward = !matches!(
+                        (t["status"].as_str(), status),
+                        (Some("completed" | "cancelled"), _) | (Some("in-progress"), "in-progress")
+                    );
+                    if forward {
+                        t["status"] = json!(status);
+                    }
+                    t
+                })
+                .into_iter()
+                .collect()
+        }
+    };
+    store
+        .enqueue_and_keep(&admission.patient, &items, &local)
+        .map_err(|e| NotQueued::Store(e.to_string()))?;
+    Ok(items)
 }
 
 /// What goes into the outbox for one thing the patient did, in delivery order.

@@ -390,13 +390,6 @@ impl Store {
         Ok(n)
     }
 
-    /// Puts one resource in the store as this box made or changed it (a Task staff assigned
-    /// here), ahead of the next sync pass, which brings the server's copy.
-    pub fn put_local(&self, resource: &Value) -> Result<(), StoreError> {
-        upsert(&self.conn, resource)?;
-        Ok(())
-    }
-
     /// One stored resource.
     pub fn resource(&self, kind: &str, id: &str) -> Result<Option<Value>, StoreError> {
         let json: Option<String> = self
@@ -589,7 +582,22 @@ impl Store {
 
     /// Queues several items in order, all or none (committed before this returns).
     pub fn enqueue_all(&mut self, patient: &str, items: &[Outgoing]) -> Result<(), StoreError> {
+        self.enqueue_and_keep(patient, items, &[])
+    }
+
+    /// Queues `items` and writes `local` into the store as the server will have them (a Task
+    /// this box made or moved on), ahead of the next sync pass, which brings the server's
+    /// copies; in one transaction: a power cut leaves both or neither.
+    pub fn enqueue_and_keep(
+        &mut self,
+        patient: &str,
+        items: &[Outgoing],
+        local: &[Value],
+    ) -> Result<(), StoreError> {
         let tx = self.conn.transaction()?;
+        for r in local {
+            upsert(&tx, r)?;
+        }
         let now = jiff::Timestamp::now().as_second();
         for item in items {
             tx.execute(

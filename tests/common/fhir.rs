@@ -212,6 +212,22 @@ impl FhirServer {
         serde_json::from_str(&text).unwrap()
     }
 
+    /// Writes a resource with the id it carries (an update, or a create with that id).
+    #[allow(dead_code)]
+    pub fn put(&self, resource: &Value) {
+        let path = format!(
+            "{}/{}/{}",
+            self.base,
+            resource["resourceType"].as_str().unwrap(),
+            resource["id"].as_str().unwrap()
+        );
+        let put = ureq::put(&path)
+            .header("Content-Type", "application/fhir+json")
+            .send(resource.to_string())
+            .unwrap();
+        assert!(put.status().is_success(), "PUT {path}");
+    }
+
     /// The server's own count for a search.
     pub fn count(&self, search: &str) -> u64 {
         let sep = if search.contains('?') { '&' } else { '?' };

@@ -130,6 +130,9 @@ pub struct Assignment {
     pub answers: Vec<Given>,
     /// The DocumentReference assigned (its id), so the catalogue can say it is assigned.
     pub document: Option<String>,
+    /// The record holds no Task for this yet, only the ServiceRequest in `based_on`: the box
+    /// creates the Task (id `task`, see `fhir::learn::request_task`) once the patient opens it.
+    pub from_request: bool,
 }
 
 /// One teach-back answer as the record holds it, for staff to read.
@@ -270,6 +273,7 @@ mod tests {
             based_on: None,
             answers: Vec::new(),
             document: None,
+            from_request: false,
         }
     }
 
