@@ -26,6 +26,7 @@ macro_rules! on_both_engines {
 on_both_engines!(
     assignments_load_and_learning_reaches_the_record_once_across_kill_9,
     an_education_order_without_a_task_is_listed_and_gets_one_when_opened,
+    a_plan_definition_catalogue_is_offered_assigned_and_read_back_with_its_material,
 );
 
 /// Sina admitted, the ward's day seeded (with its two assignments), and one sync pass.
@@ -380,6 +381,118 @@ fn an_education_order_without_a_task_is_listed_and_gets_one_when_opened(server: 
     let finished = after.iter().find(|a| a.task == breathing.task).unwrap();
     assert_eq!(finished.progress, Progress::Done);
     assert!(after.iter().all(|a| !a.from_request));
+}
+
+/// The catalogue as a PlanDefinition search (beside the DocumentReference one): the pack's
+/// actions are offered (a contained ActivityDefinition, one fetched by its URL with its
+/// teach-back named by canonical); one assigned by a nurse is a Task instantiating the
+/// definition, and reads back with the definition's material and questions.
+fn a_plan_definition_catalogue_is_offered_assigned_and_read_back_with_its_material(
+    server: FhirServer,
+) {
+    use bedside::domain::learn::{CatalogueKind, Material};
+    use serde_json::json;
+    let bed = Bed::new(&server.base);
+    let mut text = std::fs::read_to_string(&bed.config).unwrap();
+    text.push_str(
+        "[learn]\ncatalogue = [\"DocumentReference?category=http://snomed.info/sct|311401005\", \
+         \"PlanDefinition?topic=http://snomed.info/sct|311401005&status=active\"]\n",
+    );
+    std::fs::write(&bed.config, text).unwrap();
+    let edu = json!({"coding": [{"system": "http://snomed.info/sct", "code": "311401005"}]});
+    let markdown = |t: &str| {
+        use base64::Engine as _;
+        json!({"contentType": "text/markdown", "title": t,
+            "data": base64::engine::general_purpose::STANDARD.encode(format!("# {t}\n\nStep one."))})
+    };
+    server.put(
+        &json!({"resourceType": "Questionnaire", "id": "socks-check",
+        "url": "https://h.example/Questionnaire/socks", "status": "active",
+        "title": "Socks: check what you learned",
+        "item": [{"linkId": "sit", "type": "boolean", "text": "Do you sit down first?"}]}),
+    );
+    server.put(&json!({"resourceType": "ActivityDefinition", "id": "socks",
+        "url": "https://h.example/ActivityDefinition/socks", "status": "active",
+        "title": "Putting on socks with an aid",
+        "timingDuration": {"value": 10, "unit": "min", "system": "http://unitsofmeasure.org",
+            "code": "min"},
+        "relatedArtifact": [
+            {"type": "documentation", "document": markdown("Socks with an aid")},
+            {"type": "documentation", "resource": "https://h.example/Questionnaire/socks"}]}));
+    server.put(&json!({"resourceType": "PlanDefinition", "id": "hip",
+        "url": "https://h.example/PlanDefinition/hip", "status": "active", "topic": [edu],
+        "title": "Going home after a hip replacement",
+        "contained": [{"resourceType": "ActivityDefinition", "id": "stairs", "status": "draft",
+            "title": "Stairs",
+            "relatedArtifact": [{"type": "documentation", "document": markdown("Stairs")}]}],
+        "action": [
+            {"title": "Using stairs safely", "definitionCanonical": "#stairs"},
+            {"definitionCanonical": "https://h.example/ActivityDefinition/socks"}]}));
+    admitted(&server, &bed);
+
+    let config = bedside::config::Config::load(&bed.config).unwrap();
+    let offered = {
+        let (store, _) = bedside::sync::engine::open_store(&config).unwrap();
+        bedside::fhir::catalogue::catalogue(&|k: &str| store.resources(k).unwrap_or_default())
+    };
+    let titles: Vec<&str> = offered.iter().map(|c| c.title.as_str()).collect();
+    for want in [
+        "Putting on socks with an aid",
+        "Using stairs safely",
+        "Breathing exercises after surgery",
+    ] {
+        assert!(titles.contains(&want), "{want} not in {titles:?}");
+    }
+    let socks = offered
+        .iter()
+        .find(|c| c.title == "Putting on socks with an aid")
+        .unwrap()
+        .clone();
+    assert_eq!(socks.kind, CatalogueKind::Document);
+    assert_eq!(socks.minutes, Some(10));
+    assert_eq!(
+        socks.questionnaire.as_deref(),
+        Some("https://h.example/Questionnaire/socks"),
+        "the teach-back, fetched by its URL"
+    );
+
+    let nurse = {
+        let (store, _) = bedside::sync::engine::open_store(&config).unwrap();
+        let p = store.resources("Practitioner").unwrap();
+        format!("Practitioner/{}", p[0]["id"].as_str().unwrap())
+    };
+    let placeholder = assignments(&bed)[0].clone();
+    let sent = record(
+        &bed,
+        &Recorded::Assigned {
+            item: socks.clone(),
+            by: nurse,
+        },
+        &placeholder,
+    );
+    fhir::assert_valid_fhir(&sent);
+    let s = bed.sync_ok();
+    assert_eq!(s["outbox_pending"], 0, "{s}");
+    let task = server.get(&format!("Task/{}", sent[0]["id"].as_str().unwrap()));
+    assert_eq!(
+        task["instantiatesCanonical"],
+        "https://h.example/ActivityDefinition/socks"
+    );
+    let list = assignments(&bed);
+    let item = list
+        .iter()
+        .find(|a| a.title == "Putting on socks with an aid")
+        .expect("assigned, and read back from the definition");
+    assert!(
+        matches!(&item.material, Material::Document(pages) if !pages.is_empty()),
+        "{:?}",
+        item.material
+    );
+    assert_eq!(
+        item.quiz.as_ref().map(|q| q.title.as_str()),
+        Some("Socks: check what you learned")
+    );
+    assert_eq!(item.source.as_deref(), Some(socks.key.as_str()));
 }
 
 /// A nurse changes the Task between the box's read and its write (a version conflict: read

@@ -45,11 +45,13 @@ pub struct Config {
 #[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Learn {
-    /// The hospital's catalogue of patient education, as a FHIR search of DocumentReferences
-    /// (relative to the backend's base). Read at each full load (every ten minutes), never on
-    /// an idle poll. Default: the current ones in SNOMED CT's "Patient education" category.
+    /// The hospital's catalogue of patient education: one FHIR search, or a list of them
+    /// (relative to the backend's base), each of DocumentReferences, ActivityDefinitions or
+    /// PlanDefinitions (docs/learn.md says what is read of each). Read at each full load
+    /// (every ten minutes), never on an idle poll. Default: the current DocumentReferences in
+    /// SNOMED CT's "Patient education" category.
     #[serde(default = "Learn::default_catalogue")]
-    pub catalogue: String,
+    pub catalogue: Searches,
     /// How much disk (MB) the material fetched ahead may take: videos, captions and PDF
     /// leaflets at a URL, so Learn works with the backend down. The least recently wanted goes
     /// first when it is full. 0 fetches nothing ahead (videos then play from their URL, PDFs
@@ -58,9 +60,45 @@ pub struct Learn {
     pub cache_mb: u64,
 }
 
+/// FHIR searches, written as one string or a list of them in the file.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Searches(pub Vec<String>);
+
+impl Searches {
+    /// The resource types a catalogue search may be of.
+    pub const KINDS: [&str; 3] = ["DocumentReference", "ActivityDefinition", "PlanDefinition"];
+}
+
+impl<'de> Deserialize<'de> for Searches {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum OneOrMany {
+            One(String),
+            Many(Vec<String>),
+        }
+        let list = match OneOrMany::deserialize(d)? {
+            OneOrMany::One(s) => vec![s],
+            OneOrMany::Many(v) => v,
+        };
+        for search in &list {
+            let kind = search.split('?').next().unwrap_or_default();
+            if !Searches::KINDS.contains(&kind) {
+                return Err(serde::de::Error::custom(format!(
+                    "`{search}` is not a search of {}",
+                    Searches::KINDS.join(", ")
+                )));
+            }
+        }
+        Ok(Searches(list))
+    }
+}
+
 impl Learn {
-    fn default_catalogue() -> String {
-        "DocumentReference?category=http://snomed.info/sct|311401005&status=current".into()
+    fn default_catalogue() -> Searches {
+        Searches(vec![
+            "DocumentReference?category=http://snomed.info/sct|311401005&status=current".into(),
+        ])
     }
 
     fn default_cache_mb() -> u64 {
@@ -705,6 +743,30 @@ max_volume = 80
 quiet_hours = "22:00-07:00"
 quiet_volume = 25
 "#;
+
+    #[test]
+    fn learns_catalogue_is_one_search_or_several_of_the_three_kinds() {
+        let with = |learn: &str| Config::parse(&format!("{GOOD}[learn]\n{learn}\n"));
+        assert_eq!(
+            Config::parse(GOOD).unwrap().learn.catalogue.0,
+            ["DocumentReference?category=http://snomed.info/sct|311401005&status=current"]
+        );
+        let one =
+            with(r#"catalogue = "ActivityDefinition?topic=http://snomed.info/sct|311401005""#);
+        assert_eq!(one.unwrap().learn.catalogue.0.len(), 1);
+        let two = with(r#"catalogue = ["DocumentReference?status=current", "PlanDefinition"]"#);
+        assert_eq!(
+            two.unwrap().learn.catalogue.0,
+            ["DocumentReference?status=current", "PlanDefinition"]
+        );
+        let bad = with(r#"catalogue = ["Patient?name=x"]"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            bad.contains("catalogue") && bad.contains("Patient?name=x"),
+            "{bad}"
+        );
+    }
 
     #[test]
     fn reads_the_documented_shape() {

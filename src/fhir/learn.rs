@@ -28,12 +28,11 @@ use base64::Engine as _;
 use jiff::Timestamp;
 use serde_json::{Value, json};
 
+use super::catalogue::{Definition, Questionnaires, definitions};
 use super::record::{by_id, concept, moment, name_of, target};
 use crate::domain::learn::pages;
 use crate::domain::learn::quiz::{Choice, ChoiceValue, Condition, Item, Kind, Quiz, Test};
-use crate::domain::learn::{
-    Answer, Answered, Assignment, CatalogueItem, CatalogueKind, Given, Material, Progress,
-};
+use crate::domain::learn::{Answer, Answered, Assignment, Given, Material, Progress};
 
 const EXT: &str = "https://bedside.example/fhir/StructureDefinition/";
 pub const EXT_MINUTES: &str = "https://bedside.example/fhir/StructureDefinition/learn-minutes";
@@ -54,7 +53,7 @@ pub const PATIENT_EDUCATION: (&str, &str, &str) = (
 /// The most text a document may have (a leaflet, not a book): longer is cut with a note.
 const MAX_TEXT: usize = 200_000;
 
-fn extension<'a>(v: &'a Value, url: &str) -> Option<&'a Value> {
+pub(super) fn extension<'a>(v: &'a Value, url: &str) -> Option<&'a Value> {
     debug_assert!(url.starts_with(EXT) || url.starts_with("http"));
     v["extension"]
         .as_array()?
@@ -101,48 +100,55 @@ fn progress_of(status: &str) -> Option<Progress> {
 pub fn assignments(resources: &impl Fn(&str) -> Vec<Value>) -> Vec<Assignment> {
     let documents = by_id(resources("DocumentReference"));
     let questionnaires = resources("Questionnaire");
-    let by_ref: HashMap<String, &Value> = questionnaires
-        .iter()
-        .filter_map(|q| Some((q["id"].as_str()?.to_owned(), q)))
-        .collect();
-    let by_url: HashMap<String, &Value> = questionnaires
-        .iter()
-        .filter_map(|q| Some((q["url"].as_str()?.to_owned(), q)))
+    let questionnaires = Questionnaires::new(&questionnaires);
+    let activities = resources("ActivityDefinition");
+    let plans = resources("PlanDefinition");
+    let definitions: HashMap<String, Definition> = definitions(&activities, &plans)
+        .into_iter()
+        .map(|d| (d.key.clone(), d))
         .collect();
     let practitioners = by_id(resources("Practitioner"));
     let language = resources("Patient").first().and_then(patient_language);
     let responses = resources("QuestionnaireResponse");
     let tasks = resources("Task");
+    // The teach-back a Task's inputs (or a request's supportingInfo) name.
     let questionnaire_of = |refs: Option<&Vec<Value>>| {
         refs.into_iter().flatten().find_map(|r| {
             target(&r["valueReference"], "Questionnaire")
                 .or_else(|| target(r, "Questionnaire"))
-                .and_then(|q| by_ref.get(q))
-                .or_else(|| {
-                    let canonical = r["valueCanonical"].as_str()?;
-                    let bare = canonical.split('|').next().unwrap_or(canonical);
-                    by_url.get(bare)
-                })
-                .copied()
+                .and_then(|q| questionnaires.get(&format!("Questionnaire/{q}")))
+                .or_else(|| questionnaires.get(r["valueCanonical"].as_str()?))
         })
     };
-    let build = |parts: Parts| {
-        let quiz = parts.questionnaire.map(read_questionnaire);
-        let (material, in_language) = match parts.document {
-            Some(d) => material_of(d, language.as_deref()),
-            None => (Material::None, true),
+    // What was assigned: the DocumentReference a reference names, else the definition the
+    // canonical names (one on a Task, a list on a ServiceRequest).
+    let content_of = |document: Option<&str>, canonicals: &Value| {
+        if let Some(d) = document.and_then(|d| documents.get(d)) {
+            return Some(Content::of_document(d));
+        }
+        let list = match canonicals {
+            Value::Array(list) => list.iter().collect(),
+            one => vec![one],
         };
-        let document = parts.document;
-        let title = document
-            .and_then(|d| d["description"].as_str().map(str::to_owned))
-            .or_else(|| {
-                document.and_then(|d| {
-                    d["content"]
-                        .as_array()?
-                        .iter()
-                        .find_map(|c| c["attachment"]["title"].as_str().map(str::to_owned))
-                })
-            })
+        list.into_iter()
+            .filter_map(Value::as_str)
+            .find_map(|c| definitions.get(c.split('|').next().unwrap_or(c)))
+            .map(Content::of_definition)
+    };
+    let build = |parts: Parts| {
+        let content = parts.content.unwrap_or_default();
+        let quiz = parts
+            .questionnaire
+            .or_else(|| content.questions.iter().find_map(|q| questionnaires.get(q)))
+            .map(read_questionnaire);
+        let (material, in_language) = if content.attachments.is_empty() {
+            (Material::None, true)
+        } else {
+            material_of_attachments(&content.attachments, language.as_deref())
+        };
+        let title = content
+            .title
+            .clone()
             .or_else(|| quiz.as_ref().map(|q| q.title.clone()))
             .or_else(|| concept(parts.code))
             .filter(|t| !t.trim().is_empty())
@@ -152,15 +158,14 @@ pub fn assignments(resources: &impl Fn(&str) -> Vec<Value>) -> Vec<Assignment> {
             .and_then(name_of)
             .or_else(|| parts.requester["display"].as_str().map(str::to_owned))
             .unwrap_or_default();
-        let mut topic = Vec::new();
-        if let Some(d) = document {
-            for c in d["type"]["coding"].as_array().into_iter().flatten() {
-                if let (Some(s), Some(code)) = (c["system"].as_str(), c["code"].as_str()) {
-                    let display = c["display"].as_str().unwrap_or(title.as_str());
-                    topic.push((s.to_owned(), code.to_owned(), display.to_owned()));
-                }
-            }
-        }
+        let topic = content
+            .topic
+            .into_iter()
+            .map(|(s, c, d)| {
+                let d = d.unwrap_or_else(|| title.clone());
+                (s, c, d)
+            })
+            .collect();
         Assignment {
             task: parts.task,
             title,
@@ -170,14 +175,15 @@ pub fn assignments(resources: &impl Fn(&str) -> Vec<Value>) -> Vec<Assignment> {
             assigned_by,
             minutes: extension(parts.carrier, EXT_MINUTES)
                 .and_then(|e| e["valueInteger"].as_u64())
-                .map(|m| m.min(600) as u32),
+                .map(|m| m.min(600) as u32)
+                .or(content.minutes),
             material,
             quiz,
             in_language,
             topic,
             based_on: parts.based_on,
             answers: parts.answers,
-            document: document.and_then(|d| d["id"].as_str()).map(str::to_owned),
+            source: content.key,
             from_request: parts.from_request,
         }
     };
@@ -188,8 +194,10 @@ pub fn assignments(resources: &impl Fn(&str) -> Vec<Value>) -> Vec<Assignment> {
             Some(build(Parts {
                 task: task["id"].as_str()?.to_owned(),
                 progress,
-                document: target(&task["focus"], "DocumentReference")
-                    .and_then(|d| documents.get(d)),
+                content: content_of(
+                    target(&task["focus"], "DocumentReference"),
+                    &task["instantiatesCanonical"],
+                ),
                 questionnaire: questionnaire_of(task["input"].as_array()),
                 code: &task["code"],
                 requester: &task["requester"],
@@ -225,12 +233,15 @@ pub fn assignments(resources: &impl Fn(&str) -> Vec<Value>) -> Vec<Assignment> {
         let document = supporting
             .into_iter()
             .flatten()
-            .find_map(|r| target(r, "DocumentReference"))
-            .and_then(|d| documents.get(d));
+            .find_map(|r| target(r, "DocumentReference"));
+        let content = content_of(document, &request["instantiatesCanonical"]);
         let questionnaire = questionnaire_of(supporting);
         // Nothing to show: teaching by a person (the nurse, an educator), which the TV neither
         // lists nor could ever record as done.
-        if document.is_none() && questionnaire.is_none() {
+        let empty = content
+            .as_ref()
+            .is_none_or(|c| c.attachments.is_empty() && c.questions.is_empty());
+        if empty && questionnaire.is_none() {
             continue;
         }
         let description = request["patientInstruction"]
@@ -248,7 +259,7 @@ pub fn assignments(resources: &impl Fn(&str) -> Vec<Value>) -> Vec<Assignment> {
         out.push(build(Parts {
             task: request_task_id(id),
             progress: Progress::New,
-            document,
+            content,
             questionnaire,
             code: &request["code"],
             requester: &request["requester"],
@@ -264,11 +275,75 @@ pub fn assignments(resources: &impl Fn(&str) -> Vec<Value>) -> Vec<Assignment> {
     out
 }
 
+/// What was assigned, from its DocumentReference or its definition.
+#[derive(Default)]
+struct Content<'a> {
+    /// As the catalogue keys it.
+    key: Option<String>,
+    title: Option<String>,
+    attachments: Vec<&'a Value>,
+    /// What may name the teach-back, when the Task does not.
+    questions: Vec<String>,
+    /// (system, code, display; None: the title).
+    topic: Vec<(String, String, Option<String>)>,
+    minutes: Option<u32>,
+}
+
+impl<'a> Content<'a> {
+    fn of_document(d: &'a Value) -> Content<'a> {
+        let attachments: Vec<&Value> = d["content"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|c| &c["attachment"])
+            .collect();
+        let title = d["description"]
+            .as_str()
+            .or_else(|| attachments.iter().find_map(|a| a["title"].as_str()))
+            .map(str::to_owned);
+        let topic = d["type"]["coding"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| {
+                Some((
+                    c["system"].as_str()?.to_owned(),
+                    c["code"].as_str()?.to_owned(),
+                    c["display"].as_str().map(str::to_owned),
+                ))
+            })
+            .collect();
+        Content {
+            key: d["id"].as_str().map(|id| format!("DocumentReference/{id}")),
+            title,
+            attachments,
+            questions: Vec::new(),
+            topic,
+            minutes: None,
+        }
+    }
+
+    fn of_definition(d: &Definition<'a>) -> Content<'a> {
+        Content {
+            key: Some(d.key.clone()),
+            title: Some(d.title.clone()),
+            attachments: d.attachments.clone(),
+            questions: d.questions.clone(),
+            topic: d
+                .topic
+                .iter()
+                .map(|(s, c, t)| (s.clone(), c.clone(), Some(t.clone())))
+                .collect(),
+            minutes: d.minutes,
+        }
+    }
+}
+
 /// What an assignment is made of, from a Task or a ServiceRequest.
 struct Parts<'a> {
     task: String,
     progress: Progress,
-    document: Option<&'a Value>,
+    content: Option<Content<'a>>,
     questionnaire: Option<&'a Value>,
     /// What it is about (the Task's or the request's `code`), for a title of last resort.
     code: &'a Value,
@@ -335,8 +410,13 @@ pub fn request_task(request: &Value, item: &Assignment, who: &Subject, at: Times
     if let Some(due) = item.due {
         task["restriction"] = json!({"period": {"end": due.to_string()}});
     }
-    if let Some(d) = &item.document {
-        task["focus"] = json!({"reference": format!("DocumentReference/{d}")});
+    match &item.source {
+        Some(d) if d.starts_with("DocumentReference/") => {
+            task["focus"] = json!({"reference": d});
+        }
+        // 0..1 on a Task in R4.
+        Some(canonical) => task["instantiatesCanonical"] = json!(canonical),
+        None => {}
     }
     let questionnaire = request["supportingInfo"]
         .as_array()
@@ -410,107 +490,13 @@ fn answers_for(task: &Value, responses: &[Value]) -> Vec<Given> {
     out
 }
 
-/// What the hospital's catalogue offers: education DocumentReferences (category SNOMED CT
-/// 311401005 or 409073007, status current), in title order. The teach-back that comes with one
-/// is named by the extension [`EXT_TEACH_BACK`] (valueReference to a Questionnaire).
-pub fn catalogue(resources: &impl Fn(&str) -> Vec<Value>) -> Vec<CatalogueItem> {
-    let mut out: Vec<CatalogueItem> = resources("DocumentReference")
-        .iter()
-        .filter(|d| d["status"].as_str().is_none_or(|s| s == "current"))
-        // A document about one patient is never offered as teaching material for another.
-        .filter(|d| d.get("subject").is_none())
-        .filter(|d| {
-            d["category"].as_array().is_some_and(|cats| {
-                cats.iter()
-                    .any(|c| crate::sync::plan::has_code(c, &["311401005", "409073007"]))
-            })
-        })
-        .filter_map(|d| {
-            let (material, _) = material_of(d, None);
-            let kind = match material {
-                Material::Video { .. } => CatalogueKind::Video,
-                Material::Pdf { .. } => CatalogueKind::Leaflet,
-                _ => CatalogueKind::Document,
-            };
-            let title = d["description"]
-                .as_str()
-                .or_else(|| {
-                    d["content"]
-                        .as_array()?
-                        .iter()
-                        .find_map(|c| c["attachment"]["title"].as_str())
-                })?
-                .to_owned();
-            Some(CatalogueItem {
-                document: d["id"].as_str()?.to_owned(),
-                title,
-                description: d["type"]["text"].as_str().unwrap_or_default().to_owned(),
-                kind,
-                questionnaire: extension(d, EXT_TEACH_BACK)
-                    .and_then(|e| target(&e["valueReference"], "Questionnaire"))
-                    .map(str::to_owned),
-                minutes: extension(d, EXT_MINUTES)
-                    .and_then(|e| e["valueInteger"].as_u64())
-                    .map(|m| m.min(600) as u32),
-            })
-        })
-        .collect();
-    out.sort_by(|a, b| a.title.cmp(&b.title).then(a.document.cmp(&b.document)));
-    out
-}
-
-/// A new education Task for the patient, assigned by staff (`by`: "Practitioner/…"), due by
-/// the end of the next day, local time.
-pub fn assignment_task(item: &CatalogueItem, who: &Subject, by: &str, at: Timestamp) -> Value {
-    let (system, code, display) = PATIENT_EDUCATION;
-    // The end of the next day where the ward is (the box's time zone).
-    let tz = jiff::tz::TimeZone::system();
-    let due = at
-        .to_zoned(tz.clone())
-        .date()
-        .tomorrow()
-        .ok()
-        .and_then(|d| d.at(23, 59, 0, 0).to_zoned(tz).ok())
-        .map_or(at, |z| z.timestamp());
-    let mut task = json!({
-        "resourceType": "Task",
-        "status": "requested",
-        "intent": "order",
-        "code": {"coding": [{"system": system, "code": code, "display": display}],
-            "text": "Patient education"},
-        "description": item.title,
-        "for": {"reference": format!("Patient/{}", who.patient)},
-        "authoredOn": at.to_string(),
-        "lastModified": at.to_string(),
-        "requester": {"reference": by},
-        "restriction": {"period": {"end": due.to_string()}},
-        "focus": {"reference": format!("DocumentReference/{}", item.document)},
-    });
-    if !who.encounter.is_empty() {
-        task["encounter"] = json!({"reference": format!("Encounter/{}", who.encounter)});
-    }
-    if let Some(q) = &item.questionnaire {
-        task["input"] = json!([{
-            "type": {"coding": [{"system": "http://hl7.org/fhir/uv/sdc/CodeSystem/temp",
-                "code": "questionnaire"}]},
-            "valueReference": {"reference": format!("Questionnaire/{q}")},
-        }]);
-    }
-    if let Some(m) = item.minutes {
-        task["extension"] = json!([{"url": EXT_MINUTES, "valueInteger": m}]);
-    }
-    task
-}
-
-/// The material of a DocumentReference, in the patient's language when it has it; and
-/// whether it is in their language.
-fn material_of(document: &Value, language: Option<&str>) -> (Material, bool) {
-    let attachments: Vec<&Value> = document["content"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .map(|c| &c["attachment"])
-        .collect();
+/// The material among these attachments (a DocumentReference's content, or the documents an
+/// ActivityDefinition or a PlanDefinition's action names), in the patient's language when it
+/// has it; and whether it is in their language.
+pub(super) fn material_of_attachments(
+    attachments: &[&Value],
+    language: Option<&str>,
+) -> (Material, bool) {
     let kind = |a: &Value| {
         a["contentType"]
             .as_str()
@@ -1141,6 +1127,10 @@ mod tests {
             advance_task(&task("cancelled"), Progress::Done, at, &[]),
             TaskChange::Withdrawn("cancelled".into())
         );
+    }
+
+    fn material_of(document: &Value, language: Option<&str>) -> (Material, bool) {
+        material_of_attachments(&Content::of_document(document).attachments, language)
     }
 
     #[test]

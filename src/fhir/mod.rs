@@ -2,6 +2,7 @@
 //! we need is checked and a missing piece is a named error.
 
 pub mod bundle;
+pub mod catalogue;
 pub mod learn;
 pub mod outbound;
 pub mod patient;

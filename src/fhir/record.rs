@@ -33,7 +33,7 @@ pub fn build(resources: impl Fn(&str) -> Vec<Value>, now: &jiff::Zoned) -> Recor
     record.set(Section::DietAndGoals, diet_and_goals(&resources));
     record.set_family(family(&resources, now.timestamp()));
     record.set_learn(super::learn::assignments(&resources));
-    record.set_catalogue(super::learn::catalogue(&resources));
+    record.set_catalogue(super::catalogue::catalogue(&resources));
     record
 }
 

@@ -980,7 +980,7 @@ mod tests {
             topic: Vec::new(),
             based_on: None,
             answers: Vec::new(),
-            document: None,
+            source: None,
             from_request: false,
         }
     }

@@ -294,7 +294,7 @@ pub fn outgoing(
     match what {
         Recorded::Assigned { item, by } => {
             let id = uuid::Uuid::new_v4().to_string();
-            let mut task = crate::fhir::learn::assignment_task(item, who, by, at);
+            let mut task = crate::fhir::catalogue::assignment_task(item, who, by, at);
             task["id"] = json!(id);
             vec![Outgoing {
                 op: OP_PUT,

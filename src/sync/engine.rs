@@ -69,8 +69,8 @@ pub struct Engine {
     pub eager: bool,
     /// The store was found damaged at open and rebuilt; reported once.
     pub recovery: Option<Recovery>,
-    /// Learn's catalogue: a DocumentReference search, read at full loads.
-    catalogue: String,
+    /// Learn's catalogue: its searches, read at full loads.
+    catalogue: Vec<String>,
 }
 
 /// Percent-encodes a query value (FHIR values carry `|`, `,`, `:` and `+`).
@@ -112,7 +112,7 @@ impl Engine {
             notify: None,
             subscribed: None,
             recovery,
-            catalogue: config.learn.catalogue.clone(),
+            catalogue: config.learn.catalogue.0.clone(),
         })
     }
 
@@ -432,26 +432,52 @@ impl Engine {
         Ok(mine)
     }
 
-    /// The catalogue search of the config: at most [`CATALOGUE_CAP`] DocumentReferences.
+    /// The catalogue searches of the config (at most [`CATALOGUE_CAP`] resources in all), and
+    /// what they name by canonical URL, which the chart's references do not reach: the
+    /// ActivityDefinitions a PlanDefinition's actions name, and the teach-back Questionnaires.
     fn read_catalogue(&mut self) -> Result<Vec<Value>, SyncError> {
-        let path = self.catalogue.clone();
-        let (path, query) = path.split_once('?').unwrap_or((path.as_str(), ""));
-        if path != "DocumentReference" {
-            return Err(SyncError::Config(
-                "[learn] catalogue must be a DocumentReference search".into(),
-            ));
+        let mut out: Vec<Value> = Vec::new();
+        for search in self.catalogue.clone() {
+            let (kind, query) = search.split_once('?').unwrap_or((search.as_str(), ""));
+            if !crate::config::Searches::KINDS.contains(&kind) {
+                return Err(SyncError::Config(format!(
+                    "[learn] catalogue: {kind} is not a search of {}",
+                    crate::config::Searches::KINDS.join(", ")
+                )));
+            }
+            let left = CATALOGUE_CAP.saturating_sub(out.len());
+            if left == 0 {
+                tracing::warn!(
+                    cap = CATALOGUE_CAP,
+                    "Learn's catalogue is full; searches left out"
+                );
+                break;
+            }
+            let query: Vec<String> = query
+                .split('&')
+                .filter(|p| !p.is_empty())
+                .map(|p| match p.split_once('=') {
+                    Some((k, v)) => format!("{k}={}", encode(v)),
+                    None => p.to_owned(),
+                })
+                .collect();
+            let url = format!("{kind}?{}", query.join("&"));
+            let (found, _) = self.search_all(&url, kind, left)?;
+            out.extend(found);
         }
-        let query: Vec<String> = query
-            .split('&')
-            .filter(|p| !p.is_empty())
-            .map(|p| match p.split_once('=') {
-                Some((k, v)) => format!("{k}={}", encode(v)),
-                None => p.to_owned(),
-            })
-            .collect();
-        let url = format!("DocumentReference?{}", query.join("&"));
-        let (found, _) = self.search_all(&url, "DocumentReference", CATALOGUE_CAP)?;
-        Ok(found)
+        for kind in ["ActivityDefinition", "Questionnaire"] {
+            let wanted = crate::fhir::catalogue::canonicals_wanted(&out, kind);
+            for batch in wanted.chunks(20) {
+                let path = format!("{kind}?url={}", encode(&batch.join(",")));
+                let (found, _) = self.search_all(&path, kind, batch.len() * 4)?;
+                out.extend(found.into_iter().filter(|r| {
+                    r["url"]
+                        .as_str()
+                        .is_some_and(|u| batch.iter().any(|b| b == u))
+                }));
+            }
+        }
+        Ok(out)
     }
 
     /// Loads Practitioners, Medications, ... that the chart points to and `have` lacks.

@@ -128,8 +128,9 @@ pub struct Assignment {
     /// The teach-back answers the record holds (the latest QuestionnaireResponse for this
     /// Task), for staff.
     pub answers: Vec<Given>,
-    /// The DocumentReference assigned (its id), so the catalogue can say it is assigned.
-    pub document: Option<String>,
+    /// What was assigned, as the catalogue keys it ([`CatalogueItem::key`]), so the catalogue
+    /// can leave out what the patient has.
+    pub source: Option<String>,
     /// The record holds no Task for this yet, only the ServiceRequest in `based_on`: the box
     /// creates the Task (id `task`, see `fhir::learn::request_task`) once the patient opens it.
     pub from_request: bool,
@@ -148,13 +149,14 @@ pub struct Given {
 /// Something the hospital's catalogue offers to assign.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CatalogueItem {
-    /// The DocumentReference's id.
-    pub document: String,
+    /// What it is: `DocumentReference/<id>`, or the canonical URL of the ActivityDefinition
+    /// or PlanDefinition action that defines it (`fhir::catalogue` says more).
+    pub key: String,
     pub title: String,
     pub description: String,
     /// "video", "leaflet", "document" (what the material is, for the list's icon).
     pub kind: CatalogueKind,
-    /// The teach-back Questionnaire that comes with it (its id), if any.
+    /// The teach-back that comes with it, if any: `Questionnaire/<id>` or a canonical URL.
     pub questionnaire: Option<String>,
     pub minutes: Option<u32>,
 }
@@ -272,7 +274,7 @@ mod tests {
             topic: Vec::new(),
             based_on: None,
             answers: Vec::new(),
-            document: None,
+            source: None,
             from_request: false,
         }
     }

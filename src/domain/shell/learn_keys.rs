@@ -100,7 +100,7 @@ impl Shell {
         room.withdrawn
             .retain(|task| items.iter().any(|a| &a.task == task));
         room.assigned_here
-            .retain(|doc| !items.iter().any(|a| a.document.as_ref() == Some(doc)));
+            .retain(|doc| !items.iter().any(|a| a.source.as_ref() == Some(doc)));
         self.learn.items = if self.learn.withdrawn.is_empty() {
             items
         } else {
@@ -888,9 +888,9 @@ impl Shell {
             .catalogue
             .iter()
             .filter(|c| {
-                !self.learn.assigned_here.contains(&c.document)
+                !self.learn.assigned_here.contains(&c.key)
                     && !self.learn.items.iter().any(|a| {
-                        a.document.as_ref() == Some(&c.document)
+                        a.source.as_ref() == Some(&c.key)
                             && self.learn_progress(a) != Progress::Done
                     })
             })
@@ -967,7 +967,7 @@ impl Shell {
                 else {
                     return Outcome::ignored();
                 };
-                self.learn.assigned_here.insert(item.document.clone());
+                self.learn.assigned_here.insert(item.key.clone());
                 self.stack.pop();
                 Outcome::with(Effect::Learn(Recorded::Assigned { item, by }))
                     .and(self.audit(Audited::LearningAssigned))
