@@ -667,6 +667,164 @@ fn the_video_plays_full_screen_with_its_captions() {
     );
 }
 
+/// An hour-long video in the real binary, in a window with sound: fast-forwarded ten minutes,
+/// then the appliance is killed (-9, a power cut) and started again; the video resumes within
+/// 30 s of where it was (the place is checkpointed every 30 s of playing).
+#[test]
+fn an_hour_long_video_resumes_within_30_s_of_where_it_was_after_a_kill() {
+    use common::display::Display;
+    use common::sound::SoundServer;
+    let media = tempfile::tempdir().unwrap();
+    let made = std::process::Command::new("gst-launch-1.0")
+        .args([
+            "-q",
+            "videotestsrc",
+            "num-buffers=3600",
+            "pattern=solid-color",
+        ])
+        .arg("foreground-color=0xff303030")
+        .args(["!", "video/x-raw,width=320,height=180,framerate=1/1"])
+        .args(["!", "x264enc", "speed-preset=ultrafast", "key-int-max=10"])
+        .args([
+            "!",
+            "h264parse",
+            "!",
+            "mp4mux",
+            "faststart=true",
+            "!",
+            "filesink",
+        ])
+        .arg(format!(
+            "location={}",
+            media.path().join("learn-walking.mp4").display()
+        ))
+        .status()
+        .expect("gst-launch-1.0");
+    assert!(made.success());
+    std::fs::write(
+        media.path().join("learn-walking.vtt"),
+        "WEBVTT\n\n00:00:00.500 --> 00:00:09.000\nWalk a little every day.\n",
+    )
+    .unwrap();
+    let sound = SoundServer::start();
+    let display = Display::start(1920, 1080);
+    let server = FhirServer::start();
+    let (patient, encounter, _) = server.admit_synthea("Sina");
+    server.seed(&[
+        "ward",
+        "--patient",
+        &patient,
+        "--encounter",
+        &encounter,
+        "--media",
+        media.path().to_str().unwrap(),
+    ]);
+    let bed = Bed::new(&server.base);
+    bed.sync_ok();
+    let log = bed.dir.path().join("bedside.log");
+    let failed = |what: &str, p: &common::Picture| {
+        p.write(
+            &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join(format!("target/display-failures/learn-resume-{what}.png")),
+        );
+    };
+    // The player's bar: how many pixels of the accent (#5aa9ff) fill it, on the row with most.
+    let filled = |p: &common::Picture| {
+        (700..1080)
+            .step_by(2)
+            .map(|y| {
+                (0..1920)
+                    .filter(|&x| {
+                        let [r, g, b] = p.pixel(x, y);
+                        r.abs_diff(0x5a) < 24 && g.abs_diff(0xa9) < 24 && b.abs_diff(0xff) < 24
+                    })
+                    .count()
+            })
+            .max()
+            .unwrap_or(0)
+    };
+    // The whole bar: the accent and the light track beside it, on the same row.
+    let paused_at = |display: &Display, what: &str| {
+        let paused = display.wait_for(what, Duration::from_secs(10), |p| filled(p) > 0);
+        let fill = filled(&paused);
+        (paused, fill)
+    };
+    let open_video = |display: &Display| {
+        display.wait_for("Home", Duration::from_secs(20), |p| {
+            p.pixel(960, 1000) == [0x0c, 0x10, 0x16]
+        });
+        display.focus("Bedside");
+        display.keys(&[
+            "Home", "Up", "Left", "Left", "Left", "Left", "Right", "Return",
+        ]);
+        display.keys(&["Down", "Return"]);
+        display.wait_for("the video", Duration::from_secs(15), |p| {
+            p.pixel(960, 300).iter().all(|v| v.abs_diff(0x30) < 8)
+        });
+    };
+
+    let appliance = display.run_bedside(&bed.config, &sound.address, &log);
+    open_video(&display);
+    display.keys(&["f"; 20]);
+    // Plays on a moment (the place is written down at the next half minute it crosses), then
+    // paused: the bar shows where.
+    std::thread::sleep(Duration::from_secs(2));
+    display.keys(&["Return"]);
+    let (before_picture, before) = paused_at(&display, "paused, ten minutes in");
+    std::thread::sleep(Duration::from_secs(1));
+    drop(appliance);
+
+    let _again = display.run_bedside(&bed.config, &sound.address, &log);
+    open_video(&display);
+    display.keys(&["Return"]);
+    let (after_picture, after) = paused_at(&display, "paused after the restart");
+    // The bar's length: from its left end (the first of the accent) along the lighter track
+    // to where the dark panel starts again.
+    let track = |p: &common::Picture| {
+        let y = (700..1080)
+            .max_by_key(|&y| {
+                (0..1920)
+                    .filter(|&x| p.pixel(x, y) == [0x5a, 0xa9, 0xff])
+                    .count()
+            })
+            .unwrap();
+        let left = (0..1920)
+            .find(|&x| p.pixel(x, y) == [0x5a, 0xa9, 0xff])
+            .unwrap_or(0);
+        let right = (left..1920)
+            .take_while(|&x| p.pixel(x, y).iter().any(|&v| v > 0x30))
+            .last()
+            .unwrap_or(left);
+        (left, right)
+    };
+    let (left, right) = track(&before_picture);
+    let length = f64::from(right.saturating_sub(left).max(1));
+    let minutes = |fill: usize| fill as f64 / length * 60.0;
+    eprintln!(
+        "left at {:.2} min, resumed at {:.2} min ({length} px bar)",
+        minutes(before),
+        minutes(after)
+    );
+    if !(9.5..12.0).contains(&minutes(before)) {
+        failed("before", &before_picture);
+    }
+    assert!(
+        (9.5..12.0).contains(&minutes(before)),
+        "ten minutes in: {before} px of {length} is {:.1} min",
+        minutes(before)
+    );
+    if (minutes(before) - minutes(after)).abs() * 60.0 >= 30.0 {
+        failed("after", &after_picture);
+    }
+    assert!(
+        (minutes(before) - minutes(after)).abs() * 60.0 < 30.0,
+        "resumed at {:.2} min, left at {:.2} min; log:\n{}",
+        minutes(after),
+        minutes(before),
+        std::fs::read_to_string(&log).unwrap_or_default()
+    );
+}
+
 /// Something past its due time: a gentle reminder on Home (gone at the next press, which still
 /// does its job), and the list says it was due. Synced under faketime so "yesterday" is the
 /// pictures' yesterday.
