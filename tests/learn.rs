@@ -27,6 +27,7 @@ on_both_engines!(
     assignments_load_and_learning_reaches_the_record_once_across_kill_9,
     an_education_order_without_a_task_is_listed_and_gets_one_when_opened,
     a_plan_definition_catalogue_is_offered_assigned_and_read_back_with_its_material,
+    leaflets_at_an_address_or_as_a_binary_on_the_server_are_fetched_ahead_and_read,
 );
 
 /// Sina admitted, the ward's day seeded (with its two assignments), and one sync pass.
@@ -493,6 +494,103 @@ fn a_plan_definition_catalogue_is_offered_assigned_and_read_back_with_its_materi
         Some("Socks: check what you learned")
     );
     assert_eq!(item.source.as_deref(), Some(socks.key.as_str()));
+}
+
+/// Leaflets not inline: Markdown at an http address, HTML and a PDF as `Binary/<id>` on the
+/// FHIR server (a relative address; the server answers with the Binary resource or its
+/// content, as it likes). `bedside sync --once` fetches them into the cache; they then read
+/// as pages, with the file server gone.
+fn leaflets_at_an_address_or_as_a_binary_on_the_server_are_fetched_ahead_and_read(
+    server: FhirServer,
+) {
+    use base64::Engine as _;
+    use bedside::domain::learn::{Block, Material};
+    use serde_json::json;
+    let media = tempfile::tempdir().unwrap();
+    std::fs::write(
+        media.path().join("walking.md"),
+        "# Walking after your operation\n\nWalk a little every day.\n",
+    )
+    .unwrap();
+    let files = MaterialServer::start(media.path());
+    let bed = Bed::new(&server.base);
+    let (patient, _, _) = server.admit_synthea("Sina");
+    let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+    let pdf = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/assets/demo/learn-hand-hygiene.pdf"
+    ))
+    .unwrap();
+    server.put(&json!({"resourceType": "Binary", "id": "leaflet-pdf",
+        "contentType": "application/pdf", "data": b64(&pdf)}));
+    server.put(&json!({"resourceType": "Binary", "id": "leaflet-html",
+        "contentType": "text/html",
+        "data": b64(b"<h1>Eating well</h1><p>Small meals, often.</p>")}));
+    let edu = json!({"coding": [{"system": "http://snomed.info/sct", "code": "311401005"}]});
+    for (id, kind, url) in [
+        (
+            "walking",
+            "text/markdown",
+            format!("{}/walking.md", files.url),
+        ),
+        ("eating", "text/html", "Binary/leaflet-html".to_owned()),
+        ("hands", "application/pdf", "Binary/leaflet-pdf".to_owned()),
+    ] {
+        server.put(
+            &json!({"resourceType": "DocumentReference", "id": format!("doc-{id}"),
+            "status": "current", "category": [edu], "description": id,
+            "content": [{"attachment": {"contentType": kind, "url": url}}]}),
+        );
+        server.put(&json!({"resourceType": "Task", "id": format!("task-{id}"),
+            "status": "ready", "intent": "order", "code": edu,
+            "for": {"reference": format!("Patient/{patient}")},
+            "focus": {"reference": format!("DocumentReference/doc-{id}")}}));
+    }
+    let before = assignments(&bed);
+    assert!(before.is_empty(), "not synced yet");
+    let (code, summary, stderr) = bed.sync_once();
+    assert_eq!(code, 0, "{summary}\n{stderr}");
+    let listed = assignments(&bed);
+    assert_eq!(listed.len(), 3, "{listed:#?}");
+    assert!(
+        listed
+            .iter()
+            .filter(|a| a.title != "hands")
+            .all(|a| matches!(a.material, Material::Text { .. })),
+        "text at an address is not at hand before the cache: {listed:#?}"
+    );
+    drop(files);
+    let config = bedside::config::Config::load(&bed.config).unwrap();
+    let (store, _) = bedside::sync::engine::open_store(&config).unwrap();
+    let index = store.learn_cache().unwrap();
+    assert_eq!(index.len(), 3, "{index:?}");
+    let mut items = listed;
+    bedside::learn::cache::localize(&mut items, &index, store.dir());
+    let material = |title: &str| {
+        items
+            .iter()
+            .find(|a| a.title == title)
+            .map(|a| a.material.clone())
+            .unwrap()
+    };
+    assert!(
+        matches!(&material("walking"), Material::Document(b)
+            if b.first() == Some(&Block::Heading("Walking after your operation".into()))),
+        "{:?}",
+        material("walking")
+    );
+    assert!(
+        matches!(&material("eating"), Material::Document(b)
+            if b.first() == Some(&Block::Heading("Eating well".into()))),
+        "{:?}",
+        material("eating")
+    );
+    match material("hands") {
+        Material::Pdf {
+            leaflet: Some(l), ..
+        } => assert_eq!(l.pages(), 2),
+        other => panic!("the PDF from the Binary is drawn: {other:?}"),
+    }
 }
 
 /// A nurse changes the Task between the box's read and its write (a version conflict: read

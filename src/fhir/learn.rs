@@ -30,9 +30,8 @@ use serde_json::{Value, json};
 
 use super::catalogue::{Definition, Questionnaires, definitions};
 use super::record::{by_id, concept, moment, name_of, target};
-use crate::domain::learn::pages;
 use crate::domain::learn::quiz::{Choice, ChoiceValue, Condition, Item, Kind, Quiz, Test};
-use crate::domain::learn::{Answer, Answered, Assignment, Given, Material, Progress};
+use crate::domain::learn::{Answer, Answered, Assignment, Given, Material, Progress, TextFormat};
 
 const EXT: &str = "https://bedside.example/fhir/StructureDefinition/";
 pub const EXT_MINUTES: &str = "https://bedside.example/fhir/StructureDefinition/learn-minutes";
@@ -51,7 +50,7 @@ pub const PATIENT_EDUCATION: (&str, &str, &str) = (
 );
 
 /// The most text a document may have (a leaflet, not a book): longer is cut with a note.
-const MAX_TEXT: usize = 200_000;
+pub const MAX_TEXT: usize = 200_000;
 
 pub(super) fn extension<'a>(v: &'a Value, url: &str) -> Option<&'a Value> {
     debug_assert!(url.starts_with(EXT) || url.starts_with("http"));
@@ -490,6 +489,21 @@ fn answers_for(task: &Value, responses: &[Value]) -> Vec<Given> {
     out
 }
 
+/// A leaflet's text (inline, or fetched), read into blocks: at most [`MAX_TEXT`] bytes of it
+/// (a leaflet, not a book; longer is cut with a line in the journal).
+pub fn read_text(format: TextFormat, bytes: &[u8]) -> Vec<crate::domain::learn::Block> {
+    let mut text = String::from_utf8_lossy(bytes).into_owned();
+    if text.len() > MAX_TEXT {
+        let mut cut = MAX_TEXT;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        text.truncate(cut);
+        tracing::warn!("an education document is longer than the box shows; cut");
+    }
+    format.read(&text)
+}
+
 /// The material among these attachments (a DocumentReference's content, or the documents an
 /// ActivityDefinition or a PlanDefinition's action names), in the patient's language when it
 /// has it; and whether it is in their language.
@@ -557,22 +571,17 @@ pub(super) fn material_of_attachments(
                 .ok()
         }) {
             Some(bytes) => {
-                let mut text = String::from_utf8_lossy(&bytes).into_owned();
-                if text.len() > MAX_TEXT {
-                    let mut cut = MAX_TEXT;
-                    while !text.is_char_boundary(cut) {
-                        cut -= 1;
-                    }
-                    text.truncate(cut);
-                    tracing::warn!("an education document is longer than the box shows; cut");
-                }
-                Material::Document(match k.as_str() {
-                    "text/markdown" => pages::from_markdown(&text),
-                    "text/html" | "application/xhtml+xml" => pages::from_html(&text),
-                    _ => pages::from_plain_text(&text),
-                })
+                let format = TextFormat::of(&k).unwrap_or(TextFormat::Plain);
+                Material::Document(read_text(format, &bytes))
             }
-            None => Material::None,
+            // At an address: the cache fetches it (`learn::cache`).
+            None => match url {
+                Some(url) => Material::Text {
+                    url,
+                    format: TextFormat::of(&k).unwrap_or(TextFormat::Plain),
+                },
+                None => Material::None,
+            },
         }
     };
     (material, in_language)
@@ -1145,13 +1154,13 @@ mod tests {
         assert!(ok);
         assert_eq!(
             m,
-            Material::Document(vec![pages::Block::Heading("Hola".into())])
+            Material::Document(vec![crate::domain::learn::Block::Heading("Hola".into())])
         );
         let (m, ok) = material_of(&doc, Some("fr"));
         assert!(!ok, "French asked, English shown: the screen says so");
         assert_eq!(
             m,
-            Material::Document(vec![pages::Block::Heading("Hello".into())])
+            Material::Document(vec![crate::domain::learn::Block::Heading("Hello".into())])
         );
         let (_, ok) = material_of(&doc, None);
         assert!(ok);

@@ -23,7 +23,7 @@
 //!   anything in the folder that the index does not name is removed at start.
 
 use std::collections::{HashMap, HashSet};
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -34,6 +34,7 @@ use std::time::{Duration, Instant};
 
 use crate::config::Config;
 use crate::domain::learn::{Assignment, Leaflet, Material, Progress};
+use crate::fhir::learn::{MAX_TEXT, read_text};
 use crate::store::db::{CachedMaterial, LEARN_CACHE_DIR, Store};
 use crate::store::key::DbKey;
 use crate::sync::client::Client;
@@ -70,7 +71,6 @@ pub fn wanted(items: &[Assignment]) -> Vec<Want> {
             });
         }
     };
-    let remote = |u: &str| u.starts_with("http://") || u.starts_with("https://");
     for done in [false, true] {
         for item in items
             .iter()
@@ -86,6 +86,11 @@ pub fn wanted(items: &[Assignment]) -> Vec<Want> {
                         add(c, false);
                     }
                 }
+                Material::Text { url, .. } => {
+                    if remote(url) {
+                        add(url, false);
+                    }
+                }
                 Material::Document(_) | Material::None => {}
             }
         }
@@ -93,12 +98,19 @@ pub fn wanted(items: &[Assignment]) -> Vec<Want> {
     out
 }
 
+/// An address the box fetches: http(s), or relative to the FHIR server (`Binary/123`).
+fn remote(url: &str) -> bool {
+    url.starts_with("http://") || url.starts_with("https://") || relative(url)
+}
+
+/// A relative reference to the FHIR server (`Binary/123`): no scheme, not a path.
+fn relative(url: &str) -> bool {
+    !url.is_empty() && !url.contains(':') && !url.starts_with('/')
+}
+
 /// Points the assignments at what the cache holds: a video or its captions at the copy, a PDF
-/// at its pages.
+/// at its pages; a text leaflet is read (from the copy, or from a local file) into blocks.
 pub fn localize(items: &mut [Assignment], index: &[CachedMaterial], data_dir: &Path) {
-    if index.is_empty() {
-        return;
-    }
     let folder = data_dir.join(LEARN_CACHE_DIR);
     let by_url: HashMap<&str, &CachedMaterial> =
         index.iter().map(|m| (m.url.as_str(), m)).collect();
@@ -123,9 +135,58 @@ pub fn localize(items: &mut [Assignment], index: &[CachedMaterial], data_dir: &P
                     });
                 }
             }
+            Material::Text { url, format } => {
+                let path = match by_url.get(url.as_str()).filter(|m| m.kind == KIND_FILE) {
+                    Some(m) => Some(folder.join(&m.name)),
+                    None => local_path(url),
+                };
+                let bytes = path.and_then(|p| read_capped(&p, MAX_TEXT as u64 + 1).ok());
+                if let Some(bytes) = bytes {
+                    item.material = Material::Document(read_text(*format, &bytes));
+                }
+            }
             Material::Document(_) | Material::None => {}
         }
     }
+}
+
+/// A FHIR server may answer a `Binary/123` read with the Binary resource (JSON, its content
+/// in `data`) rather than the content itself: the file then becomes that content.
+fn unwrap_binary(path: &Path) -> Result<(), CacheError> {
+    let mut head = [0u8; 64];
+    let n = std::fs::File::open(path)?.read(&mut head)?;
+    // No material the box shows (PDF, video, captions, text) is a JSON object.
+    let json_like = head[..n]
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|&b| b == b'{');
+    if !json_like {
+        return Ok(());
+    }
+    let Ok(binary) = serde_json::from_slice::<serde_json::Value>(&std::fs::read(path)?) else {
+        return Ok(());
+    };
+    if binary["resourceType"] != "Binary" {
+        return Ok(());
+    }
+    use base64::Engine as _;
+    let data = binary["data"].as_str().unwrap_or_default();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data.trim())
+        .map_err(|_| CacheError::Unusable("a Binary whose data is not base64".into()))?;
+    let mut file = private_file(path)?;
+    file.write_all(&bytes)?;
+    file.sync_all()?;
+    Ok(())
+}
+
+/// At most `limit` bytes of a file.
+fn read_capped(path: &Path, limit: u64) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(limit)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
 }
 
 const KIND_FILE: &str = "file";
@@ -145,6 +206,9 @@ pub enum CacheError {
     Pdf(String),
     #[error("it is larger than the cache ({0} MB)")]
     TooLarge(u64),
+    /// The server's answer is not the material (a Binary without content, say).
+    #[error("the server's answer is not usable: {0}")]
+    Unusable(String),
 }
 
 enum Job {
@@ -446,11 +510,12 @@ impl Worker {
         let folder = self.folder();
         crate::store::db::private_dir(&folder)?;
         let name = uuid::Uuid::new_v4().simple().to_string();
-        let remote = want.url.starts_with("http://") || want.url.starts_with("https://");
         let limit = self.cap;
-        let downloaded = if remote {
+        let downloaded = if remote(&want.url) {
             let part = folder.join(format!("{name}.part"));
-            let result = self.download(&want.url, limit, &part);
+            let result = self
+                .download(&want.url, limit, &part)
+                .and_then(|()| unwrap_binary(&part));
             if let Err(e) = result {
                 remove(&part);
                 return Err(e);

@@ -161,6 +161,14 @@ impl Client {
         out: &mut dyn std::io::Write,
     ) -> Result<u64, SyncError> {
         let what = "learning material".to_owned();
+        // A relative reference (`Binary/123`) is on the FHIR server.
+        let absolute;
+        let url = if url.contains("://") {
+            url
+        } else {
+            absolute = format!("{}/{}", self.base, url.trim_start_matches('/'));
+            absolute.as_str()
+        };
         let on_server = url
             .strip_prefix(&self.base)
             .is_some_and(|rest| rest.is_empty() || rest.starts_with(['/', '?']));

@@ -522,7 +522,8 @@ fn kind_of(material: &Material) -> ui::LearnKind {
     match material {
         Material::Document(_) => ui::LearnKind::Document,
         Material::Video { .. } => ui::LearnKind::Video,
-        Material::Pdf { .. } => ui::LearnKind::Leaflet,
+        // A text leaflet not fetched yet says it is not ready, as a PDF does.
+        Material::Pdf { .. } | Material::Text { .. } => ui::LearnKind::Leaflet,
         Material::None => ui::LearnKind::Questions,
     }
 }

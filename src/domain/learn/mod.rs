@@ -39,9 +39,48 @@ pub enum Material {
         url: String,
         leaflet: Option<Leaflet>,
     },
+    /// A leaflet of text at an address (Markdown, HTML or plain text), not at hand yet: the
+    /// cache fetches it, and it then comes as a [`Material::Document`] (the screen says it is
+    /// not ready until then).
+    Text { url: String, format: TextFormat },
     /// Nothing the box can show: only the questions, or content not fetched yet / not readable
     /// here (the screen says to ask the nurse).
     None,
+}
+
+/// How a leaflet's text is written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TextFormat {
+    Markdown,
+    Html,
+    Plain,
+}
+
+impl TextFormat {
+    /// The format of a MIME type (parameters and case ignored), if it is text a leaflet can be.
+    pub fn of(content_type: &str) -> Option<TextFormat> {
+        let t = content_type
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase();
+        match t.as_str() {
+            "text/markdown" => Some(TextFormat::Markdown),
+            "text/html" | "application/xhtml+xml" => Some(TextFormat::Html),
+            "text/plain" => Some(TextFormat::Plain),
+            _ => None,
+        }
+    }
+
+    /// The text, read into blocks.
+    pub fn read(self, text: &str) -> Vec<Block> {
+        match self {
+            TextFormat::Markdown => pages::from_markdown(text),
+            TextFormat::Html => pages::from_html(text),
+            TextFormat::Plain => pages::from_plain_text(text),
+        }
+    }
 }
 
 /// A PDF leaflet's pages, drawn as pictures ahead of time by `learn::cache`: each page whole
