@@ -593,6 +593,100 @@ fn leaflets_at_an_address_or_as_a_binary_on_the_server_are_fetched_ahead_and_rea
     }
 }
 
+/// A leaflet corrected at the same address reaches the box: after an hour the cache asks the
+/// server whether what it has changed (If-Modified-Since; Python's file server gives
+/// Last-Modified, not an ETag). Unchanged, the copy stays; changed, the new one replaces it.
+#[test]
+fn a_leaflet_corrected_at_its_address_is_fetched_again_within_the_hour() {
+    use bedside::domain::learn::{Block, Material};
+    use serde_json::json;
+    let media = tempfile::tempdir().unwrap();
+    let leaflet = media.path().join("walking.md");
+    std::fs::write(
+        &leaflet,
+        "# Walking after your operation\n\nWalk a little.\n",
+    )
+    .unwrap();
+    let files = MaterialServer::start(media.path());
+    let server = FhirServer::start();
+    let bed = Bed::new(&server.base);
+    let (patient, _, _) = server.admit_synthea("Sina");
+    let edu = json!({"coding": [{"system": "http://snomed.info/sct", "code": "311401005"}]});
+    server.put(
+        &json!({"resourceType": "DocumentReference", "id": "doc-walking",
+        "status": "current", "category": [edu], "description": "Walking",
+        "content": [{"attachment": {"contentType": "text/markdown",
+            "url": format!("{}/walking.md", files.url)}}]}),
+    );
+    server.put(
+        &json!({"resourceType": "Task", "id": "task-walking", "status": "ready",
+        "intent": "order", "code": edu, "for": {"reference": format!("Patient/{patient}")},
+        "focus": {"reference": "DocumentReference/doc-walking"}}),
+    );
+    let config = bedside::config::Config::load(&bed.config).unwrap();
+    let cached = || {
+        let (store, _) = bedside::sync::engine::open_store(&config).unwrap();
+        let index = store.learn_cache().unwrap();
+        assert_eq!(index.len(), 1, "{index:?}");
+        let mut items = assignments(&bed);
+        bedside::learn::cache::localize(&mut items, &index, store.dir());
+        let heading = match &items[0].material {
+            Material::Document(blocks) => match blocks.first() {
+                Some(Block::Heading(h)) => h.clone(),
+                other => panic!("{other:?}"),
+            },
+            other => panic!("not read: {other:?}"),
+        };
+        (index[0].clone(), heading)
+    };
+    let run = |fake: &[&str]| {
+        let (code, summary, stderr) = bed.sync_once_faked(fake);
+        assert_eq!(code, 0, "{summary}\n{stderr}");
+    };
+    run(&[]);
+    let (first, heading) = cached();
+    assert_eq!(heading, "Walking after your operation");
+    assert!(
+        first.modified.is_some(),
+        "the server's Last-Modified is kept"
+    );
+
+    // Corrected in place (a later modification time than the copy's).
+    std::fs::write(
+        &leaflet,
+        "# Walking safely after your operation\n\nWalk a little.\n",
+    )
+    .unwrap();
+    let later = std::time::SystemTime::now() + Duration::from_secs(120);
+    std::fs::File::options()
+        .write(true)
+        .open(&leaflet)
+        .unwrap()
+        .set_modified(later)
+        .unwrap();
+    // Within the hour the box does not ask.
+    run(&[]);
+    let (same, heading) = cached();
+    assert_eq!(same.name, first.name);
+    assert_eq!(heading, "Walking after your operation");
+    // Two hours on it asks, and gets the correction under a new name.
+    run(&["-f", "+2h"]);
+    let (fresh, heading) = cached();
+    assert_eq!(heading, "Walking safely after your operation");
+    assert_ne!(fresh.name, first.name);
+    let folder = bed.data_dir().join("learn-cache");
+    assert!(!folder.join(&first.name).exists(), "the old copy is gone");
+    // Two more hours: unchanged (304), the copy stays and is marked as checked.
+    run(&["-f", "+4h"]);
+    let (kept, heading) = cached();
+    assert_eq!(heading, "Walking safely after your operation");
+    assert_eq!(kept.name, fresh.name);
+    assert!(
+        kept.checked > fresh.checked + 3600,
+        "{kept:?} after {fresh:?}"
+    );
+}
+
 /// A nurse changes the Task between the box's read and its write (a version conflict: read
 /// again, apply again, the nurse's note kept); a Task the nurse cancelled stays cancelled, and
 /// the patient's answers still reach the record.

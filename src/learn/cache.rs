@@ -37,10 +37,13 @@ use crate::domain::learn::{Assignment, Leaflet, Material, Progress};
 use crate::fhir::learn::{MAX_TEXT, read_text};
 use crate::store::db::{CachedMaterial, LEARN_CACHE_DIR, Store};
 use crate::store::key::DbKey;
-use crate::sync::client::Client;
+use crate::sync::client::{Client, Downloaded};
 
 /// A leaflet longer than this is cut (with a line in the journal): a leaflet, not a book.
 pub const MAX_PAGES: usize = 40;
+/// How often the box asks whether a piece it has changed at its address (one conditional
+/// request each; a leaflet corrected in place reaches the TV within this).
+const REVALIDATE: Duration = Duration::from_secs(3600);
 /// How long poppler may take over one page before it is stopped.
 const RENDER_TIMEOUT: Duration = Duration::from_secs(20);
 /// How much memory poppler may take (address space).
@@ -221,6 +224,9 @@ pub struct Cache {
     tx: Option<Sender<Job>>,
     thread: Option<JoinHandle<()>>,
     last: std::cell::RefCell<Option<(Option<String>, Vec<Want>)>>,
+    /// When the list was last sent: it goes again after [`REVALIDATE`], to ask the servers
+    /// whether what the box has changed.
+    sent: std::cell::Cell<Option<Instant>>,
     /// Something asked for last is not here yet (it failed, and is tried again later).
     incomplete: Arc<AtomicBool>,
     stop: Arc<AtomicBool>,
@@ -244,6 +250,7 @@ impl Cache {
             tx: Some(tx),
             thread: Some(thread),
             last: std::cell::RefCell::new(None),
+            sent: std::cell::Cell::new(None),
             incomplete,
             stop,
         })
@@ -253,10 +260,15 @@ impl Cache {
     /// when something asked for before is still missing: it is tried again, after a while).
     pub fn want(&self, encounter: Option<String>, wants: Vec<Want>) {
         let now = (encounter, wants);
-        if self.last.borrow().as_ref() == Some(&now) && !self.incomplete.load(Ordering::Relaxed) {
+        let recent = self.sent.get().is_some_and(|at| at.elapsed() < REVALIDATE);
+        if self.last.borrow().as_ref() == Some(&now)
+            && !self.incomplete.load(Ordering::Relaxed)
+            && recent
+        {
             return;
         }
         *self.last.borrow_mut() = Some(now.clone());
+        self.sent.set(Some(Instant::now()));
         if let Some(tx) = &self.tx {
             let _ = tx.send(Job::Want(now.0, now.1));
         }
@@ -384,14 +396,29 @@ impl Worker {
             .filter(|u| have.contains(u))
             .collect();
         self.store()?.learn_cache_touch(&present, now)?;
-        let missing: Vec<Want> = wants
+        // What is missing, then what the box has but has not asked about for a while (and
+        // can ask about: the server gave it an ETag or a Last-Modified).
+        let mut work: Vec<(Want, Option<CachedMaterial>)> = wants
             .iter()
             .filter(|w| !have.contains(w.url.as_str()))
-            .cloned()
+            .map(|w| (w.clone(), None))
             .collect();
+        for want in wants {
+            let stale = index.iter().find(|m| {
+                m.url == want.url
+                    && remote(&m.url)
+                    && (m.etag.is_some() || m.modified.is_some())
+                    // (less a margin: the list is sent again every REVALIDATE, a moment
+                    // after the piece was last checked)
+                    && now - m.checked >= REVALIDATE.as_secs() as i64 - 300
+            });
+            if let Some(m) = stale {
+                work.push((want.clone(), Some(m.clone())));
+            }
+        }
         drop(index);
         let mut complete = true;
-        for want in missing {
+        for (want, previous) in work {
             if self.stop.load(Ordering::Relaxed) {
                 return Ok(false);
             }
@@ -405,9 +432,18 @@ impl Worker {
                 return Ok(true);
             }
             let started = Instant::now();
-            match self.fetch(&want) {
-                Ok(piece) => {
+            match self.fetch(&want, previous.as_ref()) {
+                Ok(None) => {
                     self.failed.remove(&want.url);
+                    self.store()?.learn_cache_checked(&want.url, now)?;
+                }
+                Ok(Some(piece)) => {
+                    self.failed.remove(&want.url);
+                    // A changed piece replaces the copy the box had.
+                    if let Some(old) = &previous {
+                        self.store()?.learn_cache_forget(&old.url)?;
+                        remove(&self.folder().join(&old.name));
+                    }
                     let Some(encounter) = encounter else {
                         remove(&self.folder().join(&piece.name));
                         return Ok(true);
@@ -506,37 +542,58 @@ impl Worker {
     }
 
     /// Fetches (and for a PDF, draws) one piece into the folder under a new random name.
-    fn fetch(&mut self, want: &Want) -> Result<CachedMaterial, CacheError> {
+    /// Fetches (and draws) a piece under a new name. With `previous` (the copy the box has),
+    /// the server is asked whether it changed: Ok(None) when it has not.
+    fn fetch(
+        &mut self,
+        want: &Want,
+        previous: Option<&CachedMaterial>,
+    ) -> Result<Option<CachedMaterial>, CacheError> {
         let folder = self.folder();
         crate::store::db::private_dir(&folder)?;
         let name = uuid::Uuid::new_v4().simple().to_string();
         let limit = self.cap;
+        let known = previous.map_or((None, None), |p| (p.etag.as_deref(), p.modified.as_deref()));
+        let mut said = (None, None);
         let downloaded = if remote(&want.url) {
             let part = folder.join(format!("{name}.part"));
-            let result = self
-                .download(&want.url, limit, &part)
-                .and_then(|()| unwrap_binary(&part));
-            if let Err(e) = result {
-                remove(&part);
-                return Err(e);
+            let result = self.download(&want.url, limit, &part, known);
+            let result = match result {
+                Ok(Some(d)) => unwrap_binary(&part).map(|()| Some(d)),
+                other => other,
+            };
+            match result {
+                Ok(Some(d)) => said = (d.etag, d.modified),
+                Ok(None) => {
+                    remove(&part);
+                    return Ok(None);
+                }
+                Err(e) => {
+                    remove(&part);
+                    return Err(e);
+                }
             }
             Some(part)
         } else {
             None
         };
+        let now = jiff::Timestamp::now().as_second();
         if !want.leaflet {
             let part = downloaded.expect("only remote files are copied");
             let target = folder.join(&name);
             std::fs::rename(&part, &target)?;
             let bytes = std::fs::metadata(&target)?.len();
-            return Ok(CachedMaterial {
+            return Ok(Some(CachedMaterial {
                 url: want.url.clone(),
                 name,
                 kind: KIND_FILE.into(),
                 bytes,
                 pages: Vec::new(),
-                used: jiff::Timestamp::now().as_second(),
-            });
+                used: now,
+                etag: said.0,
+                modified: said.1,
+                checked: now,
+            }));
         }
         let source = match &downloaded {
             Some(p) => p.clone(),
@@ -563,26 +620,35 @@ impl Worker {
             remove(&target);
             return Err(CacheError::TooLarge(limit >> 20));
         }
-        Ok(CachedMaterial {
+        Ok(Some(CachedMaterial {
             url: want.url.clone(),
             name,
             kind: KIND_LEAFLET.into(),
             bytes,
             pages: heights,
-            used: jiff::Timestamp::now().as_second(),
-        })
+            used: now,
+            etag: said.0,
+            modified: said.1,
+            checked: now,
+        }))
     }
 
-    fn download(&mut self, url: &str, limit: u64, to: &Path) -> Result<(), CacheError> {
+    fn download(
+        &mut self,
+        url: &str,
+        limit: u64,
+        to: &Path,
+        known: (Option<&str>, Option<&str>),
+    ) -> Result<Option<Downloaded>, CacheError> {
         if self.client.is_none() {
             self.client = Some(Client::new(&self.backend)?);
         }
         let client = self.client.as_mut().expect("made");
         let mut file = private_file(to)?;
-        client.download(url, limit, &mut file)?;
+        let got = client.download(url, limit, &mut file, known)?;
         file.flush()?;
         file.sync_all()?;
-        Ok(())
+        Ok(got)
     }
 }
 
@@ -903,6 +969,9 @@ mod tests {
             bytes,
             pages: vec![],
             used,
+            etag: None,
+            modified: None,
+            checked: 0,
         }
     }
 
@@ -1102,6 +1171,9 @@ mod tests {
                 bytes: 10,
                 pages: vec![],
                 used: 1,
+                etag: None,
+                modified: None,
+                checked: 0,
             },
             CachedMaterial {
                 url: "file:///media/l.pdf".into(),
@@ -1110,6 +1182,9 @@ mod tests {
                 bytes: 10,
                 pages: vec![2434, 1000],
                 used: 1,
+                etag: None,
+                modified: None,
+                checked: 0,
             },
         ];
         let mut items = items;

@@ -58,6 +58,11 @@ const MIGRATIONS: &[&str] = &[
         pages TEXT NOT NULL DEFAULT '[]',
         used INTEGER NOT NULL
      ) WITHOUT ROWID;",
+    // 4: what the server said of each piece (ETag, Last-Modified) and when the box last asked
+    // whether it changed: a leaflet corrected at the same address is fetched again.
+    "ALTER TABLE learn_cache ADD COLUMN etag TEXT;
+     ALTER TABLE learn_cache ADD COLUMN modified TEXT;
+     ALTER TABLE learn_cache ADD COLUMN checked INTEGER NOT NULL DEFAULT 0;",
 ];
 
 /// The folder of Learn's cached material, in the data directory (see `learn::cache`).
@@ -79,6 +84,12 @@ pub struct CachedMaterial {
     pub pages: Vec<u32>,
     /// When it was last wanted (Unix seconds): the least recently used goes first.
     pub used: i64,
+    /// What the server said identifies this version (its ETag, Last-Modified), to ask it
+    /// later whether it changed; None when it said nothing.
+    pub etag: Option<String>,
+    pub modified: Option<String>,
+    /// When the box last fetched it or heard it had not changed (Unix seconds).
+    pub checked: i64,
 }
 
 /// Why the store could not be used.
@@ -465,7 +476,8 @@ impl Store {
     /// What Learn's cache holds, least recently used first.
     pub fn learn_cache(&self) -> Result<Vec<CachedMaterial>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
-            "SELECT url, name, kind, bytes, pages, used FROM learn_cache ORDER BY used, url",
+            "SELECT url, name, kind, bytes, pages, used, etag, modified, checked FROM learn_cache
+             ORDER BY used, url",
         )?;
         let rows = stmt.query_map([], |r| {
             let pages: String = r.get(4)?;
@@ -476,6 +488,9 @@ impl Store {
                 bytes: r.get::<_, i64>(3)?.max(0) as u64,
                 pages: serde_json::from_str(&pages).unwrap_or_default(),
                 used: r.get(5)?,
+                etag: r.get(6)?,
+                modified: r.get(7)?,
+                checked: r.get(8)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -522,6 +537,15 @@ impl Store {
             )?;
         }
         tx.commit()?;
+        Ok(())
+    }
+
+    /// Notes that the server said a piece has not changed, at `now`.
+    pub fn learn_cache_checked(&self, url: &str, now: i64) -> Result<(), StoreError> {
+        self.conn.execute(
+            "UPDATE learn_cache SET checked = ?2 WHERE url = ?1",
+            rusqlite::params![url, now],
+        )?;
         Ok(())
     }
 
@@ -775,15 +799,19 @@ fn migrate(conn: &Connection) -> Result<(), StoreError> {
 
 fn put_cached(conn: &Connection, m: &CachedMaterial) -> Result<(), StoreError> {
     conn.execute(
-        "INSERT OR REPLACE INTO learn_cache (url, name, kind, bytes, pages, used)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT OR REPLACE INTO learn_cache
+            (url, name, kind, bytes, pages, used, etag, modified, checked)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![
             m.url,
             m.name,
             m.kind,
             m.bytes as i64,
             serde_json::to_string(&m.pages)?,
-            m.used
+            m.used,
+            m.etag,
+            m.modified,
+            m.checked
         ],
     )?;
     Ok(())

@@ -36,6 +36,14 @@ pub enum Fetched {
     NotModified,
 }
 
+/// What a download brought: its size, and what the server said identifies this version.
+#[derive(Debug)]
+pub struct Downloaded {
+    pub bytes: u64,
+    pub etag: Option<String>,
+    pub modified: Option<String>,
+}
+
 pub struct Client {
     agent: Agent,
     /// For Learn's material (videos, leaflets): no time limit on the whole transfer (a video
@@ -154,12 +162,16 @@ impl Client {
     /// Downloads a file (Learn's material) into `out`, at most `limit` bytes: with the box's
     /// token when it is on the FHIR server, without one anywhere else. Returns its size. The
     /// journal names neither the address nor what it is.
+    ///
+    /// With `known` (the ETag and Last-Modified of the copy the box has), the request is
+    /// conditional: Ok(None) when the server says it has not changed.
     pub fn download(
         &mut self,
         url: &str,
         limit: u64,
         out: &mut dyn std::io::Write,
-    ) -> Result<u64, SyncError> {
+        known: (Option<&str>, Option<&str>),
+    ) -> Result<Option<Downloaded>, SyncError> {
         let what = "learning material".to_owned();
         // A relative reference (`Binary/123`) is on the FHIR server.
         let absolute;
@@ -177,9 +189,27 @@ impl Client {
         if let Some(t) = &token {
             req = req.header("Authorization", format!("Bearer {t}"));
         }
+        if let Some(etag) = known.0 {
+            req = req.header("If-None-Match", etag);
+        }
+        if let Some(modified) = known.1 {
+            req = req.header("If-Modified-Since", modified);
+        }
         self.requests += 1;
         let mut response = req.call().map_err(|e| transport(&what, e))?;
         let status = response.status().as_u16();
+        if status == 304 && (known.0.is_some() || known.1.is_some()) {
+            return Ok(None);
+        }
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .filter(|v| !v.is_empty() && v.len() < 512)
+                .map(str::to_owned)
+        };
+        let (etag, modified) = (header("etag"), header("last-modified"));
         if status == 401
             && token.is_some()
             && let Some(a) = &mut self.auth
@@ -201,7 +231,11 @@ impl Client {
         if copied > limit {
             return Err(SyncError::TooLarge { what, limit });
         }
-        Ok(copied)
+        Ok(Some(Downloaded {
+            bytes: copied,
+            etag,
+            modified,
+        }))
     }
 
     /// GET that must answer with JSON.
