@@ -30,7 +30,7 @@ use serde_json::{Value, json};
 
 use super::catalogue::{Definition, Questionnaires, definitions};
 use super::record::{by_id, concept, moment, name_of, target};
-use crate::domain::learn::quiz::{Choice, ChoiceValue, Condition, Item, Kind, Quiz, Test};
+use crate::domain::learn::quiz::{Choice, ChoiceValue, Condition, Item, Kind, Quiz, Test, Within};
 use crate::domain::learn::{Answer, Answered, Assignment, Given, Material, Progress, TextFormat};
 
 const EXT: &str = "https://bedside.example/fhir/StructureDefinition/";
@@ -435,6 +435,39 @@ pub fn request_task(request: &Value, item: &Assignment, who: &Subject, at: Times
     task
 }
 
+/// Puts a response item where the Questionnaire has it: inside its groups (`item`), and a
+/// follow-up question under its parent's answer (`answer.item`, as R4 nests them).
+fn place(list: &mut Vec<Value>, within: &[Within], entry: Value) {
+    let Some((outer, rest)) = within.split_first() else {
+        list.push(entry);
+        return;
+    };
+    let at = match list.iter().position(|e| e["linkId"] == outer.link_id) {
+        Some(at) => at,
+        None => {
+            let mut node = json!({"linkId": outer.link_id});
+            if !outer.text.is_empty() {
+                node["text"] = json!(outer.text);
+            }
+            list.push(node);
+            list.len() - 1
+        }
+    };
+    let node = &mut list[at];
+    let under_answer = outer.question && node["answer"].is_array();
+    let slot = if under_answer {
+        &mut node["answer"][0]["item"]
+    } else {
+        &mut node["item"]
+    };
+    if !slot.is_array() {
+        *slot = json!([]);
+    }
+    if let Value::Array(children) = slot {
+        place(children, rest, entry);
+    }
+}
+
 /// The latest teach-back answers recorded for `task` (a QuestionnaireResponse its output names), in
 /// words, with whether each was right (the box's own mark on the item, [`EXT_RIGHT`]).
 fn answers_for(task: &Value, responses: &[Value]) -> Vec<Given> {
@@ -451,8 +484,26 @@ fn answers_for(task: &Value, responses: &[Value]) -> Vec<Given> {
     let Some(qr) = latest else {
         return Vec::new();
     };
+    // Every answered item, nested ones too (in groups, under a parent's answer), in order.
+    fn flatten<'a>(list: &'a Value, out: &mut Vec<&'a Value>) {
+        for item in list.as_array().into_iter().flatten() {
+            let nested = item.get("item").is_some()
+                || item["answer"]
+                    .as_array()
+                    .is_some_and(|a| a.iter().any(|a| a.get("item").is_some()));
+            if item.get("answer").is_some() || !nested {
+                out.push(item);
+            }
+            for answer in item["answer"].as_array().into_iter().flatten() {
+                flatten(&answer["item"], out);
+            }
+            flatten(&item["item"], out);
+        }
+    }
+    let mut all = Vec::new();
+    flatten(&qr["item"], &mut all);
     let mut out = Vec::new();
-    for item in qr["item"].as_array().into_iter().flatten() {
+    for item in all {
         let question = item["text"].as_str().unwrap_or_default().to_owned();
         let answer = item["answer"]
             .as_array()
@@ -601,9 +652,18 @@ pub fn read_questionnaire(q: &Value) -> Quiz {
     walk(
         q["item"].as_array().map_or(&[][..], Vec::as_slice),
         None,
+        &[],
         &value_sets,
         &mut items,
     );
+    // linkIds are unique in a valid Questionnaire (que-2); a repeat could not be told apart in
+    // the answers.
+    let mut seen = std::collections::HashSet::new();
+    for item in &mut items {
+        if !seen.insert(item.link_id.clone()) {
+            item.kind = Kind::Unsupported("repeats the linkId of an earlier item".to_owned());
+        }
+    }
     Quiz {
         questionnaire: q["url"]
             .as_str()
@@ -618,7 +678,13 @@ pub fn read_questionnaire(q: &Value) -> Quiz {
     }
 }
 
-fn walk(list: &[Value], group: Option<&str>, sets: &HashMap<String, &Value>, out: &mut Vec<Item>) {
+fn walk(
+    list: &[Value],
+    group: Option<&str>,
+    within: &[Within],
+    sets: &HashMap<String, &Value>,
+    out: &mut Vec<Item>,
+) {
     for item in list {
         let text = item["text"]
             .as_str()
@@ -635,9 +701,16 @@ fn walk(list: &[Value], group: Option<&str>, sets: &HashMap<String, &Value>, out
         if kind_name == "group" {
             let heading = if text.is_empty() { group } else { Some(&*text) };
             let start = out.len();
+            let mut inner = within.to_vec();
+            inner.push(Within {
+                link_id: link_id.clone(),
+                text: text.clone(),
+                question: false,
+            });
             walk(
                 item["item"].as_array().map_or(&[][..], Vec::as_slice),
                 heading,
+                &inner,
                 sets,
                 out,
             );
@@ -687,10 +760,17 @@ fn walk(list: &[Value], group: Option<&str>, sets: &HashMap<String, &Value>, out
             }
         };
         let children = item["item"].as_array().map_or(&[][..], Vec::as_slice);
+        let mut inner = within.to_vec();
+        inner.push(Within {
+            link_id: link_id.clone(),
+            text: text.clone(),
+            question: true,
+        });
         out.push(Item {
             link_id,
             text,
             group: group.map(str::to_owned),
+            within: within.to_vec(),
             kind,
             enable_when: conditions,
             any_enables: item["enableBehavior"].as_str() == Some("any"),
@@ -701,7 +781,7 @@ fn walk(list: &[Value], group: Option<&str>, sets: &HashMap<String, &Value>, out
                 .map(|n| n as u32),
         });
         // Questions nested under a question follow it (with its conditions as their own).
-        walk(children, group, sets, out);
+        walk(children, group, &inner, sets, out);
     }
 }
 
@@ -895,7 +975,7 @@ pub fn questionnaire_response(
                 "valueBoolean": right,
             }]);
         }
-        items.push(entry);
+        place(&mut items, &item.within, entry);
     }
     // R4's `questionnaire` is a canonical URL; a Questionnaire without a url is named by its
     // relative URL (`Questionnaire/id`), which is a valid uri too.
@@ -1055,6 +1135,80 @@ mod tests {
             env!("CARGO_MANIFEST_DIR")
         );
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    #[test]
+    fn answers_are_nested_as_the_questionnaire_nests_them_and_staff_read_them_all() {
+        let q = json!({"resourceType": "Questionnaire", "id": "q", "status": "active",
+        "item": [
+            {"linkId": "g1", "type": "group", "text": "Your wound", "item": [
+                {"linkId": "clean", "type": "boolean", "text": "Keep it dry?"},
+                {"linkId": "pain", "type": "boolean", "text": "Any pain?", "item": [
+                    {"linkId": "where", "type": "choice", "text": "Where?",
+                     "answerOption": [{"valueString": "Here"}, {"valueString": "There"}]}
+                ]}
+            ]},
+            {"linkId": "last", "type": "boolean", "text": "Ready?"},
+            {"linkId": "last", "type": "boolean", "text": "Ready again?"}
+        ]});
+        let quiz = read_questionnaire(&q);
+        assert_eq!(quiz.items.len(), 5);
+        assert_eq!(
+            quiz.refused(),
+            [("last", "repeats the linkId of an earlier item")],
+            "the repeated linkId is refused, the first kept"
+        );
+        let answered = |link: &str, answer: Answer| Answered {
+            link_id: link.into(),
+            answer,
+            correct: None,
+        };
+        let answers = vec![
+            answered("clean", Answer::Boolean(true)),
+            answered("pain", Answer::Boolean(true)),
+            answered("where", Answer::Choice(1)),
+            answered("last", Answer::Skipped),
+        ];
+        let who = Subject {
+            patient: "p",
+            encounter: "e",
+        };
+        let qr = questionnaire_response(&quiz, &answers, &who, Timestamp::now());
+        let items = &qr["item"];
+        assert_eq!(items.as_array().unwrap().len(), 2, "{qr}");
+        assert_eq!(items[0]["linkId"], "g1");
+        assert_eq!(items[0]["text"], "Your wound");
+        assert!(items[0].get("answer").is_none(), "a group has no answer");
+        assert_eq!(items[0]["item"][0]["linkId"], "clean");
+        let pain = &items[0]["item"][1];
+        assert_eq!(pain["answer"][0]["valueBoolean"], true);
+        assert_eq!(
+            pain["answer"][0]["item"][0]["answer"][0]["valueString"], "There",
+            "a follow-up goes under its parent's answer: {qr}"
+        );
+        assert!(
+            pain.get("item").is_none(),
+            "not beneath both item and answer"
+        );
+        assert_eq!(items[1]["linkId"], "last");
+        // Staff see every question, nested or not, in order.
+        let mut qr = qr;
+        qr["id"] = json!("qr1");
+        let task =
+            json!({"output": [{"valueReference": {"reference": "QuestionnaireResponse/qr1"}}]});
+        let given: Vec<(String, String)> = answers_for(&task, &[qr])
+            .into_iter()
+            .map(|g| (g.question, g.answer))
+            .collect();
+        assert_eq!(
+            given,
+            [
+                ("Keep it dry?".to_owned(), "Yes".to_owned()),
+                ("Any pain?".to_owned(), "Yes".to_owned()),
+                ("Where?".to_owned(), "There".to_owned()),
+                ("Ready?".to_owned(), String::new()),
+            ]
+        );
     }
 
     #[test]

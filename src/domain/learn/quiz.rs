@@ -17,6 +17,9 @@ pub struct Item {
     pub text: String,
     /// The text of the group it is in, if any.
     pub group: Option<String>,
+    /// The items it is nested in, outermost first: groups, and questions it follows up (the
+    /// QuestionnaireResponse nests its answer the same way).
+    pub within: Vec<Within>,
     pub kind: Kind,
     /// It is shown only when all of these hold (`enableBehavior` all), or any (when
     /// `any_enables`).
@@ -27,6 +30,15 @@ pub struct Item {
     /// Where to look again after a wrong answer: a section of the document (the nth heading,
     /// from 1) or a second of the video.
     pub review: Option<u32>,
+}
+
+/// An item another is nested in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Within {
+    pub link_id: String,
+    pub text: String,
+    /// A question (its follow-ups go under its answer), else a group.
+    pub question: bool,
 }
 
 /// What kind of answer an item takes.
@@ -231,6 +243,7 @@ mod tests {
             link_id: link.into(),
             text: link.into(),
             group: None,
+            within: Vec::new(),
             kind: Kind::Choice {
                 options: labels
                     .iter()
