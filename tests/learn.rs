@@ -52,7 +52,7 @@ fn record(bed: &Bed, what: &Recorded, item: &Assignment) -> Vec<Value> {
         .expect("queued");
     items
         .into_iter()
-        .filter(|i| i.op == "put")
+        .filter(|i| i.op == "put" || i.op == "create")
         .map(|i| i.json)
         .collect()
 }
@@ -253,6 +253,7 @@ fn an_education_order_without_a_task_is_listed_and_gets_one_when_opened(server: 
         "order",
         serde_json::json!([{"reference": wound_doc}]),
     ));
+    server.put(&order("edu-raced", "order", leaflet.clone()));
     server.put(&order("edu-proposed", "proposal", leaflet));
     // R4's own example, made this patient's: teaching by an educator, nothing for the TV.
     let mut educator: Value = serde_json::from_str(
@@ -268,7 +269,7 @@ fn an_education_order_without_a_task_is_listed_and_gets_one_when_opened(server: 
     bed.sync_ok();
 
     let list = assignments(&bed);
-    assert_eq!(list.len(), 6, "the ward's four and two orders: {list:#?}");
+    assert_eq!(list.len(), 7, "the ward's four and three orders: {list:#?}");
     let breathing = list
         .iter()
         .find(|a| a.based_on.as_deref() == Some("ServiceRequest/edu-breathing"))
@@ -293,6 +294,30 @@ fn an_education_order_without_a_task_is_listed_and_gets_one_when_opened(server: 
         .cloned()
         .expect("the wound order is listed");
 
+    // Another box (the patient's last bed) made and finished the raced order's Task after
+    // this box's read: opening it here must not overwrite that Task.
+    let raced = list
+        .iter()
+        .find(|a| a.based_on.as_deref() == Some("ServiceRequest/edu-raced"))
+        .cloned()
+        .expect("the raced order is listed");
+    server.put(
+        &serde_json::json!({"resourceType": "Task", "id": raced.task,
+        "status": "completed", "intent": "order",
+        "code": {"coding": [{"system": "http://snomed.info/sct", "code": "311401005"}]},
+        "basedOn": [{"reference": "ServiceRequest/edu-raced"}],
+        "for": {"reference": format!("Patient/{patient}")},
+        "output": [{"type": {"text": "teaching"},
+            "valueReference": {"reference": "Procedure/done-elsewhere"}}]}),
+    );
+    record(
+        &bed,
+        &Recorded::Opened {
+            task: raced.task.clone(),
+        },
+        &raced,
+    );
+
     // Opened (the Task is created), finished; the wound order taken back by a nurse.
     let sent = record(
         &bed,
@@ -304,7 +329,7 @@ fn an_education_order_without_a_task_is_listed_and_gets_one_when_opened(server: 
     assert_eq!(sent.len(), 1, "the Task, created");
     assert_eq!(sent[0]["id"], breathing.task.as_str());
     let mid = assignments(&bed);
-    assert_eq!(mid.len(), 6, "listed once, as its new Task: {mid:#?}");
+    assert_eq!(mid.len(), 7, "listed once, as its new Task: {mid:#?}");
     let opened = mid.iter().find(|a| a.task == breathing.task).unwrap();
     assert!(!opened.from_request);
     assert_eq!(opened.progress, Progress::Started);
@@ -377,8 +402,15 @@ fn an_education_order_without_a_task_is_listed_and_gets_one_when_opened(server: 
         "one Task for the order"
     );
 
+    let kept = server.get(&format!("Task/{}", raced.task));
+    assert_eq!(kept["status"], "completed", "never overwritten: {kept}");
+    assert_eq!(
+        kept["output"][0]["valueReference"]["reference"], "Procedure/done-elsewhere",
+        "{kept}"
+    );
+
     let after = assignments(&bed);
-    assert_eq!(after.len(), 5, "the taken-back order has left: {after:#?}");
+    assert_eq!(after.len(), 6, "the taken-back order has left: {after:#?}");
     let finished = after.iter().find(|a| a.task == breathing.task).unwrap();
     assert_eq!(finished.progress, Progress::Done);
     assert!(after.iter().all(|a| !a.from_request));

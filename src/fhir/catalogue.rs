@@ -16,8 +16,9 @@
 //!
 //! An item is known by a key: `DocumentReference/<id>`, or the canonical URL of the definition
 //! (`<PlanDefinition url>#<id>` for a contained ActivityDefinition or an action of its own).
-//! The Task that assigns it has `focus` the DocumentReference, or `instantiatesCanonical` the
-//! key; reading it back, the material comes from the definition the store holds (the catalogue
+//! The Task that assigns it has `focus` the DocumentReference, `instantiatesCanonical` an
+//! ActivityDefinition's URL, or `instantiatesUri` any other key ([`instantiates`]); reading it
+//! back, the material comes from the definition the store holds (the catalogue
 //! is loaded at every full sync).
 
 use std::collections::{HashMap, HashSet};
@@ -148,22 +149,12 @@ pub(super) fn definitions<'a>(activities: &'a [Value], plans: &'a [Value]) -> Ve
             (None, None) => continue,
         };
         let education = is_education(&[&pd["topic"], &pd["type"]]);
-        let mut stack: Vec<(&Value, String)> = pd["action"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .enumerate()
-            .map(|(n, a)| (a, format!("action-{}", n + 1)))
-            .collect();
+        // Depth first, in the pack's order.
+        let mut stack: Vec<&Value> = pd["action"].as_array().into_iter().flatten().collect();
         stack.reverse();
-        while let Some((action, path)) = stack.pop() {
-            let mut nested: Vec<(&Value, String)> = action["action"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .enumerate()
-                .map(|(n, a)| (a, format!("{path}-{}", n + 1)))
-                .collect();
+        while let Some(action) = stack.pop() {
+            let mut nested: Vec<&Value> =
+                action["action"].as_array().into_iter().flatten().collect();
             nested.reverse();
             stack.extend(nested);
             let definition = action["definitionCanonical"].as_str().map(bare);
@@ -189,7 +180,11 @@ pub(super) fn definitions<'a>(activities: &'a [Value], plans: &'a [Value]) -> Ve
                     {
                         continue;
                     }
-                    let id = action["id"].as_str().map_or(path.clone(), str::to_owned);
+                    // Known by its id: a position would name another action once the pack
+                    // is edited, and a Task would then show the wrong material.
+                    let Some(id) = action["id"].as_str().filter(|i| !i.is_empty()) else {
+                        continue;
+                    };
                     Definition {
                         key: format!("{base}#{id}"),
                         title: String::new(),
@@ -393,6 +388,20 @@ pub fn catalogue(resources: &impl Fn(&str) -> Vec<Value>) -> Vec<CatalogueItem> 
     out
 }
 
+/// Points a Task at what it assigns (a catalogue key): `focus` a DocumentReference;
+/// `instantiatesCanonical` an ActivityDefinition's canonical URL (R4 types it
+/// canonical(ActivityDefinition), 0..1); `instantiatesUri` anything else (a PlanDefinition's
+/// action, `<url>#<id>`, or a definition without a URL).
+pub fn instantiates(task: &mut Value, key: &str) {
+    if key.starts_with("DocumentReference/") {
+        task["focus"] = json!({"reference": key});
+    } else if key.contains("://") && !key.contains('#') && key.contains("/ActivityDefinition/") {
+        task["instantiatesCanonical"] = json!(key);
+    } else {
+        task["instantiatesUri"] = json!(key);
+    }
+}
+
 /// A new education Task for the patient, assigned by staff (`by`: "Practitioner/…"), due by
 /// the end of the next day, local time.
 pub fn assignment_task(item: &CatalogueItem, who: &Subject, by: &str, at: Timestamp) -> Value {
@@ -419,12 +428,7 @@ pub fn assignment_task(item: &CatalogueItem, who: &Subject, by: &str, at: Timest
         "requester": {"reference": by},
         "restriction": {"period": {"end": due.to_string()}},
     });
-    if item.key.starts_with("DocumentReference/") {
-        task["focus"] = json!({"reference": item.key});
-    } else {
-        // 0..1 on a Task in R4 (0..* on a ServiceRequest).
-        task["instantiatesCanonical"] = json!(item.key);
-    }
+    instantiates(&mut task, &item.key);
     if !who.encounter.is_empty() {
         task["encounter"] = json!({"reference": format!("Encounter/{}", who.encounter)});
     }
@@ -566,6 +570,31 @@ mod tests {
             Some("https://h.example/Questionnaire/socks")
         );
         assert_eq!(items[3].description, "Five steps, then a check.");
+    }
+
+    #[test]
+    fn a_task_instantiates_an_activity_by_canonical_and_anything_else_by_uri() {
+        let store = store();
+        let items = catalogue(&read(&store));
+        let who = Subject {
+            patient: "p1",
+            encounter: "",
+        };
+        let task = |title: &str| {
+            let item = items.iter().find(|i| i.title == title).unwrap();
+            assignment_task(item, &who, "Practitioner/n1", Timestamp::now())
+        };
+        let stairs = task("Using stairs safely");
+        assert_eq!(
+            stairs["instantiatesUri"],
+            "https://h.example/PlanDefinition/hip#stairs"
+        );
+        assert!(stairs.get("instantiatesCanonical").is_none());
+        let inhaler = task("Using your inhaler");
+        assert_eq!(
+            inhaler["instantiatesCanonical"],
+            "https://h.example/ActivityDefinition/inhaler"
+        );
     }
 
     #[test]

@@ -195,7 +195,10 @@ pub fn assignments(resources: &impl Fn(&str) -> Vec<Value>) -> Vec<Assignment> {
                 progress,
                 content: content_of(
                     target(&task["focus"], "DocumentReference"),
-                    &task["instantiatesCanonical"],
+                    match &task["instantiatesCanonical"] {
+                        Value::Null => &task["instantiatesUri"],
+                        canonical => canonical,
+                    },
                 ),
                 questionnaire: questionnaire_of(task["input"].as_array()),
                 code: &task["code"],
@@ -395,11 +398,17 @@ pub fn request_task(request: &Value, item: &Assignment, who: &Subject, at: Times
         "basedOn": [{"reference": format!("ServiceRequest/{id}")}],
         "code": {"coding": [{"system": system, "code": code, "display": display}],
             "text": "Patient education"},
-        "description": if item.description.is_empty() { &item.title } else { &item.description },
         "for": {"reference": format!("Patient/{}", who.patient)},
         "authoredOn": at.to_string(),
         "lastModified": at.to_string(),
     });
+    // R4 has no empty strings: no description rather than "".
+    let description = [&item.description, &item.title]
+        .into_iter()
+        .find(|d| !d.trim().is_empty());
+    if let Some(d) = description {
+        task["description"] = json!(d);
+    }
     if !who.encounter.is_empty() {
         task["encounter"] = json!({"reference": format!("Encounter/{}", who.encounter)});
     }
@@ -409,13 +418,8 @@ pub fn request_task(request: &Value, item: &Assignment, who: &Subject, at: Times
     if let Some(due) = item.due {
         task["restriction"] = json!({"period": {"end": due.to_string()}});
     }
-    match &item.source {
-        Some(d) if d.starts_with("DocumentReference/") => {
-            task["focus"] = json!({"reference": d});
-        }
-        // 0..1 on a Task in R4.
-        Some(canonical) => task["instantiatesCanonical"] = json!(canonical),
-        None => {}
+    if let Some(key) = &item.source {
+        super::catalogue::instantiates(&mut task, key);
     }
     let questionnaire = request["supportingInfo"]
         .as_array()
@@ -656,12 +660,30 @@ pub fn read_questionnaire(q: &Value) -> Quiz {
         &value_sets,
         &mut items,
     );
-    // linkIds are unique in a valid Questionnaire (que-2); a repeat could not be told apart in
-    // the answers.
-    let mut seen = std::collections::HashSet::new();
-    for item in &mut items {
-        if !seen.insert(item.link_id.clone()) {
-            item.kind = Kind::Unsupported("repeats the linkId of an earlier item".to_owned());
+    // linkIds are unique in a valid Questionnaire (que-2); a question repeating the linkId of
+    // an earlier item (a group's too) could not be told apart in the answers. The questions
+    // come in the tree's own order (depth first), as `walk` reads them.
+    fn repeats(list: &Value, seen: &mut std::collections::HashSet<String>, out: &mut Vec<bool>) {
+        for item in list.as_array().into_iter().flatten() {
+            let link = item["linkId"].as_str().unwrap_or_default().to_owned();
+            let again = !seen.insert(link);
+            if item["type"] != "group" {
+                out.push(again);
+            }
+            repeats(&item["item"], seen, out);
+        }
+    }
+    let mut again = Vec::new();
+    repeats(
+        &q["item"],
+        &mut std::collections::HashSet::new(),
+        &mut again,
+    );
+    if again.len() == items.len() {
+        for (item, again) in items.iter_mut().zip(again) {
+            if again {
+                item.kind = Kind::Unsupported("repeats the linkId of an earlier item".to_owned());
+            }
         }
     }
     Quiz {

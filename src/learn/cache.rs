@@ -106,13 +106,25 @@ fn remote(url: &str) -> bool {
     url.starts_with("http://") || url.starts_with("https://") || relative(url)
 }
 
-/// A relative reference to the FHIR server (`Binary/123`): no scheme, not a path.
+/// A relative reference to a resource on the FHIR server, `Type/id` (`Binary/123`): a type
+/// name and an id as FHIR writes them, nothing else (no paths, no `..`, no `#contained`).
 fn relative(url: &str) -> bool {
-    !url.is_empty() && !url.contains(':') && !url.starts_with('/')
+    let Some((kind, id)) = url.split_once('/') else {
+        return false;
+    };
+    kind.len() > 1
+        && kind.starts_with(|c: char| c.is_ascii_uppercase())
+        && kind.chars().all(|c| c.is_ascii_alphabetic())
+        && (1..=64).contains(&id.len())
+        && id != "."
+        && id != ".."
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.')
 }
 
 /// Points the assignments at what the cache holds: a video or its captions at the copy, a PDF
-/// at its pages; a text leaflet is read (from the copy, or from a local file) into blocks.
+/// at its pages; a text leaflet is read from the copy into blocks.
 pub fn localize(items: &mut [Assignment], index: &[CachedMaterial], data_dir: &Path) {
     let folder = data_dir.join(LEARN_CACHE_DIR);
     let by_url: HashMap<&str, &CachedMaterial> =
@@ -138,11 +150,13 @@ pub fn localize(items: &mut [Assignment], index: &[CachedMaterial], data_dir: &P
                     });
                 }
             }
+            // Only what the cache fetched: a `file://` text leaflet is never read (its text is
+            // put on screen, and a record must not be able to show any file the box can read).
             Material::Text { url, format } => {
-                let path = match by_url.get(url.as_str()).filter(|m| m.kind == KIND_FILE) {
-                    Some(m) => Some(folder.join(&m.name)),
-                    None => local_path(url),
-                };
+                let path = by_url
+                    .get(url.as_str())
+                    .filter(|m| m.kind == KIND_FILE)
+                    .map(|m| folder.join(&m.name));
                 let bytes = path.and_then(|p| read_capped(&p, MAX_TEXT as u64 + 1).ok());
                 if let Some(bytes) = bytes {
                     item.material = Material::Document(read_text(*format, &bytes));
@@ -152,6 +166,9 @@ pub fn localize(items: &mut [Assignment], index: &[CachedMaterial], data_dir: &P
         }
     }
 }
+
+/// The largest Binary resource (JSON) unwrapped into its content.
+const MAX_BINARY_JSON: u64 = 64 << 20;
 
 /// A FHIR server may answer a `Binary/123` read with the Binary resource (JSON, its content
 /// in `data`) rather than the content itself: the file then becomes that content.
@@ -166,6 +183,12 @@ fn unwrap_binary(path: &Path) -> Result<(), CacheError> {
     if !json_like {
         return Ok(());
     }
+    // The JSON is read whole: not for a large Binary on a small box.
+    if std::fs::metadata(path)?.len() > MAX_BINARY_JSON {
+        return Err(CacheError::Unusable(
+            "a Binary resource too large to unwrap; serve its content instead".into(),
+        ));
+    }
     let Ok(binary) = serde_json::from_slice::<serde_json::Value>(&std::fs::read(path)?) else {
         return Ok(());
     };
@@ -173,7 +196,9 @@ fn unwrap_binary(path: &Path) -> Result<(), CacheError> {
         return Ok(());
     }
     use base64::Engine as _;
-    let data = binary["data"].as_str().unwrap_or_default();
+    let Some(data) = binary["data"].as_str() else {
+        return Err(CacheError::Unusable("a Binary without its data".into()));
+    };
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(data.trim())
         .map_err(|_| CacheError::Unusable("a Binary whose data is not base64".into()))?;
@@ -439,11 +464,6 @@ impl Worker {
                 }
                 Ok(Some(piece)) => {
                     self.failed.remove(&want.url);
-                    // A changed piece replaces the copy the box had.
-                    if let Some(old) = &previous {
-                        self.store()?.learn_cache_forget(&old.url)?;
-                        remove(&self.folder().join(&old.name));
-                    }
                     let Some(encounter) = encounter else {
                         remove(&self.folder().join(&piece.name));
                         return Ok(true);
@@ -460,6 +480,11 @@ impl Worker {
                         "Learn material fetched ahead"
                     );
                     if kept {
+                        // A changed piece has replaced the copy the box had in the index: its
+                        // files go (a player that has the old one open keeps reading it).
+                        if let Some(old) = &previous {
+                            remove(&self.folder().join(&old.name));
+                        }
                         (self.wake)();
                     } else {
                         // No room beside what the list asks for: not fetched again at every
@@ -563,6 +588,11 @@ impl Worker {
                 other => other,
             };
             match result {
+                // A server that ignores If-None-Match but names the same version.
+                Ok(Some(d)) if d.etag.is_some() && d.etag.as_deref() == known.0 => {
+                    remove(&part);
+                    return Ok(None);
+                }
                 Ok(Some(d)) => said = (d.etag, d.modified),
                 Ok(None) => {
                     remove(&part);
@@ -1064,6 +1094,26 @@ mod tests {
         assert_eq!(w.keep(p, &want(&["https://h/a"]), "enc-1").unwrap(), None);
         assert!(!file.exists());
         assert!(kept(&mut w).is_empty());
+    }
+
+    #[test]
+    fn only_type_slash_id_is_taken_as_on_the_fhir_server() {
+        for yes in ["Binary/123", "Binary/a-b.c", "DocumentReference/x"] {
+            assert!(relative(yes) && remote(yes), "{yes}");
+        }
+        for no in [
+            "#bin",
+            "Binary/../x",
+            "Binary/..",
+            "binary/1",
+            "/etc/passwd",
+            "Binary/",
+            "Binary/a/b",
+            "x",
+            "file:///etc/passwd",
+        ] {
+            assert!(!relative(no), "{no}");
+        }
     }
 
     #[test]

@@ -20,7 +20,7 @@ use serde_json::json;
 
 use crate::domain::learn::{Assignment, Recorded};
 use crate::fhir::learn::{Subject, education_procedure, questionnaire_response, request_task};
-use crate::store::db::{OP_PUT, OP_TASK_STATUS, Outgoing, Store};
+use crate::store::db::{OP_CREATE, OP_PUT, OP_TASK_STATUS, Outgoing, Store};
 use crate::store::key::DbKey;
 
 enum Job {
@@ -236,7 +236,7 @@ pub fn queue(
     let mut items = Vec::new();
     if let Some(task) = created {
         items.push(Outgoing {
-            op: OP_PUT,
+            op: OP_CREATE,
             kind: "Task".into(),
             id: task["id"].as_str().unwrap_or_default().to_owned(),
             json: task,

@@ -162,6 +162,10 @@ pub const OP_PUT: &str = "put";
 /// An outbox item that moves a Task on: `{"task": id, "status": ..., "at": ..., "outputs":
 /// [...]}`, applied at delivery to the Task as the server has it then.
 pub const OP_TASK_STATUS: &str = "task-status";
+/// An outbox item delivered only if the server has no resource at its id yet (a Task the box
+/// creates for a ServiceRequest: a Task already there, made by another box or by this one
+/// earlier, is never overwritten).
+pub const OP_CREATE: &str = "create";
 
 /// One item to queue with others in one transaction ([`Store::enqueue_all`]).
 #[derive(Clone, Debug)]

@@ -330,7 +330,16 @@ impl Engine {
                     push_unique(&mut chart, &mut seen, r);
                 }
             }
-            Err(e) => tracing::warn!(error = %e, "Learn's catalogue cannot be read; left out"),
+            Err(e) => {
+                // The last catalogue stays: Tasks assigned from a definition read their
+                // material and questions from it.
+                tracing::warn!(error = %e, "Learn's catalogue cannot be read; the last one kept");
+                for kind in ["ActivityDefinition", "PlanDefinition", "Questionnaire"] {
+                    for r in self.store.resources(kind)? {
+                        push_unique(&mut chart, &mut seen, r);
+                    }
+                }
+            }
         }
         let referenced = self.fetch_referenced(&chart, &HashSet::new())?;
         for r in referenced {
@@ -687,6 +696,8 @@ impl Engine {
             for item in due {
                 let sent = if item.op == crate::store::db::OP_TASK_STATUS {
                     self.move_task(&item.json)
+                } else if item.op == crate::store::db::OP_CREATE {
+                    self.create_if_missing(&item.kind, &item.id, &item.json)
                 } else {
                     self.client
                         .put(&item.kind, &item.id, &item.json)
@@ -724,6 +735,21 @@ impl Engine {
     /// Task as it is now, applies the change to that (never backwards, never over a nurse's
     /// cancel), and writes it only if nobody changed it since (If-Match); a conflict reads it
     /// again. A Task gone from the server, or withdrawn by staff, has nothing left to do.
+    /// PUTs a resource only if the server has none at its id (FHIR R4 has no create-if-absent
+    /// for a client-chosen id: a read, then the write). What is there already stays.
+    fn create_if_missing(&mut self, kind: &str, id: &str, json: &str) -> Result<(), SyncError> {
+        match self.client.get_json(&format!("{kind}/{}", encode(id))) {
+            Ok(_) => {
+                tracing::info!(kind, "already on the server; not created again");
+                Ok(())
+            }
+            Err(SyncError::Status {
+                status: 404 | 410, ..
+            }) => self.client.put(kind, id, json).map(|_| ()),
+            Err(e) => Err(e),
+        }
+    }
+
     fn move_task(&mut self, json: &str) -> Result<(), SyncError> {
         let intent: Value = serde_json::from_str(json)
             .map_err(|e| SyncError::Malformed(format!("a queued Task change: {e}")))?;
