@@ -1,5 +1,5 @@
 //! Calls' speed (`cargo bench --bench call`, release, software renderer, 1920x1080), against
-//! the same real far end as `tests/call.rs`: the GStreamer signalling server on loopback and
+//! the same real far end as `tests/call.rs`: `bedside-call-server` on loopback and
 //! Debian's headless Chromium with its fake camera and microphone on the care-team page.
 //!
 //! - accept → first picture of the far end on screen: the nurse calls, the patient presses OK
@@ -13,15 +13,12 @@
 //!
 //! Exits non-zero when a budget is broken.
 
-#[path = "../tests/common/chromium.rs"]
-#[allow(dead_code)]
-mod chromium;
-#[path = "../tests/common/sound.rs"]
-#[allow(dead_code)]
-mod sound;
+#[path = "../tests/common/mod.rs"]
+mod common;
 
-use std::path::Path;
-use std::process::{Command, Stdio};
+use common::calls::Servers;
+use common::{chromium, sound};
+
 use std::time::{Duration, Instant};
 
 use bedside::domain::button::Button;
@@ -30,14 +27,6 @@ use bedside::launch::{Setup, headless_app_sounding};
 use bedside::ui::app::{App, TimeSource};
 use bedside::ui::headless::Headless;
 use serde_json::json;
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 fn until(
     headless: &Headless,
@@ -111,48 +100,23 @@ fn main() {
     // Sound on, as on the appliance: the speaker and microphone through autoaudiosink and
     // autoaudiosrc, into a null sound card that keeps real time (tests/common/sound.rs).
     let sound = sound::install();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let port = free_port();
-    let mut signalling =
-        Command::new(root.join("target/test-env/bin/gst-webrtc-signalling-server"))
-            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-            .env("WEBRTCSINK_SIGNALLING_SERVER_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the signalling server (make setup builds it)");
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let server = tiny_http::Server::http("127.0.0.1:0").unwrap();
-    let page_port = server.server_addr().to_ip().unwrap().port();
-    let html = root.join("assets/care-team/index.html");
-    std::thread::spawn(move || {
-        for request in server.incoming_requests() {
-            let header =
-                tiny_http::Header::from_bytes("Content-Type", "text/html; charset=utf-8").unwrap();
-            let body = std::fs::read(&html).unwrap();
-            let _ = request.respond(tiny_http::Response::from_data(body).with_header(header));
-        }
-    });
+    let servers = Servers::start();
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("bedside.toml");
     std::fs::write(
         &config,
         format!(
             "[device]\nid = \"urn:example:device|TV-B\"\n[bed]\nlocation = \"urn:example:bed|B\"\n\
-             name = \"Bench bed\"\n[store]\ndata_dir = \"{}\"\n[call]\nsignalling_url = \"ws://127.0.0.1:{port}\"\n\
-             camera = \"test\"\n",
-            dir.path().join("state").display()
+             name = \"Bench bed\"\n[store]\ndata_dir = \"{}\"\n[call]\n{}camera = \"test\"\n",
+            dir.path().join("state").display(),
+            servers.bed_call()
         ),
     )
     .unwrap();
     let setup = Setup::load(Some(&config), false).unwrap();
     let (headless, app) =
         headless_app_sounding(setup, (1920, 1080), TimeSource::System, true).unwrap();
-    let mut nurse = chromium::Chromium::open(&format!(
-        "http://127.0.0.1:{page_port}/?signalling=ws://127.0.0.1:{port}&name=Ana%20Ruiz&role=Nurse&autoconnect=1"
-    ));
+    let mut nurse = servers.person("Ana Ruiz", "Nurse");
     nurse.wait_for(
         "window.careTeam.state().beds.length > 0",
         Duration::from_secs(20),
@@ -295,8 +259,7 @@ fn main() {
     let leaked = after.0.saturating_sub(before.0) > 30 * 1024 || after.1 > before.1 + 4;
     // Closed here: `exit` below would skip its destructor and leave the browser running.
     drop(nurse);
-    let _ = signalling.kill();
-    let _ = signalling.wait();
+    drop(servers);
     if p95 > Duration::from_millis(1500) || leaked {
         eprintln!("budget broken");
         std::process::exit(1);

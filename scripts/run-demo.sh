@@ -36,16 +36,47 @@ python3 scripts/fhir_seed.py "$base" ward --patient "$(field patient)" --encount
 echo "Admitted the demo patient to the demo bed, with a care team, today's plan, a diet, and"
 echo "four things to learn (two leaflets, a PDF leaflet and a captioned video)."
 
-# Calls: the GStreamer signalling server on loopback, and the care-team page beside it.
-sig_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# Calls: bedside-call-server on loopback (docs/calls.md), as a hospital runs it: the box over TLS
+# with its own certificate, the care-team page on plain loopback HTTP (a secure context for the
+# camera) with a token. A demo CA of its own in target/demo/pki, made once (never a real one).
+pki="$demo/pki"
+if [ ! -s "$pki/token.key" ]; then
+  rm -rf "$pki" && mkdir -p "$pki"
+  (cd "$pki" && umask 077 &&
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout ca.key \
+      -out ca.pem -days 3650 -subj "/CN=Bedside demo hospital CA" 2>/dev/null &&
+    for who in server box; do
+      subject="/CN=127.0.0.1"; ext="subjectAltName=IP:127.0.0.1"
+      if [ "$who" = box ]; then subject="/CN=TV-DEMO"; ext="extendedKeyUsage=clientAuth"; fi
+      openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$who.key" \
+        -out "$who.csr" -subj "$subject" 2>/dev/null
+      printf '%s\nbasicConstraints=CA:FALSE\n' "$ext" > "$who.cnf"
+      openssl x509 -req -in "$who.csr" -CA ca.pem -CAkey ca.key -CAcreateserial -out "$who.pem" \
+        -days 3650 -extfile "$who.cnf" 2>/dev/null
+    done &&
+    openssl rand 32 > token.key)
+fi
+tls_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 page_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-WEBRTCSINK_SIGNALLING_SERVER_LOG=warn target/test-env/bin/gst-webrtc-signalling-server \
-  --host 127.0.0.1 --port "$sig_port" >"$demo/server/signalling.log" 2>&1 &
+cat >"$demo/call-server.toml" <<EOF
+# Written by scripts/run-demo.sh for \`make run\`. No [staff]: the demo has no staff directory,
+# so the page's token comes from \`bedside-call-server token\`.
+[listen]
+tls = "127.0.0.1:$tls_port"
+plain = "127.0.0.1:$page_port"
+[tls]
+certificate = "$PWD/$pki/server.pem"
+key = "$PWD/$pki/server.key"
+box_ca = "$PWD/$pki/ca.pem"
+[tokens]
+key_file = "$PWD/$pki/token.key"
+EOF
+BEDSIDE_LOG=warn target/debug/bedside-call-server --config "$demo/call-server.toml" \
+  >"$demo/server/signalling.log" 2>&1 &
 signalling=$!
-python3 -m http.server --bind 127.0.0.1 --directory assets/care-team "$page_port" \
-  >"$demo/server/page.log" 2>&1 &
-page=$!
-trap 'kill $server $signalling $page 2>/dev/null || true' EXIT
+trap 'kill $server $signalling 2>/dev/null || true' EXIT
+token=$(target/debug/bedside-call-server --config "$demo/call-server.toml" token \
+  --name "Ana Ruiz" --role Nurse)
 camera=auto
 [ -e /dev/video0 ] || camera=test
 
@@ -64,11 +95,15 @@ data_dir = "$PWD/$demo/data"
 key_file = "$PWD/$demo/db-key"
 $tv_section
 [call]
-signalling_url = "ws://127.0.0.1:$sig_port"
+signalling_url = "wss://127.0.0.1:$tls_port/signalling"
+ca_file = "$PWD/$pki/ca.pem"
+client_cert = "$PWD/$pki/box.pem"
+client_key = "$PWD/$pki/box.key"
 camera = "$camera"
 EOF
-echo "Care-team calls: open http://127.0.0.1:$page_port/?signalling=ws://127.0.0.1:$sig_port in a"
-echo "browser, sign in with a name, and call the bed (or call the page from the TV's Call tile)."
+echo "Care-team calls: open http://127.0.0.1:$page_port/#token=$token"
+echo "in a browser (signed in as Ana Ruiz, Nurse, for 12 hours) and call the bed, or call the"
+echo "page from the TV's Call tile."
 
 if [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ] || compgen -G "/dev/dri/card*" >/dev/null; then
   echo "Starting bedside. Keys: arrows move, Enter = OK, Esc/Backspace = Back, Home = Home,"

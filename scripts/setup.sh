@@ -88,17 +88,6 @@ if [ ! -x "$ENV_DIR/bin/sekmet" ] || ! "$ENV_DIR/bin/python3" -c 'import jsonsch
   "$ENV_DIR/bin/pip" install -q --disable-pip-version-check "${PY_PACKAGES[@]}"
 fi
 
-# The call signalling server: the GStreamer project's own (gst-plugin-webrtc-signalling, pinned),
-# built once into target/test-env (about a minute). The appliance only talks to it; `make run`
-# starts it on loopback for the demo, and the call tests start their own.
-SIGNALLING_VERSION=0.15.4
-SIGNALLING_BIN="$ENV_DIR/bin/gst-webrtc-signalling-server"
-if [ ! -x "$SIGNALLING_BIN" ] || [ "$(cat "$ENV_DIR/.signalling-version" 2>/dev/null)" != "$SIGNALLING_VERSION" ]; then
-  echo "setup: building the call signalling server gst-plugin-webrtc-signalling $SIGNALLING_VERSION"
-  cargo install --quiet --locked --root "$ENV_DIR" "gst-plugin-webrtc-signalling@$SIGNALLING_VERSION"
-  echo "$SIGNALLING_VERSION" > "$ENV_DIR/.signalling-version"
-fi
-
 # The second FHIR engine for the sync tests (Medplum's FHIR router, tests/medplum), pinned by its
 # package-lock.json. Node.js comes with the machine; Debian's is the fallback.
 if ! command -v node >/dev/null 2>&1; then

@@ -95,10 +95,7 @@ fn a_call_to_the_real_appliance_in_a_window_with_sound_goes_both_ways_and_hangs_
     // test picture stands in for the camera these machines lack.
     let config = common::empty_bed_config(
         dir.path(),
-        &format!(
-            "[call]\nsignalling_url = \"{}\"\ncamera = \"test\"\n",
-            servers.url()
-        ),
+        &format!("[call]\n{}camera = \"test\"\n", servers.bed_call()),
     );
     let mut bed = Appliance::start(&config, &[], &display, &sound);
 
@@ -200,8 +197,8 @@ fn a_nurse_shares_my_health_in_a_call_on_the_real_appliance() {
     let config = common::empty_bed_config(
         dir.path(),
         &format!(
-            "[call]\nsignalling_url = \"{}\"\ncamera = \"test\"\n\n{}sign_in_by_number = true\n",
-            servers.url(),
+            "[call]\n{}camera = \"test\"\n\n{}sign_in_by_number = true\n",
+            servers.bed_call(),
             slapd.section()
         ),
     );

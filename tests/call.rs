@@ -7,7 +7,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use bedside::domain::button::{Button, Digit};
@@ -16,7 +15,7 @@ use bedside::domain::shell::Screen;
 use bedside::launch::{Setup, headless_app, headless_app_sounding};
 use bedside::ui::app::{App, TimeSource};
 use bedside::ui::headless::Headless;
-use common::calls::{Servers, bed_id, page_frames, signalling_bin};
+use common::calls::{Servers, bed_id, page_frames};
 use common::chromium::Chromium;
 use common::{Picture, assert_golden};
 use serde_json::json;
@@ -52,8 +51,8 @@ impl Bed {
         let config = common::empty_bed_config(
             dir.path(),
             &format!(
-                "[call]\nsignalling_url = \"{}\"\ncamera = \"{camera}\"\nmicrophone = \"test\"\n{call_extra}",
-                servers.url()
+                "[call]\n{}camera = \"{camera}\"\nmicrophone = \"test\"\n{call_extra}",
+                servers.bed_call()
             ),
         );
         let setup = Setup::load(Some(&config), false).expect("config");
@@ -661,12 +660,7 @@ fn the_far_end_vanishing_or_the_server_dying_ends_the_call_cleanly_and_the_bed_c
         ended(app, EndReason::Lost)
     });
     // The server comes back on the same port: the bed registers again by itself.
-    servers.signalling = Command::new(signalling_bin())
-        .args(["--host", "127.0.0.1", "--port", &servers.port.to_string()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    servers.restart();
     let mut nurse = servers.person("Ana Ruiz", "Nurse");
     let started = Instant::now();
     while nurse.eval("window.careTeam.state().beds.length") != json!(1) {
@@ -727,7 +721,7 @@ fn garbage_and_out_of_order_signalling_is_refused_without_harm() {
         ws.send(Message::text(r#"{"type":"welcome","peerId":"bed-1"}"#))
             .unwrap();
         ws.send(Message::text(
-            r#"{"type":"list","producers":[{"id":"p-n","meta":{"kind":"care-team","name":"Ana Ruiz","role":"Nurse"}}]}"#,
+            r#"{"type":"list","producers":[{"id":"p-n","meta":{"kind":"care-team","name":"Ana Ruiz","role":"Nurse","verified":"sign-in"}}]}"#,
         ))
         .unwrap();
         ws.send(Message::text(
@@ -795,7 +789,7 @@ fn garbage_and_out_of_order_signalling_is_refused_without_harm() {
 fn a_nurse_shares_my_health_in_a_call_and_the_far_end_sees_the_same_rows() {
     let slapd = common::slapd::Slapd::start();
     let servers = Servers::start();
-    let bed = demo_bed_with_staff(&servers, &slapd);
+    let (bed, _) = demo_bed_with_staff(&servers, &slapd);
     let mut page = servers.person("Lan Tran", "Interpreter");
     // The interpreter's camera is off: the bed shows black where her picture goes (a still
     // screen to compare with a golden picture).
@@ -901,25 +895,30 @@ fn a_nurse_shares_my_health_in_a_call_and_the_far_end_sees_the_same_rows() {
 
 /// The demo patient's bed (the record names family: Jo Yundt, daughter; Marcus Hill, friend)
 /// with calls on the test servers and staff sign-in against `slapd`.
-fn demo_bed_with_staff(servers: &Servers, slapd: &common::slapd::Slapd) -> Bed {
+/// The bed and its location id.
+fn demo_bed_with_staff(servers: &Servers, slapd: &common::slapd::Slapd) -> (Bed, String) {
     let dir = tempfile::tempdir().unwrap();
     let config = common::empty_bed_config(
         dir.path(),
         &format!(
-            "[call]\nsignalling_url = \"{}\"\ncamera = \"test\"\nmicrophone = \"test\"\n\n{}",
-            servers.url(),
+            "[call]\n{}camera = \"test\"\nmicrophone = \"test\"\n\n{}",
+            servers.bed_call(),
             slapd.section()
         ),
     );
     let setup = Setup::load(Some(&config), true).expect("config");
+    let location = setup.config.bed.location.value.clone();
     let now = jiff::civil::DateTime::strptime("%Y-%m-%dT%H:%M", common::NOW).unwrap();
     let (headless, app) =
         headless_app(setup, (1920, 1080), TimeSource::Fixed(now)).expect("headless bed");
-    Bed {
-        headless,
-        app,
-        _dir: dir,
-    }
+    (
+        Bed {
+            headless,
+            app,
+            _dir: dir,
+        },
+        location,
+    )
 }
 
 /// The screen with staff beside a call, once the far end's (black) picture is on it, written to
@@ -963,10 +962,11 @@ fn sign_in(bed: &Bed) {
 fn only_family_the_record_names_and_staff_allow_can_call_as_family() {
     let slapd = common::slapd::Slapd::start();
     let servers = Servers::start();
-    let bed = demo_bed_with_staff(&servers, &slapd);
-    let mut stranger = servers.person("Sam Stone", "Family");
+    let (bed, bed_location) = demo_bed_with_staff(&servers, &slapd);
+    // Both hold an invitation to this bed (a family token); only one is in the record.
+    let mut stranger = servers.family("Sam Stone", "Family", &bed_location);
     let id = bed_id(&mut stranger);
-    let mut marcus = servers.person("Marcus Hill", "Family");
+    let mut marcus = servers.family("Marcus Hill", "Family", &bed_location);
     bed.until("the people online", Duration::from_secs(10), |app| {
         app.call_people() >= 1
     });

@@ -18,72 +18,7 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tungstenite::Message;
 
-use common::openssl;
-
-/// A CA, and a certificate with key it signed for `name` (`ext`: its extensions).
-fn issue(dir: &Path, ca: &str, name: &str, subject: &str, ext: &str) {
-    openssl(
-        dir,
-        &[
-            "req",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            &format!("{name}.key"),
-            "-out",
-            &format!("{name}.csr"),
-            "-subj",
-            subject,
-        ],
-    );
-    std::fs::write(dir.join(format!("{name}.cnf")), ext).unwrap();
-    openssl(
-        dir,
-        &[
-            "x509",
-            "-req",
-            "-in",
-            &format!("{name}.csr"),
-            "-CA",
-            &format!("{ca}.pem"),
-            "-CAkey",
-            &format!("{ca}.key"),
-            "-CAcreateserial",
-            "-out",
-            &format!("{name}.pem"),
-            "-days",
-            "2",
-            "-extfile",
-            &format!("{name}.cnf"),
-        ],
-    );
-}
-
-fn make_ca(dir: &Path, name: &str) {
-    openssl(
-        dir,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            &format!("{name}.key"),
-            "-out",
-            &format!("{name}.pem"),
-            "-days",
-            "2",
-            "-subj",
-            &format!("/CN={name}"),
-        ],
-    );
-}
+use common::calls::make_ca;
 
 /// What the server saw of one connection attempt.
 #[derive(Debug)]
@@ -150,7 +85,7 @@ fn server(dir: &Path) -> (u16, mpsc::Receiver<Seen>) {
                 ws.send(Message::text(r#"{"type":"welcome","peerId":"bed-1"}"#))
                     .unwrap();
                 ws.send(Message::text(
-                    r#"{"type":"list","producers":[{"id":"p-n","meta":{"kind":"care-team","name":"Ana Ruiz","role":"Nurse"}}]}"#,
+                    r#"{"type":"list","producers":[{"id":"p-n","meta":{"kind":"care-team","name":"Ana Ruiz","role":"Nurse","verified":"sign-in"}}]}"#,
                 ))
                 .unwrap();
                 ws.send(Message::text(
@@ -180,25 +115,11 @@ fn server(dir: &Path) -> (u16, mpsc::Receiver<Seen>) {
     (port, rx)
 }
 
-/// The hospital CA, a server certificate it signed for 127.0.0.1, the box's own certificate,
-/// and another CA that signed none of them.
+/// The hospital CA, a server certificate it signed for 127.0.0.1, the box's own certificate
+/// (`common::calls::pki`), and another CA that signed none of them.
 fn pki(d: &Path) {
-    make_ca(d, "ca");
+    common::calls::pki(d);
     make_ca(d, "other-ca");
-    issue(
-        d,
-        "ca",
-        "server",
-        "/CN=127.0.0.1",
-        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
-    );
-    issue(
-        d,
-        "ca",
-        "box",
-        "/CN=TV-4N-07B",
-        "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n",
-    );
 }
 
 fn bed_config(dir: &Path, port: u16, extra: &str) -> std::path::PathBuf {

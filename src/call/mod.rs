@@ -4,12 +4,14 @@
 //!   `gst-webrtc-signalling-server` and its protocol).
 //! - [`media`]: one call's GStreamer pipeline around `webrtcbin`.
 //! - [`service`]: the call thread that joins them to the rules in [`crate::domain::call`].
+//! - [`gate`]: who may be on the call server and as whom (`bedside-call-server`'s rules).
 //!
 //! The bed always makes the SDP offer: when it is called, once the patient accepts (the
 //! protocol lets only a session's *producer* offer, and the bed registers as one); when it
 //! calls, inside its `startSession`. The browser at the far end thus always answers, which
 //! browsers do robustly, and the bed's pipeline never has to fit itself to a foreign offer.
 
+pub mod gate;
 pub mod media;
 pub mod service;
 pub mod signalling;

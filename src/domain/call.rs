@@ -39,9 +39,19 @@ pub struct Peer {
 
 impl Peer {
     /// Reads a peer from the signalling server's `meta` (see docs/calls.md). A peer without
-    /// a name is not callable and not listed.
+    /// a name is not callable and not listed, nor is one the server did not vouch for
+    /// (`verified`: `bedside-call-server` sets it from a token or a box certificate and
+    /// overwrites whatever a peer says; a server that does not check who connects never sets
+    /// it, so nobody on it can ring or be rung by the bed).
     pub fn from_meta(id: &str, meta: Option<&serde_json::Value>) -> Option<Peer> {
         let meta = meta?;
+        let verified = meta
+            .get("verified")
+            .and_then(|v| v.as_str())
+            .is_some_and(|v| !v.trim().is_empty());
+        if !verified {
+            return None;
+        }
         let text = |key: &str| {
             meta.get(key)
                 .and_then(|v| v.as_str())

@@ -1,19 +1,32 @@
-//! The far end of calls for tests: the GStreamer project's `gst-webrtc-signalling-server` on
-//! loopback (built by scripts/setup.sh into target/test-env) and the care-team page served
-//! beside it, opened by Debian's headless Chromium with a fake camera and microphone.
+//! The far end of calls for tests: `bedside-call-server` (GStreamer's signalling server with
+//! our sign-in, the binary `make run` and a hospital run) on loopback, with a hospital CA of the
+//! test's own: beds connect over TLS with a box certificate, care-team pages over plain
+//! loopback HTTP (a secure context for the camera) with a token the server's key signed, served
+//! by the server itself and opened by Debian's headless Chromium with a fake camera and
+//! microphone.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use bedside::call::gate::{Claims, Tokens, claims};
+
 use super::chromium::Chromium;
 use super::fhir::free_port;
+use super::openssl;
 
-/// The signalling server and the web server for the care-team page.
+/// The token key of every test server (32 bytes, the least taken).
+pub const TOKEN_KEY: &[u8] = b"test token key, never a real one";
+
+/// The call server, its files, and its two ports.
 pub struct Servers {
     pub signalling: Child,
+    /// TLS: beds (and pages that sign in over HTTPS).
     pub port: u16,
+    /// Plain: the page and its WebSocket, on loopback.
+    pub plain: u16,
     pub page: String,
+    pub dir: tempfile::TempDir,
 }
 
 impl Drop for Servers {
@@ -24,69 +37,197 @@ impl Drop for Servers {
 }
 
 pub fn signalling_bin() -> PathBuf {
-    std::env::var_os("BEDSIDE_SIGNALLING_SERVER")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join("target/test-env/bin/gst-webrtc-signalling-server")
-        })
+    PathBuf::from(env!("CARGO_BIN_EXE_bedside-call-server"))
+}
+
+/// A CA called `name` (`name.pem`, `name.key`) in `dir`.
+pub fn make_ca(dir: &Path, name: &str) {
+    openssl(
+        dir,
+        &[
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            &format!("{name}.key"),
+            "-out",
+            &format!("{name}.pem"),
+            "-days",
+            "2",
+            "-subj",
+            &format!("/CN={name}"),
+        ],
+    );
+}
+
+/// A certificate and key `name` that `ca` signed for `subject` (`ext`: its extensions).
+pub fn issue(dir: &Path, ca: &str, name: &str, subject: &str, ext: &str) {
+    openssl(
+        dir,
+        &[
+            "req",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+            "-nodes",
+            "-keyout",
+            &format!("{name}.key"),
+            "-out",
+            &format!("{name}.csr"),
+            "-subj",
+            subject,
+        ],
+    );
+    std::fs::write(dir.join(format!("{name}.cnf")), ext).unwrap();
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &format!("{name}.csr"),
+            "-CA",
+            &format!("{ca}.pem"),
+            "-CAkey",
+            &format!("{ca}.key"),
+            "-CAcreateserial",
+            "-out",
+            &format!("{name}.pem"),
+            "-days",
+            "2",
+            "-extfile",
+            &format!("{name}.cnf"),
+        ],
+    );
+}
+
+/// The hospital CA (`ca`), the server's certificate for 127.0.0.1 (`server`) and a box's
+/// (`box`), all in `d`.
+pub fn pki(d: &Path) {
+    make_ca(d, "ca");
+    issue(
+        d,
+        "ca",
+        "server",
+        "/CN=127.0.0.1",
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+    );
+    issue(
+        d,
+        "ca",
+        "box",
+        "/CN=TV-4N-07B",
+        "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n",
+    );
 }
 
 impl Servers {
     pub fn start() -> Servers {
-        let bin = signalling_bin();
-        assert!(
-            bin.exists(),
-            "{} is missing: run scripts/setup.sh",
-            bin.display()
-        );
+        Servers::start_with("")
+    }
+
+    /// With `extra` TOML at the end of the server's config (a `[staff]` section).
+    pub fn start_with(extra: &str) -> Servers {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        pki(d);
+        std::fs::write(d.join("token.key"), TOKEN_KEY).unwrap();
         let port = free_port();
-        let signalling = Command::new(&bin)
-            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-            .env("WEBRTCSINK_SIGNALLING_SERVER_LOG", "warn")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the signalling server");
-        let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "signalling server did not listen"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        // The page, from the repository, on loopback (a secure context for the camera).
-        let server = tiny_http::Server::http("127.0.0.1:0").expect("page server");
-        let page_port = server.server_addr().to_ip().expect("ip").port();
-        std::thread::spawn(move || {
-            let html = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/care-team/index.html");
-            for request in server.incoming_requests() {
-                let body = std::fs::read(&html).expect("care-team page");
-                let header =
-                    tiny_http::Header::from_bytes("Content-Type", "text/html; charset=utf-8")
-                        .unwrap();
-                let _ = request.respond(tiny_http::Response::from_data(body).with_header(header));
-            }
-        });
-        Servers {
-            signalling,
+        let plain = free_port();
+        std::fs::write(
+            d.join("call-server.toml"),
+            format!(
+                "[listen]\ntls = \"127.0.0.1:{port}\"\nplain = \"127.0.0.1:{plain}\"\n\n\
+                 [tls]\ncertificate = \"{0}/server.pem\"\nkey = \"{0}/server.key\"\nbox_ca = \"{0}/ca.pem\"\n\n\
+                 [tokens]\nkey_file = \"{0}/token.key\"\n\n{extra}",
+                d.display()
+            ),
+        )
+        .unwrap();
+        let mut servers = Servers {
+            signalling: spawn(d),
             port,
-            page: format!("http://127.0.0.1:{page_port}/"),
+            plain,
+            page: format!("http://127.0.0.1:{plain}/"),
+            dir,
+        };
+        servers.wait_listening();
+        servers
+    }
+
+    fn wait_listening(&mut self) {
+        let started = Instant::now();
+        for port in [self.port, self.plain] {
+            while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+                if let Ok(Some(status)) = self.signalling.try_wait() {
+                    panic!("bedside-call-server exited: {status}");
+                }
+                assert!(
+                    started.elapsed() < Duration::from_secs(20),
+                    "bedside-call-server did not listen"
+                );
+                std::thread::sleep(Duration::from_millis(20));
+            }
         }
     }
 
-    pub fn url(&self) -> String {
-        format!("ws://127.0.0.1:{}", self.port)
+    /// Starts the server again (same config, same ports) after it was killed.
+    pub fn restart(&mut self) {
+        self.signalling = spawn(self.dir.path());
+        self.wait_listening();
     }
 
-    /// A care-team member at a browser, connected.
+    /// Where beds connect.
+    pub fn url(&self) -> String {
+        format!("wss://127.0.0.1:{}/signalling", self.port)
+    }
+
+    /// The box's `[call]` lines that reach this server: the address, the hospital CA and the
+    /// box's certificate (other `[call]` keys may follow).
+    pub fn bed_call(&self) -> String {
+        let d = self.dir.path().display();
+        format!(
+            "signalling_url = \"{}\"\nca_file = \"{d}/ca.pem\"\nclient_cert = \"{d}/box.pem\"\nclient_key = \"{d}/box.key\"\n",
+            self.url()
+        )
+    }
+
+    /// A token this server accepts for `claims`.
+    pub fn token(&self, claims: &Claims) -> String {
+        Tokens::new(TOKEN_KEY).unwrap().issue(claims)
+    }
+
+    /// Claims for a care-team member, valid for an hour from now.
+    pub fn care_team(name: &str, role: &str) -> Claims {
+        let now = jiff::Timestamp::now().as_second();
+        claims("Practitioner/test", name, role, "care-team", now, 3600)
+    }
+
+    /// A care-team member at a browser, signed in (as a sign-in would give), connected.
     pub fn person(&self, name: &str, role: &str) -> Chromium {
+        self.open(&Servers::care_team(name, role))
+    }
+
+    /// Someone invited to call the bed at `bed` (its location id) as family.
+    pub fn family(&self, name: &str, role: &str, bed: &str) -> Chromium {
+        let mut c = Servers::care_team(name, role);
+        c.kind = "family".into();
+        c.sub = "invitation/test".into();
+        c.bed = Some(bed.into());
+        self.open(&c)
+    }
+
+    /// The page with `claims`' token (as an invitation's link carries it), connected.
+    pub fn open(&self, claims: &Claims) -> Chromium {
         let mut page = Chromium::open(&format!(
-            "{}?signalling={}&name={}&role={role}&autoconnect=1",
+            "{}?autoconnect=1#token={}",
             self.page,
-            self.url(),
-            name.replace(' ', "%20")
+            self.token(claims)
         ));
         page.wait_for(
             "window.careTeam.state().id !== null",
@@ -94,6 +235,17 @@ impl Servers {
         );
         page
     }
+}
+
+fn spawn(d: &Path) -> Child {
+    Command::new(signalling_bin())
+        .arg("--config")
+        .arg(d.join("call-server.toml"))
+        .env("BEDSIDE_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start bedside-call-server")
 }
 
 /// The page's id for the bed, once the bed is online.

@@ -28,7 +28,9 @@ fn a_call_thread_started_again_after_a_failure_says_the_call_failed_and_is_free(
 fn nurse() -> (String, Option<serde_json::Value>) {
     (
         "p-nurse".into(),
-        Some(serde_json::json!({"kind": "care-team", "name": "Ana Ruiz", "role": "Nurse"})),
+        Some(
+            serde_json::json!({"verified": "sign-in", "kind": "care-team", "name": "Ana Ruiz", "role": "Nurse"}),
+        ),
     )
 }
 
@@ -287,7 +289,7 @@ fn a_busy_far_end_and_an_unknown_one_say_so() {
     call.input(
         Input::PeerStatus {
             id: "p-nurse".into(),
-            meta: Some(serde_json::json!({"name": "Ana Ruiz", "role": "Nurse", "busy": true})),
+            meta: Some(serde_json::json!({"verified": "sign-in", "name": "Ana Ruiz", "role": "Nurse", "busy": true})),
             gone: false,
         },
         t0,
@@ -411,12 +413,26 @@ fn an_offer_from_the_far_end_fails_the_call_and_stray_messages_do_nothing() {
 fn peers_without_a_name_are_not_listed_and_names_are_bounded() {
     assert_eq!(Peer::from_meta("a", None), None);
     assert_eq!(
-        Peer::from_meta("a", Some(&serde_json::json!({"role": "Nurse"}))),
+        Peer::from_meta(
+            "a",
+            Some(&serde_json::json!({"verified": "sign-in", "role": "Nurse"}))
+        ),
+        None
+    );
+    // Named, but not vouched for by the server: nobody.
+    assert_eq!(
+        Peer::from_meta(
+            "a",
+            Some(&serde_json::json!({"name": "Ana Ruiz", "role": "Nurse"}))
+        ),
         None
     );
     let long = "x".repeat(500);
-    let p = Peer::from_meta("a", Some(&serde_json::json!({"name": long, "kind": "bed"})))
-        .expect("named");
+    let p = Peer::from_meta(
+        "a",
+        Some(&serde_json::json!({"verified": "sign-in", "name": long, "kind": "bed"})),
+    )
+    .expect("named");
     assert_eq!(p.name.len(), 80);
     assert!(p.bed);
 }
@@ -429,7 +445,7 @@ fn only_a_configured_observation_role_is_answered_without_a_press_and_it_chimes(
     call.input(
         Input::PeerStatus {
             id: "p-sitter".into(),
-            meta: Some(serde_json::json!({"name": "Sam Lee", "role": "virtual sitter"})),
+            meta: Some(serde_json::json!({"verified": "sign-in", "name": "Sam Lee", "role": "virtual sitter"})),
             gone: false,
         },
         t0,
@@ -473,7 +489,7 @@ fn only_a_configured_observation_role_is_answered_without_a_press_and_it_chimes(
     call.input(
         Input::PeerStatus {
             id: "p-sitter".into(),
-            meta: Some(serde_json::json!({"name": "Sam Lee", "role": "Virtual sitter"})),
+            meta: Some(serde_json::json!({"verified": "sign-in", "name": "Sam Lee", "role": "Virtual sitter"})),
             gone: false,
         },
         t0,
@@ -495,7 +511,9 @@ fn a_caller_saying_they_are_family_rings_only_from_the_family_list() {
     let person = |id: &str, name: &str, role: &str| {
         (
             id.to_owned(),
-            Some(serde_json::json!({"kind": "care-team", "name": name, "role": role})),
+            Some(
+                serde_json::json!({"verified": "sign-in", "kind": "care-team", "name": name, "role": role}),
+            ),
         )
     };
     let refused = |id: &str| {
@@ -536,7 +554,7 @@ fn a_caller_saying_they_are_family_rings_only_from_the_family_list() {
             person("p-son", "Sam Stone", "Son"),
             (
                 "p-bed".into(),
-                Some(serde_json::json!({"kind": "bed", "name": "Sam Stone", "role": "Family"})),
+                Some(serde_json::json!({"verified": "sign-in", "kind": "bed", "name": "Sam Stone", "role": "Family"})),
             ),
         ]),
         t0,
