@@ -294,3 +294,96 @@ fn a_nurse_signs_in_on_the_page_with_the_staff_directory_and_beds_see_who_she_is
         json!("Ana Ruiz · Nurse")
     );
 }
+
+#[test]
+fn a_box_invites_family_with_a_one_time_code_and_revoking_ends_their_connection() {
+    use bedside::call::invitation::{Client, Request};
+    let servers = Servers::start();
+    let d = servers.dir.path();
+    let tls = TlsSetup {
+        ca_file: Some(d.join("ca.pem")),
+        client_cert: Some(d.join("box.pem")),
+        client_key: Some(d.join("box.key")),
+    };
+    let mut bed = as_box(&servers, true).unwrap();
+    register_box(&mut bed);
+    heard(&mut bed, Duration::from_millis(300));
+    let client = Client::new(&servers.url(), &tls).expect("the box's invitation client");
+    let request = Request {
+        name: "Marcus Hill".into(),
+        role: "Son".into(),
+        bed: "urn:bed|7B".into(),
+        hours: 24,
+    };
+    let issued = client.invite(&request).expect("an invitation");
+    assert_eq!(issued.code.len(), 8);
+
+    // Only a box may invite: a page (no certificate) is refused.
+    let plain = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    let status = plain
+        .post(&format!("{}invitations", servers.page))
+        .header("Content-Type", "application/json")
+        .send(serde_json::to_string(&request).unwrap())
+        .unwrap()
+        .status()
+        .as_u16();
+    assert_eq!(status, 403);
+
+    // Marcus types the code on the page: he is on as family, for this bed.
+    let mut page = common::chromium::Chromium::open(&servers.page);
+    page.wait_for(
+        "document.readyState === 'complete'",
+        Duration::from_secs(10),
+    );
+    let join = |page: &mut common::chromium::Chromium, code: &str| {
+        page.eval(&format!(
+            "document.getElementById('code').value = {}; \
+             document.getElementById('code-form').requestSubmit(); true",
+            json!(code)
+        ));
+    };
+    join(
+        &mut page,
+        &format!("{} {}", &issued.code[..4], &issued.code[4..]),
+    );
+    page.wait_for(
+        "window.careTeam.state().beds.length > 0",
+        Duration::from_secs(15),
+    );
+    let meta = person_arrived(&mut bed).expect("the bed heard Marcus");
+    assert_eq!(
+        meta,
+        json!({"kind": "family", "name": "Marcus Hill", "role": "Son", "verified": "invitation", "bed": "urn:bed|7B"})
+    );
+    // The code was for one use.
+    let mut other = common::chromium::Chromium::open(&servers.page);
+    other.wait_for(
+        "document.readyState === 'complete'",
+        Duration::from_secs(10),
+    );
+    join(&mut other, &issued.code);
+    other.wait_for(
+        "document.getElementById('code-error').textContent.includes('already used')",
+        Duration::from_secs(10),
+    );
+
+    // The nurse revokes it: Marcus is cut off, and his token no longer gets in.
+    assert_eq!(client.revoke(Some(&issued.id), None), Ok(1));
+    page.wait_for(
+        "window.careTeam.state().id === null",
+        Duration::from_secs(10),
+    );
+    page.eval("window.careTeam.connect(); true");
+    page.wait_for(
+        "document.getElementById('status').textContent === 'Please sign in again'",
+        Duration::from_secs(10),
+    );
+
+    // At discharge the box ends every invitation of its bed.
+    client.invite(&request).unwrap();
+    client.invite(&request).unwrap();
+    assert_eq!(client.revoke(None, Some("urn:bed|7B")), Ok(2));
+}

@@ -24,6 +24,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use bedside::call::gate::{self, Gate, Identity, Tokens, Verdict};
+use bedside::call::invitation;
 use clap::Parser;
 use futures::StreamExt;
 use futures::task::AtomicWaker;
@@ -228,8 +229,64 @@ struct Shared {
     kills: Mutex<HashMap<String, Arc<Kill>>>,
     /// Messages of our own to peers (why something was refused).
     say: futures::channel::mpsc::UnboundedSender<(String, p::OutgoingMessage)>,
-    /// Wrong passwords per staff number: (count, last).
+    /// Wrong passwords per staff number, and wrong invitation codes per address: (count, last).
     wrong: Mutex<HashMap<String, (u32, std::time::Instant)>>,
+    /// Family invitations (in memory: a restart ends them; the box can invite again).
+    book: Mutex<invitation::Book>,
+}
+
+impl Shared {
+    /// Whether `key` (a staff number, an address) has had too many wrong tries lately.
+    fn locked_out(&self, key: &str) -> bool {
+        let wrong = self.wrong.lock().unwrap().get(key).copied();
+        wrong.is_some_and(|(count, last)| count >= WRONG_MAX && last.elapsed() < LOCKOUT)
+    }
+
+    fn wrong_try(&self, key: String) {
+        let mut wrong = self.wrong.lock().unwrap();
+        let entry = wrong.entry(key).or_insert((0, std::time::Instant::now()));
+        entry.0 += 1;
+        entry.1 = std::time::Instant::now();
+    }
+
+    /// Ends the live connections of tokens with these subjects.
+    fn end_subjects(&self, subjects: &[String]) {
+        let peers: Vec<String> = {
+            let gate = self.gate.lock().unwrap();
+            subjects.iter().flat_map(|s| gate.peers_of(s)).collect()
+        };
+        let kills = self.kills.lock().unwrap();
+        for peer in peers {
+            if let Some(kill) = kills.get(&peer) {
+                kill.kill();
+            }
+        }
+    }
+}
+
+/// Random bytes from the system's source.
+fn random_bytes<const N: usize>() -> [u8; N] {
+    use ring::rand::SecureRandom;
+    let mut bytes = [0u8; N];
+    ring::rand::SystemRandom::new()
+        .fill(&mut bytes)
+        .expect("the system's random source");
+    bytes
+}
+
+/// An invitation's code: each digit from 16 random bits (a bias under 1 in 6,000).
+fn random_code() -> String {
+    random_bytes::<{ 2 * invitation::CODE_DIGITS }>()
+        .chunks(2)
+        .map(|b| char::from(b'0' + (u16::from_le_bytes([b[0], b[1]]) % 10) as u8))
+        .collect()
+}
+
+fn random_id() -> String {
+    random_bytes::<12>()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn now() -> i64 {
@@ -367,29 +424,152 @@ struct SignIn {
     password: String,
 }
 
-async fn sign_in<S: AsyncRead + AsyncWrite + Unpin>(
-    shared: &Arc<Shared>,
+/// Reads a request body of `length` bytes, of which `body` came with the head (None: too large).
+async fn read_body<S: AsyncRead + Unpin>(
     stream: &mut S,
     mut body: Vec<u8>,
     length: usize,
-) -> io::Result<()> {
+) -> io::Result<Option<Vec<u8>>> {
     if length > BODY_MAX {
-        return json(
-            stream,
-            "413 Payload Too Large",
-            serde_json::json!({"error": "too large"}),
-        )
-        .await;
+        return Ok(None);
     }
     while body.len() < length {
         let mut chunk = [0u8; 1024];
-        let n = stream.read(&mut chunk).await?;
+        let n = tokio::time::timeout(HANDSHAKE_TIMEOUT, stream.read(&mut chunk))
+            .await
+            .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))??;
         if n == 0 {
             return Err(io::ErrorKind::UnexpectedEof.into());
         }
         body.extend_from_slice(&chunk[..n]);
     }
     body.truncate(length);
+    Ok(Some(body))
+}
+
+/// `POST /redeem {"code"}`: an invitation's one-time code for a family token.
+async fn redeem<S: AsyncWrite + Unpin>(
+    shared: &Arc<Shared>,
+    stream: &mut S,
+    body: &[u8],
+    from: SocketAddr,
+) -> io::Result<()> {
+    #[derive(Deserialize)]
+    struct Redeem {
+        code: String,
+    }
+    let address = from.ip().to_string();
+    if shared.locked_out(&address) {
+        return json(
+            stream,
+            "429 Too Many Requests",
+            serde_json::json!({"error": "too many wrong codes: wait 15 minutes"}),
+        )
+        .await;
+    }
+    let Ok(request) = serde_json::from_slice::<Redeem>(body) else {
+        return json(
+            stream,
+            "400 Bad Request",
+            serde_json::json!({"error": "send {\"code\": ...}"}),
+        )
+        .await;
+    };
+    let result = shared.book.lock().unwrap().redeem(&request.code, now());
+    match result {
+        Ok(claims) => {
+            tracing::info!(kind = "family", "an invitation was used");
+            json(
+                stream,
+                "200 OK",
+                serde_json::json!({
+                    "token": shared.tokens.issue(&claims),
+                    "name": claims.name,
+                    "role": claims.role,
+                    "expires": claims.exp,
+                }),
+            )
+            .await
+        }
+        Err(e) => {
+            shared.wrong_try(address);
+            json(
+                stream,
+                "401 Unauthorized",
+                serde_json::json!({"error": e.to_string()}),
+            )
+            .await
+        }
+    }
+}
+
+/// `POST /invitations` and `POST /invitations/revoke`: boxes only (their certificate).
+async fn invitations<S: AsyncWrite + Unpin>(
+    shared: &Arc<Shared>,
+    stream: &mut S,
+    route: &str,
+    body: &[u8],
+    certificate: Option<&str>,
+) -> io::Result<()> {
+    if certificate.is_none() {
+        return json(
+            stream,
+            "403 Forbidden",
+            serde_json::json!({"error": "only a box (with its certificate) may do that"}),
+        )
+        .await;
+    }
+    if route == "/invitations" {
+        let Ok(request) = serde_json::from_slice::<invitation::Request>(body) else {
+            return json(
+                stream,
+                "400 Bad Request",
+                serde_json::json!({"error": "not an invitation request"}),
+            )
+            .await;
+        };
+        let issued = shared
+            .book
+            .lock()
+            .unwrap()
+            .issue(request, random_id(), random_code(), now());
+        return match issued {
+            Ok(issued) => {
+                tracing::info!(id = %issued.id, "an invitation was issued");
+                json(stream, "200 OK", serde_json::to_value(&issued).unwrap()).await
+            }
+            Err(e) => json(stream, "400 Bad Request", serde_json::json!({"error": e})).await,
+        };
+    }
+    #[derive(Deserialize)]
+    struct Revoke {
+        id: Option<String>,
+        bed: Option<String>,
+    }
+    let Ok(revoke) = serde_json::from_slice::<Revoke>(body) else {
+        return json(
+            stream,
+            "400 Bad Request",
+            serde_json::json!({"error": "send {\"id\": ...} or {\"bed\": ...}"}),
+        )
+        .await;
+    };
+    let gone = shared
+        .book
+        .lock()
+        .unwrap()
+        .revoke(revoke.id.as_deref(), revoke.bed.as_deref());
+    shared.end_subjects(&gone);
+    tracing::info!(count = gone.len(), "invitations were revoked");
+    json(stream, "200 OK", serde_json::json!({"revoked": gone.len()})).await
+}
+
+/// `POST /sign-in {"number", "password"}`: a care-team token from the staff directory.
+async fn sign_in<S: AsyncWrite + Unpin>(
+    shared: &Arc<Shared>,
+    stream: &mut S,
+    body: &[u8],
+) -> io::Result<()> {
     let Some(directory) = &shared.directory else {
         return json(
             stream,
@@ -398,7 +578,7 @@ async fn sign_in<S: AsyncRead + AsyncWrite + Unpin>(
         )
         .await;
     };
-    let Ok(request) = serde_json::from_slice::<SignIn>(&body) else {
+    let Ok(request) = serde_json::from_slice::<SignIn>(body) else {
         return json(
             stream,
             "400 Bad Request",
@@ -407,11 +587,7 @@ async fn sign_in<S: AsyncRead + AsyncWrite + Unpin>(
         .await;
     };
     let number = request.number.trim().to_owned();
-    let wrong = shared.wrong.lock().unwrap().get(&number).copied();
-    if let Some((count, last)) = wrong
-        && count >= WRONG_MAX
-        && last.elapsed() < LOCKOUT
-    {
+    if shared.locked_out(&number) {
         return json(
             stream,
             "429 Too Many Requests",
@@ -455,14 +631,7 @@ async fn sign_in<S: AsyncRead + AsyncWrite + Unpin>(
             .await
         }
         V::WrongPin | V::Refused => {
-            {
-                let mut wrong = shared.wrong.lock().unwrap();
-                let entry = wrong
-                    .entry(number)
-                    .or_insert((0, std::time::Instant::now()));
-                entry.0 += 1;
-                entry.1 = std::time::Instant::now();
-            }
+            shared.wrong_try(number);
             tracing::info!("a sign-in was refused");
             json(
                 stream,
@@ -517,12 +686,27 @@ where
                 )
                 .await
             }
-            ("POST", "/sign-in") => {
+            ("POST", "/sign-in" | "/redeem" | "/invitations" | "/invitations/revoke") => {
                 let length = header(request.headers, "content-length")
                     .and_then(|l| l.trim().parse::<usize>().ok())
                     .unwrap_or(0);
-                let body = head[head_len..].to_vec();
-                sign_in(&shared, &mut stream, body, length).await
+                let Some(body) = read_body(&mut stream, head[head_len..].to_vec(), length).await?
+                else {
+                    return json(
+                        &mut stream,
+                        "413 Payload Too Large",
+                        serde_json::json!({"error": "too large"}),
+                    )
+                    .await;
+                };
+                match route {
+                    "/sign-in" => sign_in(&shared, &mut stream, &body).await,
+                    "/redeem" => redeem(&shared, &mut stream, &body, from).await,
+                    _ => {
+                        invitations(&shared, &mut stream, route, &body, certificate.as_deref())
+                            .await
+                    }
+                }
             }
             _ => respond(&mut stream, "404 Not Found", "text/plain", b"not found").await,
         };
@@ -530,6 +714,16 @@ where
     // A WebSocket: who is it?
     let identity = match token_of(request.headers) {
         Some(token) => match shared.tokens.check(&token, now()) {
+            Ok(claims) if shared.book.lock().unwrap().revoked(&claims.sub) => {
+                tracing::info!(%from, "a revoked invitation was refused");
+                return respond(
+                    &mut stream,
+                    "401 Unauthorized",
+                    "text/plain",
+                    b"this invitation has ended",
+                )
+                .await;
+            }
             Ok(claims) => Identity::Person(claims),
             Err(e) => {
                 tracing::info!(%from, error = %e, "a connection was refused");
@@ -735,6 +929,7 @@ fn start(config: Config) -> Result<(), String> {
             kills: Mutex::new(HashMap::new()),
             say,
             wrong: Mutex::new(HashMap::new()),
+            book: Mutex::new(invitation::Book::default()),
         });
         let judged = shared.clone();
         let server = Server::spawn(move |incoming| {

@@ -205,6 +205,15 @@ impl Gate {
         self.peers.contains_key(peer)
     }
 
+    /// The peers let in with a token whose `sub` is this (to end them when it is revoked).
+    pub fn peers_of(&self, sub: &str) -> Vec<String> {
+        self.peers
+            .iter()
+            .filter(|(_, k)| matches!(&k.identity, Identity::Person(c) if c.sub == sub))
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
     /// The peer left.
     pub fn leave(&mut self, peer: &str) {
         self.peers.remove(peer);

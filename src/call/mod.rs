@@ -5,6 +5,7 @@
 //! - [`media`]: one call's GStreamer pipeline around `webrtcbin`.
 //! - [`service`]: the call thread that joins them to the rules in [`crate::domain::call`].
 //! - [`gate`]: who may be on the call server and as whom (`bedside-call-server`'s rules).
+//! - [`invitation`]: family invitations (the server's book of codes, the box's client).
 //!
 //! The bed always makes the SDP offer: when it is called, once the patient accepts (the
 //! protocol lets only a session's *producer* offer, and the bed registers as one); when it
@@ -12,6 +13,7 @@
 //! browsers do robustly, and the bed's pipeline never has to fit itself to a foreign offer.
 
 pub mod gate;
+pub mod invitation;
 pub mod media;
 pub mod service;
 pub mod signalling;
