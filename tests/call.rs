@@ -1012,3 +1012,60 @@ fn only_family_the_record_names_and_staff_allow_can_call_as_family() {
     );
     assert_eq!(bed.app.call_people(), 0, "Marcus is still listed");
 }
+
+/// Invitations: the nurse gives Marcus (named in the record) a code from the family screen; he
+/// types it on the care-team page and his call rings the patient; Right again ends it, and his
+/// page is cut off.
+#[test]
+fn a_nurse_invites_family_with_a_code_they_call_and_ending_it_cuts_them_off() {
+    let slapd = common::slapd::Slapd::start();
+    let servers = Servers::start();
+    let (bed, _) = demo_bed_with_staff(&servers, &slapd);
+    // Family who may call: one row above Sign out; Marcus is second.
+    sign_in(&bed);
+    bed.press(&[Button::Up, Button::Ok, Button::Down, Button::Right]);
+    assert_eq!(bed.app.screen(), Screen::StaffFamily);
+    bed.until("the call server's code", Duration::from_secs(10), |app| {
+        app.family_invitation_code(1).is_some()
+    });
+    let code = bed.app.family_invitation_code(1).unwrap();
+    bed.headless.run_for(Duration::from_millis(100));
+    // To look at (the code is random, so no golden): target/staff-family-invited.png.
+    bed.picture()
+        .write(&Path::new(env!("CARGO_MANIFEST_DIR")).join("target/staff-family-invited.png"));
+    // Signed out, the patient's screen is back.
+    bed.press(&[Button::Back, Button::Back]);
+
+    let mut marcus = common::chromium::Chromium::open(&servers.page);
+    marcus.wait_for(
+        "document.readyState === 'complete'",
+        Duration::from_secs(10),
+    );
+    marcus.eval(&format!(
+        "document.getElementById('code').value = {}; \
+         document.getElementById('code-form').requestSubmit(); true",
+        json!(code)
+    ));
+    let id = bed_id(&mut marcus);
+    marcus.eval(&format!("window.careTeam.call({})", json!(id)));
+    bed.until("Marcus rings", Duration::from_secs(10), ringing);
+    bed.press(&[Button::Back]);
+    bed.until("declined", Duration::from_secs(5), |app| {
+        ended(app, EndReason::Declined)
+    });
+
+    // The nurse ends the invitation: Marcus's page is cut off.
+    sign_in(&bed);
+    bed.press(&[Button::Up, Button::Ok, Button::Down, Button::Right]);
+    bed.until("the invitation ended", Duration::from_secs(10), |app| {
+        app.family_invitation_code(1).is_none()
+    });
+    let started = Instant::now();
+    while marcus.eval("window.careTeam.state().id") != serde_json::Value::Null {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "Marcus stayed connected"
+        );
+        bed.headless.run_for(Duration::from_millis(100));
+    }
+}

@@ -33,6 +33,9 @@ pub struct Peer {
     pub role: String,
     /// A bed (another box), not a person at a browser.
     pub bed: bool,
+    /// Family by the call server's word (an invitation's token): checked against the family
+    /// list whatever their role says.
+    pub family: bool,
     /// In a call now.
     pub busy: bool,
 }
@@ -67,6 +70,7 @@ impl Peer {
             name,
             role: text("role"),
             bed: text("kind") == "bed",
+            family: text("kind") == "family",
             busy: meta.get("busy").and_then(|v| v.as_bool()).unwrap_or(false),
         })
     }
@@ -343,7 +347,7 @@ impl Call {
     /// Someone who says they are family (whatever else their page says they are) but is not on
     /// the family list, or answers to someone staff set as not allowed.
     fn unknown_family(&self, peer: &Peer) -> bool {
-        super::family::claims_family(&peer.role)
+        (peer.family || super::family::claims_family(&peer.role))
             && (self.family_blocked.iter().any(|m| m.answers_to(&peer.name))
                 || !self.family.iter().any(|m| m.answers_to(&peer.name)))
     }
@@ -413,6 +417,7 @@ impl Call {
                 name: "Unknown caller".into(),
                 role: String::new(),
                 bed: false,
+                family: false,
                 busy: false,
             })
     }
@@ -676,6 +681,7 @@ impl Call {
                             name,
                             role: String::new(),
                             bed: false,
+                            family: false,
                             busy: false,
                         }),
                         until: now + ENDED_SHOWN,

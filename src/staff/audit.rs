@@ -120,6 +120,13 @@ pub fn event(audit: &Audit, at: Timestamp, place: &Place<'_>) -> Value {
             "0",
             "Staff set a family member as not allowed to call the patient as family",
         ),
+        Audited::FamilyInvited => (
+            dcm("110110", "Patient Record"),
+            None,
+            "U",
+            "0",
+            "Staff asked for, or ended, a family member's invitation to call the patient",
+        ),
         Audited::LearningViewed => (
             dcm("110110", "Patient Record"),
             None,
@@ -219,6 +226,7 @@ pub fn event(audit: &Audit, at: Timestamp, place: &Place<'_>) -> Value {
             | Audited::FamilyViewed
             | Audited::FamilyAllowed
             | Audited::FamilyBlocked
+            | Audited::FamilyInvited
             | Audited::LearningViewed
             | Audited::LearningAssigned
             | Audited::LearningUnassigned

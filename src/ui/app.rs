@@ -354,6 +354,10 @@ fn receive(window: &MainWindow, state: &Rc<RefCell<State>>, message: Inbound) {
             apply(window, state, |shell| shell.staff_checked(badge, verdict));
         }
         Inbound::StaffLockouts(kept) => apply(window, state, |shell| shell.restore_lockouts(kept)),
+        Inbound::Invitation(key, result) => {
+            state.borrow().call.invitation_answered(key, result);
+            show(window, &state.borrow());
+        }
         Inbound::LeafletPage(path, picture) => {
             let state = state.borrow();
             if state.learn.picture_read(path, picture) {
@@ -391,6 +395,8 @@ fn deliver_sync_to(window: &MainWindow, state: &Rc<RefCell<State>>, status: Sync
         status.record.clone(),
     );
     if status.occupant_changed {
+        // Discharge, or another patient: the last one's family invitations end.
+        state.borrow().call.occupant_changed();
         apply(window, state, Shell::new_occupant);
     } else {
         show(window, &state.borrow());
@@ -818,7 +824,7 @@ fn show(window: &MainWindow, state: &State) {
     );
     state.staff.show(window, shell, jiff::Timestamp::now());
     if shell.screen() == Screen::StaffFamily {
-        StaffController::show_family(window, shell, &state.record);
+        StaffController::show_family(window, shell, &state.record, &state.call, state.clock_style);
     }
     if shell.screen() == Screen::StaffLimits {
         StaffController::show_limits(window, shell, state.tv.as_ref());

@@ -30,7 +30,31 @@ pub struct CallController {
     family: std::cell::RefCell<Option<crate::call::service::FamilyList>>,
     /// The record view last sent to the far end (None: nothing shared).
     shared: std::cell::RefCell<Option<String>>,
+    /// Family invitations: the call server's client (a `wss://` server and the box's
+    /// certificate), this bed's location id, and each family member's invitation by their key.
+    invitations: Option<std::sync::Arc<crate::call::invitation::Client>>,
+    bed: String,
+    invited: std::cell::RefCell<std::collections::HashMap<String, Invited>>,
+    inbox: super::inbox::Inbox,
+    /// Sync has told of the bed's occupant once since this start (a restart is not a
+    /// discharge: the invitations stand).
+    occupant_known: std::cell::Cell<bool>,
 }
+
+/// Where a family member's invitation is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Invited {
+    /// Asked for; the server has not answered yet.
+    Asking,
+    Issued(crate::call::invitation::Issued),
+    /// The server could not be asked, or said no (the log says why).
+    Failed,
+    /// Being ended.
+    Ending,
+}
+
+/// How long an invitation lasts (a day: the next visit), ended sooner by staff or discharge.
+pub const INVITATION_HOURS: u32 = 24;
 
 thread_local! {
     /// Pictures of a call's far end shown in this process, and when the last one was.
@@ -59,6 +83,14 @@ impl CallController {
                 .is_some_and(|s| s.media.camera != crate::call::media::Camera::None),
         );
         let configured = setup.is_some();
+        let bed = setup.as_ref().map(|s| s.bed_id.clone()).unwrap_or_default();
+        let invitations = setup.as_ref().filter(|s| s.connect).and_then(|s| {
+            crate::call::invitation::Client::new(&s.url, &s.tls)
+                .map_err(|e| tracing::info!(reason = %e, "family invitations are not available"))
+                .ok()
+                .map(std::sync::Arc::new)
+        });
+        let answers = inbox.clone();
         let service = setup.filter(|s| s.connect).and_then(|setup| {
             let view = Arc::new(move |view: CallView| {
                 inbox.send(super::inbox::Inbound::Call(view));
@@ -74,7 +106,113 @@ impl CallController {
             photo: std::cell::RefCell::default(),
             shared: std::cell::RefCell::default(),
             family: std::cell::RefCell::default(),
+            invitations,
+            bed,
+            invited: std::cell::RefCell::default(),
+            inbox: answers,
+            occupant_known: std::cell::Cell::new(false),
         }
+    }
+
+    /// Sync says the bed has another occupant (or none): after the first news since this
+    /// start, that is a discharge or a transfer, and the family invitations end.
+    pub fn occupant_changed(&self) {
+        if self.occupant_known.replace(true) {
+            self.end_invitations();
+        }
+    }
+
+    /// Whether this box can invite family (a `wss://` call server and its certificate).
+    pub fn can_invite(&self) -> bool {
+        self.invitations.is_some()
+    }
+
+    /// Where the invitation of the family member `key` is.
+    pub fn invited(&self, key: &str) -> Option<Invited> {
+        self.invited.borrow().get(key).cloned()
+    }
+
+    /// Asks the call server for an invitation for the `i`-th family member, or ends theirs,
+    /// off the UI thread; the answer comes back as [`super::inbox::Inbound::Invitation`].
+    fn invite(&self, i: usize, record: &Record) {
+        let (Some(client), Some(member)) = (&self.invitations, record.family().get(i)) else {
+            return;
+        };
+        let key = member.key.clone();
+        let mut invited = self.invited.borrow_mut();
+        let client = client.clone();
+        let inbox = self.inbox.clone();
+        match invited.get(&key) {
+            Some(Invited::Asking | Invited::Ending) => {}
+            Some(Invited::Issued(issued)) => {
+                let id = issued.id.clone();
+                invited.insert(key.clone(), Invited::Ending);
+                std::thread::spawn(move || {
+                    let result = client.revoke(Some(&id), None).map(|_| None);
+                    inbox.send(super::inbox::Inbound::Invitation(key, result));
+                });
+            }
+            None | Some(Invited::Failed) => {
+                invited.insert(key.clone(), Invited::Asking);
+                let request = crate::call::invitation::Request {
+                    name: member.name.clone(),
+                    role: if member.relationship.trim().is_empty() {
+                        "Family".into()
+                    } else {
+                        member.relationship.clone()
+                    },
+                    bed: self.bed.clone(),
+                    hours: INVITATION_HOURS,
+                };
+                std::thread::spawn(move || {
+                    let result = client.invite(&request).map(Some);
+                    inbox.send(super::inbox::Inbound::Invitation(key, result));
+                });
+            }
+        }
+    }
+
+    /// The call server's answer about `key`'s invitation (`None`: it has ended).
+    pub fn invitation_answered(
+        &self,
+        key: String,
+        result: Result<Option<crate::call::invitation::Issued>, String>,
+    ) {
+        let mut invited = self.invited.borrow_mut();
+        match result {
+            Ok(Some(issued)) => {
+                invited.insert(key, Invited::Issued(issued));
+            }
+            Ok(None) => {
+                invited.remove(&key);
+            }
+            Err(e) => {
+                // Never who: the log names no one.
+                tracing::warn!(error = %e, "a family invitation failed");
+                let was = invited.get(&key).cloned();
+                match was {
+                    // Ending failed: it still stands (it ends by itself, or at discharge).
+                    Some(Invited::Ending) => {}
+                    _ => {
+                        invited.insert(key, Invited::Failed);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The patient left (or another came): every invitation to this bed ends, on the server
+    /// too, and none is shown any more.
+    pub fn end_invitations(&self) {
+        self.invited.borrow_mut().clear();
+        let Some(client) = self.invitations.clone() else {
+            return;
+        };
+        let bed = self.bed.clone();
+        std::thread::spawn(move || match client.revoke(None, Some(&bed)) {
+            Ok(n) => tracing::info!(count = n, "the bed's family invitations ended"),
+            Err(e) => tracing::warn!(error = %e, "cannot end the bed's family invitations"),
+        });
     }
 
     pub fn configured(&self) -> bool {
@@ -149,6 +287,10 @@ impl CallController {
 
     /// Carries out what a press asked of the call (`record`: My care team's rows).
     pub fn request(&self, request: CallRequest, record: &Record) {
+        if let CallRequest::Invite(i) = request {
+            self.invite(i, record);
+            return;
+        }
         let Some(service) = &self.service else {
             return;
         };
@@ -177,6 +319,7 @@ impl CallController {
                     None => Command::Unreachable(row.title.clone()),
                 }
             }
+            CallRequest::Invite(_) => return,
         };
         service.send(command);
     }
@@ -427,6 +570,7 @@ mod tests {
             name: name.into(),
             role: "Nurse".into(),
             bed: false,
+            family: false,
             busy: false,
         };
         let found = photo_of(&record, &peer("ana ruiz")).expect("a photo");

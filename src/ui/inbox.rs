@@ -43,6 +43,12 @@ pub enum Inbound {
     StaffLockouts(crate::domain::session::lockout::Lockouts),
     /// A PDF leaflet's page picture, read from disk for Learn.
     LeafletPage(std::path::PathBuf, super::learn::PagePicture),
+    /// The call server's answer about a family member's invitation (by their key; `None`:
+    /// it ended).
+    Invitation(
+        String,
+        Result<Option<crate::call::invitation::Issued>, String>,
+    ),
     /// Runs on the UI thread in its turn (tests and benchmarks stamp times with it).
     Run(Box<dyn FnOnce() + Send>),
 }
@@ -60,6 +66,7 @@ impl std::fmt::Debug for Inbound {
             Inbound::Staff(..) => "Staff",
             Inbound::StaffLockouts(..) => "StaffLockouts",
             Inbound::LeafletPage(..) => "LeafletPage",
+            Inbound::Invitation(..) => "Invitation",
             Inbound::Run(_) => "Run",
         })
     }

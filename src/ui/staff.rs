@@ -134,7 +134,14 @@ impl StaffController {
     }
 
     /// The family screen: who the record names and whether each may call as family.
-    pub fn show_family(window: &MainWindow, shell: &Shell, record: &Record) {
+    pub fn show_family(
+        window: &MainWindow,
+        shell: &Shell,
+        record: &Record,
+        call: &super::call::CallController,
+        style: crate::domain::clock::ClockStyle,
+    ) {
+        let today = jiff::Zoned::now().date();
         // Five at a time, the focused one among them.
         const SHOWN: usize = 5;
         let all = record.family();
@@ -150,6 +157,8 @@ impl StaffController {
                 name: m.name.as_str().into(),
                 relationship: m.relationship.as_str().into(),
                 allowed: shell.family_allowed(&m.key),
+                invitation: invitation_shown(call, &m.key),
+                ..invitation_detail(call.invited(&m.key), today, style)
             })
             .collect();
         let g = window.global::<StaffState>();
@@ -406,6 +415,48 @@ impl StaffController {
                 slint::VecModel::from(rows),
             )));
         }
+    }
+}
+
+/// An invitation's code (in two groups of four, as it is read out) and when it ends.
+fn invitation_detail(
+    invited: Option<super::call::Invited>,
+    today: jiff::civil::Date,
+    style: crate::domain::clock::ClockStyle,
+) -> ui::FamilyPerson {
+    let Some(super::call::Invited::Issued(issued)) = invited else {
+        return ui::FamilyPerson::default();
+    };
+    let code: String = issued
+        .code
+        .chars()
+        .enumerate()
+        .flat_map(|(i, c)| (i == 4).then_some(' ').into_iter().chain([c]))
+        .collect();
+    let ends = jiff::Timestamp::from_second(issued.expires)
+        .map(|t| t.to_zoned(jiff::tz::TimeZone::system()).datetime())
+        .ok();
+    ui::FamilyPerson {
+        code: code.into(),
+        until: ends
+            .map(|e| crate::domain::clock::format_time(e.time(), style))
+            .unwrap_or_default()
+            .into(),
+        until_later_day: ends.is_some_and(|e| e.date() > today),
+        ..Default::default()
+    }
+}
+
+/// What the family screen says of someone's invitation.
+fn invitation_shown(call: &super::call::CallController, key: &str) -> ui::InvitationShown {
+    use super::call::Invited;
+    match call.invited(key) {
+        _ if !call.can_invite() => ui::InvitationShown::Unavailable,
+        None => ui::InvitationShown::None,
+        Some(Invited::Asking) => ui::InvitationShown::Asking,
+        Some(Invited::Issued(_)) => ui::InvitationShown::Issued,
+        Some(Invited::Failed) => ui::InvitationShown::Failed,
+        Some(Invited::Ending) => ui::InvitationShown::Ending,
     }
 }
 

@@ -552,6 +552,11 @@ fn a_caller_saying_they_are_family_rings_only_from_the_family_list() {
             person("p-kin", "Sam Stone", "Next of kin"),
             person("p-slash", "Sam Stone", "Carer/Family"),
             person("p-son", "Sam Stone", "Son"),
+            // Family by invitation, whatever word their relationship is.
+            (
+                "p-neighbour".into(),
+                Some(serde_json::json!({"verified": "invitation", "kind": "family", "name": "Sam Stone", "role": "Neighbour", "bed": "b"})),
+            ),
             (
                 "p-bed".into(),
                 Some(serde_json::json!({"verified": "sign-in", "kind": "bed", "name": "Sam Stone", "role": "Family"})),
@@ -568,7 +573,14 @@ fn a_caller_saying_they_are_family_rings_only_from_the_family_list() {
     // his page words the claim (or if it says it is a bed).
     call.set_family(vec![jo()], Vec::new());
     assert_eq!(names(&call), ["Jo Yundt", "Ana Ruiz"]);
-    for id in ["p-stranger", "p-kin", "p-slash", "p-son", "p-bed"] {
+    for id in [
+        "p-stranger",
+        "p-kin",
+        "p-slash",
+        "p-son",
+        "p-neighbour",
+        "p-bed",
+    ] {
         assert_eq!(from(&mut call, id), refused(id), "{id}");
     }
     assert_eq!(from(&mut call, "p-jo"), rings);
@@ -584,8 +596,7 @@ fn a_caller_saying_they_are_family_rings_only_from_the_family_list() {
     call.set_family(vec![jo()], vec![jo()]);
     assert_eq!(from(&mut call, "p-jo"), refused("p-jo"));
 
-    // A caller who does not say they are family is not held to the list (what the server
-    // cannot prove: README).
+    // A care-team member (the server proved it) is not held to the family list.
     let mut call = Call::new();
     online(&mut call, t0);
     call.input(

@@ -28,6 +28,9 @@ pub enum CallRequest {
     Dial(usize),
     /// Call the n-th person of My care team, if they are online for calls.
     DialCareTeam(usize),
+    /// An invitation code for the n-th person of the family list (staff), or, if they have
+    /// one, its end.
+    Invite(usize),
 }
 
 /// The in-call controls, left to right.

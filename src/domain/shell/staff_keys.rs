@@ -290,6 +290,16 @@ impl Shell {
                 }
                 Some(Outcome::with(Effect::Save).and(audit))
             }
+            // Right on a person: an invitation code for them to call (again: it ends).
+            (Screen::StaffFamily, Button::Right) if self.may_open_record() => {
+                let focus = self.focus();
+                let key = self.family.get(focus)?.clone();
+                let mut audit = self.audit(Audited::FamilyInvited);
+                if let Effect::Audit(a) = &mut audit {
+                    a.about = Some(key);
+                }
+                Some(Outcome::with(Effect::Call(CallRequest::Invite(focus))).and(audit))
+            }
             (Screen::Clinician, Button::Ok) => {
                 let row = self.clinician_rows().get(self.focus()).copied()?;
                 Some(self.clinician_ok(row))
@@ -546,6 +556,8 @@ pub enum Audited {
     FamilyAllowed,
     /// Someone on the family list was set as not allowed to call as family.
     FamilyBlocked,
+    /// An invitation to call was asked for someone on the family list, or ended.
+    FamilyInvited,
     /// Learn's staff screen was opened (it lists what the patient is learning, and answers).
     LearningViewed,
     /// Something was assigned to the patient to learn.

@@ -45,6 +45,16 @@ impl App {
         self.state.borrow().call.shared()
     }
 
+    /// The invitation code of the `i`-th person on the family screen, once the server gave it.
+    pub fn family_invitation_code(&self, i: usize) -> Option<String> {
+        let state = self.state.borrow();
+        let key = &state.record.family().get(i)?.key;
+        match state.call.invited(key)? {
+            crate::ui::call::Invited::Issued(issued) => Some(issued.code),
+            _ => None,
+        }
+    }
+
     /// How many people Call lists, for tests.
     pub fn call_people(&self) -> usize {
         self.state.borrow().call.people()

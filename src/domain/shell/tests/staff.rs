@@ -659,6 +659,15 @@ fn staff_set_who_may_call_as_family_and_a_new_patient_starts_with_everyone_the_r
     // OK again: allowed again.
     shell.press(Button::Ok);
     assert!(shell.family_allowed("contact:marcus hill"));
+    // Right on Marcus: an invitation for him (to the call controller), audited as about him.
+    let out = shell.press(Button::Right);
+    assert!(
+        out.effects
+            .contains(&Effect::Call(crate::domain::shell::CallRequest::Invite(1))),
+        "{out:?}"
+    );
+    assert!(audited(&out).contains(&Audited::FamilyInvited));
+    assert_eq!(shell.screen(), Screen::StaffFamily);
     shell.press(Button::Ok);
     // Staff without record access have no family row and cannot change it.
     shell.press(Button::Home);
