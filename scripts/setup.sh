@@ -46,6 +46,9 @@ PACKAGES=(
   # Liberation fonts, metric-compatible with Helvetica, Arial and Times, for PDFs that name
   # those fonts without embedding them (else poppler spaces letters oddly).
   poppler-utils fonts-liberation2
+  # The STUN/TURN server of the call self-test tests ("Test my camera and sound" asks each
+  # configured relay for a binding): coturn's turnserver, run by the tests on loopback.
+  coturn
 )
 
 if [ "${1:-}" = "--print-packages" ]; then

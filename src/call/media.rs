@@ -110,7 +110,7 @@ pub enum MediaError {
     Property(#[from] PropertyError),
 }
 
-fn make(name: &'static str) -> Result<gst::Element, MediaError> {
+pub(super) fn make(name: &'static str) -> Result<gst::Element, MediaError> {
     gst::ElementFactory::make(name)
         .build()
         .map_err(|_| MediaError::Missing(name))
@@ -812,7 +812,7 @@ impl Drop for Media {
 }
 
 /// `videoconvertscale ! capsfilter(RGB, size, borders) ! appsink` calling `deliver` per frame.
-fn picture_sink(
+pub(super) fn picture_sink(
     size: (u32, u32),
     deliver: impl Fn(Frame<'_>) + Send + Sync + 'static,
 ) -> Result<(gst::Element, gst::Element, gst_app::AppSink), MediaError> {

@@ -4,6 +4,7 @@
 //!   `gst-webrtc-signalling-server` and its protocol).
 //! - [`media`]: one call's GStreamer pipeline around `webrtcbin`.
 //! - [`service`]: the call thread that joins them to the rules in [`crate::domain::call`].
+//! - [`rehearsal`]: "Test my camera and sound": the real parts the self-test checks.
 //! - [`gate`]: who may be on the call server and as whom (`bedside-call-server`'s rules).
 //! - [`invitation`]: family invitations (the server's book of codes, the box's client).
 //!
@@ -15,5 +16,6 @@
 pub mod gate;
 pub mod invitation;
 pub mod media;
+pub mod rehearsal;
 pub mod service;
 pub mod signalling;

@@ -10,8 +10,10 @@ use std::time::{Duration, Instant};
 use gst_plugin_webrtc_signalling_protocol as p;
 
 use super::media::{Camera, Media, MediaEvent, MediaFrames, MediaSetup, Microphone};
+use super::rehearsal::Running;
 use super::signalling::{Link, TlsSetup};
 use crate::config;
+use crate::domain::call::rehearsal::{self, Rehearsal};
 use crate::domain::call::{Action, Call, Input, Peer, Phase, Refusal};
 
 /// How soon a lost link is tried again: 1 s, doubling to half a minute.
@@ -48,6 +50,9 @@ pub enum Command {
     Share(Option<String>),
     /// Who may call as family now, and who staff set as not allowed.
     Family(FamilyList),
+    /// Start "Test my camera and sound" (again, from the start, if it runs), or stop it. A
+    /// call that rings or starts stops it first: the camera is the call's.
+    Rehearse(bool),
 }
 
 /// The family list as the call needs it: allowed, and set as not allowed.
@@ -74,6 +79,8 @@ pub struct CallView {
     pub observation: bool,
     /// The far end can be shown a record view now (the call's data channel is open).
     pub share_open: bool,
+    /// "Test my camera and sound", while it runs (and its result after).
+    pub rehearsal: Option<Rehearsal>,
 }
 
 /// How the call thread is set up.
@@ -149,6 +156,8 @@ impl CallSetup {
 enum Msg {
     Command(Command),
     Media(u64, MediaEvent),
+    /// What a part of the self-test did (for the run with this number).
+    Rehearsal(u64, rehearsal::Event),
     /// Test only: fail as a bug would.
     Fail,
     Quit,
@@ -257,6 +266,7 @@ fn supervise(
                 has_camera: setup.media.camera != Camera::None,
                 observation: false,
                 share_open: false,
+                rehearsal: None,
             });
             next.set(Some(call));
         },
@@ -300,6 +310,11 @@ struct Worker {
     share_open: bool,
     /// Who may call as family, kept for the next run if this one fails.
     family: Arc<std::sync::Mutex<FamilyList>>,
+    /// The self-test: its result, and its parts while they run.
+    rehearsal: Option<Rehearsal>,
+    rehearsing: Option<Running>,
+    /// Events of an older self-test are dropped.
+    rehearsal_generation: u64,
 }
 
 impl Worker {
@@ -327,6 +342,9 @@ impl Worker {
             shared: None,
             share_open: false,
             family: Arc::default(),
+            rehearsal: None,
+            rehearsing: None,
+            rehearsal_generation: 0,
         }
     }
 
@@ -366,6 +384,8 @@ impl Worker {
                     WAIT_BUSY
                 }
                 Phase::Live { .. } => WAIT_LIVE,
+                // The meter moves smoothly while the self-test runs.
+                _ if self.rehearsing.is_some() => WAIT_LIVE,
                 _ => WAIT_IDLE,
             };
             let wait = match self.call.next_due() {
@@ -411,8 +431,14 @@ impl Worker {
                             self.media_event(event)
                         }
                     }
+                    Msg::Rehearsal(generation, event) => {
+                        if generation == self.rehearsal_generation {
+                            self.rehearsal_event(event)
+                        }
+                    }
                 }
             }
+            self.rehearsal_tick();
             self.watch_silence();
             // Timeouts only: nothing to recompute or show until one is due.
             if self
@@ -475,12 +501,16 @@ impl Worker {
         use p::OutgoingMessage as O;
         let input = match message {
             O::Welcome { .. } => Input::Welcome,
-            O::List { producers } => Input::Directory(
-                producers
-                    .into_iter()
-                    .map(|peer| (peer.id, peer.meta))
-                    .collect(),
-            ),
+            O::List { producers } => {
+                // The signalling server answered: the self-test's service check.
+                self.rehearsal_event(rehearsal::Event::Service(true));
+                Input::Directory(
+                    producers
+                        .into_iter()
+                        .map(|peer| (peer.id, peer.meta))
+                        .collect(),
+                )
+            }
             O::PeerStatusChanged(status) => {
                 let Some(id) = status.peer_id else { return };
                 Input::PeerStatus {
@@ -579,6 +609,113 @@ impl Worker {
                     m.set_shared(view.as_deref());
                 }
                 self.shared = view;
+            }
+            Command::Rehearse(on) => {
+                if on {
+                    self.rehearse();
+                } else {
+                    self.stop_rehearsal(false);
+                }
+            }
+        }
+    }
+
+    /// Starts the self-test: every part at once; the signalling server asked for its list.
+    /// Not while a call rings or is on (the screen offers it only between calls).
+    fn rehearse(&mut self) {
+        self.stop_rehearsal(false);
+        if self.call.phase().in_progress() {
+            return;
+        }
+        self.rehearsal_generation += 1;
+        let generation = self.rehearsal_generation;
+        let media = &self.setup.media;
+        self.rehearsal = Some(Rehearsal::start(
+            Instant::now(),
+            media.camera != Camera::None,
+            self.volume.1 || self.volume.0 <= 0.0,
+            Running::has_relays(media),
+        ));
+        let tx = self.tx.clone();
+        let events = Arc::new(move |event| {
+            let _ = tx.send(Msg::Rehearsal(generation, event));
+        });
+        match Running::start(media, self.volume.0, self.frames.clone(), events) {
+            Ok(running) => self.rehearsing = Some(running),
+            Err(e) => {
+                tracing::warn!(error = %e, "self-test cannot start");
+                for event in [
+                    rehearsal::Event::CameraFailed,
+                    rehearsal::Event::MicFailed,
+                    rehearsal::Event::SoundFailed,
+                ] {
+                    self.rehearsal_event(event);
+                }
+            }
+        }
+        // A link down (the server was away and the next try is up to half a minute off) is
+        // tried now: the test says whether the service can be reached now.
+        if self.link.is_none() && self.setup.connect {
+            match Link::connect(&self.setup.url, &self.setup.tls) {
+                Ok(link) => {
+                    tracing::info!("connected to the call signalling server");
+                    self.link = Some(link);
+                }
+                Err(e) => tracing::warn!(error = %e, "self-test: no call signalling"),
+            }
+        }
+        if self.link.is_some() {
+            self.send(p::IncomingMessage::List);
+        } else {
+            self.rehearsal_event(rehearsal::Event::Service(false));
+        }
+        self.show();
+    }
+
+    /// Stops the self-test's parts; `keep`: its result stays on screen.
+    fn stop_rehearsal(&mut self, keep: bool) {
+        if self.rehearsing.take().is_some() {
+            self.rehearsal_generation += 1;
+        }
+        if !keep {
+            self.rehearsal = None;
+        }
+        self.show();
+    }
+
+    fn rehearsal_event(&mut self, event: rehearsal::Event) {
+        let Some(r) = &mut self.rehearsal else {
+            return;
+        };
+        let was_done = r.done();
+        r.input(event);
+        if !was_done && r.done() {
+            self.rehearsal_result();
+        }
+        self.show();
+    }
+
+    /// Past the deadline, the open checks fail and the result shows.
+    fn rehearsal_tick(&mut self) {
+        let Some(r) = &mut self.rehearsal else {
+            return;
+        };
+        if r.due().is_some_and(|due| Instant::now() >= due) {
+            r.tick(Instant::now());
+            self.rehearsal_result();
+            self.show();
+        }
+    }
+
+    /// The result is in: for the log (what failed, never who), and the parts stay on (the
+    /// picture and the meter) until the screen is left.
+    fn rehearsal_result(&self) {
+        if let Some(r) = &self.rehearsal {
+            let findings = r.findings();
+            if findings.is_empty() {
+                tracing::info!("self-test: camera and sound ready");
+            } else {
+                tracing::warn!(?findings, "self-test found problems");
             }
         }
     }
@@ -681,7 +818,10 @@ impl Worker {
                     sdp_m_line_index: mline,
                 },
             })),
-            Action::StartMedia => self.start_media(),
+            Action::StartMedia => {
+                self.stop_rehearsal(false);
+                self.start_media()
+            }
             Action::StopMedia => {
                 self.media_generation += 1;
                 self.shared = None;
@@ -706,6 +846,8 @@ impl Worker {
             }
             Action::Ring(on) => {
                 if on {
+                    // The call takes the screen, the camera and the speaker.
+                    self.stop_rehearsal(false);
                     self.ringer = Ringer::start(self.setup.media.silent, Tone::Ring);
                 } else {
                     self.ringer = None;
@@ -752,6 +894,7 @@ impl Worker {
             has_camera: self.setup.media.camera != Camera::None,
             observation: self.call.observation(),
             share_open: self.share_open && self.media.is_some(),
+            rehearsal: self.rehearsal.clone(),
         };
         if self.shown.as_ref() != Some(&view) {
             let was = self

@@ -802,5 +802,7 @@ impl Call {
     }
 }
 
+pub mod rehearsal;
+
 #[cfg(test)]
 mod tests;

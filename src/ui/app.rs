@@ -488,6 +488,7 @@ fn apply(
         st.call.set_volume(st.shell.volume(), st.shell.muted());
     }
     follow_watch(window, state, &mut st, sound_before);
+    st.call.follow_screen(&st.shell);
     for effect in outcome.effects {
         carry_out(window, state, &mut st, effect);
     }
@@ -778,6 +779,7 @@ fn show(window: &MainWindow, state: &State) {
         Screen::Learn => ui::Screen::Learn,
         Screen::MyHealth => ui::Screen::MyHealth,
         Screen::Call => ui::Screen::Call,
+        Screen::CallTest => ui::Screen::CallTest,
         Screen::Ask => ui::Screen::Ask,
         Screen::Settings => ui::Screen::Settings,
         Screen::Record(_) => ui::Screen::Record,
@@ -899,6 +901,7 @@ fn show_hints(globals: &AppState, hints: Hints) {
         OkHint::Finish => ui::OkDoes::Finish,
         OkHint::Choose => ui::OkDoes::Choose,
         OkHint::Done => ui::OkDoes::Done,
+        OkHint::TestAgain => ui::OkDoes::TestAgain,
         OkHint::BackToQuestion => ui::OkDoes::BackToQuestion,
         OkHint::ReadCloser => ui::OkDoes::ReadCloser,
         OkHint::Assign => ui::OkDoes::Assign,

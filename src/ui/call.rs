@@ -39,6 +39,8 @@ pub struct CallController {
     /// Sync has told of the bed's occupant once since this start (a restart is not a
     /// discharge: the invitations stand).
     occupant_known: std::cell::Cell<bool>,
+    /// "Test my camera and sound" was asked to run (its screen is on).
+    rehearsing: std::cell::Cell<bool>,
 }
 
 /// Where a family member's invitation is.
@@ -111,6 +113,18 @@ impl CallController {
             invited: std::cell::RefCell::default(),
             inbox: answers,
             occupant_known: std::cell::Cell::new(false),
+            rehearsing: std::cell::Cell::new(false),
+        }
+    }
+
+    /// The self-test runs while its screen is on (and the TV is not in standby): started as
+    /// the screen opens, stopped however it is left (Back, Home, a staff sign-out, Power).
+    pub fn follow_screen(&self, shell: &Shell) {
+        let want = shell.screen() == crate::domain::shell::Screen::CallTest && !shell.standby();
+        if want != self.rehearsing.replace(want)
+            && let Some(service) = &self.service
+        {
+            service.send(Command::Rehearse(want));
         }
     }
 
@@ -220,6 +234,11 @@ impl CallController {
     }
 
     /// What the shell learns from a new view.
+    /// The self-test as last told (None: not running, or stopped by a call).
+    pub fn rehearsal(&self) -> Option<crate::domain::call::rehearsal::Rehearsal> {
+        self.view.as_ref().and_then(|v| v.rehearsal.clone())
+    }
+
     pub fn set_view(&mut self, shell: &mut Shell, view: CallView) {
         let stage = stage_of(&view.phase);
         shell.set_call(stage, view.callable.len(), view.mic_muted, view.camera_off);
@@ -320,6 +339,7 @@ impl CallController {
                 }
             }
             CallRequest::Invite(_) => return,
+            CallRequest::Rehearse => Command::Rehearse(true),
         };
         service.send(command);
     }
@@ -398,10 +418,16 @@ impl CallController {
             g.set_ended(call_end(*reason));
             g.set_ended_name(peer.as_ref().map_or("", |p| p.name.as_str()).into());
         }
-        if !matches!(
-            view.phase,
-            Phase::Dialling { .. } | Phase::Connecting { .. } | Phase::Live { .. }
-        ) {
+        let rehearsing = self.rehearsing.get() && view.rehearsal.is_some();
+        g.set_rehearsing(rehearsing);
+        show_rehearsal(&g, view.rehearsal.as_ref());
+        g.set_test_focused(shell.call_test_focused());
+        if !rehearsing
+            && !matches!(
+                view.phase,
+                Phase::Dialling { .. } | Phase::Connecting { .. } | Phase::Live { .. }
+            )
+        {
             // The last pictures go with the call (6 MB for a full-screen one).
             if g.get_has_remote() || g.get_has_own() {
                 g.set_remote(slint::Image::default());
@@ -425,6 +451,41 @@ impl CallController {
             .collect();
         super::convert::set_list(&g.get_people(), &rows, |m| g.set_people(m));
     }
+}
+
+/// The self-test's checks and result, for its screen.
+fn show_rehearsal(
+    g: &CallState<'_>,
+    rehearsal: Option<&crate::domain::call::rehearsal::Rehearsal>,
+) {
+    use crate::domain::call::rehearsal::{Check, Finding};
+    let check = |c: Check| match c {
+        Check::Checking => ui::TestCheck::Checking,
+        Check::Good => ui::TestCheck::Good,
+        Check::Absent => ui::TestCheck::Absent,
+        Check::Failed => ui::TestCheck::Failed,
+    };
+    g.set_test_started(rehearsal.is_some());
+    let Some(r) = rehearsal else {
+        g.set_test_level(0.0);
+        return;
+    };
+    g.set_test_camera(check(r.camera));
+    g.set_test_microphone(check(r.microphone));
+    g.set_test_sound(check(r.sound));
+    g.set_test_service(check(r.service));
+    g.set_test_network(check(r.network));
+    g.set_test_level(r.level);
+    g.set_test_done(r.done());
+    g.set_test_finding(match r.findings().first() {
+        None => ui::TestFinding::None,
+        Some(Finding::Service) => ui::TestFinding::Service,
+        Some(Finding::Camera) => ui::TestFinding::Camera,
+        Some(Finding::Microphone) => ui::TestFinding::Microphone,
+        Some(Finding::Sound) => ui::TestFinding::Sound,
+        Some(Finding::SoundMuted) => ui::TestFinding::SoundMuted,
+        Some(Finding::Network) => ui::TestFinding::Network,
+    });
 }
 
 fn stage_of(phase: &Phase) -> CallStage {
@@ -508,12 +569,12 @@ fn frame_sink(window: &MainWindow) -> MediaFrames {
                 due.store(false, Ordering::SeqCst);
                 let [remote, own] = std::mem::take(&mut *slot.lock().expect("call frame slot"));
                 let g = window.global::<CallState>();
-                // Pictures of a call that has ended since are dropped.
+                // Pictures of a call that has ended since (or of a self-test left) are dropped.
                 let in_call = matches!(
                     g.get_stage(),
                     ui::CallStage::Dialling | ui::CallStage::Connecting | ui::CallStage::Live
                 );
-                if !in_call {
+                if !in_call && !g.get_rehearsing() {
                     return;
                 }
                 if let Some(b) = remote {

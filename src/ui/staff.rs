@@ -407,6 +407,7 @@ impl StaffController {
                 ClinicianRow::Limits => ui::ClinicianItem::Limits,
                 ClinicianRow::Family => ui::ClinicianItem::Family,
                 ClinicianRow::Learning => ui::ClinicianItem::Learning,
+                ClinicianRow::CallTest => ui::ClinicianItem::CallTest,
                 ClinicianRow::SignOut => ui::ClinicianItem::SignOut,
             })
             .collect();

@@ -266,3 +266,78 @@ pub fn page_frames(page: &mut Chromium) -> u64 {
         .as_u64()
         .unwrap_or(0)
 }
+
+/// coturn's `turnserver` on a loopback UDP port of its own: the STUN and TURN server the
+/// self-test asks for a binding, as ICE asks it in a call.
+pub struct Relay {
+    child: Child,
+    pub port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Relay {
+    pub fn start() -> Relay {
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let d = dir.path();
+        let child = Command::new("turnserver")
+            .args([
+                "-n",
+                "--listening-ip",
+                "127.0.0.1",
+                "--relay-ip",
+                "127.0.0.1",
+            ])
+            .args(["--listening-port", &port.to_string()])
+            .args(["--no-tls", "--no-dtls", "--no-cli", "--no-tcp-relay"])
+            .args([
+                "--lt-cred-mech",
+                "--user",
+                "bed:relay-secret",
+                "--realm",
+                "bedside",
+            ])
+            .arg("--userdb")
+            .arg(d.join("turndb"))
+            .arg("--pidfile")
+            .arg(d.join("turnserver.pid"))
+            .args(["--log-file", "stdout", "--simple-log"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("coturn's turnserver (scripts/setup.sh installs coturn)");
+        let relay = Relay {
+            child,
+            port,
+            _dir: dir,
+        };
+        let started = Instant::now();
+        while !bedside::call::rehearsal::relay_answers(&relay.stun()) {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "turnserver never answered on port {port}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        relay
+    }
+
+    pub fn stun(&self) -> String {
+        format!("stun://127.0.0.1:{}", self.port)
+    }
+
+    /// The box's `ice_servers` line for this relay: STUN and TURN.
+    pub fn ice_servers(&self) -> String {
+        format!(
+            "ice_servers = [\"stun:127.0.0.1:{p}\", \"turn://bed:relay-secret@127.0.0.1:{p}\"]\n",
+            p = self.port
+        )
+    }
+}
+
+impl Drop for Relay {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -31,6 +31,8 @@ pub enum CallRequest {
     /// An invitation code for the n-th person of the family list (staff), or, if they have
     /// one, its end.
     Invite(usize),
+    /// Run "Test my camera and sound" again, from the start.
+    Rehearse,
 }
 
 /// The in-call controls, left to right.
@@ -90,6 +92,16 @@ impl Shell {
         // The clinician home gains or loses "Share in the call" as a call starts or ends: the
         // nurse's focus stays on the row it was on (or the nearest one: Show My health).
         let focused_row = self.clinician_row_focused();
+        // On Call, the focus stays on a person while the list changes under it (never slips
+        // onto "Test my camera and sound"), and on the test row if it was there.
+        if self.screen() == Screen::Call && people != self.call.people {
+            let focus = self.focus();
+            self.top_mut().focus = if focus >= self.call.people {
+                people
+            } else {
+                focus.min(people.saturating_sub(1))
+            };
+        }
         self.call.people = people;
         self.call.mic_muted = mic_muted;
         self.call.camera_off = camera_off;
@@ -126,16 +138,21 @@ impl Shell {
         self.clamp_focus();
     }
 
-    /// Call lists the people who can be called; without calls set up it holds one button,
-    /// back to Home.
+    /// Call lists the people who can be called, then "Test my camera and sound"; without
+    /// calls set up it holds one button, back to Home.
     pub(super) fn call_layout(&self) -> Layout {
         Layout::Column {
             count: if self.call.configured {
-                self.call.people.max(1)
+                self.call.people + 1
             } else {
                 1
             },
         }
+    }
+
+    /// The Call screen's focus is on "Test my camera and sound" (after the people).
+    pub fn call_test_focused(&self) -> bool {
+        self.screen() == Screen::Call && self.call.configured && self.focus() == self.call.people
     }
 
     /// OK on Call: call the focused person. Without calls set up, its one button goes back to
@@ -145,10 +162,23 @@ impl Shell {
             self.stack.truncate(1);
             return Outcome::handled();
         }
-        if self.call.people == 0 {
-            return Outcome::ignored();
+        if place.focus >= self.call.people {
+            return self.open_call_test();
         }
         Outcome::with(Effect::Call(CallRequest::Dial(place.focus)))
+    }
+
+    /// Opens "Test my camera and sound" (the call controller starts it as the screen shows and
+    /// stops it as the screen goes).
+    pub(super) fn open_call_test(&mut self) -> Outcome {
+        if !self.call.may_dial() {
+            return Outcome::ignored();
+        }
+        self.stack.push(Place {
+            screen: Screen::CallTest,
+            focus: 0,
+        });
+        Outcome::handled()
     }
 
     /// The call is live (the far end answered and media flows), not still connecting.

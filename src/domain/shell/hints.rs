@@ -21,6 +21,8 @@ pub enum OkHint {
     ShowOverTime,
     /// Calls the focused person on the Call screen.
     Call,
+    /// Runs "Test my camera and sound" again.
+    TestAgain,
     /// Watches the guide's focused channel.
     WatchChannel,
     /// Plays the focused film or relaxation video.
@@ -118,8 +120,9 @@ impl Shell {
             {
                 OkHint::VideoCall
             }
-            Screen::Call if self.call.configured && self.call.people > 0 => OkHint::Call,
-            Screen::Call if self.call.configured => OkHint::Nothing,
+            Screen::Call if self.call.configured && place.focus >= self.call.people => OkHint::Open,
+            Screen::Call if self.call.configured => OkHint::Call,
+            Screen::CallTest => OkHint::TestAgain,
             Screen::Learn | Screen::LearnPage | Screen::LearnQuestion | Screen::LearnDone => {
                 self.learn_ok_hint(place)
             }

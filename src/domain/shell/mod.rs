@@ -85,6 +85,9 @@ pub enum Screen {
     StaffCatalogue,
     /// One assignment for staff: progress and teach-back answers; take it back.
     StaffLearnItem,
+    /// "Test my camera and sound" (from Call, or from the clinician home): the patient's own
+    /// picture, the microphone's meter, a test tone, the call service checked, one result.
+    CallTest,
 }
 
 impl Screen {
@@ -356,6 +359,8 @@ impl Shell {
                 count: self.record_counts[section.index()].max(1),
             },
             Screen::Call => self.call_layout(),
+            // One button: test again.
+            Screen::CallTest => Layout::Column { count: 1 },
             Screen::Watch
             | Screen::Tv
             | Screen::Guide
@@ -712,6 +717,7 @@ impl Shell {
             Screen::Settings => self.change_setting(place.focus, true),
             Screen::MyHealth | Screen::Record(_) | Screen::Trend(_) => self.health_ok(place),
             Screen::Call => self.call_ok(place),
+            Screen::CallTest => Outcome::with(Effect::Call(CallRequest::Rehearse)),
             // The pads take digits; OK has nothing to do there (the staff screens take their
             // keys in staff_press).
             Screen::Pin

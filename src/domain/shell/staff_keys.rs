@@ -31,18 +31,22 @@ pub enum ClinicianRow {
     /// Learn for staff: what the patient was assigned, how far they are, their teach-back
     /// answers; assign from the catalogue, take back (record access only).
     Learning,
+    /// "Test camera and sound" before a video visit (only where calls are set up; not in a
+    /// call).
+    CallTest,
     SignOut,
 }
 
 impl ClinicianRow {
     /// Staff who may open the patient's record.
-    pub const RECORD: [ClinicianRow; 7] = [
+    pub const RECORD: [ClinicianRow; 8] = [
         ClinicianRow::PatientSummary,
         ClinicianRow::ShowMyHealth,
         ClinicianRow::Learning,
         ClinicianRow::PatientSettings,
         ClinicianRow::Limits,
         ClinicianRow::Family,
+        ClinicianRow::CallTest,
         ClinicianRow::SignOut,
     ];
     /// Staff who may open the record, while a call is on.
@@ -57,9 +61,10 @@ impl ClinicianRow {
         ClinicianRow::SignOut,
     ];
     /// Anyone else with a valid badge: the TV's settings for the patient, nothing of the record.
-    pub const DEVICE: [ClinicianRow; 3] = [
+    pub const DEVICE: [ClinicianRow; 4] = [
         ClinicianRow::PatientSettings,
         ClinicianRow::Limits,
+        ClinicianRow::CallTest,
         ClinicianRow::SignOut,
     ];
 }
@@ -117,16 +122,21 @@ impl Shell {
         &self.staff
     }
 
-    /// The clinician home's rows for whoever is signed in (none without a session).
-    pub fn clinician_rows(&self) -> &'static [ClinicianRow] {
-        match self.staff.session() {
+    /// The clinician home's rows for whoever is signed in (none without a session). "Test
+    /// camera and sound" only where calls are set up and none rings or is on.
+    pub fn clinician_rows(&self) -> Vec<ClinicianRow> {
+        let all: &[ClinicianRow] = match self.staff.session() {
             Some(s) if s.staff.access == Access::Record && self.call.live => {
                 &ClinicianRow::RECORD_IN_CALL
             }
             Some(s) if s.staff.access == Access::Record => &ClinicianRow::RECORD,
             Some(_) => &ClinicianRow::DEVICE,
             None => &[],
-        }
+        };
+        all.iter()
+            .copied()
+            .filter(|r| *r != ClinicianRow::CallTest || self.call.may_dial())
+            .collect()
     }
 
     /// The signed-in member of staff may open the patient's record.
@@ -389,6 +399,7 @@ impl Shell {
                 open(self, Screen::StaffLearning);
                 Outcome::with(self.audit(Audited::LearningViewed))
             }
+            ClinicianRow::CallTest => self.open_call_test(),
             ClinicianRow::SignOut => self.end_staff(Ended::SignedOut),
         }
     }

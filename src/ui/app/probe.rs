@@ -55,6 +55,17 @@ impl App {
         }
     }
 
+    /// "Test my camera and sound" as the call thread last told of it, for tests; and whether
+    /// the patient's own picture is on its screen.
+    pub fn call_rehearsal(&self) -> (Option<crate::domain::call::rehearsal::Rehearsal>, bool) {
+        let state = self.state.borrow();
+        let g = self.window.global::<crate::ui::generated::CallState>();
+        (
+            state.call.rehearsal(),
+            g.get_rehearsing() && g.get_has_own(),
+        )
+    }
+
     /// How many people Call lists, for tests.
     pub fn call_people(&self) -> usize {
         self.state.borrow().call.people()

@@ -86,14 +86,17 @@ fn call_lists_people_and_ok_dials_the_focused_one() {
     assert_eq!(shell.screen(), Screen::Call);
     shell.press(Button::Down);
     shell.press(Button::Down);
-    shell.press(Button::Down);
     assert_eq!(shell.press(Button::Ok).call(), Some(CallRequest::Dial(2)));
     // The list shrinks under the focus: it stays on someone who is there.
     shell.set_call(CallStage::None, 1, false, false);
+    assert!(!shell.call_test_focused());
     assert_eq!(shell.press(Button::Ok).call(), Some(CallRequest::Dial(0)));
-    // Nobody to call: OK does nothing on Call.
+    // Nobody to call: the one row left is "Test my camera and sound".
     shell.set_call(CallStage::None, 0, false, false);
+    assert!(shell.call_test_focused());
     assert_eq!(shell.press(Button::Ok).call(), None);
+    assert_eq!(shell.screen(), Screen::CallTest);
+    shell.press(Button::Back);
     // My care team: OK on a person asks to call them.
     let mut counts = [0; 8];
     counts[Section::CareTeam.index()] = 3;
@@ -106,4 +109,41 @@ fn call_lists_people_and_ok_dials_the_focused_one() {
         shell.press(Button::Ok).call(),
         Some(CallRequest::DialCareTeam(1))
     );
+}
+
+#[test]
+fn test_my_camera_and_sound_opens_from_call_and_the_clinician_home_between_calls_only() {
+    let mut shell = Shell::new(Settings::default());
+    shell.set_calls_configured(true);
+    shell.set_call(CallStage::None, 2, false, false);
+    for b in parse_list("down,ok,down,down").unwrap() {
+        shell.press(b);
+    }
+    assert_eq!(shell.screen(), Screen::Call);
+    assert!(shell.call_test_focused(), "the last row, after the people");
+    assert_eq!(shell.hints().ok, OkHint::Open);
+    // A third person comes online: the focus stays on the test row.
+    shell.set_call(CallStage::None, 3, false, false);
+    assert!(shell.call_test_focused());
+    assert_eq!(shell.press(Button::Ok).call(), None);
+    assert_eq!(shell.screen(), Screen::CallTest);
+    assert_eq!(shell.hints().ok, OkHint::TestAgain);
+    assert_eq!(shell.press(Button::Ok).call(), Some(CallRequest::Rehearse));
+    // A call coming in takes over; the test's screen waits under it.
+    shell.set_call(CallStage::Ringing, 3, false, false);
+    assert_eq!(shell.press(Button::Ok).call(), Some(CallRequest::Accept));
+    shell.set_call(CallStage::InCall, 3, false, false);
+    assert_eq!(
+        shell.press(Button::Back).call(),
+        None,
+        "Back never leaves a call"
+    );
+    shell.set_call(CallStage::None, 3, false, false);
+    assert_eq!(shell.screen(), Screen::CallTest);
+    shell.press(Button::Back);
+    assert_eq!(shell.screen(), Screen::Call);
+    // In a call (a nurse on the clinician screens beside it), the test cannot open.
+    shell.set_call(CallStage::InCall, 3, false, false);
+    assert_eq!(shell.open_call_test(), Outcome::ignored());
+    assert_ne!(shell.screen(), Screen::CallTest);
 }

@@ -12,6 +12,14 @@ fn t(secs: i64) -> Timestamp {
     Timestamp::from_second(1_800_000_000).unwrap() + SignedDuration::from_secs(secs)
 }
 
+/// The rows without "Test camera and sound" (calls not set up here, or a call on).
+fn but_test(rows: &[ClinicianRow]) -> Vec<ClinicianRow> {
+    rows.iter()
+        .copied()
+        .filter(|r| *r != ClinicianRow::CallTest)
+        .collect()
+}
+
 fn staff_shell() -> Shell {
     let mut shell = Shell::new(Settings::default());
     shell.set_staff_configured(true);
@@ -233,7 +241,7 @@ fn staff_without_record_access_get_device_screens_only() {
         ..nurse()
     };
     sign_in_as(&mut shell, porter);
-    assert_eq!(shell.clinician_rows(), &ClinicianRow::DEVICE);
+    assert_eq!(shell.clinician_rows(), but_test(&ClinicianRow::DEVICE));
     for row in shell.clinician_rows() {
         assert!(!matches!(
             row,
@@ -629,7 +637,7 @@ fn signing_out_in_a_call_gives_the_patient_the_call_controls_back_and_power_stil
     let mut porter = nurse();
     porter.access = crate::domain::session::Access::DeviceOnly;
     sign_in_as(&mut shell, porter);
-    assert_eq!(shell.clinician_rows(), &ClinicianRow::DEVICE);
+    assert_eq!(shell.clinician_rows(), but_test(&ClinicianRow::DEVICE));
 }
 
 #[test]
@@ -795,4 +803,27 @@ fn staff_assign_from_the_catalogue_see_answers_and_take_back() {
             .iter()
             .any(|e| matches!(e, Effect::Learn(_)))
     );
+}
+
+#[test]
+fn test_camera_and_sound_is_a_clinician_row_where_calls_are_set_up_and_no_call_is_on() {
+    let mut shell = staff_shell();
+    sign_in(&mut shell);
+    assert!(!shell.clinician_rows().contains(&ClinicianRow::CallTest));
+    shell.set_calls_configured(true);
+    assert_eq!(shell.clinician_rows(), &ClinicianRow::RECORD);
+    focus_row(&mut shell, ClinicianRow::CallTest);
+    assert_eq!(shell.press(Button::Ok).call(), None);
+    assert_eq!(shell.screen(), Screen::CallTest);
+    assert_eq!(shell.press(Button::Ok).call(), Some(CallRequest::Rehearse));
+    // Home goes back to the clinician home, as from any screen opened there.
+    shell.press(Button::Home);
+    assert_eq!(shell.screen(), Screen::Clinician);
+    // A device-only badge (biomedical IT setting up the TV) may test it too.
+    let mut shell = staff_shell();
+    shell.set_calls_configured(true);
+    let mut tech = nurse();
+    tech.access = crate::domain::session::Access::DeviceOnly;
+    sign_in_as(&mut shell, tech);
+    assert_eq!(shell.clinician_rows(), &ClinicianRow::DEVICE);
 }
