@@ -991,10 +991,10 @@ fn only_family_the_record_names_and_staff_allow_can_call_as_family() {
     });
     bed.headless.run_for(Duration::from_secs(7));
 
-    // The nurse sets Marcus as not allowed (Family who may call: one row above Sign out;
+    // The nurse sets Marcus as not allowed (Family who may call: two rows above Sign out;
     // Marcus is second).
     sign_in(&bed);
-    bed.press(&[Button::Up, Button::Ok, Button::Down, Button::Ok]);
+    bed.press(&[Button::Up, Button::Up, Button::Ok, Button::Down, Button::Ok]);
     assert_eq!(bed.app.screen(), Screen::StaffFamily);
     bed.headless.run_for(Duration::from_millis(100));
     assert_golden("staff-family-marcus-not-allowed", &bed.picture());
@@ -1021,9 +1021,16 @@ fn a_nurse_invites_family_with_a_code_they_call_and_ending_it_cuts_them_off() {
     let slapd = common::slapd::Slapd::start();
     let servers = Servers::start();
     let (bed, _) = demo_bed_with_staff(&servers, &slapd);
-    // Family who may call: one row above Sign out; Marcus is second.
+    // Family who may call: two rows above Sign out (Test camera and sound between); Marcus
+    // is second.
     sign_in(&bed);
-    bed.press(&[Button::Up, Button::Ok, Button::Down, Button::Right]);
+    bed.press(&[
+        Button::Up,
+        Button::Up,
+        Button::Ok,
+        Button::Down,
+        Button::Right,
+    ]);
     assert_eq!(bed.app.screen(), Screen::StaffFamily);
     bed.until("the call server's code", Duration::from_secs(10), |app| {
         app.family_invitation_code(1).is_some()
@@ -1056,7 +1063,13 @@ fn a_nurse_invites_family_with_a_code_they_call_and_ending_it_cuts_them_off() {
 
     // The nurse ends the invitation: Marcus's page is cut off.
     sign_in(&bed);
-    bed.press(&[Button::Up, Button::Ok, Button::Down, Button::Right]);
+    bed.press(&[
+        Button::Up,
+        Button::Up,
+        Button::Ok,
+        Button::Down,
+        Button::Right,
+    ]);
     bed.until("the invitation ended", Duration::from_secs(10), |app| {
         app.family_invitation_code(1).is_none()
     });

@@ -364,6 +364,7 @@ impl CallController {
     /// Fills `CallState`. `focus` is the shell's call focus, `list_focus` the Call screen's.
     pub fn show(&self, window: &MainWindow, shell: &Shell, record: &Record, now: Instant) {
         let g = window.global::<CallState>();
+        g.set_test_focused(shell.call_test_focused());
         let Some(view) = &self.view else {
             g.set_online(false);
             return;
@@ -421,7 +422,6 @@ impl CallController {
         let rehearsing = self.rehearsing.get() && view.rehearsal.is_some();
         g.set_rehearsing(rehearsing);
         show_rehearsal(&g, view.rehearsal.as_ref());
-        g.set_test_focused(shell.call_test_focused());
         if !rehearsing
             && !matches!(
                 view.phase,

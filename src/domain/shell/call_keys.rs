@@ -80,8 +80,10 @@ impl Shell {
     /// Calls are set up on this box (the Call screen lists people instead of saying calls
     /// are not available).
     pub fn set_calls_configured(&mut self, configured: bool) {
+        // The clinician home gains or loses "Test camera and sound": the focus stays on its row.
+        let focused_row = self.clinician_row_focused();
         self.call.configured = configured;
-        self.clamp_focus();
+        self.keep_clinician_row(focused_row);
     }
 
     /// Where the call is now, how many people Call lists, and the patient's in-call choices.
