@@ -936,6 +936,12 @@ fn beside_shot(bed: &Bed, name: &str) -> Picture {
     shot
 }
 
+/// From Sign out on the clinician home (where signing in leaves the focus), Family who may
+/// call: two rows up, past "Test camera and sound".
+fn open_family(bed: &Bed) {
+    bed.press(&[Button::Up, Button::Up, Button::Ok]);
+}
+
 /// Ana's badge and PIN: the clinician home (wherever the patient was, a call included).
 fn sign_in(bed: &Bed) {
     use bedside::input::badge::BadgeId;
@@ -994,7 +1000,8 @@ fn only_family_the_record_names_and_staff_allow_can_call_as_family() {
     // The nurse sets Marcus as not allowed (Family who may call: two rows above Sign out;
     // Marcus is second).
     sign_in(&bed);
-    bed.press(&[Button::Up, Button::Up, Button::Ok, Button::Down, Button::Ok]);
+    open_family(&bed);
+    bed.press(&[Button::Down, Button::Ok]);
     assert_eq!(bed.app.screen(), Screen::StaffFamily);
     bed.headless.run_for(Duration::from_millis(100));
     assert_golden("staff-family-marcus-not-allowed", &bed.picture());
@@ -1024,13 +1031,8 @@ fn a_nurse_invites_family_with_a_code_they_call_and_ending_it_cuts_them_off() {
     // Family who may call: two rows above Sign out (Test camera and sound between); Marcus
     // is second.
     sign_in(&bed);
-    bed.press(&[
-        Button::Up,
-        Button::Up,
-        Button::Ok,
-        Button::Down,
-        Button::Right,
-    ]);
+    open_family(&bed);
+    bed.press(&[Button::Down, Button::Right]);
     assert_eq!(bed.app.screen(), Screen::StaffFamily);
     bed.until("the call server's code", Duration::from_secs(10), |app| {
         app.family_invitation_code(1).is_some()
@@ -1063,13 +1065,8 @@ fn a_nurse_invites_family_with_a_code_they_call_and_ending_it_cuts_them_off() {
 
     // The nurse ends the invitation: Marcus's page is cut off.
     sign_in(&bed);
-    bed.press(&[
-        Button::Up,
-        Button::Up,
-        Button::Ok,
-        Button::Down,
-        Button::Right,
-    ]);
+    open_family(&bed);
+    bed.press(&[Button::Down, Button::Right]);
     bed.until("the invitation ended", Duration::from_secs(10), |app| {
         app.family_invitation_code(1).is_none()
     });
