@@ -1020,6 +1020,59 @@ fn only_family_the_record_names_and_staff_allow_can_call_as_family() {
     assert_eq!(bed.app.call_people(), 0, "Marcus is still listed");
 }
 
+/// The patient blocks a family caller from the ringing screen (Accept, Decline, Block): he is
+/// refused unseen from then on, the family screen shows him as not allowed, and the nurse can
+/// allow him again. The care team's calls have no Block.
+#[test]
+fn the_patient_blocks_a_family_caller_for_the_stay_and_a_nurse_can_undo_it() {
+    let slapd = common::slapd::Slapd::start();
+    let servers = Servers::start();
+    let (bed, bed_location) = demo_bed_with_staff(&servers, &slapd);
+    let mut marcus = servers.family("Marcus Hill", "Son", &bed_location);
+    let id = bed_id(&mut marcus);
+
+    marcus.eval(&format!("window.careTeam.call({})", json!(id)));
+    bed.until("Marcus rings", Duration::from_secs(10), ringing);
+    bed.headless.run_for(Duration::from_millis(200));
+    assert_golden("call-incoming-family", &bed.picture());
+    bed.press(&[Button::Right, Button::Right, Button::Ok]);
+    bed.until("blocked", Duration::from_secs(5), |app| {
+        ended(app, EndReason::Blocked)
+    });
+    bed.headless.run_for(Duration::from_millis(200));
+    assert_golden("call-blocked", &bed.picture());
+    marcus.wait_for(
+        "window.careTeam.state().phase === 'idle'",
+        Duration::from_secs(10),
+    );
+    bed.headless.run_for(Duration::from_secs(7));
+    assert_eq!(bed.app.call_people(), 0, "a blocked caller is not listed");
+
+    // He calls again: the patient is not rung.
+    marcus.eval(&format!("window.careTeam.call({})", json!(id)));
+    marcus.wait_for(
+        "window.careTeam.state().phase === 'idle'",
+        Duration::from_secs(10),
+    );
+    bed.headless.run_for(Duration::from_millis(300));
+    assert_eq!(
+        bed.phase(),
+        Phase::Idle,
+        "a blocked caller rang the patient"
+    );
+
+    // The nurse allows him again (Family who may call; Marcus is second): he rings.
+    sign_in(&bed);
+    open_family(&bed);
+    bed.press(&[Button::Down, Button::Ok]);
+    bed.press(&[Button::Back, Button::Back]);
+    bed.until("Marcus listed again", Duration::from_secs(10), |app| {
+        app.call_people() == 1
+    });
+    marcus.eval(&format!("window.careTeam.call({})", json!(id)));
+    bed.until("Marcus rings again", Duration::from_secs(10), ringing);
+}
+
 /// Invitations: the nurse gives Marcus (named in the record) a code from the family screen; he
 /// types it on the care-team page and his call rings the patient; Right again ends it, and his
 /// page is cut off.

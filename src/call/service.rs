@@ -37,6 +37,8 @@ const LIST_EVERY: Duration = Duration::from_secs(60);
 pub enum Command {
     Accept,
     Decline,
+    /// Decline and block the caller for the stay (family only: see `Input::Block`).
+    Block,
     HangUp,
     /// Call this peer (by the id the directory gave).
     Dial(String),
@@ -576,6 +578,7 @@ impl Worker {
         match command {
             Command::Accept => self.input(Input::Accept),
             Command::Decline => self.input(Input::Decline),
+            Command::Block => self.input(Input::Block),
             Command::HangUp => self.input(Input::HangUp),
             Command::Dial(id) => self.input(Input::Dial(id)),
             Command::Unreachable(name) => self.input(Input::Unreachable(name)),

@@ -81,6 +81,8 @@ impl Peer {
 pub enum EndReason {
     /// The patient declined.
     Declined,
+    /// The patient declined and blocked the caller for the rest of the stay.
+    Blocked,
     /// Nobody answered the bed in time.
     Missed,
     /// The far end gave up before the patient answered.
@@ -203,6 +205,10 @@ pub enum Input {
     Disconnected,
     Accept,
     Decline,
+    /// Decline, and refuse this caller's calls from now on (the patient blocked them for the
+    /// stay: the family list that comes next names them as not allowed, and until then this
+    /// machine does).
+    Block,
     HangUp,
     Dial(String),
     /// The patient asked to call someone who is not online for calls.
@@ -347,9 +353,14 @@ impl Call {
     /// Someone who says they are family (whatever else their page says they are) but is not on
     /// the family list, or answers to someone staff set as not allowed.
     fn unknown_family(&self, peer: &Peer) -> bool {
-        (peer.family || super::family::claims_family(&peer.role))
+        Call::family_caller(peer)
             && (self.family_blocked.iter().any(|m| m.answers_to(&peer.name))
                 || !self.family.iter().any(|m| m.answers_to(&peer.name)))
+    }
+
+    /// A caller held to the family list: family by the call server's word, or by their role.
+    pub fn family_caller(peer: &Peer) -> bool {
+        peer.family || super::family::claims_family(&peer.role)
     }
 
     /// The call on now is a virtual observation (answered by policy, not by the patient).
@@ -639,6 +650,23 @@ impl Call {
                 _ => Vec::new(),
             },
             Input::Decline => match self.phase {
+                Phase::Ringing { .. } => self.end(EndReason::Declined, now, true),
+                _ => Vec::new(),
+            },
+            Input::Block => match &self.phase {
+                // Only a caller held to the family list can be blocked by the patient: the
+                // care team must always be able to reach the bed (decline them, or tell the
+                // nurse).
+                Phase::Ringing { caller, .. } if Call::family_caller(caller) => {
+                    let name = caller.name.clone();
+                    self.family_blocked.push(super::family::Member::new(
+                        String::new(),
+                        name,
+                        &[],
+                        None,
+                    ));
+                    self.end(EndReason::Blocked, now, true)
+                }
                 Phase::Ringing { .. } => self.end(EndReason::Declined, now, true),
                 _ => Vec::new(),
             },

@@ -281,8 +281,13 @@ fn call_view(
     {
         {
             let mut st = state.borrow_mut();
-            let State { call, shell, .. } = &mut *st;
-            call.set_view(shell, view);
+            let State {
+                call,
+                shell,
+                record,
+                ..
+            } = &mut *st;
+            call.set_view(shell, view, record);
             // The call clock ticks while a call is on.
             if call.stage() == crate::domain::shell::CallStage::InCall {
                 st.timers.repeat(
@@ -816,14 +821,17 @@ fn show(window: &MainWindow, state: &State) {
         .show(window, shell, &state.record, std::time::Instant::now());
     state.call.share(share::shared_view(state));
     // Who may call as family: the record's family less those staff set as not allowed.
-    state.call.set_family(
-        state
-            .record
-            .family()
-            .iter()
-            .cloned()
-            .partition(|m| shell.family_allowed(&m.key)),
-    );
+    let (allowed, blocked): (Vec<_>, Vec<_>) = state
+        .record
+        .family()
+        .iter()
+        .cloned()
+        .partition(|m| shell.family_allowed(&m.key));
+    // Someone not allowed to call (blocked by the patient, or by staff) keeps no invitation.
+    for member in &blocked {
+        state.call.end_invitation(&member.key);
+    }
+    state.call.set_family((allowed, blocked));
     state.staff.show(window, shell, jiff::Timestamp::now());
     if shell.screen() == Screen::StaffFamily {
         StaffController::show_family(window, shell, &state.record, &state.call, state.clock_style);

@@ -153,21 +153,16 @@ impl CallController {
             return;
         };
         let key = member.key.clone();
-        let mut invited = self.invited.borrow_mut();
+        let standing = self.invited.borrow().get(&key).cloned();
         let client = client.clone();
         let inbox = self.inbox.clone();
-        match invited.get(&key) {
+        match standing {
             Some(Invited::Asking | Invited::Ending) => {}
-            Some(Invited::Issued(issued)) => {
-                let id = issued.id.clone();
-                invited.insert(key.clone(), Invited::Ending);
-                std::thread::spawn(move || {
-                    let result = client.revoke(Some(&id), None).map(|_| None);
-                    inbox.send(super::inbox::Inbound::Invitation(key, result));
-                });
-            }
+            Some(Invited::Issued(_)) => self.end_invitation(&key),
             None | Some(Invited::Failed) => {
-                invited.insert(key.clone(), Invited::Asking);
+                self.invited
+                    .borrow_mut()
+                    .insert(key.clone(), Invited::Asking);
                 let request = crate::call::invitation::Request {
                     name: member.name.clone(),
                     role: if member.relationship.trim().is_empty() {
@@ -184,6 +179,25 @@ impl CallController {
                 });
             }
         }
+    }
+
+    /// Ends `key`'s invitation if one stands: staff ended it, or the member is not allowed to
+    /// call any more (blocked by the patient, or set as not allowed by staff).
+    pub fn end_invitation(&self, key: &str) {
+        let Some(client) = &self.invitations else {
+            return;
+        };
+        let mut invited = self.invited.borrow_mut();
+        let Some(Invited::Issued(issued)) = invited.get(key) else {
+            return;
+        };
+        let id = issued.id.clone();
+        invited.insert(key.to_owned(), Invited::Ending);
+        let (client, inbox, key) = (client.clone(), self.inbox.clone(), key.to_owned());
+        std::thread::spawn(move || {
+            let result = client.revoke(Some(&id), None).map(|_| None);
+            inbox.send(super::inbox::Inbound::Invitation(key, result));
+        });
     }
 
     /// The call server's answer about `key`'s invitation (`None`: it has ended).
@@ -239,9 +253,16 @@ impl CallController {
         self.view.as_ref().and_then(|v| v.rehearsal.clone())
     }
 
-    pub fn set_view(&mut self, shell: &mut Shell, view: CallView) {
+    pub fn set_view(&mut self, shell: &mut Shell, view: CallView, record: &Record) {
         let stage = stage_of(&view.phase);
         shell.set_call(stage, view.callable.len(), view.mic_muted, view.camera_off);
+        // A family caller (on the record's list: no other family caller rings) can be blocked.
+        shell.set_caller_family(match &view.phase {
+            Phase::Ringing { caller, .. } if crate::domain::call::Call::family_caller(caller) => {
+                family_member(record, &caller.name).map(|m| m.key.clone())
+            }
+            _ => None,
+        });
         shell.set_call_live(matches!(view.phase, Phase::Live { .. }));
         self.view = Some(view);
     }
@@ -316,6 +337,10 @@ impl CallController {
         let command = match request {
             CallRequest::Accept => Command::Accept,
             CallRequest::Decline => Command::Decline,
+            CallRequest::Block => {
+                tracing::info!("the patient blocked a caller for the stay");
+                Command::Block
+            }
             CallRequest::HangUp => Command::HangUp,
             CallRequest::MuteMic(m) => Command::MuteMic(m),
             CallRequest::CameraOff(c) => Command::CameraOff(c),
@@ -383,6 +408,7 @@ impl CallController {
             Phase::Ended { .. } => ui::CallStage::Ended,
         });
         g.set_focus(shell.call_focus() as i32);
+        g.set_can_block(shell.caller_blockable());
         g.set_mic_muted(view.mic_muted);
         g.set_camera_off(view.camera_off);
         g.set_camera_live(view.camera_live);
@@ -497,6 +523,11 @@ fn stage_of(phase: &Phase) -> CallStage {
     }
 }
 
+/// The member of the record's family list a caller's name answers to.
+fn family_member<'r>(record: &'r Record, name: &str) -> Option<&'r crate::domain::family::Member> {
+    record.family().iter().find(|m| m.answers_to(name))
+}
+
 /// "Ana Ruiz" → "AR".
 fn initials(name: &str) -> String {
     let words: Vec<&str> = name.split_whitespace().collect();
@@ -539,6 +570,7 @@ fn same_person(row_title: &str, name: &str) -> bool {
 pub fn call_end(reason: EndReason) -> ui::CallEnd {
     match reason {
         EndReason::Declined => ui::CallEnd::Declined,
+        EndReason::Blocked => ui::CallEnd::Blocked,
         EndReason::Missed | EndReason::CallerGaveUp => ui::CallEnd::Missed,
         EndReason::HungUp => ui::CallEnd::HungUp,
         EndReason::FarEndHungUp => ui::CallEnd::FarEndHungUp,
@@ -656,6 +688,7 @@ mod tests {
         use EndReason::*;
         let all = [
             Declined,
+            Blocked,
             Missed,
             CallerGaveUp,
             HungUp,

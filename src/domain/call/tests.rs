@@ -223,6 +223,83 @@ fn declining_ends_the_session_without_media() {
 }
 
 #[test]
+fn a_blocked_family_caller_never_rings_again_and_the_care_team_cannot_be_blocked() {
+    use crate::domain::family::Member;
+    let t0 = Instant::now();
+    let jo = Member::new(
+        "RelatedPerson/jo".into(),
+        "Jo Yundt".into(),
+        &["Jo"],
+        Some("Yundt"),
+    );
+    let mut call = Call::new();
+    online(&mut call, t0);
+    call.set_family(vec![jo.clone()], Vec::new());
+    call.input(
+        Input::PeerStatus {
+            id: "p-jo".into(),
+            meta: Some(
+                serde_json::json!({"verified": "invitation", "kind": "family", "name": "Jo Yundt", "role": "Daughter"}),
+            ),
+            gone: false,
+        },
+        t0,
+    );
+    let from = |call: &mut Call, id: &str, session: &str| {
+        call.input(
+            Input::Incoming {
+                session: session.into(),
+                from: id.into(),
+            },
+            t0,
+        )
+    };
+    assert!(from(&mut call, "p-jo", "s1").contains(&Action::Ring(true)));
+    let actions = call.input(Input::Block, t0);
+    assert!(actions.contains(&Action::EndSession {
+        session: "s1".into()
+    }));
+    assert!(actions.contains(&Action::Ring(false)));
+    assert!(matches!(
+        call.phase(),
+        Phase::Ended {
+            reason: EndReason::Blocked,
+            ..
+        }
+    ));
+    // She calls again at once (before the family list that names her as not allowed comes):
+    // refused unseen, and not listed to be called.
+    call.input(Input::Tick, t0 + ENDED_SHOWN);
+    assert_eq!(
+        from(&mut call, "p-jo", "s2"),
+        vec![Action::Refuse {
+            session: "s2".into(),
+            why: Refusal::NotOnFamilyList,
+        }]
+    );
+    assert!(call.callable().iter().all(|p| p.name != "Jo Yundt"));
+    // The list then comes from the settings (she is among those not allowed): still refused.
+    call.set_family(Vec::new(), vec![jo]);
+    assert!(matches!(
+        from(&mut call, "p-jo", "s3").as_slice(),
+        [Action::Refuse { .. }]
+    ));
+
+    // The nurse cannot be blocked: Block declines the call, and she can call again.
+    let mut call = ringing(t0);
+    call.input(Input::Block, t0);
+    assert!(matches!(
+        call.phase(),
+        Phase::Ended {
+            reason: EndReason::Declined,
+            ..
+        }
+    ));
+    call.input(Input::Tick, t0 + ENDED_SHOWN);
+    assert!(from(&mut call, "p-nurse", "s4").contains(&Action::Ring(true)));
+}
+
+#[test]
 fn dialling_holds_candidates_until_the_session_has_an_id() {
     let t0 = Instant::now();
     let mut call = Call::new();

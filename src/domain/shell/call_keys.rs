@@ -21,6 +21,9 @@ pub enum CallStage {
 pub enum CallRequest {
     Accept,
     Decline,
+    /// Decline, and refuse the caller's calls for the rest of the stay (the shell has already
+    /// set them as not allowed in the settings; the call controller ends their invitation).
+    Block,
     HangUp,
     MuteMic(bool),
     CameraOff(bool),
@@ -140,6 +143,36 @@ impl Shell {
         self.clamp_focus();
     }
 
+    /// The caller ringing now is this member of the record's family list (by key), or not
+    /// family: a family caller can be blocked for the stay from the ringing screen.
+    pub fn set_caller_family(&mut self, key: Option<String>) {
+        if self.caller_family != key {
+            self.caller_family = key;
+            if self.call.stage == CallStage::Ringing {
+                self.call.focus = self.call.focus.min(1);
+            }
+        }
+    }
+
+    /// The ringing caller can be blocked (a family member): the ringing screen shows Block.
+    pub fn caller_blockable(&self) -> bool {
+        self.call.stage == CallStage::Ringing && self.caller_family.is_some()
+    }
+
+    /// Block on the ringing screen: the caller is set as not allowed to call as family (the
+    /// same list staff keep on the family screen, where a nurse can allow them again), saved,
+    /// and the call declined.
+    fn block_caller(&mut self) -> Outcome {
+        let Some(key) = self.caller_family.clone() else {
+            return Outcome::with(Effect::Call(CallRequest::Decline));
+        };
+        let tag = self.pin_key.tag(&key);
+        if !self.settings.family_blocked.contains(&tag) {
+            self.settings.family_blocked.push(tag);
+        }
+        Outcome::with(Effect::Call(CallRequest::Block)).and(Effect::Save)
+    }
+
     /// Call lists the people who can be called, then "Test my camera and sound"; without
     /// calls set up it holds one button, back to Home.
     pub(super) fn call_layout(&self) -> Layout {
@@ -205,6 +238,8 @@ impl Shell {
     pub(super) fn call_press(&mut self, button: Button) -> Option<Outcome> {
         let ask = |request| Outcome::with(Effect::Call(request));
         let count = match self.call.stage {
+            // Accept, Decline, and Block for a family caller.
+            CallStage::Ringing if self.caller_family.is_some() => 3,
             CallStage::Ringing => 2,
             CallStage::InCall => CallControl::ALL.len(),
             _ => return None,
@@ -220,13 +255,11 @@ impl Shell {
                 self.call.focus = focus;
                 Some(Outcome::handled_if(moved))
             }
-            Button::Ok if self.call.stage == CallStage::Ringing => {
-                Some(ask(if self.call.focus == 0 {
-                    CallRequest::Accept
-                } else {
-                    CallRequest::Decline
-                }))
-            }
+            Button::Ok if self.call.stage == CallStage::Ringing => Some(match self.call.focus {
+                0 => ask(CallRequest::Accept),
+                2 => self.block_caller(),
+                _ => ask(CallRequest::Decline),
+            }),
             Button::Back if self.call.stage == CallStage::Ringing => {
                 Some(ask(CallRequest::Decline))
             }

@@ -264,6 +264,8 @@ pub struct Shell {
     /// The family and caregivers the record names, by key (`domain::family::Member::key`), in
     /// the order the family screen lists them.
     family: Vec<String>,
+    /// The caller ringing now, when they are on that list (by key): they can be blocked.
+    caller_family: Option<String>,
     /// Learn: the assignments and where the patient is in them.
     learn: learn_keys::LearnRoom,
 }
@@ -312,6 +314,7 @@ impl Shell {
             quiet_volume: DEFAULT_QUIET_VOLUME,
             share_chosen: false,
             family: Vec::new(),
+            caller_family: None,
             learn,
         }
     }
@@ -656,6 +659,7 @@ impl Shell {
             staff_by_number: _,
             // The record's: the next patient's record brings its own.
             family: _,
+            caller_family,
             // The assignments come with the record; what this patient did is forgotten below.
             learn: _,
             local_time: _,
@@ -679,6 +683,7 @@ impl Shell {
         *pin_locked = fresh.pin_locked;
         *staff_number = fresh.staff_number;
         *share_chosen = fresh.share_chosen;
+        *caller_family = fresh.caller_family;
         watch.forget_patient();
         self.forget_learning();
         let mut outcome = ended;

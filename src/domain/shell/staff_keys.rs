@@ -304,6 +304,10 @@ impl Shell {
             (Screen::StaffFamily, Button::Right) if self.may_open_record() => {
                 let focus = self.focus();
                 let key = self.family.get(focus)?.clone();
+                // Someone not allowed to call is not invited (allow them first).
+                if !self.family_allowed(&key) {
+                    return Some(Outcome::ignored());
+                }
                 let mut audit = self.audit(Audited::FamilyInvited);
                 if let Effect::Audit(a) = &mut audit {
                     a.about = Some(key);

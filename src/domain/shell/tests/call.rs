@@ -147,3 +147,45 @@ fn test_my_camera_and_sound_opens_from_call_and_the_clinician_home_between_calls
     assert_eq!(shell.open_call_test(), Outcome::ignored());
     assert_ne!(shell.screen(), Screen::CallTest);
 }
+
+#[test]
+fn a_family_caller_can_be_blocked_for_the_stay_and_a_new_patient_starts_with_nobody_blocked() {
+    let mut shell = Shell::new(Settings::default());
+    shell.set_calls_configured(true);
+    shell.set_family(vec!["RelatedPerson/jo".into(), "contact:sam".into()]);
+    // The nurse rings: Accept and Decline only.
+    shell.set_call(CallStage::Ringing, 0, false, false);
+    shell.set_caller_family(None);
+    assert!(!shell.caller_blockable());
+    shell.press(Button::Right);
+    shell.press(Button::Right);
+    assert_eq!(shell.call_focus(), 1, "no Block for the care team");
+    shell.set_call(CallStage::Ended, 0, false, false);
+
+    // Jo (family) rings: Block is the third button.
+    shell.set_call(CallStage::Ringing, 0, false, false);
+    shell.set_caller_family(Some("RelatedPerson/jo".into()));
+    assert!(shell.caller_blockable());
+    assert_eq!(shell.call_focus(), 0, "Accept is where the focus starts");
+    shell.press(Button::Right);
+    shell.press(Button::Right);
+    shell.press(Button::Right);
+    assert_eq!(shell.call_focus(), 2);
+    let out = shell.press(Button::Ok);
+    assert_eq!(out.call(), Some(CallRequest::Block));
+    assert!(out.effects.contains(&Effect::Save), "kept for the stay");
+    assert!(!shell.family_allowed("RelatedPerson/jo"));
+    assert!(shell.family_allowed("contact:sam"));
+    let saved = toml::to_string(&shell.saved()).unwrap();
+    assert!(saved.contains("family_blocked"), "{saved}");
+    assert!(!saved.contains("jo"), "a keyed tag, never the key: {saved}");
+
+    // Blocking twice keeps one entry.
+    shell.press(Button::Ok);
+    assert_eq!(shell.saved().family_blocked.len(), 1);
+
+    // The next patient: nobody is blocked.
+    shell.new_occupant();
+    assert!(shell.family_allowed("RelatedPerson/jo"));
+    assert!(!shell.caller_blockable());
+}
