@@ -335,8 +335,14 @@ fn the_patient_calls_their_nurse_from_call_and_hangs_up_with_the_remote() {
     let bed = Bed::start(&servers);
     let mut nurse = servers.person("Ana Ruiz", "Nurse");
     bed_id(&mut nurse);
-    // Home → Call lists the nurse.
+    // Home → Call: the first time, "How video calls work" (four pages, OK turns them; the
+    // last goes back to Call on "Test my camera and sound").
     bed.press(&[Button::Down, Button::Ok]);
+    assert_eq!(bed.app.screen(), bedside::domain::shell::Screen::CallGuide);
+    bed.press(&[Button::Ok, Button::Ok, Button::Ok, Button::Ok]);
+    assert_eq!(bed.app.screen(), bedside::domain::shell::Screen::Call);
+    // Up to the nurse: Call lists her.
+    bed.press(&[Button::Up]);
     bed.until("the nurse is listed", Duration::from_secs(10), |app| {
         app.screen() == bedside::domain::shell::Screen::Call && app.call_people() == 1
     });
@@ -1138,6 +1144,10 @@ fn rehearse(bed: &Bed) -> bedside::domain::call::rehearsal::Rehearsal {
     // Home's first tile, wherever the focus was.
     bed.press(&[Button::Home, Button::Up, Button::Left, Button::Left]);
     bed.press(&[Button::Down, Button::Ok]);
+    // The first Call of the stay opens "How video calls work" over it.
+    if bed.app.screen() == Screen::CallGuide {
+        bed.press(&[Button::Back]);
+    }
     assert_eq!(bed.app.screen(), Screen::Call);
     bed.press(&[Button::Up, Button::Up, Button::Up]);
     for _ in 0..bed.app.call_people() {

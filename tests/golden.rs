@@ -133,6 +133,38 @@ fn call_set_up_but_not_connected() {
         dir.path(),
         "[call]\nsignalling_url = \"wss://video.example.org/signalling\"\n",
     );
-    let picture = common::config_shot(&config, "down,ok", &[]);
+    // The first Call of a stay opens "How video calls work" over it; Back shows Call.
+    let picture = common::config_shot(&config, "down,ok,back", &[]);
     assert_golden("call-not-connected", &picture);
+}
+
+#[test]
+fn how_video_calls_work_the_first_time_call_opens() {
+    // Each shot on a fresh bed: the guide opens by itself once a stay (the settings remember).
+    let shot = |call: &str, keys: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let config = empty_bed_config(dir.path(), call);
+        common::config_shot(&config, keys, &[])
+    };
+    let call = "[call]\nsignalling_url = \"wss://video.example.org/signalling\"\n";
+    assert_golden("call-guide-who-can-call", &shot(call, "down,ok"));
+    assert_golden(
+        "call-guide-try-it-first",
+        &shot(call, "down,ok,right,right,right"),
+    );
+    // Where the hospital answers some roles' calls without a press (virtual observation),
+    // the page about ringing says so.
+    let observed = format!("{call}observation_roles = [\"Sitter\"]\n");
+    assert_golden(
+        "call-guide-when-someone-calls-observed",
+        &shot(&observed, "down,ok,ok"),
+    );
+    // The next Call of the stay opens Call itself.
+    let dir = tempfile::tempdir().unwrap();
+    let config = empty_bed_config(dir.path(), call);
+    common::config_shot(&config, "down,ok", &[]);
+    assert_golden(
+        "call-not-connected",
+        &common::config_shot(&config, "down,ok", &[]),
+    );
 }

@@ -69,6 +69,9 @@ pub struct Settings {
     /// who they are (`PinKey::tag`), never names (this file is not encrypted).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub family_blocked: Vec<String>,
+    /// "How video calls work" has opened by itself once this stay (on the first Call).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub call_guide_seen: bool,
     /// Where each Learn video was left (seconds, by the Task's id), for Resume. Only filled
     /// when settings are saved or loaded: while the TV runs, the shell's Learn holds these.
     #[serde(skip_serializing_if = "std::collections::BTreeMap::is_empty")]

@@ -84,6 +84,11 @@ impl CallController {
                 .as_ref()
                 .is_some_and(|s| s.media.camera != crate::call::media::Camera::None),
         );
+        globals.set_observation_policy(
+            setup
+                .as_ref()
+                .is_some_and(|s| !s.observation_roles.is_empty()),
+        );
         let configured = setup.is_some();
         let bed = setup.as_ref().map(|s| s.bed_id.clone()).unwrap_or_default();
         let invitations = setup.as_ref().filter(|s| s.connect).and_then(|s| {
@@ -390,6 +395,7 @@ impl CallController {
     pub fn show(&self, window: &MainWindow, shell: &Shell, record: &Record, now: Instant) {
         let g = window.global::<CallState>();
         g.set_test_focused(shell.call_test_focused());
+        g.set_guide_focused(shell.call_guide_focused());
         let Some(view) = &self.view else {
             g.set_online(false);
             return;

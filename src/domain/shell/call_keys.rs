@@ -2,6 +2,9 @@
 
 use super::*;
 
+/// The pages of "How video calls work".
+pub const CALL_GUIDE_PAGES: usize = 4;
+
 /// Where a call is, as far as buttons are concerned.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum CallStage {
@@ -102,7 +105,7 @@ impl Shell {
         if self.screen() == Screen::Call && people != self.call.people {
             let focus = self.focus();
             self.top_mut().focus = if focus >= self.call.people {
-                people
+                people + (focus - self.call.people)
             } else {
                 focus.min(people.saturating_sub(1))
             };
@@ -173,16 +176,52 @@ impl Shell {
         Outcome::with(Effect::Call(CallRequest::Block)).and(Effect::Save)
     }
 
-    /// Call lists the people who can be called, then "Test my camera and sound"; without
-    /// calls set up it holds one button, back to Home.
+    /// Call lists the people who can be called, then "Test my camera and sound" and "How
+    /// video calls work"; without calls set up it holds one button, back to Home.
     pub(super) fn call_layout(&self) -> Layout {
         Layout::Column {
             count: if self.call.configured {
-                self.call.people + 1
+                self.call.people + 2
             } else {
                 1
             },
         }
+    }
+
+    /// The Call screen's focus is on "How video calls work" (its last row).
+    pub fn call_guide_focused(&self) -> bool {
+        self.screen() == Screen::Call
+            && self.call.configured
+            && self.focus() == self.call.people + 1
+    }
+
+    /// Call just opened: the first time in a stay (calls set up), "How video calls work"
+    /// opens over it; it is not shown again by itself (the patient may have read it, or
+    /// not wanted to: Call's last row opens it again).
+    pub(super) fn first_call_guide(&mut self) -> Outcome {
+        if !self.call.configured || self.settings.call_guide_seen {
+            return Outcome::handled();
+        }
+        self.settings.call_guide_seen = true;
+        self.stack.push(Place {
+            screen: Screen::CallGuide,
+            focus: 0,
+        });
+        Outcome::with(Effect::Save)
+    }
+
+    /// OK in the guide: the next page; on the last, back to Call with the focus on "Test my
+    /// camera and sound" (the guide's last page suggests it).
+    pub(super) fn call_guide_ok(&mut self, place: Place) -> Outcome {
+        if place.focus + 1 < CALL_GUIDE_PAGES {
+            self.top_mut().focus = place.focus + 1;
+            return Outcome::handled();
+        }
+        self.stack.pop();
+        if self.screen() == Screen::Call && self.call.configured {
+            self.top_mut().focus = self.call.people;
+        }
+        Outcome::handled()
     }
 
     /// The Call screen's focus is on "Test my camera and sound" (after the people).
@@ -195,6 +234,13 @@ impl Shell {
     pub(super) fn call_ok(&mut self, place: Place) -> Outcome {
         if !self.call.configured {
             self.stack.truncate(1);
+            return Outcome::handled();
+        }
+        if place.focus == self.call.people + 1 {
+            self.stack.push(Place {
+                screen: Screen::CallGuide,
+                focus: 0,
+            });
             return Outcome::handled();
         }
         if place.focus >= self.call.people {

@@ -23,6 +23,8 @@ pub enum OkHint {
     Call,
     /// Runs "Test my camera and sound" again.
     TestAgain,
+    /// The guide's last page: back to Call.
+    BackToCall,
     /// Watches the guide's focused channel.
     WatchChannel,
     /// Plays the focused film or relaxation video.
@@ -123,6 +125,8 @@ impl Shell {
             Screen::Call if self.call.configured && place.focus >= self.call.people => OkHint::Open,
             Screen::Call if self.call.configured => OkHint::Call,
             Screen::CallTest => OkHint::TestAgain,
+            Screen::CallGuide if place.focus + 1 < CALL_GUIDE_PAGES => OkHint::Next,
+            Screen::CallGuide => OkHint::BackToCall,
             Screen::Learn | Screen::LearnPage | Screen::LearnQuestion | Screen::LearnDone => {
                 self.learn_ok_hint(place)
             }

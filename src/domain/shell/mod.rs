@@ -25,7 +25,7 @@ mod tests;
 mod watch_keys;
 
 use call_keys::CallButtons;
-pub use call_keys::{CallControl, CallRequest, CallStage};
+pub use call_keys::{CALL_GUIDE_PAGES, CallControl, CallRequest, CallStage};
 pub use effect::{Effect, NOTICE_TIME, Outcome, Timeout};
 pub use hints::{BackHint, DigitsHint, Hints, OkHint};
 pub use learn_keys::{LearnRow, leaflet_of, review_page};
@@ -88,6 +88,9 @@ pub enum Screen {
     /// "Test my camera and sound" (from Call, or from the clinician home): the patient's own
     /// picture, the microphone's meter, a test tone, the call service checked, one result.
     CallTest,
+    /// "How video calls work": a few pages, shown the first time Call opens in a stay and
+    /// from Call's last row.
+    CallGuide,
 }
 
 impl Screen {
@@ -364,6 +367,11 @@ impl Shell {
             Screen::Call => self.call_layout(),
             // One button: test again.
             Screen::CallTest => Layout::Column { count: 1 },
+            // Its pages side by side: Left and Right turn them.
+            Screen::CallGuide => Layout::Grid {
+                columns: CALL_GUIDE_PAGES,
+                count: CALL_GUIDE_PAGES,
+            },
             Screen::Watch
             | Screen::Tv
             | Screen::Guide
@@ -717,12 +725,16 @@ impl Shell {
                     self.watch.tv.current_or_first();
                 }
                 self.stack.push(Place { screen, focus: 0 });
+                if screen == Screen::Call {
+                    return self.first_call_guide();
+                }
                 Outcome::handled()
             }
             Screen::Settings => self.change_setting(place.focus, true),
             Screen::MyHealth | Screen::Record(_) | Screen::Trend(_) => self.health_ok(place),
             Screen::Call => self.call_ok(place),
             Screen::CallTest => Outcome::with(Effect::Call(CallRequest::Rehearse)),
+            Screen::CallGuide => self.call_guide_ok(place),
             // The pads take digits; OK has nothing to do there (the staff screens take their
             // keys in staff_press).
             Screen::Pin

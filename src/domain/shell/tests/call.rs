@@ -83,6 +83,9 @@ fn call_lists_people_and_ok_dials_the_focused_one() {
     shell.set_calls_configured(true);
     shell.set_call(CallStage::None, 3, false, false);
     shell.press(Button::Ok);
+    // The first time, the guide opens over Call; Back leaves it.
+    assert_eq!(shell.screen(), Screen::CallGuide);
+    shell.press(Button::Back);
     assert_eq!(shell.screen(), Screen::Call);
     shell.press(Button::Down);
     shell.press(Button::Down);
@@ -113,14 +116,17 @@ fn call_lists_people_and_ok_dials_the_focused_one() {
 
 #[test]
 fn test_my_camera_and_sound_opens_from_call_and_the_clinician_home_between_calls_only() {
-    let mut shell = Shell::new(Settings::default());
+    let mut shell = Shell::new(Settings {
+        call_guide_seen: true,
+        ..Settings::default()
+    });
     shell.set_calls_configured(true);
     shell.set_call(CallStage::None, 2, false, false);
     for b in parse_list("down,ok,down,down").unwrap() {
         shell.press(b);
     }
     assert_eq!(shell.screen(), Screen::Call);
-    assert!(shell.call_test_focused(), "the last row, after the people");
+    assert!(shell.call_test_focused(), "the row after the people");
     assert_eq!(shell.hints().ok, OkHint::Open);
     // A third person comes online: the focus stays on the test row.
     shell.set_call(CallStage::None, 3, false, false);
@@ -188,4 +194,73 @@ fn a_family_caller_can_be_blocked_for_the_stay_and_a_new_patient_starts_with_nob
     shell.new_occupant();
     assert!(shell.family_allowed("RelatedPerson/jo"));
     assert!(!shell.caller_blockable());
+}
+
+#[test]
+fn how_video_calls_work_opens_by_itself_once_a_stay_and_from_calls_last_row() {
+    let mut shell = Shell::new(Settings::default());
+    // Calls not set up: no guide, Call says so.
+    shell.press(Button::Down);
+    shell.press(Button::Ok);
+    assert_eq!(shell.screen(), Screen::Call);
+    shell.press(Button::Back);
+    assert!(!shell.saved().call_guide_seen);
+
+    shell.set_calls_configured(true);
+    shell.set_call(CallStage::None, 2, false, false);
+    let opened = shell.press(Button::Ok);
+    assert_eq!(shell.screen(), Screen::CallGuide);
+    assert!(
+        opened.effects.contains(&Effect::Save),
+        "remembered for the stay"
+    );
+    assert!(shell.saved().call_guide_seen);
+    // OK and Right turn the pages; Left goes back one; the last page's OK goes back to Call
+    // with the focus on "Test my camera and sound".
+    assert_eq!(shell.hints().ok, OkHint::Next);
+    shell.press(Button::Ok);
+    assert_eq!(shell.focus(), 1);
+    shell.press(Button::Right);
+    assert_eq!(shell.focus(), 2);
+    shell.press(Button::Left);
+    assert_eq!(shell.focus(), 1);
+    shell.press(Button::Right);
+    shell.press(Button::Right);
+    shell.press(Button::Right);
+    assert_eq!(
+        shell.focus(),
+        CALL_GUIDE_PAGES - 1,
+        "no page after the last"
+    );
+    assert_eq!(shell.hints().ok, OkHint::BackToCall);
+    shell.press(Button::Ok);
+    assert_eq!(shell.screen(), Screen::Call);
+    assert!(shell.call_test_focused());
+
+    // Not again by itself...
+    shell.press(Button::Home);
+    shell.press(Button::Ok);
+    assert_eq!(shell.screen(), Screen::Call);
+    // ...but from Call's last row, whatever the list does meanwhile.
+    shell.press(Button::Down);
+    shell.press(Button::Down);
+    shell.press(Button::Down);
+    assert!(shell.call_guide_focused());
+    shell.set_call(CallStage::None, 4, false, false);
+    assert!(
+        shell.call_guide_focused(),
+        "the focus stays on the guide's row"
+    );
+    shell.press(Button::Ok);
+    assert_eq!(shell.screen(), Screen::CallGuide);
+    assert_eq!(shell.focus(), 0, "from the first page");
+    // A call ringing takes the keys; the guide waits under it.
+    shell.set_call(CallStage::Ringing, 4, false, false);
+    assert_eq!(shell.press(Button::Back).call(), Some(CallRequest::Decline));
+    shell.set_call(CallStage::Ended, 4, false, false);
+    assert_eq!(shell.screen(), Screen::CallGuide);
+
+    // The next patient sees it once again.
+    shell.new_occupant();
+    assert!(!shell.saved().call_guide_seen);
 }
