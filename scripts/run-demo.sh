@@ -77,6 +77,8 @@ signalling=$!
 trap 'kill $server $signalling 2>/dev/null || true' EXIT
 token=$(target/debug/bedside-call-server --config "$demo/call-server.toml" token \
   --name "Ana Ruiz" --role Nurse)
+support=$(target/debug/bedside-call-server --config "$demo/call-server.toml" token \
+  --name "IT Help Desk" --role Support --kind support)
 camera=auto
 [ -e /dev/video0 ] || camera=test
 
@@ -104,6 +106,8 @@ EOF
 echo "Care-team calls: open http://127.0.0.1:$page_port/#token=$token"
 echo "in a browser (signed in as Ana Ruiz, Nurse, for 12 hours) and call the bed, or call the"
 echo "page from the TV's Call tile."
+echo "Support desk (for the TV's \"Test call with support\", with the call's quality figures):"
+echo "  http://127.0.0.1:$page_port/#token=$support"
 
 if [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ] || compgen -G "/dev/dri/card*" >/dev/null; then
   echo "Starting bedside. Keys: arrows move, Enter = OK, Esc/Backspace = Back, Home = Home,"

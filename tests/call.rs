@@ -1139,6 +1139,78 @@ fn a_nurse_invites_family_with_a_code_they_call_and_ending_it_cuts_them_off() {
     }
 }
 
+/// "Test call with support": with the support desk online, Call has a row for it (the desk is
+/// not listed among the people); one press calls it, the desk answers, and its page shows the
+/// call's quality figures (the bed's picture size and frame rate, packets lost, the path).
+#[test]
+fn a_test_call_with_support_is_one_press_and_the_desk_sees_the_quality_figures() {
+    let servers = Servers::start();
+    let bed = Bed::start(&servers);
+    let mut desk = servers.support("IT Help Desk", "");
+    bed_id(&mut desk);
+    bed.press(&[Button::Down, Button::Ok]);
+    if bed.app.screen() == Screen::CallGuide {
+        bed.press(&[Button::Back]);
+    }
+    bed.until("the support row", Duration::from_secs(10), |app| {
+        app.screen() == Screen::Call && app.call_support_online()
+    });
+    assert_eq!(
+        bed.app.call_people(),
+        0,
+        "the desk is not one of the people"
+    );
+    // Nobody to call: Test my camera and sound, then Test call with support.
+    bed.press(&[Button::Down]);
+    bed.headless.run_for(Duration::from_millis(100));
+    assert_golden("call-support-row", &bed.picture());
+    bed.press(&[Button::Ok]);
+    desk.wait_for(
+        "window.careTeam.state().phase === 'ringing'",
+        Duration::from_secs(10),
+    );
+    desk.eval("window.careTeam.answer(); true");
+    bed.until("live with the desk", Duration::from_secs(15), |app| {
+        matches!(app.call_phase(), Phase::Live { .. })
+    });
+    // The desk's figures: the bed's test picture arrives at its size and a real frame rate,
+    // nothing lost on loopback, a direct path; the panel shows them.
+    let started = Instant::now();
+    let quality = loop {
+        let q = desk.eval("window.careTeam.quality()");
+        if q["fps"].as_u64().unwrap_or(0) > 5 && q["rttMs"].is_number() {
+            break q;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "no quality figures: {q}"
+        );
+        bed.headless.run_for(Duration::from_millis(200));
+    };
+    assert!(quality["width"].as_u64().unwrap() >= 320, "{quality}");
+    assert!(quality["videoLoss"].as_f64().unwrap() < 1.0, "{quality}");
+    assert_eq!(quality["path"], "direct", "{quality}");
+    // The panel shows them (it is refreshed every second).
+    desk.wait_for(
+        "document.getElementById('quality').style.display === 'block' && \
+         document.getElementById('quality-figures').textContent.includes('frames a second')",
+        Duration::from_secs(5),
+    );
+    bed.press(&[
+        Button::Right,
+        Button::Right,
+        Button::Right,
+        Button::Right,
+        Button::Ok,
+    ]);
+    desk.wait_for(
+        "window.careTeam.state().phase === 'idle'",
+        Duration::from_secs(10),
+    );
+    let hidden = desk.eval("document.getElementById('quality').style.display");
+    assert_eq!(hidden, "none");
+}
+
 /// Home → Call → "Test my camera and sound" (the last row), and the run's result.
 fn rehearse(bed: &Bed) -> bedside::domain::call::rehearsal::Rehearsal {
     // Home's first tile, wherever the focus was.

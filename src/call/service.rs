@@ -69,6 +69,8 @@ pub struct CallView {
     pub phase: Phase,
     /// Who can be called now.
     pub callable: Vec<Peer>,
+    /// The support desk online for a test call, if any.
+    pub support: Option<Peer>,
     /// Connected to the signalling server.
     pub online: bool,
     pub mic_muted: bool,
@@ -261,6 +263,7 @@ fn supervise(
             view(CallView {
                 phase: call.phase().clone(),
                 callable: Vec::new(),
+                support: None,
                 online: false,
                 mic_muted: false,
                 camera_off: false,
@@ -889,6 +892,7 @@ impl Worker {
         let view = CallView {
             phase: self.call.phase().clone(),
             callable: self.call.callable(),
+            support: self.call.support_desk(),
             online: self.link.is_some(),
             mic_muted: self.call.mic_muted,
             camera_off: self.call.camera_off,

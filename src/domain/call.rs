@@ -36,6 +36,9 @@ pub struct Peer {
     /// Family by the call server's word (an invitation's token): checked against the family
     /// list whatever their role says.
     pub family: bool,
+    /// The support desk (a token of kind `support`): reached by "Test call with support",
+    /// not listed among the people to call.
+    pub support: bool,
     /// In a call now.
     pub busy: bool,
 }
@@ -71,6 +74,7 @@ impl Peer {
             role: text("role"),
             bed: text("kind") == "bed",
             family: text("kind") == "family",
+            support: text("kind") == "support",
             busy: meta.get("busy").and_then(|v| v.as_bool()).unwrap_or(false),
         })
     }
@@ -378,11 +382,20 @@ impl Call {
         let mut people: Vec<Peer> = self
             .directory
             .iter()
-            .filter(|p| !p.bed && !self.unknown_family(p))
+            .filter(|p| !p.bed && !p.support && !self.unknown_family(p))
             .cloned()
             .collect();
         people.sort_by(|a, b| (a.busy, &a.role, &a.name).cmp(&(b.busy, &b.role, &b.name)));
         people
+    }
+
+    /// The support desk to call for a test call: one online, a free one first.
+    pub fn support_desk(&self) -> Option<Peer> {
+        self.directory
+            .iter()
+            .filter(|p| p.support && !p.bed)
+            .min_by(|a, b| (a.busy, &a.name, &a.id).cmp(&(b.busy, &b.name, &b.id)))
+            .cloned()
     }
 
     /// The camera is live (sending or about to): the indicator must show.
@@ -429,6 +442,7 @@ impl Call {
                 role: String::new(),
                 bed: false,
                 family: false,
+                support: false,
                 busy: false,
             })
     }
@@ -710,6 +724,7 @@ impl Call {
                             role: String::new(),
                             bed: false,
                             family: false,
+                            support: false,
                             busy: false,
                         }),
                         until: now + ENDED_SHOWN,

@@ -261,6 +261,7 @@ impl CallController {
     pub fn set_view(&mut self, shell: &mut Shell, view: CallView, record: &Record) {
         let stage = stage_of(&view.phase);
         shell.set_call(stage, view.callable.len(), view.mic_muted, view.camera_off);
+        shell.set_call_support(view.support.is_some());
         // A family caller (on the record's list: no other family caller rings) can be blocked.
         shell.set_caller_family(match &view.phase {
             Phase::Ringing { caller, .. } if crate::domain::call::Call::family_caller(caller) => {
@@ -312,6 +313,11 @@ impl CallController {
     /// The far end is being shown a record view (for tests).
     pub fn shared(&self) -> Option<String> {
         self.shared.borrow().clone()
+    }
+
+    /// A support desk is online for a test call.
+    pub fn support_online(&self) -> bool {
+        self.view.as_ref().is_some_and(|v| v.support.is_some())
     }
 
     /// How many people can be called now.
@@ -370,6 +376,13 @@ impl CallController {
             }
             CallRequest::Invite(_) => return,
             CallRequest::Rehearse => Command::Rehearse(true),
+            CallRequest::DialSupport => match self.view.as_ref().and_then(|v| v.support.as_ref()) {
+                Some(desk) => {
+                    tracing::info!("a test call with support");
+                    Command::Dial(desk.id.clone())
+                }
+                None => Command::Unreachable("Support".into()),
+            },
         };
         service.send(command);
     }
@@ -396,6 +409,7 @@ impl CallController {
         let g = window.global::<CallState>();
         g.set_test_focused(shell.call_test_focused());
         g.set_guide_focused(shell.call_guide_focused());
+        g.set_support_focused(shell.call_support_focused());
         let Some(view) = &self.view else {
             g.set_online(false);
             return;
@@ -482,6 +496,8 @@ impl CallController {
             })
             .collect();
         super::convert::set_list(&g.get_people(), &rows, |m| g.set_people(m));
+        g.set_support_online(view.support.is_some());
+        g.set_support_busy(view.support.as_ref().is_some_and(|p| p.busy));
     }
 }
 
@@ -670,6 +686,7 @@ mod tests {
             role: "Nurse".into(),
             bed: false,
             family: false,
+            support: false,
             busy: false,
         };
         let found = photo_of(&record, &peer("ana ruiz")).expect("a photo");

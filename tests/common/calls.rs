@@ -222,10 +222,22 @@ impl Servers {
         self.open(&c)
     }
 
+    /// The support desk (a token of kind `support`) at a browser, connected; `query` is
+    /// added to the page's address ("&autoanswer=1").
+    pub fn support(&self, name: &str, query: &str) -> Chromium {
+        let mut c = Servers::care_team(name, "Support");
+        c.kind = "support".into();
+        self.open_with(&c, query)
+    }
+
     /// The page with `claims`' token (as an invitation's link carries it), connected.
     pub fn open(&self, claims: &Claims) -> Chromium {
+        self.open_with(claims, "")
+    }
+
+    fn open_with(&self, claims: &Claims, query: &str) -> Chromium {
         let mut page = Chromium::open(&format!(
-            "{}?autoconnect=1#token={}",
+            "{}?autoconnect=1{query}#token={}",
             self.page,
             self.token(claims)
         ));

@@ -703,3 +703,39 @@ fn a_caller_who_never_gave_a_name_is_refused_without_ringing() {
     );
     assert_eq!(call.phase(), &Phase::Idle);
 }
+
+#[test]
+fn the_support_desk_is_not_listed_but_found_for_a_test_call_a_free_one_first() {
+    let t0 = Instant::now();
+    let mut call = Call::new();
+    online(&mut call, t0);
+    let desk = |id: &str, name: &str, busy: bool| {
+        (
+            id.to_owned(),
+            Some(
+                serde_json::json!({"verified": "sign-in", "kind": "support", "name": name, "role": "Support", "busy": busy}),
+            ),
+        )
+    };
+    assert_eq!(call.support_desk(), None);
+    call.input(
+        Input::Directory(vec![
+            nurse(),
+            desk("p-a", "Alpha Desk", true),
+            desk("p-b", "Beta Desk", false),
+        ]),
+        t0,
+    );
+    let names: Vec<String> = call.callable().into_iter().map(|p| p.name).collect();
+    assert_eq!(names, ["Ana Ruiz"], "support is not among the people");
+    assert_eq!(
+        call.support_desk().unwrap().id,
+        "p-b",
+        "the free desk first"
+    );
+    // A test call is an ordinary call to the desk.
+    assert_eq!(
+        call.input(Input::Dial("p-b".into()), t0),
+        vec![Action::StartMedia, Action::Register { busy: true }]
+    );
+}

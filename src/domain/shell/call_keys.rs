@@ -39,6 +39,21 @@ pub enum CallRequest {
     Invite(usize),
     /// Run "Test my camera and sound" again, from the start.
     Rehearse,
+    /// "Test call with support": call the support desk online now.
+    DialSupport,
+}
+
+/// A row of the Call screen, top to bottom.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallRow {
+    /// The n-th person who can be called.
+    Person(usize),
+    /// "Test my camera and sound".
+    Test,
+    /// "Test call with support" (while a support desk is online).
+    Support,
+    /// "How video calls work".
+    Guide,
 }
 
 /// The in-call controls, left to right.
@@ -73,6 +88,8 @@ pub(super) struct CallButtons {
     pub(super) camera_off: bool,
     /// Talking (not calling out or connecting): what staff share reaches someone.
     pub(super) live: bool,
+    /// A support desk is online for a test call.
+    pub(super) support: bool,
 }
 
 impl CallButtons {
@@ -100,17 +117,10 @@ impl Shell {
         // The clinician home gains or loses "Share in the call" as a call starts or ends: the
         // nurse's focus stays on the row it was on (or the nearest one: Show My health).
         let focused_row = self.clinician_row_focused();
-        // On Call, the focus stays on a person while the list changes under it (never slips
-        // onto "Test my camera and sound"), and on the test row if it was there.
-        if self.screen() == Screen::Call && people != self.call.people {
-            let focus = self.focus();
-            self.top_mut().focus = if focus >= self.call.people {
-                people + (focus - self.call.people)
-            } else {
-                focus.min(people.saturating_sub(1))
-            };
-        }
+        // On Call, the focus stays on its row while the list changes under it.
+        let row = self.call_row_focused();
         self.call.people = people;
+        self.keep_call_row(row);
         self.call.mic_muted = mic_muted;
         self.call.camera_off = camera_off;
         if stage != before {
@@ -176,23 +186,74 @@ impl Shell {
         Outcome::with(Effect::Call(CallRequest::Block)).and(Effect::Save)
     }
 
-    /// Call lists the people who can be called, then "Test my camera and sound" and "How
-    /// video calls work"; without calls set up it holds one button, back to Home.
+    /// Call lists the people who can be called, then "Test my camera and sound", "Test call
+    /// with support" (while a support desk is online) and "How video calls work"; without
+    /// calls set up it holds one button, back to Home.
     pub(super) fn call_layout(&self) -> Layout {
         Layout::Column {
             count: if self.call.configured {
-                self.call.people + 2
+                self.call_rows().len()
             } else {
                 1
             },
         }
     }
 
+    /// The Call screen's rows (calls set up).
+    pub fn call_rows(&self) -> Vec<CallRow> {
+        let mut rows: Vec<CallRow> = (0..self.call.people).map(CallRow::Person).collect();
+        rows.push(CallRow::Test);
+        if self.call.support {
+            rows.push(CallRow::Support);
+        }
+        rows.push(CallRow::Guide);
+        rows
+    }
+
+    /// The row focused on the Call screen, when it is on (calls set up).
+    pub fn call_row_focused(&self) -> Option<CallRow> {
+        if self.screen() != Screen::Call || !self.call.configured {
+            return None;
+        }
+        self.call_rows().get(self.focus()).copied()
+    }
+
+    /// After Call's rows changed: the focus stays on the row it was on; on a person who went,
+    /// the nearest person (never slipping onto a test), or the first row after the people.
+    fn keep_call_row(&mut self, row: Option<CallRow>) {
+        let Some(row) = row.filter(|_| self.screen() == Screen::Call) else {
+            return;
+        };
+        let rows = self.call_rows();
+        let at = match row {
+            CallRow::Person(i) if self.call.people > 0 => i.min(self.call.people - 1),
+            CallRow::Person(_) => self.call.people,
+            CallRow::Support => rows
+                .iter()
+                .position(|r| *r == CallRow::Support)
+                .unwrap_or(self.call.people),
+            other => rows.iter().position(|r| *r == other).unwrap_or(0),
+        };
+        self.top_mut().focus = at;
+    }
+
+    /// A support desk is online (or not) for "Test call with support".
+    pub fn set_call_support(&mut self, online: bool) {
+        if online != self.call.support {
+            let row = self.call_row_focused();
+            self.call.support = online;
+            self.keep_call_row(row);
+        }
+    }
+
     /// The Call screen's focus is on "How video calls work" (its last row).
     pub fn call_guide_focused(&self) -> bool {
-        self.screen() == Screen::Call
-            && self.call.configured
-            && self.focus() == self.call.people + 1
+        self.call_row_focused() == Some(CallRow::Guide)
+    }
+
+    /// The Call screen's focus is on "Test call with support".
+    pub fn call_support_focused(&self) -> bool {
+        self.call_row_focused() == Some(CallRow::Support)
     }
 
     /// Call just opened: the first time in a stay (calls set up), "How video calls work"
@@ -226,27 +287,31 @@ impl Shell {
 
     /// The Call screen's focus is on "Test my camera and sound" (after the people).
     pub fn call_test_focused(&self) -> bool {
-        self.screen() == Screen::Call && self.call.configured && self.focus() == self.call.people
+        self.call_row_focused() == Some(CallRow::Test)
     }
 
-    /// OK on Call: call the focused person. Without calls set up, its one button goes back to
-    /// Home; with nobody to call, the screen says so and has no button.
+    /// OK on Call: call the focused person, or open what the row says. Without calls set up,
+    /// its one button goes back to Home.
     pub(super) fn call_ok(&mut self, place: Place) -> Outcome {
         if !self.call.configured {
             self.stack.truncate(1);
             return Outcome::handled();
         }
-        if place.focus == self.call.people + 1 {
-            self.stack.push(Place {
-                screen: Screen::CallGuide,
-                focus: 0,
-            });
-            return Outcome::handled();
+        match self.call_rows().get(place.focus) {
+            Some(CallRow::Person(i)) => Outcome::with(Effect::Call(CallRequest::Dial(*i))),
+            Some(CallRow::Test) => self.open_call_test(),
+            Some(CallRow::Support) if self.call.may_dial() => {
+                Outcome::with(Effect::Call(CallRequest::DialSupport))
+            }
+            Some(CallRow::Guide) => {
+                self.stack.push(Place {
+                    screen: Screen::CallGuide,
+                    focus: 0,
+                });
+                Outcome::handled()
+            }
+            Some(CallRow::Support) | None => Outcome::ignored(),
         }
-        if place.focus >= self.call.people {
-            return self.open_call_test();
-        }
-        Outcome::with(Effect::Call(CallRequest::Dial(place.focus)))
     }
 
     /// Opens "Test my camera and sound" (the call controller starts it as the screen shows and

@@ -122,8 +122,12 @@ impl Shell {
             {
                 OkHint::VideoCall
             }
-            Screen::Call if self.call.configured && place.focus >= self.call.people => OkHint::Open,
-            Screen::Call if self.call.configured => OkHint::Call,
+            Screen::Call if self.call.configured => match self.call_row_focused() {
+                Some(CallRow::Person(_)) => OkHint::Call,
+                Some(CallRow::Support) if self.call.may_dial() => OkHint::Call,
+                Some(CallRow::Test | CallRow::Guide) => OkHint::Open,
+                _ => OkHint::Nothing,
+            },
             Screen::CallTest => OkHint::TestAgain,
             Screen::CallGuide if place.focus + 1 < CALL_GUIDE_PAGES => OkHint::Next,
             Screen::CallGuide => OkHint::BackToCall,

@@ -25,7 +25,7 @@ mod tests;
 mod watch_keys;
 
 use call_keys::CallButtons;
-pub use call_keys::{CALL_GUIDE_PAGES, CallControl, CallRequest, CallStage};
+pub use call_keys::{CALL_GUIDE_PAGES, CallControl, CallRequest, CallRow, CallStage};
 pub use effect::{Effect, NOTICE_TIME, Outcome, Timeout};
 pub use hints::{BackHint, DigitsHint, Hints, OkHint};
 pub use learn_keys::{LearnRow, leaflet_of, review_page};

@@ -71,6 +71,11 @@ impl App {
         self.state.borrow().call.people()
     }
 
+    /// A support desk is online for "Test call with support".
+    pub fn call_support_online(&self) -> bool {
+        self.state.borrow().call.support_online()
+    }
+
     /// Pictures of the far end shown in this process, and when the last was.
     pub fn call_frames(&self) -> (u64, Option<std::time::Instant>) {
         crate::ui::call::remote_frames_shown()

@@ -264,3 +264,47 @@ fn how_video_calls_work_opens_by_itself_once_a_stay_and_from_calls_last_row() {
     shell.new_occupant();
     assert!(!shell.saved().call_guide_seen);
 }
+
+#[test]
+fn test_call_with_support_is_a_row_on_call_while_a_desk_is_online() {
+    let mut shell = Shell::new(Settings {
+        call_guide_seen: true,
+        ..Settings::default()
+    });
+    shell.set_calls_configured(true);
+    shell.set_call(CallStage::None, 1, false, false);
+    shell.press(Button::Down);
+    shell.press(Button::Ok);
+    assert_eq!(
+        shell.call_rows(),
+        [CallRow::Person(0), CallRow::Test, CallRow::Guide]
+    );
+    // The desk comes online: its row sits between the self-test and the guide.
+    shell.press(Button::Down);
+    shell.press(Button::Down);
+    assert!(shell.call_guide_focused());
+    shell.set_call_support(true);
+    assert!(shell.call_guide_focused(), "the focus stays on its row");
+    assert_eq!(
+        shell.call_rows(),
+        [
+            CallRow::Person(0),
+            CallRow::Test,
+            CallRow::Support,
+            CallRow::Guide
+        ]
+    );
+    shell.press(Button::Up);
+    assert!(shell.call_support_focused());
+    assert_eq!(shell.hints().ok, OkHint::Call);
+    assert_eq!(
+        shell.press(Button::Ok).call(),
+        Some(CallRequest::DialSupport)
+    );
+    // A person comes online above: still on the support row.
+    shell.set_call(CallStage::None, 2, false, false);
+    assert!(shell.call_support_focused());
+    // The desk goes: the focus falls back to the self-test row, not to a person.
+    shell.set_call_support(false);
+    assert!(shell.call_test_focused());
+}
