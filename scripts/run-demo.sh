@@ -70,6 +70,11 @@ key = "$PWD/$pki/server.key"
 box_ca = "$PWD/$pki/ca.pem"
 [tokens]
 key_file = "$PWD/$pki/token.key"
+[state]
+dir = "$PWD/$demo/call-state"
+# The demo box (its certificate says CN=TV-DEMO) serves the demo bed only.
+[boxes]
+"TV-DEMO" = "3W-12A"
 EOF
 BEDSIDE_LOG=warn target/debug/bedside-call-server --config "$demo/call-server.toml" \
   >"$demo/server/signalling.log" 2>&1 &

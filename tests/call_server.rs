@@ -387,3 +387,171 @@ fn a_box_invites_family_with_a_one_time_code_and_revoking_ends_their_connection(
     client.invite(&request).unwrap();
     assert_eq!(client.revoke(None, Some("urn:bed|7B")), Ok(2));
 }
+
+/// The box's invitation client, with the box certificate.
+fn invitation_client(servers: &Servers) -> bedside::call::invitation::Client {
+    let d = servers.dir.path();
+    bedside::call::invitation::Client::new(
+        &servers.url(),
+        &TlsSetup {
+            ca_file: Some(d.join("ca.pem")),
+            client_cert: Some(d.join("box.pem")),
+            client_key: Some(d.join("box.key")),
+        },
+    )
+    .unwrap()
+}
+
+fn invitation(bed: &str) -> bedside::call::invitation::Request {
+    bedside::call::invitation::Request {
+        name: "Marcus Hill".into(),
+        role: "Son".into(),
+        bed: bed.into(),
+        hours: 24,
+    }
+}
+
+/// With a `[boxes]` table, a box certificate is tied to the one bed it serves: it registers as
+/// that bed only, invites family to it and ends its invitations only; a box the table does not
+/// list is not let in at all.
+#[test]
+fn a_box_is_tied_to_its_bed_by_its_certificate() {
+    // The test box's certificate says CN=TV-4N-07B.
+    let servers = Servers::start_with("[boxes]\n\"TV-4N-07B\" = \"urn:bed|7B\"\n");
+    let mut bed = as_box(&servers, true).expect("the listed box");
+    register_box(&mut bed);
+    let mut page = as_page(
+        &servers,
+        Some(&servers.token(&Servers::care_team("Ana Ruiz", "Nurse"))),
+    )
+    .unwrap();
+    assert_eq!(next(&mut page).unwrap()["type"], "welcome");
+    send(&mut page, json!({"type": "list"}));
+    let listed = loop {
+        let m = next(&mut page).expect("a list");
+        if m["type"] == "list" {
+            break m;
+        }
+    };
+    assert_eq!(listed["producers"][0]["meta"]["bed"], "urn:bed|7B");
+
+    // The same box saying it is another bed is told why and cut off.
+    let mut liar = as_box(&servers, true).unwrap();
+    liar.send(&p::IncomingMessage::SetPeerStatus(p::PeerStatus {
+        roles: vec![p::PeerRole::Producer, p::PeerRole::Listener],
+        meta: Some(json!({"kind": "bed", "name": "Bed 9C", "bed": "urn:bed|9C"})),
+        peer_id: None,
+    }))
+    .unwrap();
+    // What it hears until it is cut off.
+    let mut said = Vec::new();
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(3) {
+        match liar.receive(Duration::from_millis(100)) {
+            Ok(Some(m)) => said.push(m),
+            Ok(None) => {}
+            Err(_) => break,
+        }
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "the liar stayed on"
+    );
+    assert!(
+        said.iter().any(|m| matches!(
+            m,
+            p::OutgoingMessage::Error { details } if details.contains("another bed")
+        )),
+        "{said:?}"
+    );
+
+    // Invitations: its own bed only, both ways.
+    let client = invitation_client(&servers);
+    assert!(client.invite(&invitation("urn:bed|7B")).is_ok());
+    let foreign = client.invite(&invitation("urn:bed|9C"));
+    assert!(
+        foreign.as_ref().is_err_and(|e| e.contains("own bed")),
+        "{foreign:?}"
+    );
+    assert!(client.revoke(None, Some("urn:bed|9C")).is_err());
+    assert_eq!(client.revoke(None, Some("urn:bed|7B")), Ok(1));
+
+    // A server whose table does not list this box lets it in nowhere.
+    let other = Servers::start_with("[boxes]\n\"TV-1A\" = \"urn:bed|1A\"\n");
+    match as_box(&other, true) {
+        Err(LinkError::Handshake(e)) => assert!(e.contains("403"), "{e}"),
+        Err(e) => panic!("{e}"),
+        Ok(_) => panic!("an unlisted box got in"),
+    }
+    assert!(
+        invitation_client(&other)
+            .invite(&invitation("urn:bed|7B"))
+            .is_err()
+    );
+}
+
+/// With a state directory, invitations outlive a restart of the server (the file holds no
+/// code), and an administrator can end a person's sign-in: their page is cut off within
+/// seconds and their token no longer gets in.
+#[test]
+fn invitations_outlive_a_restart_and_a_revoked_sign_in_is_cut_off() {
+    let state = tempfile::tempdir().unwrap();
+    let mut servers =
+        Servers::start_with(&format!("[state]\ndir = \"{}\"\n", state.path().display()));
+    let client = invitation_client(&servers);
+    let issued = client.invite(&invitation("urn:bed|7B")).unwrap();
+    let file = std::fs::read_to_string(state.path().join("invitations.json")).unwrap();
+    assert!(!file.contains(&issued.code), "the code is in the file");
+
+    let _ = servers.signalling.kill();
+    let _ = servers.signalling.wait();
+    servers.restart();
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .new_agent();
+    let mut redeemed = agent
+        .post(&format!("{}redeem", servers.page))
+        .header("Content-Type", "application/json")
+        .send(json!({"code": issued.code}).to_string())
+        .unwrap();
+    assert_eq!(redeemed.status().as_u16(), 200, "the invitation was lost");
+    let body: serde_json::Value =
+        serde_json::from_str(&redeemed.body_mut().read_to_string().unwrap()).unwrap();
+    assert_eq!(body["name"], "Marcus Hill");
+
+    // Ana's laptop is lost: biomedical IT revokes her sign-in.
+    let ana = servers.token(&Servers::care_team("Ana Ruiz", "Nurse"));
+    let mut page = as_page(&servers, Some(&ana)).unwrap();
+    assert_eq!(next(&mut page).unwrap()["type"], "welcome");
+    let revoked = std::process::Command::new(common::calls::signalling_bin())
+        .arg("--config")
+        .arg(servers.dir.path().join("call-server.toml"))
+        .args(["revoke", "--sub", "Practitioner/test"])
+        .output()
+        .unwrap();
+    assert!(revoked.status.success(), "{revoked:?}");
+    let started = Instant::now();
+    loop {
+        match page.read() {
+            Ok(Message::Close(_)) | Err(_) => break,
+            Ok(_) => {}
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(8),
+            "the revoked page stayed connected"
+        );
+    }
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(
+        as_page(&servers, Some(&ana)).err().as_deref(),
+        Some("HTTP 401")
+    );
+    // Others are not touched.
+    let lan = servers.token(&{
+        let mut c = Servers::care_team("Omar Haddad", "Doctor");
+        c.sub = "Practitioner/other".into();
+        c
+    });
+    assert!(as_page(&servers, Some(&lan)).is_ok());
+}

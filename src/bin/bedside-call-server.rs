@@ -25,6 +25,7 @@ use std::time::Duration;
 
 use bedside::call::gate::{self, Gate, Identity, Tokens, Verdict};
 use bedside::call::invitation;
+use bedside::call::server_state::{self, Revoked};
 use clap::Parser;
 use futures::StreamExt;
 use futures::task::AtomicWaker;
@@ -84,6 +85,35 @@ enum Command {
         #[arg(long, default_value_t = 720)]
         minutes: u32,
     },
+    /// Ends every token of a person issued up to now (a lost laptop, someone who left): their
+    /// pages are cut off within seconds and cannot connect again until they sign in anew.
+    /// `sub` is their directory reference (`Practitioner/...`), or the `sub` that `token`
+    /// printed. Needs `[state] dir`.
+    Revoke {
+        #[arg(long)]
+        sub: String,
+    },
+}
+
+/// `revoke`: adds the subject to the state directory's revoked sign-ins (the running server
+/// reads it within seconds).
+fn revoke(config: &Config, sub: &str) -> Result<(), String> {
+    let sub = sub.trim();
+    if sub.is_empty() {
+        return Err("--sub is empty".into());
+    }
+    let dir = config
+        .state
+        .as_ref()
+        .ok_or("revoking needs [state] dir (where the running server reads it)")?;
+    let path = dir.dir.join(server_state::REVOKED);
+    let mut revoked: Revoked = server_state::load(&path)?;
+    let now = now();
+    revoked.revoke(sub, now);
+    revoked.prune(now, config.longest_token());
+    server_state::save(&path, &revoked).map_err(|e| format!("{}: {e}", path.display()))?;
+    eprintln!("revoked: every token of {sub} issued up to now");
+    Ok(())
 }
 
 /// `token`: prints a token for the person described.
@@ -94,7 +124,10 @@ fn print_token(config: &Config, command: Command) -> Result<(), String> {
         kind,
         bed,
         minutes,
-    } = command;
+    } = command
+    else {
+        unreachable!("only token commands come here");
+    };
     let tokens = Tokens::new(&read_file(&config.tokens.key_file, "tokens.key_file")?)?;
     let now = now();
     let mut claims = gate::claims(
@@ -110,6 +143,8 @@ fn print_token(config: &Config, command: Command) -> Result<(), String> {
     // Checked as a connection would check it: a kind or bed that cannot work says so now.
     tokens.check(&token, now).map_err(|e| e.to_string())?;
     println!("{token}");
+    // To end it early: `revoke --sub` with this.
+    eprintln!("sub: {}", claims.sub);
     Ok(())
 }
 
@@ -122,6 +157,33 @@ struct Config {
     /// The staff directory, in the same shape as the box's `[staff]`: care-team pages sign in
     /// against it. Without it, only invitation tokens get in.
     staff: Option<bedside::config::Staff>,
+    /// Which bed each box serves, by the common name (CN) of its certificate:
+    /// `"TV-4N-07B" = "urn:hospital:bed|4N-07B"`. With it, a box not listed is refused, and a
+    /// box may register as, invite family to and end invitations of its own bed only. Without
+    /// it any box the box CA signed may say it is any bed (a warning at start says so).
+    #[serde(default)]
+    boxes: Option<HashMap<String, String>>,
+    /// Where what must outlive a restart is kept: the family invitations and the revoked
+    /// sign-ins (`bedside::call::server_state`). Without it invitations end with a restart
+    /// and sign-ins cannot be revoked.
+    state: Option<StateConfig>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StateConfig {
+    dir: PathBuf,
+}
+
+impl Config {
+    /// The longest a token this server signs may live, in seconds (a sign-in, an invitation,
+    /// or `token --minutes`' default).
+    fn longest_token(&self) -> i64 {
+        let hours = i64::from(self.tokens.hours.max(1))
+            .max(i64::from(invitation::HOURS_MAX))
+            .max(12);
+        hours * 3600
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -231,8 +293,15 @@ struct Shared {
     say: futures::channel::mpsc::UnboundedSender<(String, p::OutgoingMessage)>,
     /// Wrong passwords per staff number, and wrong invitation codes per address: (count, last).
     wrong: Mutex<HashMap<String, (u32, std::time::Instant)>>,
-    /// Family invitations (in memory: a restart ends them; the box can invite again).
+    /// Family invitations, written to `state` after every change (without a state directory
+    /// a restart ends them; the box can invite again).
     book: Mutex<invitation::Book>,
+    /// The state directory.
+    state: Option<PathBuf>,
+    /// Sign-ins revoked before their time (read from the state directory when it changes).
+    revoked: Mutex<Revoked>,
+    /// Which bed each box serves, by its certificate's CN (the config's `[boxes]`).
+    boxes: Option<HashMap<String, String>>,
 }
 
 impl Shared {
@@ -247,6 +316,32 @@ impl Shared {
         let entry = wrong.entry(key).or_insert((0, std::time::Instant::now()));
         entry.0 += 1;
         entry.1 = std::time::Instant::now();
+    }
+
+    /// Writes the invitations to the state directory (if there is one). Called with the book
+    /// locked, so writes never interleave; a failure is logged, the invitation still stands
+    /// (it then ends with a restart).
+    fn keep(&self, book: &invitation::Book) {
+        if let Some(dir) = &self.state {
+            let path = dir.join(server_state::INVITATIONS);
+            if let Err(e) = server_state::save(&path, book) {
+                tracing::error!(error = %e, "the invitations cannot be written");
+            }
+        }
+    }
+
+    /// The bed a box with this certificate may act for: `Ok(None)` where boxes are not tied to
+    /// beds, `Err` for a box the `[boxes]` table does not list.
+    fn bed_of_box(&self, cert: &BoxCert) -> Result<Option<String>, ()> {
+        match &self.boxes {
+            None => Ok(None),
+            Some(boxes) => cert
+                .name
+                .as_ref()
+                .and_then(|cn| boxes.get(cn))
+                .map(|bed| Some(bed.trim().to_owned()))
+                .ok_or(()),
+        }
     }
 
     /// Ends the live connections of tokens with these subjects.
@@ -327,6 +422,32 @@ fn tls_acceptor(files: &TlsFiles) -> Result<tokio_rustls::TlsAcceptor, String> {
         .with_single_cert(certs, key)
         .map_err(|e| format!("tls: {e}"))?;
     Ok(tokio_rustls::TlsAcceptor::from(Arc::new(config)))
+}
+
+/// A box's certificate as the server knows it: a short fingerprint (for the log and the meta)
+/// and its subject's common name (what `[boxes]` lists).
+#[derive(Clone, Debug)]
+struct BoxCert {
+    fingerprint: String,
+    name: Option<String>,
+}
+
+impl BoxCert {
+    fn of(der: &[u8]) -> BoxCert {
+        let name = x509_parser::parse_x509_certificate(der)
+            .ok()
+            .and_then(|(_, cert)| {
+                cert.subject()
+                    .iter_common_name()
+                    .next()
+                    .and_then(|cn| cn.as_str().ok())
+                    .map(|cn| cn.trim().to_owned())
+            });
+        BoxCert {
+            fingerprint: fingerprint(der),
+            name,
+        }
+    }
 }
 
 /// A short, stable name for a box's certificate (never its contents in the log).
@@ -475,7 +596,15 @@ async fn redeem<S: AsyncWrite + Unpin>(
         )
         .await;
     };
-    let result = shared.book.lock().unwrap().redeem(&request.code, now());
+    let result = {
+        let mut book = shared.book.lock().unwrap();
+        let result = book.redeem(&request.code, now());
+        if result.is_ok() {
+            // Used up: a restart must not make the code good again.
+            shared.keep(&book);
+        }
+        result
+    };
     match result {
         Ok(claims) => {
             tracing::info!(kind = "family", "an invitation was used");
@@ -509,16 +638,26 @@ async fn invitations<S: AsyncWrite + Unpin>(
     stream: &mut S,
     route: &str,
     body: &[u8],
-    certificate: Option<&str>,
+    certificate: Option<&BoxCert>,
 ) -> io::Result<()> {
-    if certificate.is_none() {
+    let Some(certificate) = certificate else {
         return json(
             stream,
             "403 Forbidden",
             serde_json::json!({"error": "only a box (with its certificate) may do that"}),
         )
         .await;
-    }
+    };
+    // Where boxes are tied to beds, a box acts for its own bed only.
+    let Ok(own) = shared.bed_of_box(certificate) else {
+        return json(
+            stream,
+            "403 Forbidden",
+            serde_json::json!({"error": "this box is not assigned to a bed on this call server"}),
+        )
+        .await;
+    };
+    let not_own = |bed: Option<&str>| own.as_deref().is_some_and(|own| bed != Some(own));
     if route == "/invitations" {
         let Ok(request) = serde_json::from_slice::<invitation::Request>(body) else {
             return json(
@@ -528,11 +667,22 @@ async fn invitations<S: AsyncWrite + Unpin>(
             )
             .await;
         };
-        let issued = shared
-            .book
-            .lock()
-            .unwrap()
-            .issue(request, random_id(), random_code(), now());
+        if not_own(Some(request.bed.trim())) {
+            return json(
+                stream,
+                "403 Forbidden",
+                serde_json::json!({"error": "a box invites to its own bed only"}),
+            )
+            .await;
+        }
+        let issued = {
+            let mut book = shared.book.lock().unwrap();
+            let issued = book.issue(request, random_id(), random_code(), now());
+            if issued.is_ok() {
+                shared.keep(&book);
+            }
+            issued
+        };
         return match issued {
             Ok(issued) => {
                 tracing::info!(id = %issued.id, "an invitation was issued");
@@ -554,11 +704,27 @@ async fn invitations<S: AsyncWrite + Unpin>(
         )
         .await;
     };
-    let gone = shared
-        .book
-        .lock()
-        .unwrap()
-        .revoke(revoke.id.as_deref(), revoke.bed.as_deref());
+    let gone = {
+        let mut book = shared.book.lock().unwrap();
+        let of_id = revoke.id.as_deref().and_then(|id| book.bed_of(id));
+        let foreign = (revoke.id.is_some() && of_id.is_some() && not_own(of_id))
+            || (revoke.bed.is_some() && not_own(revoke.bed.as_deref().map(str::trim)));
+        if foreign {
+            None
+        } else {
+            let gone = book.revoke(revoke.id.as_deref(), revoke.bed.as_deref());
+            shared.keep(&book);
+            Some(gone)
+        }
+    };
+    let Some(gone) = gone else {
+        return json(
+            stream,
+            "403 Forbidden",
+            serde_json::json!({"error": "a box ends its own bed's invitations only"}),
+        )
+        .await;
+    };
     shared.end_subjects(&gone);
     tracing::info!(count = gone.len(), "invitations were revoked");
     json(stream, "200 OK", serde_json::json!({"revoked": gone.len()})).await
@@ -656,7 +822,7 @@ async fn connection<S>(
     shared: Arc<Shared>,
     server: Server,
     mut stream: S,
-    certificate: Option<String>,
+    certificate: Option<BoxCert>,
     from: SocketAddr,
 ) -> io::Result<()>
 where
@@ -703,8 +869,7 @@ where
                     "/sign-in" => sign_in(&shared, &mut stream, &body).await,
                     "/redeem" => redeem(&shared, &mut stream, &body, from).await,
                     _ => {
-                        invitations(&shared, &mut stream, route, &body, certificate.as_deref())
-                            .await
+                        invitations(&shared, &mut stream, route, &body, certificate.as_ref()).await
                     }
                 }
             }
@@ -714,6 +879,22 @@ where
     // A WebSocket: who is it?
     let identity = match token_of(request.headers) {
         Some(token) => match shared.tokens.check(&token, now()) {
+            Ok(claims)
+                if shared
+                    .revoked
+                    .lock()
+                    .unwrap()
+                    .is_revoked(&claims.sub, claims.iat) =>
+            {
+                tracing::info!(%from, "a revoked sign-in was refused");
+                return respond(
+                    &mut stream,
+                    "401 Unauthorized",
+                    "text/plain",
+                    b"this sign-in was ended: sign in again",
+                )
+                .await;
+            }
             Ok(claims) if shared.book.lock().unwrap().revoked(&claims.sub) => {
                 tracing::info!(%from, "a revoked invitation was refused");
                 return respond(
@@ -737,7 +918,22 @@ where
             }
         },
         None => match certificate {
-            Some(subject) => Identity::Box { subject },
+            Some(cert) => match shared.bed_of_box(&cert) {
+                Ok(bed) => Identity::Box {
+                    subject: cert.fingerprint,
+                    bed,
+                },
+                Err(()) => {
+                    tracing::warn!(%from, certificate = %cert.fingerprint, "a box no bed is assigned to was refused");
+                    return respond(
+                        &mut stream,
+                        "403 Forbidden",
+                        "text/plain",
+                        b"this box is not assigned to a bed on this call server",
+                    )
+                    .await;
+                }
+            },
             None => {
                 tracing::info!(%from, "a connection without a token or a certificate was refused");
                 return respond(
@@ -853,6 +1049,36 @@ async fn judge(
     }
 }
 
+/// Reads the revoked sign-ins again whenever `bedside-call-server revoke` changed them, and
+/// cuts off the pages of tokens now revoked.
+async fn watch_revoked(shared: Arc<Shared>, path: PathBuf) {
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let mut seen = modified(&path);
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let now_modified = modified(&path);
+        if now_modified == seen {
+            continue;
+        }
+        seen = now_modified;
+        match server_state::load::<Revoked>(&path) {
+            Ok(revoked) => {
+                let peers = shared.gate.lock().unwrap().peers_revoked(&revoked);
+                *shared.revoked.lock().unwrap() = revoked;
+                let kills = shared.kills.lock().unwrap();
+                for peer in &peers {
+                    if let Some(kill) = kills.get(peer) {
+                        kill.kill();
+                    }
+                }
+                tracing::info!(cut = peers.len(), "revoked sign-ins read again");
+            }
+            // The last good list stays in force.
+            Err(e) => tracing::error!(error = %e, "the revoked sign-ins cannot be read"),
+        }
+    }
+}
+
 async fn accept_loop(
     listener: TcpListener,
     tls: Option<tokio_rustls::TlsAcceptor>,
@@ -882,7 +1108,7 @@ async fn accept_loop(
                                 .1
                                 .peer_certificates()
                                 .and_then(|c| c.first())
-                                .map(|c| fingerprint(c.as_ref()));
+                                .map(|c| BoxCert::of(c.as_ref()));
                             connection(shared, server, stream, certificate, from).await
                         }
                         Ok(Err(e)) => Err(e),
@@ -914,6 +1140,26 @@ fn start(config: Config) -> Result<(), String> {
     if config.listen.tls.is_none() && config.listen.plain.is_none() {
         return Err("[listen] needs tls or plain (or both)".into());
     }
+    let state = config.state.as_ref().map(|s| s.dir.clone());
+    let (book, revoked) = match &state {
+        Some(dir) => {
+            let book: invitation::Book = server_state::load(&dir.join(server_state::INVITATIONS))?;
+            let revoked: Revoked = server_state::load(&dir.join(server_state::REVOKED))?;
+            (book.keyed(&key, now()), revoked)
+        }
+        None => {
+            tracing::warn!(
+                "no [state] dir: invitations end when the server restarts, and sign-ins cannot be revoked"
+            );
+            (invitation::Book::with_key(&key), Revoked::default())
+        }
+    };
+    match &config.boxes {
+        None => {
+            tracing::warn!("no [boxes] table: any box the box CA signed may register as any bed")
+        }
+        Some(boxes) => tracing::info!(boxes = boxes.len(), "boxes are tied to their beds"),
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -929,8 +1175,17 @@ fn start(config: Config) -> Result<(), String> {
             kills: Mutex::new(HashMap::new()),
             say,
             wrong: Mutex::new(HashMap::new()),
-            book: Mutex::new(invitation::Book::default()),
+            book: Mutex::new(book),
+            state: state.clone(),
+            revoked: Mutex::new(revoked),
+            boxes: config.boxes.clone(),
         });
+        if let Some(dir) = state {
+            tokio::spawn(watch_revoked(
+                shared.clone(),
+                dir.join(server_state::REVOKED),
+            ));
+        }
         let judged = shared.clone();
         let server = Server::spawn(move |incoming| {
             let checked =
@@ -981,6 +1236,7 @@ fn main() -> std::process::ExitCode {
             toml::from_str::<Config>(&text).map_err(|e| format!("{}: {e}", args.config.display()))
         });
     let run = config.and_then(|config| match args.command {
+        Some(Command::Revoke { sub }) => revoke(&config, &sub),
         Some(command) => print_token(&config, command),
         None => start(config),
     });

@@ -149,8 +149,12 @@ pub fn claims(sub: &str, name: &str, role: &str, kind: &str, now: i64, seconds: 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Identity {
     /// A box, by a client certificate the box CA signed (`subject` as the certificate gives it,
-    /// for the log and the meta).
-    Box { subject: String },
+    /// for the log and the meta). `bed`: the one bed it serves, where the server's `[boxes]`
+    /// table ties its certificate to one (it may register as no other).
+    Box {
+        subject: String,
+        bed: Option<String>,
+    },
     /// A person, by a token.
     Person(Claims),
 }
@@ -210,6 +214,17 @@ impl Gate {
         self.peers
             .iter()
             .filter(|(_, k)| matches!(&k.identity, Identity::Person(c) if c.sub == sub))
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
+    /// The people let in with a token `revoked` now refuses (to end them).
+    pub fn peers_revoked(&self, revoked: &super::server_state::Revoked) -> Vec<String> {
+        self.peers
+            .iter()
+            .filter(|(_, k)| {
+                matches!(&k.identity, Identity::Person(c) if revoked.is_revoked(&c.sub, c.iat))
+            })
             .map(|(id, _)| id.clone())
             .collect()
     }
@@ -284,9 +299,14 @@ impl Gate {
                 }
                 meta
             }
-            Identity::Box { subject } => {
+            Identity::Box { subject, bed: tied } => {
                 if text(&said, "kind").is_some_and(|k| k != "bed") {
                     return Verdict::Refuse("a box may only register as a bed".into());
+                }
+                if let Some(tied) = tied
+                    && text(&said, "bed").as_deref() != Some(tied.trim())
+                {
+                    return Verdict::Refuse("this box serves another bed".into());
                 }
                 let name = text(&said, "name").unwrap_or_default();
                 if name.is_empty() {
@@ -429,6 +449,7 @@ mod tests {
             "box",
             Identity::Box {
                 subject: "CN=bedside-12".into(),
+                bed: None,
             },
         );
         let meta = meta_of(gate.check(
@@ -453,6 +474,30 @@ mod tests {
             gate.check("stranger", I::List),
             Verdict::Refuse(_)
         ));
+        // A box tied to its bed (the server's [boxes] table) registers as that bed only.
+        gate.admit(
+            "tied",
+            Identity::Box {
+                subject: "sha256:01".into(),
+                bed: Some("Location/12".into()),
+            },
+        );
+        assert!(matches!(
+            gate.check(
+                "tied",
+                status(json!({"kind": "bed", "name": "Bed 14", "bed": "Location/14"}))
+            ),
+            Verdict::Refuse(_)
+        ));
+        assert!(matches!(
+            gate.check("tied", status(json!({"kind": "bed", "name": "Bed 14"}))),
+            Verdict::Refuse(_)
+        ));
+        let meta = meta_of(gate.check(
+            "tied",
+            status(json!({"kind": "bed", "name": "Bed 12", "bed": "Location/12"})),
+        ));
+        assert_eq!(meta["bed"], "Location/12");
     }
 
     #[test]
@@ -463,7 +508,13 @@ mod tests {
         family.bed = Some("Location/12".into());
         gate.admit("family", Identity::Person(family));
         for (id, bed) in [("bed12", "Location/12"), ("bed14", "Location/14")] {
-            gate.admit(id, Identity::Box { subject: id.into() });
+            gate.admit(
+                id,
+                Identity::Box {
+                    subject: id.into(),
+                    bed: None,
+                },
+            );
             gate.check(id, status(json!({"name": id, "bed": bed})));
         }
         // Nobody is called before registering.

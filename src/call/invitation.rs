@@ -4,7 +4,8 @@
 //! invitation ends, the nurse revokes it, or the patient leaves (the box revokes all of its
 //! bed's invitations at discharge).
 //!
-//! - [`Book`]: the server's invitations (pure; `bedside-call-server` keeps one in memory).
+//! - [`Book`]: the server's invitations (pure; `bedside-call-server` keeps one, and writes it
+//!   to its state directory after every change: `super::server_state`).
 //! - [`Client`]: the box's side, HTTPS with the box certificate (`POST /invitations`,
 //!   `POST /invitations/revoke`).
 
@@ -42,9 +43,10 @@ pub struct Issued {
     pub expires: i64,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 struct Entry {
     request: Request,
+    /// The code's keyed hash ([`Book::digest`]), never the code.
     code: String,
     expires: i64,
     used: bool,
@@ -60,10 +62,14 @@ pub enum RedeemError {
     Ended,
 }
 
-/// The invitations a server issued.
-#[derive(Debug, Default)]
+/// The invitations a server issued. Serialised whole into the server's state file (see
+/// `super::server_state`): the codes in it are keyed hashes.
+#[derive(Debug, Default, Serialize, Deserialize)]
 pub struct Book {
     entries: HashMap<String, Entry>,
+    /// The key codes are hashed under (the server's token key); not written out.
+    #[serde(skip)]
+    key: Vec<u8>,
 }
 
 /// The `sub` of tokens an invitation gives.
@@ -72,6 +78,36 @@ pub fn subject(id: &str) -> String {
 }
 
 impl Book {
+    /// An empty book whose codes are hashed under `key`.
+    pub fn with_key(key: &[u8]) -> Book {
+        Book {
+            entries: HashMap::new(),
+            key: key.to_vec(),
+        }
+    }
+
+    /// This book (read from the state file) with its key, less what has expired.
+    pub fn keyed(mut self, key: &[u8], now: i64) -> Book {
+        self.key = key.to_vec();
+        self.entries.retain(|_, e| e.expires > now);
+        self
+    }
+
+    /// A code as the book keeps it: HMAC-SHA256 under the key, in hex.
+    fn digest(&self, code: &str) -> String {
+        let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, &self.key);
+        ring::hmac::sign(&key, code.as_bytes())
+            .as_ref()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
+    /// The bed an invitation is for.
+    pub fn bed_of(&self, id: &str) -> Option<&str> {
+        self.entries.get(id).map(|e| e.request.bed.trim())
+    }
+
     /// Issues an invitation; `code` and `id` come from the caller's random source.
     pub fn issue(
         &mut self,
@@ -94,7 +130,8 @@ impl Book {
             return Err("bad code".into());
         }
         self.entries.retain(|_, e| e.expires > now);
-        if self.entries.values().any(|e| e.code == code) {
+        let digest = self.digest(&code);
+        if self.entries.values().any(|e| e.code == digest) {
             return Err("code in use; ask again".into());
         }
         let expires = now + i64::from(request.hours) * 3600;
@@ -102,7 +139,7 @@ impl Book {
             id.clone(),
             Entry {
                 request,
-                code: code.clone(),
+                code: digest,
                 expires,
                 used: false,
                 revoked: false,
@@ -114,6 +151,7 @@ impl Book {
     /// The family claims for a code, once: the code is used up.
     pub fn redeem(&mut self, code: &str, now: i64) -> Result<Claims, RedeemError> {
         let code: String = code.chars().filter(char::is_ascii_digit).collect();
+        let code = self.digest(&code);
         let (id, entry) = self
             .entries
             .iter_mut()
@@ -265,6 +303,38 @@ mod tests {
             bed: "urn:bed|12A".into(),
             hours: 24,
         }
+    }
+
+    #[test]
+    fn a_book_written_out_keeps_its_invitations_but_never_a_code() {
+        let key = b"0123456789abcdef0123456789abcdef";
+        let mut book = Book::with_key(key);
+        book.issue(request(), "i1".into(), "48219930".into(), 1000)
+            .unwrap();
+        book.issue(request(), "i2".into(), "11112222".into(), 1000)
+            .unwrap();
+        book.revoke(Some("i2"), None);
+        let text = serde_json::to_string(&book).unwrap();
+        assert!(!text.contains("48219930"), "a code in the file: {text}");
+        assert!(!text.contains("0123456789abcdef"), "the key in the file");
+        // Read back after a restart: the code still works once, the revoked one stays ended.
+        let mut again = serde_json::from_str::<Book>(&text)
+            .unwrap()
+            .keyed(key, 2000);
+        assert_eq!(again.bed_of("i1"), Some("urn:bed|12A"));
+        assert!(again.revoked("invitation/i2"));
+        assert!(again.redeem("48219930", 2000).is_ok());
+        assert_eq!(again.redeem("48219930", 2001), Err(RedeemError::Unknown));
+        // Under another key, the codes are nobody's.
+        let mut other = serde_json::from_str::<Book>(&text)
+            .unwrap()
+            .keyed(b"another key of thirty-two bytes!", 2000);
+        assert_eq!(other.redeem("48219930", 2000), Err(RedeemError::Unknown));
+        // Expired invitations are dropped on reading.
+        let late = serde_json::from_str::<Book>(&text)
+            .unwrap()
+            .keyed(key, 1000 + 24 * 3600);
+        assert_eq!(late.bed_of("i1"), None);
     }
 
     #[test]

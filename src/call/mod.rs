@@ -7,6 +7,8 @@
 //! - [`rehearsal`]: "Test my camera and sound": the real parts the self-test checks.
 //! - [`gate`]: who may be on the call server and as whom (`bedside-call-server`'s rules).
 //! - [`invitation`]: family invitations (the server's book of codes, the box's client).
+//! - [`server_state`]: what the call server keeps across a restart (invitations, revoked
+//!   sign-ins).
 //!
 //! The bed always makes the SDP offer: when it is called, once the patient accepts (the
 //! protocol lets only a session's *producer* offer, and the bed registers as one); when it
@@ -17,5 +19,6 @@ pub mod gate;
 pub mod invitation;
 pub mod media;
 pub mod rehearsal;
+pub mod server_state;
 pub mod service;
 pub mod signalling;
