@@ -268,3 +268,66 @@ fn a_nurse_shares_my_health_in_a_call_on_the_real_appliance() {
     assert!(!log.contains("Erythrocyte"), "{log}");
     drop(sound);
 }
+
+/// "Test my camera and sound" on the real binary, in a window with sound: the first Call opens
+/// the guide (Back leaves it), OK on the self-test row shows the patient's own picture, opens
+/// the microphone and plays the test tone through the speaker, and says ready; Back lets the
+/// camera, microphone and speaker go.
+#[test]
+fn test_my_camera_and_sound_on_the_real_appliance_uses_the_real_microphone_and_speaker() {
+    let sound = SoundServer::start();
+    let display = Display::start(1920, 1080);
+    let servers = Servers::start();
+    let dir = tempfile::tempdir().unwrap();
+    let config = common::empty_bed_config(
+        dir.path(),
+        &format!("[call]\n{}camera = \"test\"\n", servers.bed_call()),
+    );
+    let mut bed = Appliance::start(&config, &[], &display, &sound);
+    display.wait_for("Home", Duration::from_secs(20), |p| {
+        p.pixel(960, 1000) == [0x0c, 0x10, 0x16]
+    });
+    bed.wait_for_log(
+        "connected to the call signalling server",
+        Duration::from_secs(20),
+    );
+    let pid = bed.child.id();
+    display.focus("Bedside");
+
+    // Down to Call, OK: the guide, the first time; Back (Escape) to Call; OK on its first row
+    // (nobody is online to call): the self-test.
+    display.keys(&["Down", "Return", "Escape", "Return"]);
+    // The microphone opens and the tone plays, through the real sound server.
+    sound::wait_for(
+        &sound,
+        "the microphone and the test tone",
+        Duration::from_secs(5),
+        |s| s.recording_from(pid) == 1 && s.playing_from(pid) == 1,
+    );
+    bed.wait_for_log("self-test: camera and sound ready", Duration::from_secs(5));
+    // The patient's own picture (the test picture: a ball moving over grey) fills the left of
+    // the screen, and the result band is the ready green.
+    let shot = display.wait_for("the own picture", Duration::from_secs(5), |p| {
+        p.pixel(400, 700) != [0x0c, 0x10, 0x16] && p.colours(96, 410, 720, 400) >= 2
+    });
+    let [r, g, _] = shot.pixel(104, 300);
+    assert!(g > r + 20, "the result band is not the ready green");
+    shot.write(&Path::new(env!("CARGO_MANIFEST_DIR")).join("target/appliance-call-test.png"));
+
+    // Back: everything is let go, and the appliance is still there.
+    display.keys(&["Escape"]);
+    sound::wait_for(
+        &sound,
+        "the microphone and speaker released",
+        Duration::from_secs(10),
+        |s| s.recording_from(pid) == 0 && s.playing_from(pid) == 0,
+    );
+    assert!(
+        bed.child.try_wait().unwrap().is_none(),
+        "bedside exited:\n{}",
+        bed.log()
+    );
+    let log = bed.log();
+    assert!(!log.contains("panicked"), "{log}");
+    assert!(!log.contains(" ERROR "), "{log}");
+}

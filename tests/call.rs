@@ -163,6 +163,76 @@ fn call_and_accept(bed: &Bed, page: &mut Chromium, id: &str) {
     });
 }
 
+/// Recovery: a call through a TURN relay (the far end may use nothing else) whose relay
+/// restarts mid-call (every allocation gone, as when the hospital's relay or the box's network
+/// path changes) comes back within the same call: the bed starts its connection afresh (a new
+/// webrtcbin, a new offer in the same session), the page answers it, pictures flow again, and
+/// neither end saw the call end.
+#[test]
+fn a_call_whose_relay_restarts_comes_back_within_the_same_call() {
+    let servers = Servers::start();
+    let mut relay = common::calls::Relay::start();
+    // The bed may use nothing but the relay (relay_only): its every packet goes through it.
+    let bed = Bed::start_with(
+        &servers,
+        "test",
+        &format!("{}relay_only = true\n", relay.ice_servers()),
+    );
+    let mut nurse = servers.person("Ana Ruiz", "Nurse");
+    let id = bed_id(&mut nurse);
+    call_and_accept(&bed, &mut nurse, &id);
+    until_page_sees(&bed, &mut nurse, 10);
+    let session = match bed.phase() {
+        Phase::Live { session, .. } => session,
+        other => panic!("{other:?}"),
+    };
+
+    relay.restart();
+    // The bed notices (nothing arrives), waits a moment, then starts afresh.
+    bed.until("the drop noticed", Duration::from_secs(10), |app| {
+        matches!(
+            app.call_phase(),
+            Phase::Live {
+                interrupted: Some(_),
+                ..
+            }
+        )
+    });
+    let started = Instant::now();
+    loop {
+        let state = nurse.eval("window.careTeam.state()");
+        if state["restarts"].as_u64().unwrap_or(0) >= 1 && state["phase"] == "live" {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "the page never reconnected: {state}"
+        );
+        bed.headless.run_for(Duration::from_millis(100));
+    }
+    bed.until("connected again", Duration::from_secs(10), |app| {
+        matches!(
+            app.call_phase(),
+            Phase::Live {
+                interrupted: None,
+                ..
+            }
+        )
+    });
+    // The same call: its session, and pictures both ways again.
+    match bed.phase() {
+        Phase::Live { session: now, .. } => assert_eq!(now, session),
+        other => panic!("{other:?}"),
+    }
+    until_page_sees(&bed, &mut nurse, 10);
+    let shown = bed.app.call_frames().0;
+    bed.until(
+        "the nurse's picture again",
+        Duration::from_secs(10),
+        |app| app.call_frames().0 > shown + 5,
+    );
+}
+
 /// With the speaker on, as on the appliance (`autoaudiosink` playing into the test sound card):
 /// the ring tone and the nurse's voice are heard. The microphone is a test tone here, so that
 /// Mute can be measured at the far end; tests/appliance_call.rs records with the real one.

@@ -52,6 +52,8 @@ pub struct MediaSetup {
     /// STUN and TURN servers, as `stun://host:port` and `turn://user:password@host:port`.
     pub stun: Option<String>,
     pub turn: Vec<String>,
+    /// Only through the TURN servers (`ice-transport-policy` relay).
+    pub relay_only: bool,
     /// The far end's picture is delivered at this size (the screen's).
     pub remote_size: (u32, u32),
     /// The patient's own picture is delivered at this size.
@@ -315,6 +317,9 @@ impl Media {
         {
             set(&agent, "upnp", false)?;
         }
+        if setup.relay_only {
+            set_str(&webrtc, "ice-transport-policy", "relay")?;
+        }
         pipeline.add(&webrtc).map_err(init)?;
         for turn in &setup.turn {
             let _: bool = webrtc.emit_by_name("add-turn-server", &[turn]);
@@ -459,21 +464,7 @@ impl Media {
         setup: &MediaSetup,
         frames: &MediaFrames,
     ) -> Result<(Arc<AtomicBool>, gst::Element), MediaError> {
-        let src = match source {
-            Camera::Device(path) => {
-                let s = make("v4l2src")?;
-                set(&s, "device", path.as_str())?;
-                s
-            }
-            _ => {
-                let s = make("videotestsrc")?;
-                set(&s, "is-live", true)?;
-                set_str(&s, "pattern", "ball")?;
-                // A light ball on slate, so a test picture never looks like a dead camera.
-                set(&s, "background-color", 0xff30_3a48u32)?;
-                s
-            }
-        };
+        let src = camera_source(source)?;
         let (w, h, fps, kbps) = setup.send;
         let convert = make("videoconvertscale")?;
         let rate = make("videorate")?;
@@ -812,6 +803,26 @@ impl Drop for Media {
 }
 
 /// `videoconvertscale ! capsfilter(RGB, size, borders) ! appsink` calling `deliver` per frame.
+/// The camera's source element, as a call and the self-test both open it: the V4L2 device,
+/// or (`Camera::Test`) a moving test picture.
+pub(super) fn camera_source(source: &Camera) -> Result<gst::Element, MediaError> {
+    Ok(match source {
+        Camera::Device(path) => {
+            let s = make("v4l2src")?;
+            set(&s, "device", path.as_str())?;
+            s
+        }
+        _ => {
+            let s = make("videotestsrc")?;
+            set(&s, "is-live", true)?;
+            set_str(&s, "pattern", "ball")?;
+            // A light ball on slate, so a test picture never looks like a dead camera.
+            set(&s, "background-color", 0xff30_3a48u32)?;
+            s
+        }
+    })
+}
+
 pub(super) fn picture_sink(
     size: (u32, u32),
     deliver: impl Fn(Frame<'_>) + Send + Sync + 'static,

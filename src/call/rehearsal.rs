@@ -18,7 +18,7 @@ use gstreamer::prelude::*;
 
 use super::media::{Camera, MediaError, MediaFrames, MediaSetup, Microphone, Picture};
 use crate::domain::call::rehearsal::Event;
-use crate::media::property::{set, set_str};
+use crate::media::property::set;
 
 /// The patient's own picture on the self-test screen: large, to judge framing and light.
 pub const PICTURE_SIZE: (u32, u32) = (960, 540);
@@ -132,20 +132,7 @@ fn camera(
     frames: MediaFrames,
     events: &Events,
 ) -> Result<gst::Pipeline, MediaError> {
-    let src = match source {
-        Camera::Device(path) => {
-            let s = super::media::make("v4l2src")?;
-            set(&s, "device", path.as_str())?;
-            s
-        }
-        _ => {
-            let s = super::media::make("videotestsrc")?;
-            set(&s, "is-live", true)?;
-            set_str(&s, "pattern", "ball")?;
-            set(&s, "background-color", 0xff30_3a48u32)?;
-            s
-        }
-    };
+    let src = super::media::camera_source(source)?;
     let pipeline = gst::Pipeline::with_name("bedside-selftest-camera");
     let rate = super::media::make("videorate")?;
     set(&rate, "drop-only", true)?;
@@ -218,6 +205,18 @@ fn watch(pipeline: &gst::Pipeline, events: &Events, stopped: &Arc<AtomicBool>) {
                     "bedside-selftest-microphone" => Event::MicFailed,
                     _ => Event::SoundFailed,
                 });
+            }
+            // The tone plays: its sink took it and runs (the sound server accepted the stream).
+            // Not its end: a sound server's buffer can hold the last second back, and the
+            // patient hears the tone either way.
+            gst::MessageView::StateChanged(change)
+                if name == "bedside-selftest-tone"
+                    && change.current() == gst::State::Playing
+                    && change
+                        .src()
+                        .is_some_and(|src| src.name() == "bedside-selftest-tone") =>
+            {
+                events(Event::SoundPlayed)
             }
             gst::MessageView::Eos(_) if name == "bedside-selftest-tone" => {
                 events(Event::SoundPlayed)

@@ -146,6 +146,7 @@ impl CallSetup {
                 },
                 stun,
                 turn,
+                relay_only: call.relay_only,
                 remote_size: (1920, 1080),
                 own_size: (384, 216),
                 silent,
@@ -857,6 +858,21 @@ impl Worker {
                     self.ringer = Ringer::start(self.setup.media.silent, Tone::Ring);
                 } else {
                     self.ringer = None;
+                }
+            }
+            Action::RestartMedia => {
+                tracing::info!("the call's connection did not come back: starting it afresh");
+                self.media_generation += 1;
+                self.share_open = false;
+                if let Some(media) = self.media.take() {
+                    // The camera is opened again at once: let the old pipeline go first.
+                    let _ = media.stop().join();
+                }
+                self.silent = false;
+                self.start_media();
+                if let Some(m) = &self.media {
+                    m.set_mic_muted(self.call.mic_muted);
+                    m.set_camera_off(self.call.camera_off);
                 }
             }
             Action::Chime => {

@@ -437,6 +437,10 @@ pub struct Call {
     /// STUN and TURN servers: `stun:host:port`, `turn://user:password@host:port`.
     #[serde(default)]
     pub ice_servers: Vec<IceServer>,
+    /// Calls go only through the TURN servers of `ice_servers` (a network that lets nothing
+    /// else through, or that must not show the box's address to the far end). Default false.
+    #[serde(default)]
+    pub relay_only: bool,
     /// PEM file of the certificate authorities to trust for `wss://` (default: the public web
     /// roots).
     pub ca_file: Option<PathBuf>,

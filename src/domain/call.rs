@@ -17,7 +17,11 @@ pub const DIAL_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long an accepted call may take to connect.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long a connection that dropped may take to come back before the call ends.
-pub const RECOVER_TIMEOUT: Duration = Duration::from_secs(8);
+pub const RECOVER_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a dropped connection is given to come back by itself before the bed starts it
+/// afresh (a new `webrtcbin` and a new offer in the same session: GStreamer 1.22 has no ICE
+/// restart): a changed network path, a relay that restarted.
+pub const RESTART_AFTER: Duration = Duration::from_secs(2);
 /// How long the reason a call ended stays on screen.
 pub const ENDED_SHOWN: Duration = Duration::from_secs(6);
 /// Candidates held for a session not yet started, at most.
@@ -136,6 +140,8 @@ pub enum Phase {
         peer: Peer,
         since: Instant,
         interrupted: Option<Instant>,
+        /// The connection was started afresh during this interruption.
+        restarted: bool,
     },
     /// Over; the reason stays on screen until `until`.
     Ended {
@@ -267,6 +273,9 @@ pub enum Action {
     Ring(bool),
     /// Play the chime that says an observation call has just connected.
     Chime,
+    /// The connection dropped and did not come back: stop the media and start it afresh (a
+    /// new offer follows as [`Input::LocalOffer`] and goes to the far end in the same session).
+    RestartMedia,
     /// End this session unseen (the patient is not rung; the server tells the caller the call
     /// ended), for this reason.
     Refuse {
@@ -594,7 +603,10 @@ impl Call {
                         };
                         vec![Action::SetAnswer(sdp)]
                     }
-                    Phase::Connecting { .. } => vec![Action::SetAnswer(sdp)],
+                    // A connection started afresh: the far end's answer to the new offer.
+                    Phase::Connecting { .. } | Phase::Live { .. } => {
+                        vec![Action::SetAnswer(sdp)]
+                    }
                     _ => Vec::new(),
                 }
             }
@@ -741,10 +753,12 @@ impl Call {
                     peer: callee.id.clone(),
                     offer: sdp,
                 }],
-                Phase::Connecting { session, .. } => vec![Action::SendOffer {
-                    session: session.clone(),
-                    sdp,
-                }],
+                Phase::Connecting { session, .. } | Phase::Live { session, .. } => {
+                    vec![Action::SendOffer {
+                        session: session.clone(),
+                        sdp,
+                    }]
+                }
                 _ => Vec::new(),
             },
             Input::LocalCandidate { mline, candidate } => match self.session() {
@@ -769,12 +783,20 @@ impl Call {
                             peer: peer.clone(),
                             since: now,
                             interrupted: None,
+                            restarted: false,
                         };
                         if self.observation {
                             return vec![Action::Chime];
                         }
                     }
-                    Phase::Live { interrupted, .. } => *interrupted = None,
+                    Phase::Live {
+                        interrupted,
+                        restarted,
+                        ..
+                    } => {
+                        *interrupted = None;
+                        *restarted = false;
+                    }
                     _ => {}
                 }
                 Vec::new()
@@ -821,6 +843,16 @@ impl Call {
                 interrupted: Some(at),
                 ..
             } if over(*at, RECOVER_TIMEOUT) => self.end(EndReason::Lost, now, true),
+            Phase::Live {
+                interrupted: Some(at),
+                restarted: false,
+                ..
+            } if over(*at, RESTART_AFTER) => {
+                if let Phase::Live { restarted, .. } = &mut self.phase {
+                    *restarted = true;
+                }
+                vec![Action::RestartMedia]
+            }
             Phase::Ended { until, .. } if now >= *until => {
                 self.phase = Phase::Idle;
                 Vec::new()
@@ -835,6 +867,11 @@ impl Call {
             Phase::Ringing { since, .. } => Some(*since + RING_TIMEOUT),
             Phase::Dialling { since, .. } => Some(*since + DIAL_TIMEOUT),
             Phase::Connecting { since, .. } => Some(*since + CONNECT_TIMEOUT),
+            Phase::Live {
+                interrupted: Some(at),
+                restarted: false,
+                ..
+            } => Some(*at + RESTART_AFTER),
             Phase::Live {
                 interrupted: Some(at),
                 ..

@@ -222,6 +222,12 @@ impl Servers {
         self.open(&c)
     }
 
+    /// A care-team member at a browser with `query` added to the page's address
+    /// ("&relay=1&ice=...").
+    pub fn person_with(&self, name: &str, role: &str, query: &str) -> Chromium {
+        self.open_with(&Servers::care_team(name, role), query)
+    }
+
     /// The support desk (a token of kind `support`) at a browser, connected; `query` is
     /// added to the page's address ("&autoanswer=1").
     pub fn support(&self, name: &str, query: &str) -> Chromium {
@@ -284,15 +290,29 @@ pub fn page_frames(page: &mut Chromium) -> u64 {
 pub struct Relay {
     child: Child,
     pub port: u16,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
 }
 
 impl Relay {
     pub fn start() -> Relay {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
-        let d = dir.path();
-        let child = Command::new("turnserver")
+        let child = Relay::spawn(dir.path(), port);
+        let relay = Relay { child, port, dir };
+        relay.wait_answering();
+        relay
+    }
+
+    /// Kills the relay (every allocation on it is gone) and starts it again on the same port.
+    pub fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.child = Relay::spawn(self.dir.path(), self.port);
+        self.wait_answering();
+    }
+
+    fn spawn(d: &Path, port: u16) -> Child {
+        Command::new("turnserver")
             .args([
                 "-n",
                 "--listening-ip",
@@ -309,6 +329,8 @@ impl Relay {
                 "--realm",
                 "bedside",
             ])
+            // Loopback peers (the tests' far end is on 127.0.0.1 too).
+            .arg("--allow-loopback-peers")
             .arg("--userdb")
             .arg(d.join("turndb"))
             .arg("--pidfile")
@@ -317,21 +339,24 @@ impl Relay {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("coturn's turnserver (scripts/setup.sh installs coturn)");
-        let relay = Relay {
-            child,
-            port,
-            _dir: dir,
-        };
+            .expect("coturn's turnserver (scripts/setup.sh installs coturn)")
+    }
+
+    fn wait_answering(&self) {
         let started = Instant::now();
-        while !bedside::call::rehearsal::relay_answers(&relay.stun()) {
+        while !bedside::call::rehearsal::relay_answers(&self.stun()) {
             assert!(
                 started.elapsed() < Duration::from_secs(10),
-                "turnserver never answered on port {port}"
+                "turnserver never answered on port {}",
+                self.port
             );
             std::thread::sleep(Duration::from_millis(50));
         }
-        relay
+    }
+
+    /// The care-team page's `ice` parameter for this relay (TURN only).
+    pub fn page_ice(&self) -> String {
+        format!("turn://bed:relay-secret@127.0.0.1:{}", self.port)
     }
 
     pub fn stun(&self) -> String {

@@ -739,3 +739,89 @@ fn the_support_desk_is_not_listed_but_found_for_a_test_call_a_free_one_first() {
         vec![Action::StartMedia, Action::Register { busy: true }]
     );
 }
+
+#[test]
+fn a_connection_that_does_not_come_back_is_started_afresh_in_the_same_session() {
+    let t0 = Instant::now();
+    let mut call = ringing(t0);
+    call.input(Input::Accept, t0);
+    call.input(Input::Connected, t0);
+    assert!(matches!(call.phase(), Phase::Live { .. }));
+    let at = |s: u64| t0 + Duration::from_secs(s);
+    // The path drops at 10 s: nothing at once (it may come back by itself)...
+    assert!(call.input(Input::Interrupted, at(10)).is_empty());
+    assert_eq!(call.next_due(), Some(at(10) + RESTART_AFTER));
+    assert!(call.input(Input::Tick, at(11)).is_empty());
+    // ...then a fresh connection, once.
+    assert_eq!(
+        call.input(Input::Tick, at(10) + RESTART_AFTER),
+        vec![Action::RestartMedia]
+    );
+    assert!(call.input(Input::Tick, at(13)).is_empty());
+    assert_eq!(call.next_due(), Some(at(10) + RECOVER_TIMEOUT));
+    // Its offer goes to the far end in the same session; its answer is taken.
+    assert_eq!(
+        call.input(Input::LocalOffer("v=0 again".into()), at(13)),
+        vec![Action::SendOffer {
+            session: "s1".into(),
+            sdp: "v=0 again".into()
+        }]
+    );
+    assert_eq!(
+        call.input(
+            Input::LocalCandidate {
+                mline: 0,
+                candidate: "new".into()
+            },
+            at(13)
+        ),
+        vec![Action::SendCandidate {
+            session: "s1".into(),
+            mline: 0,
+            candidate: "new".into()
+        }]
+    );
+    assert_eq!(
+        call.input(
+            Input::Answer {
+                session: "s1".into(),
+                sdp: "answer again".into()
+            },
+            at(13)
+        ),
+        vec![Action::SetAnswer("answer again".into())]
+    );
+    // Connected again: the same call goes on (its clock too), and a later drop gets its own
+    // fresh start.
+    call.input(Input::Connected, at(14));
+    match call.phase() {
+        Phase::Live {
+            session,
+            since,
+            interrupted,
+            restarted,
+            ..
+        } => {
+            assert_eq!(session, "s1");
+            assert_eq!(*since, t0);
+            assert_eq!(*interrupted, None);
+            assert!(!restarted);
+        }
+        other => panic!("{other:?}"),
+    }
+    call.input(Input::Interrupted, at(30));
+    assert_eq!(
+        call.input(Input::Tick, at(30) + RESTART_AFTER),
+        vec![Action::RestartMedia]
+    );
+    // A far end that cannot take a new offer: the call ends as lost when the time is up.
+    let ended = call.input(Input::Tick, at(30) + RECOVER_TIMEOUT);
+    assert!(ended.contains(&Action::StopMedia), "{ended:?}");
+    assert!(matches!(
+        call.phase(),
+        Phase::Ended {
+            reason: EndReason::Lost,
+            ..
+        }
+    ));
+}
