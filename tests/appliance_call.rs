@@ -301,13 +301,13 @@ fn test_my_camera_and_sound_on_the_real_appliance_uses_the_real_microphone_and_s
     sound::wait_for(
         &sound,
         "the microphone and the test tone",
-        Duration::from_secs(5),
+        Duration::from_secs(10),
         |s| s.recording_from(pid) == 1 && s.playing_from(pid) == 1,
     );
-    bed.wait_for_log("self-test: camera and sound ready", Duration::from_secs(5));
+    bed.wait_for_log("self-test: camera and sound ready", Duration::from_secs(10));
     // The patient's own picture (the test picture: a ball moving over grey) fills the left of
     // the screen, and the result band is the ready green.
-    let shot = display.wait_for("the own picture", Duration::from_secs(5), |p| {
+    let shot = display.wait_for("the own picture", Duration::from_secs(10), |p| {
         p.pixel(400, 700) != [0x0c, 0x10, 0x16] && p.colours(96, 410, 720, 400) >= 2
     });
     let [r, g, _] = shot.pixel(104, 300);
