@@ -1218,10 +1218,7 @@ fn a_test_call_with_support_is_one_press_and_the_desk_sees_the_quality_figures()
     let bed = Bed::start(&servers);
     let mut desk = servers.support("IT Help Desk", "");
     bed_id(&mut desk);
-    bed.press(&[Button::Down, Button::Ok]);
-    if bed.app.screen() == Screen::CallGuide {
-        bed.press(&[Button::Back]);
-    }
+    open_call(&bed);
     bed.until("the support row", Duration::from_secs(10), |app| {
         app.screen() == Screen::Call && app.call_support_online()
     });
@@ -1281,15 +1278,20 @@ fn a_test_call_with_support_is_one_press_and_the_desk_sees_the_quality_figures()
     assert_eq!(hidden, "none");
 }
 
+/// From Home's first tile, Down and OK: Call, past "How video calls work" if it opened by
+/// itself (the first Call of a stay).
+fn open_call(bed: &Bed) {
+    bed.press(&[Button::Down, Button::Ok]);
+    if bed.app.screen() == Screen::CallGuide {
+        bed.press(&[Button::Back]);
+    }
+}
+
 /// Home → Call → "Test my camera and sound" (the last row), and the run's result.
 fn rehearse(bed: &Bed) -> bedside::domain::call::rehearsal::Rehearsal {
     // Home's first tile, wherever the focus was.
     bed.press(&[Button::Home, Button::Up, Button::Left, Button::Left]);
-    bed.press(&[Button::Down, Button::Ok]);
-    // The first Call of the stay opens "How video calls work" over it.
-    if bed.app.screen() == Screen::CallGuide {
-        bed.press(&[Button::Back]);
-    }
+    open_call(bed);
     assert_eq!(bed.app.screen(), Screen::Call);
     bed.press(&[Button::Up, Button::Up, Button::Up]);
     for _ in 0..bed.app.call_people() {
