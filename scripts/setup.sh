@@ -49,6 +49,9 @@ PACKAGES=(
   # The STUN/TURN server of the call self-test tests ("Test my camera and sound" asks each
   # configured relay for a binding): coturn's turnserver, run by the tests on loopback.
   coturn
+  # The call recovery test gives the box a network namespace of its own and changes its
+  # address mid-call (ip netns, a veth pair): iproute2's ip.
+  iproute2
 )
 
 if [ "${1:-}" = "--print-packages" ]; then

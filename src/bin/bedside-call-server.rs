@@ -25,6 +25,7 @@ use std::time::Duration;
 
 use bedside::call::gate::{self, Gate, Identity, Tokens, Verdict};
 use bedside::call::invitation;
+use bedside::call::places::{self, Arrived, Left, Places};
 use bedside::call::server_state::{self, Revoked};
 use clap::Parser;
 use futures::StreamExt;
@@ -291,6 +292,10 @@ struct Shared {
     kills: Mutex<HashMap<String, Arc<Kill>>>,
     /// Messages of our own to peers (why something was refused).
     say: futures::channel::mpsc::UnboundedSender<(String, p::OutgoingMessage)>,
+    /// Messages of our own to the handler (a held box that did not come back left).
+    tell: futures::channel::mpsc::UnboundedSender<(String, Option<p::IncomingMessage>)>,
+    /// Boxes' places, held across a new connection (`bedside::call::places`).
+    places: Mutex<Places>,
     /// Wrong passwords per staff number, and wrong invitation codes per address: (count, last).
     wrong: Mutex<HashMap<String, (u32, std::time::Instant)>>,
     /// Family invitations, written to `state` after every change (without a state directory
@@ -341,6 +346,14 @@ impl Shared {
                 .and_then(|cn| boxes.get(cn))
                 .map(|bed| Some(bed.trim().to_owned()))
                 .ok_or(()),
+        }
+    }
+
+    /// Closes the connection serving a peer now.
+    fn kill(&self, peer: &str) {
+        let connection = self.places.lock().unwrap().connection(peer);
+        if let Some(kill) = self.kills.lock().unwrap().get(&connection) {
+            kill.kill();
         }
     }
 
@@ -946,6 +959,15 @@ where
             }
         },
     };
+    // A box that was in a call when its link dropped asks for its place back.
+    let resume = path
+        .split_once('?')
+        .and_then(|(_, query)| {
+            query
+                .split('&')
+                .find_map(|pair| pair.strip_prefix("resume="))
+        })
+        .map(str::to_owned);
     let wants_subprotocol = header(request.headers, "sec-websocket-protocol")
         .is_some_and(|v| v.split(',').any(|p| p.trim() == SUBPROTOCOL));
     let kill = Arc::new(Kill::default());
@@ -985,7 +1007,44 @@ where
         .lock()
         .unwrap()
         .insert(peer.clone(), kill.clone());
-    shared.gate.lock().unwrap().admit(&peer, identity);
+    let arrived = match &identity {
+        Identity::Box { subject, .. } => {
+            shared
+                .places
+                .lock()
+                .unwrap()
+                .arrive(subject, &peer, resume.as_deref())
+        }
+        Identity::Person(_) => Arrived::New { ended: None },
+    };
+    match arrived {
+        Arrived::New { ended } => {
+            if let Some((old, open)) = ended {
+                // The box started afresh: its earlier place ends now.
+                tracing::info!(peer = %old, "a box started afresh; its earlier place ends");
+                shared.gate.lock().unwrap().leave(&old);
+                let _ = shared.tell.unbounded_send((old, None));
+                if let Some(open) = open
+                    && let Some(kill) = shared.kills.lock().unwrap().get(&open)
+                {
+                    kill.kill();
+                }
+            }
+            shared.gate.lock().unwrap().admit(&peer, identity)
+        }
+        // The gate knows the box by its place already.
+        Arrived::Back {
+            peer: place,
+            replaced,
+        } => {
+            tracing::info!(peer = %place, connection = %peer, "a box is back in its place");
+            if let Some(old) = replaced
+                && let Some(kill) = shared.kills.lock().unwrap().get(&old)
+            {
+                kill.kill();
+            }
+        }
+    }
     if let Some(exp) = expires {
         // The token's end is the connection's end.
         let left = u64::try_from(exp - now()).unwrap_or(0);
@@ -1003,24 +1062,60 @@ async fn judge(
     peer: String,
     message: Option<p::IncomingMessage>,
 ) -> Option<(String, Option<p::IncomingMessage>)> {
-    let message = match message {
-        None => {
-            shared.gate.lock().unwrap().leave(&peer);
-            shared.kills.lock().unwrap().remove(&peer);
-            return Some((peer, None));
-        }
-        Some(p::IncomingMessage::NewPeer) => {
-            return Some((peer, Some(p::IncomingMessage::NewPeer)));
-        }
-        Some(m) => m,
+    // `peer` is the connection's id; the handler and the gate know a box back on a new
+    // connection by its first one (its place).
+    let connection = peer;
+    let Some(message) = message else {
+        shared.kills.lock().unwrap().remove(&connection);
+        let left = shared.places.lock().unwrap().leave(&connection);
+        return match left {
+            Left::Gone(peer) => {
+                shared.gate.lock().unwrap().leave(&peer);
+                Some((peer, None))
+            }
+            Left::Replaced => None,
+            Left::Held { peer, hold } => {
+                tracing::info!(peer = %peer, "a box's connection ended; its place is held");
+                tokio::spawn(async move {
+                    tokio::time::sleep(places::HOLD).await;
+                    if shared.places.lock().unwrap().expire(&peer, hold) {
+                        tracing::info!(peer = %peer, "a box did not come back");
+                        shared.gate.lock().unwrap().leave(&peer);
+                        let _ = shared.tell.unbounded_send((peer, None));
+                    }
+                });
+                None
+            }
+        };
     };
-    // The peer is admitted right after its handshake; its first message may race that.
+    // The peer is admitted (or put back in its place) right after its handshake; its first
+    // message (the server's own `newPeer`) races that.
     for _ in 0..100 {
+        let peer = shared.places.lock().unwrap().peer(&connection);
         if shared.gate.lock().unwrap().knows(&peer) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    let peer = shared.places.lock().unwrap().peer(&connection);
+    let message = match message {
+        p::IncomingMessage::NewPeer if shared.places.lock().unwrap().is_back(&connection) => {
+            // Welcomed as the place it had: the box's sessions lived on. Then what ended
+            // while it was away.
+            let kept = shared.places.lock().unwrap().take_kept(&peer);
+            let welcome = p::OutgoingMessage::Welcome {
+                peer_id: peer.clone(),
+            };
+            for message in std::iter::once(welcome).chain(kept) {
+                let _ = shared.say.unbounded_send((peer.clone(), message));
+            }
+            return None;
+        }
+        p::IncomingMessage::NewPeer => {
+            return Some((peer, Some(p::IncomingMessage::NewPeer)));
+        }
+        m => m,
+    };
     let verdict = shared.gate.lock().unwrap().check(&peer, message);
     match verdict {
         Verdict::Pass(m) => Some((peer, Some(m))),
@@ -1036,14 +1131,11 @@ async fn judge(
             let _ = shared
                 .say
                 .unbounded_send((peer.clone(), p::OutgoingMessage::Error { details: why }));
-            let kill = shared.kills.lock().unwrap().get(&peer).cloned();
-            if let Some(kill) = kill {
-                // Time for the error to go out first.
-                tokio::spawn(async move {
-                    tokio::time::sleep(Duration::from_millis(200)).await;
-                    kill.kill();
-                });
-            }
+            // Time for the error to go out first.
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(200)).await;
+                shared.kill(&peer);
+            });
             None
         }
     }
@@ -1167,6 +1259,7 @@ fn start(config: Config) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     runtime.block_on(async move {
         let (say, said) = futures::channel::mpsc::unbounded();
+        let (tell, told) = futures::channel::mpsc::unbounded();
         let shared = Arc::new(Shared {
             tokens,
             token_seconds: i64::from(config.tokens.hours.max(1)) * 3600,
@@ -1174,6 +1267,8 @@ fn start(config: Config) -> Result<(), String> {
             gate: Mutex::new(Gate::default()),
             kills: Mutex::new(HashMap::new()),
             say,
+            tell,
+            places: Mutex::new(Places::default()),
             wrong: Mutex::new(HashMap::new()),
             book: Mutex::new(book),
             state: state.clone(),
@@ -1187,10 +1282,16 @@ fn start(config: Config) -> Result<(), String> {
             ));
         }
         let judged = shared.clone();
+        let placed = shared.clone();
         let server = Server::spawn(move |incoming| {
             let checked =
                 incoming.filter_map(move |(peer, message)| judge(judged.clone(), peer, message));
-            futures::stream::select(Handler::new(Box::pin(checked)), said)
+            let checked = futures::stream::select(checked, told);
+            futures::stream::select(Handler::new(Box::pin(checked)), said).filter_map(
+                move |(peer, message)| {
+                    futures::future::ready(placed.places.lock().unwrap().deliver(peer, message))
+                },
+            )
         });
         let mut tasks = Vec::new();
         for (addr, acceptor) in [
@@ -1225,7 +1326,11 @@ fn main() -> std::process::ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("BEDSIDE_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+                // GStreamer's handler logs every message at info (names and addresses in
+                // them) and a box's keep-alive pings as warnings: its errors only.
+                .unwrap_or_else(|_| {
+                    tracing_subscriber::EnvFilter::new("info,gst_plugin_webrtc_signalling=error")
+                }),
         )
         .with_writer(std::io::stderr)
         .init();

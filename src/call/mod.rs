@@ -7,6 +7,8 @@
 //! - [`rehearsal`]: "Test my camera and sound": the real parts the self-test checks.
 //! - [`gate`]: who may be on the call server and as whom (`bedside-call-server`'s rules).
 //! - [`invitation`]: family invitations (the server's book of codes, the box's client).
+//! - [`places`]: a box keeps its place (and its calls) on the call server across a new
+//!   connection.
 //! - [`server_state`]: what the call server keeps across a restart (invitations, revoked
 //!   sign-ins).
 //!
@@ -18,6 +20,7 @@
 pub mod gate;
 pub mod invitation;
 pub mod media;
+pub mod places;
 pub mod rehearsal;
 pub mod server_state;
 pub mod service;

@@ -11,7 +11,7 @@ use gst_plugin_webrtc_signalling_protocol as p;
 
 use super::media::{Camera, Media, MediaEvent, MediaFrames, MediaSetup, Microphone};
 use super::rehearsal::Running;
-use super::signalling::{Link, TlsSetup};
+use super::signalling::{Link, LinkError, TlsSetup};
 use crate::config;
 use crate::domain::call::rehearsal::{self, Rehearsal};
 use crate::domain::call::{Action, Call, Input, Peer, Phase, Refusal};
@@ -31,6 +31,18 @@ const WAIT_IDLE: Duration = Duration::from_millis(250);
 const SILENT_LIMIT: Duration = Duration::from_secs(4);
 /// The directory is asked for again this often (listeners also get every change).
 const LIST_EVERY: Duration = Duration::from_secs(60);
+/// A quiet server is pinged this often while a call is on (a dead link is noticed within
+/// three times this: `Link::keep_alive`), and this often otherwise.
+const KEEP_ALIVE_CALL: Duration = Duration::from_secs(1);
+const KEEP_ALIVE_IDLE: Duration = Duration::from_secs(15);
+/// In a call whose link dropped (the box's address changed, say), the server is tried again
+/// this often, for at most this long, to take the box's place there again (the server holds
+/// it: `call::places`) and keep the call.
+const AWAY_RETRY: Duration = Duration::from_millis(300);
+const AWAY_LIMIT: Duration = Duration::from_secs(10);
+/// Back on the server after the link dropped in a call, with nothing from the far end for
+/// this long: the media's path broke too, and is started afresh at once.
+const PATH_QUIET: Duration = Duration::from_secs(1);
 
 /// What the UI asks of the call.
 #[derive(Clone, Debug, PartialEq)]
@@ -294,10 +306,26 @@ fn supervise(
     );
 }
 
+/// A call whose link dropped, while the box connects again to keep it.
+struct Away {
+    /// The box's place on the server (the peer id it was welcomed with).
+    place: String,
+    since: Instant,
+    /// What the call said meanwhile (the media's new offer, its candidates, a hang-up), sent
+    /// once the server welcomes the box back in its place.
+    outbox: Vec<p::IncomingMessage>,
+}
+
 struct Worker {
     setup: CallSetup,
     call: Call,
     link: Option<Link>,
+    /// When to try connecting next, and the wait after that if it fails.
+    next_try: Instant,
+    retry: Duration,
+    /// The peer id the server welcomed this box with last.
+    place: Option<String>,
+    away: Option<Away>,
     media: Option<Media>,
     /// Events of an older call's media are dropped.
     media_generation: u64,
@@ -335,6 +363,10 @@ impl Worker {
             call,
             setup,
             link: None,
+            next_try: Instant::now(),
+            retry: RETRY_FIRST,
+            place: None,
+            away: None,
             media: None,
             media_generation: 0,
             ringer: None,
@@ -366,23 +398,16 @@ impl Worker {
             }
         };
         self.show();
-        let mut retry = RETRY_FIRST;
-        let mut next_try = Instant::now();
         loop {
-            if usable && self.link.is_none() && Instant::now() >= next_try {
-                match Link::connect(&self.setup.url, &self.setup.tls) {
-                    Ok(link) => {
-                        tracing::info!("connected to the call signalling server");
-                        self.link = Some(link);
-                        retry = RETRY_FIRST;
-                    }
-                    Err(e) => {
-                        tracing::warn!(error = %e, retry_in = ?retry, "no call signalling");
-                        next_try = Instant::now() + retry;
-                        retry = (retry * 2).min(RETRY_MAX);
-                    }
-                }
-                self.show();
+            if usable && self.link.is_none() && Instant::now() >= self.next_try {
+                self.connect();
+            }
+            if self
+                .away
+                .as_ref()
+                .is_some_and(|a| a.since.elapsed() >= AWAY_LIMIT)
+            {
+                self.give_up_away("the call server could not be reached again in time");
             }
             // The server first, briefly; then whatever else is waiting.
             let wait = match self.call.phase() {
@@ -399,15 +424,15 @@ impl Worker {
                 None => wait,
             };
             if let Some(link) = &mut self.link {
-                match link.receive(wait) {
+                let every = if self.call.phase().in_progress() {
+                    KEEP_ALIVE_CALL
+                } else {
+                    KEEP_ALIVE_IDLE
+                };
+                match link.keep_alive(every).and_then(|()| link.receive(wait)) {
                     Ok(Some(message)) => self.server_message(message),
                     Ok(None) => {}
-                    Err(e) => {
-                        tracing::warn!(error = %e, "call signalling lost");
-                        self.link = None;
-                        next_try = Instant::now() + retry;
-                        self.input(Input::Disconnected);
-                    }
+                    Err(e) => self.link_lost(&e),
                 }
                 if self.link.is_some() && self.listed_at.elapsed() >= LIST_EVERY {
                     self.listed_at = Instant::now();
@@ -492,21 +517,135 @@ impl Worker {
         }
     }
 
+    /// Connects to the signalling server (now: the caller checked it is time).
+    fn connect(&mut self) {
+        // In a call whose link dropped: ask for the box's place back (`call::places`).
+        let url = match &self.away {
+            Some(away) => {
+                let join = if self.setup.url.contains('?') {
+                    '&'
+                } else {
+                    '?'
+                };
+                format!("{}{join}resume={}", self.setup.url, away.place)
+            }
+            None => self.setup.url.clone(),
+        };
+        match Link::connect(&url, &self.setup.tls) {
+            Ok(link) => {
+                tracing::info!("connected to the call signalling server");
+                self.link = Some(link);
+                self.retry = RETRY_FIRST;
+            }
+            Err(e) if self.away.is_some() => {
+                if matches!(e, LinkError::Refused(_)) {
+                    // Nothing listens: the server went down, and the call's session with it.
+                    self.give_up_away("the call server is down");
+                } else {
+                    // The new address may not be up yet: again shortly.
+                    tracing::info!(error = %e, "in a call: the call server not reached yet");
+                    self.next_try = Instant::now() + AWAY_RETRY;
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, retry_in = ?self.retry, "no call signalling");
+                self.next_try = Instant::now() + self.retry;
+                self.retry = (self.retry * 2).min(RETRY_MAX);
+            }
+        }
+        self.show();
+    }
+
+    /// The link to the server is gone. In a call, the box connects again at once to take its
+    /// place on the server again, and the call goes on where the far end can; otherwise the
+    /// call (if any) ends as lost and the link is made again later.
+    fn link_lost(&mut self, error: &LinkError) {
+        tracing::warn!(%error, "call signalling lost");
+        self.link = None;
+        self.next_try = Instant::now() + self.retry;
+        if self.away.is_some() {
+            self.next_try = Instant::now() + AWAY_RETRY;
+            return;
+        }
+        let in_call = matches!(
+            self.call.phase(),
+            Phase::Connecting { .. } | Phase::Live { .. }
+        );
+        match self.place.clone() {
+            Some(place) if in_call => {
+                tracing::info!("in a call: connecting again to keep it");
+                self.away = Some(Away {
+                    place,
+                    since: Instant::now(),
+                    outbox: Vec::new(),
+                });
+                self.next_try = Instant::now();
+                self.show();
+            }
+            _ => self.input(Input::Disconnected),
+        }
+    }
+
+    /// The call whose link dropped cannot be kept: it ends as lost.
+    fn give_up_away(&mut self, why: &str) {
+        if self.away.take().is_some() {
+            tracing::warn!(why, "the call could not be kept");
+            self.input(Input::Disconnected);
+        }
+    }
+
     fn send(&mut self, message: p::IncomingMessage) {
+        if let Some(away) = &mut self.away {
+            // Registering and listing are done afresh on the welcome.
+            if !matches!(
+                message,
+                p::IncomingMessage::SetPeerStatus(_) | p::IncomingMessage::List
+            ) {
+                away.outbox.push(message);
+            }
+            return;
+        }
         let Some(link) = &mut self.link else {
             return;
         };
         if let Err(e) = link.send(&message) {
-            tracing::warn!(error = %e, "call signalling lost");
-            self.link = None;
-            self.input(Input::Disconnected);
+            self.link_lost(&e);
         }
     }
 
     fn server_message(&mut self, message: p::OutgoingMessage) {
         use p::OutgoingMessage as O;
         let input = match message {
-            O::Welcome { .. } => Input::Welcome,
+            O::Welcome { peer_id } => {
+                if let Some(away) = self.away.take() {
+                    if away.place == peer_id {
+                        tracing::info!(
+                            after_ms = away.since.elapsed().as_millis() as u64,
+                            "back in the call server's place: the call goes on"
+                        );
+                        for message in away.outbox {
+                            self.send(message);
+                        }
+                        // The far end's media went quiet with the link: the path changed
+                        // (a new address), and the connection is started afresh now.
+                        if self
+                            .media
+                            .as_ref()
+                            .and_then(Media::silent_for)
+                            .is_some_and(|quiet| quiet >= PATH_QUIET)
+                        {
+                            self.input(Input::PathChanged);
+                        }
+                    } else {
+                        // A new place: the server no longer knew the box (it restarted, or
+                        // the hold ran out), and ended its sessions.
+                        tracing::warn!("the call server had ended the call");
+                        self.input(Input::Disconnected);
+                    }
+                }
+                self.place = Some(peer_id);
+                Input::Welcome
+            }
             O::List { producers } => {
                 // The signalling server answered: the self-test's service check.
                 self.rehearsal_event(rehearsal::Event::Service(true));

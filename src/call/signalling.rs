@@ -9,7 +9,7 @@
 use std::io::{Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use gst_plugin_webrtc_signalling_protocol as p;
 use tungstenite::{Message, WebSocket};
@@ -26,6 +26,10 @@ pub enum LinkError {
     Address(String),
     #[error("cannot reach the signalling server: {0}")]
     Connect(String),
+    /// Nothing listens there (the server is down): unlike an unreachable network, not
+    /// something that mends itself in a second.
+    #[error("the signalling server refused the connection: {0}")]
+    Refused(String),
     #[error("TLS with the signalling server: {0}")]
     Tls(String),
     #[error("the signalling server refused the WebSocket: {0}")]
@@ -75,6 +79,10 @@ impl Stream {
 /// A connected link.
 pub struct Link {
     socket: WebSocket<Stream>,
+    /// When the server was last heard from (any frame, a pong included).
+    heard: Instant,
+    /// When we last asked it for a pong.
+    pinged: Instant,
 }
 
 /// The TLS settings for `wss://`: the hospital's CA file (or the public web roots), and the
@@ -134,8 +142,13 @@ impl Link {
             .map_err(|e| LinkError::Connect(format!("{host}: {e}")))?
             .next()
             .ok_or_else(|| LinkError::Connect(format!("{host}: no address")))?;
-        let tcp = TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT)
-            .map_err(|e| LinkError::Connect(format!("{addr}: {e}")))?;
+        let tcp = TcpStream::connect_timeout(&addr, CONNECT_TIMEOUT).map_err(|e| {
+            if e.kind() == std::io::ErrorKind::ConnectionRefused {
+                LinkError::Refused(format!("{addr}: {e}"))
+            } else {
+                LinkError::Connect(format!("{addr}: {e}"))
+            }
+        })?;
         let _ = tcp.set_nodelay(true);
         tcp.set_read_timeout(Some(CONNECT_TIMEOUT))
             .map_err(|e| LinkError::Connect(e.to_string()))?;
@@ -167,7 +180,11 @@ impl Link {
                     LinkError::Handshake("timed out".into())
                 }
             })?;
-        Ok(Link { socket })
+        Ok(Link {
+            socket,
+            heard: Instant::now(),
+            pinged: Instant::now(),
+        })
     }
 
     /// Sends one message.
@@ -187,7 +204,11 @@ impl Link {
             .tcp()
             .set_read_timeout(Some(wait))
             .map_err(|e| LinkError::Closed(e.to_string()))?;
-        match self.socket.read() {
+        let read = self.socket.read();
+        if read.is_ok() {
+            self.heard = Instant::now();
+        }
+        match read {
             Ok(Message::Text(text)) => match serde_json::from_str::<p::OutgoingMessage>(&text) {
                 Ok(m) => Ok(Some(m)),
                 Err(e) => {
@@ -214,6 +235,27 @@ impl Link {
             }
             Err(e) => Err(LinkError::Closed(e.to_string())),
         }
+    }
+
+    /// Keeps the link honest: a ping when the server has been quiet for `every`, and an
+    /// error once it has been quiet for three times that. A link whose far side vanished (the
+    /// box's address changed, a cable was pulled, a switch rebooted) looks open for minutes
+    /// to TCP; this notices within `3 × every`.
+    pub fn keep_alive(&mut self, every: Duration) -> Result<(), LinkError> {
+        let quiet = self.heard.elapsed();
+        if quiet >= every * 3 {
+            return Err(LinkError::Closed(format!(
+                "no answer from the server for {} s",
+                quiet.as_secs()
+            )));
+        }
+        if quiet >= every && self.pinged.elapsed() >= every {
+            self.pinged = Instant::now();
+            self.socket
+                .send(Message::Ping(Default::default()))
+                .map_err(|e| LinkError::Closed(e.to_string()))?;
+        }
+        Ok(())
     }
 
     /// Says goodbye (best effort).
@@ -247,13 +289,13 @@ mod tests {
     }
 
     #[test]
-    fn a_closed_port_is_a_connect_error() {
+    fn a_closed_port_is_refused() {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
         let e = Link::connect(&format!("ws://127.0.0.1:{port}/"), &TlsSetup::default());
-        assert!(matches!(e, Err(LinkError::Connect(_))));
+        assert!(matches!(e, Err(LinkError::Refused(_))));
     }
 }

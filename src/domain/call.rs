@@ -231,6 +231,10 @@ pub enum Input {
     Connected,
     /// The connection dropped (it may come back).
     Interrupted,
+    /// The box's own network path changed under a live call whose media went quiet (its
+    /// link to the call server had to be made again): the connection is started afresh now,
+    /// not after [`RESTART_AFTER`].
+    PathChanged,
     /// The media failed for good.
     MediaFailed,
     Tick,
@@ -811,6 +815,18 @@ impl Call {
                     _ => Vec::new(),
                 }
             }
+            Input::PathChanged => match &mut self.phase {
+                Phase::Live {
+                    interrupted,
+                    restarted,
+                    ..
+                } if !*restarted => {
+                    interrupted.get_or_insert(now);
+                    *restarted = true;
+                    vec![Action::RestartMedia]
+                }
+                _ => Vec::new(),
+            },
             Input::MediaFailed => {
                 if self.media_running() {
                     let reason = if matches!(self.phase, Phase::Live { .. }) {

@@ -21,6 +21,8 @@ pub const TOKEN_KEY: &[u8] = b"test token key, never a real one";
 /// The call server, its files, and its two ports.
 pub struct Servers {
     pub signalling: Child,
+    /// The address beds connect to.
+    pub host: String,
     /// TLS: beds (and pages that sign in over HTTPS).
     pub port: u16,
     /// Plain: the page and its WebSocket, on loopback.
@@ -109,13 +111,18 @@ pub fn issue(dir: &Path, ca: &str, name: &str, subject: &str, ext: &str) {
 /// The hospital CA (`ca`), the server's certificate for 127.0.0.1 (`server`) and a box's
 /// (`box`), all in `d`.
 pub fn pki(d: &Path) {
+    pki_for(d, "127.0.0.1");
+}
+
+/// [`pki`], the server's certificate also for the address `host`.
+fn pki_for(d: &Path, host: &str) {
     make_ca(d, "ca");
     issue(
         d,
         "ca",
         "server",
         "/CN=127.0.0.1",
-        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+        &format!("subjectAltName=IP:127.0.0.1,IP:{host}\nbasicConstraints=CA:FALSE\n"),
     );
     issue(
         d,
@@ -133,16 +140,22 @@ impl Servers {
 
     /// With `extra` TOML at the end of the server's config (a `[staff]` section).
     pub fn start_with(extra: &str) -> Servers {
+        Servers::start_on("127.0.0.1", extra)
+    }
+
+    /// Beds connect to `host` (an address of this machine other than loopback: a box in a
+    /// network namespace of its own reaches this one there).
+    pub fn start_on(host: &str, extra: &str) -> Servers {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path();
-        pki(d);
+        pki_for(d, host);
         std::fs::write(d.join("token.key"), TOKEN_KEY).unwrap();
         let port = free_port();
         let plain = free_port();
         std::fs::write(
             d.join("call-server.toml"),
             format!(
-                "[listen]\ntls = \"127.0.0.1:{port}\"\nplain = \"127.0.0.1:{plain}\"\n\n\
+                "[listen]\ntls = \"{host}:{port}\"\nplain = \"127.0.0.1:{plain}\"\n\n\
                  [tls]\ncertificate = \"{0}/server.pem\"\nkey = \"{0}/server.key\"\nbox_ca = \"{0}/ca.pem\"\n\n\
                  [tokens]\nkey_file = \"{0}/token.key\"\n\n{extra}",
                 d.display()
@@ -151,6 +164,7 @@ impl Servers {
         .unwrap();
         let mut servers = Servers {
             signalling: spawn(d),
+            host: host.to_owned(),
             port,
             plain,
             page: format!("http://127.0.0.1:{plain}/"),
@@ -162,8 +176,8 @@ impl Servers {
 
     fn wait_listening(&mut self) {
         let started = Instant::now();
-        for port in [self.port, self.plain] {
-            while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        for (host, port) in [(self.host.as_str(), self.port), ("127.0.0.1", self.plain)] {
+            while std::net::TcpStream::connect((host, port)).is_err() {
                 if let Ok(Some(status)) = self.signalling.try_wait() {
                     panic!("bedside-call-server exited: {status}");
                 }
@@ -184,7 +198,7 @@ impl Servers {
 
     /// Where beds connect.
     pub fn url(&self) -> String {
-        format!("wss://127.0.0.1:{}/signalling", self.port)
+        format!("wss://{}:{}/signalling", self.host, self.port)
     }
 
     /// The box's `[call]` lines that reach this server: the address, the hospital CA and the

@@ -825,3 +825,34 @@ fn a_connection_that_does_not_come_back_is_started_afresh_in_the_same_session() 
         }
     ));
 }
+
+#[test]
+fn a_changed_path_starts_the_connection_afresh_at_once_and_only_once() {
+    let t0 = Instant::now();
+    let mut call = ringing(t0);
+    call.input(Input::Accept, t0);
+    call.input(Input::Connected, t0);
+    let at = |s: u64| t0 + Duration::from_secs(s);
+    assert_eq!(
+        call.input(Input::PathChanged, at(10)),
+        vec![Action::RestartMedia]
+    );
+    // The drop the media reports next changes nothing; nor does a second path change.
+    assert!(call.input(Input::Interrupted, at(11)).is_empty());
+    assert!(call.input(Input::PathChanged, at(11)).is_empty());
+    assert!(call.input(Input::Tick, at(10) + RESTART_AFTER).is_empty());
+    // The time to come back counts from the change.
+    assert_eq!(call.next_due(), Some(at(10) + RECOVER_TIMEOUT));
+    call.input(Input::Connected, at(12));
+    assert!(matches!(
+        call.phase(),
+        Phase::Live {
+            interrupted: None,
+            restarted: false,
+            ..
+        }
+    ));
+    // Not a call: nothing.
+    let mut idle = ringing(t0);
+    assert!(idle.input(Input::PathChanged, t0).is_empty());
+}
