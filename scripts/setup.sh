@@ -52,6 +52,10 @@ PACKAGES=(
   # The call recovery test gives the box a network namespace of its own and changes its
   # address mid-call (ip netns, a veth pair): iproute2's ip.
   iproute2
+  # The system layer's tests: systemd-analyze (verify, security), systemd-sysusers and busctl
+  # (systemd); a private system bus (dbus-daemon); gdbus to watch its signals
+  # (libglib2.0-bin); setpriv to call as an unprivileged user (util-linux).
+  systemd dbus-daemon dbus-bin libglib2.0-bin util-linux
 )
 
 if [ "${1:-}" = "--print-packages" ]; then

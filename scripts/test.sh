@@ -10,6 +10,9 @@ step() { printf '\n== %s\n' "$*"; }
 step "the Debian packages the build needs are all in scripts/setup.sh"
 scripts/check-packages.sh
 
+step "the systemd unit, sysusers and D-Bus policy (verify, security exposure <= 2.0)"
+scripts/check-units.sh
+
 step "cargo fmt --check"
 cargo fmt --check
 

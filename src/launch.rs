@@ -16,6 +16,9 @@ use crate::input::engine::{Engine, Output};
 use crate::input::keymap::{Keymap, KeymapError};
 use crate::input::replay::{Replay, ReplayError};
 use crate::store::settings_file::SettingsFile;
+use crate::system::bus::Hooks;
+use crate::system::notify::Notifier;
+use crate::system::{Exit, Facts, Request};
 use crate::ui::app::{App, Context, Link, TimeSource};
 use crate::ui::headless::Headless;
 use crate::ui::inbox::{Inbound, Inbox};
@@ -170,9 +173,20 @@ impl Setup {
 
 /// Runs the appliance on a display: a desktop window (winit) when there is a desktop session,
 /// otherwise KMS/DRM. `SLINT_BACKEND` (`winit`, `linuxkms`) forces one.
-pub fn run_on_display(setup: Setup) -> Result<(), LaunchError> {
+///
+/// As a systemd service ([`crate::system::notify`]): READY once the first frame is drawn and the
+/// store is open, watchdog pings from this (the UI) thread, STOPPING on SIGTERM, RELOADING when
+/// D-Bus asks for a reload; our D-Bus service runs on `runtime` ([`crate::system::bus`]).
+/// `config`: the file the setup came from (what `Reload()` reads again; None for the built-in
+/// demo). Returns how the run ended: the caller starts afresh on [`Exit::Reload`].
+pub fn run_on_display(
+    setup: Setup,
+    config: Option<&Path>,
+    runtime: &tokio::runtime::Handle,
+) -> Result<Exit, LaunchError> {
     let keymap = setup.keymap()?;
     let demo = setup.context.link == Link::Demo;
+    let notifier = Notifier::from_env();
     let app = App::new(setup.context, setup.settings, TimeSource::System).map_err(|e| match e {
         e @ (PlatformError::NoPlatform | PlatformError::Other(_)) => LaunchError::NoDisplay(e),
         e => LaunchError::Ui(e),
@@ -188,10 +202,22 @@ pub fn run_on_display(setup: Setup) -> Result<(), LaunchError> {
             tracing::error!(error = %e, "cannot start reading the TV listings");
         }
     }
+    // READY waits for two things: the first frame, and the store (when there is one).
+    let syncing = !demo && setup.config.backend.is_some();
+    let ready = Ready::new(
+        notifier.clone(),
+        if syncing {
+            Ready::FRAME | Ready::STORE
+        } else {
+            Ready::FRAME
+        },
+    );
     // Demo content stands in for the backend; otherwise sync runs while the window does.
-    let _sync = (!demo && setup.config.backend.is_some()).then(|| {
+    let sync = syncing.then(|| {
         let inbox = app.inbox();
+        let opened = ready.clone();
         let sync = crate::sync::service::spawn(setup.config.clone(), move |status| {
+            opened.done(Ready::STORE);
             inbox.send(Inbound::Sync(status));
         });
         // Clinician mode's audit events and the patient's learning are delivered as soon as
@@ -199,8 +225,92 @@ pub fn run_on_display(setup: Setup) -> Result<(), LaunchError> {
         app.set_outbox_wake(|| sync.waker());
         sync
     });
-    app.window().run()?;
-    Ok(())
+
+    // The system layer: facts out to D-Bus, requests in through the inbox.
+    let (facts, facts_rx) =
+        tokio::sync::watch::channel(Facts::new(&setup.config.bed.location.to_string()));
+    app.publish_facts(facts);
+    let reload_inbox = app.inbox();
+    let config_path = config.map(Path::to_path_buf);
+    crate::system::bus::start(
+        runtime,
+        facts_rx,
+        Hooks {
+            purge: sync
+                .as_ref()
+                .map_or_else(|| Box::new(|_| false) as _, |s| s.purger()),
+            reload: Box::new(move || {
+                let Some(path) = &config_path else {
+                    return Err("the built-in demo has no configuration file to read".into());
+                };
+                Config::load(path).map_err(|e| e.to_string())?;
+                reload_inbox.send(Inbound::System(Request::Reload));
+                Ok(())
+            }),
+        },
+    );
+    let stop_inbox = app.inbox();
+    crate::system::stop_on_signals(runtime, move || {
+        stop_inbox.send(Inbound::System(Request::Stop));
+    });
+    let exit = std::rc::Rc::new(std::cell::Cell::new(Exit::Stopped));
+    {
+        let (exit, notifier) = (exit.clone(), notifier.clone());
+        app.on_system(move |request| {
+            match request {
+                Request::Stop => notifier.stopping(),
+                Request::Reload => {
+                    notifier.reloading();
+                    exit.set(Exit::Reload);
+                }
+            }
+            let _ = slint::quit_event_loop();
+        });
+    }
+
+    let drawn = ready.clone();
+    app.on_first_frame(move || drawn.done(Ready::FRAME));
+    app.window().show()?;
+    let _watchdog = notifier.start_watchdog();
+    slint::run_event_loop()?;
+    // A clean stop: the window goes, then sync (the store closes when its thread ends), then
+    // the settings writer (with the app).
+    notifier.status("stopping: closing the store");
+    let _ = app.window().hide();
+    drop(sync);
+    drop(app);
+    tracing::info!(reload = exit.get() == Exit::Reload, "stopped cleanly");
+    Ok(exit.get())
+}
+
+/// What READY still waits for (bits: [`Ready::FRAME`], [`Ready::STORE`]); the last one in tells
+/// systemd, from whichever thread it comes (each may come many times: only the first counts).
+#[derive(Clone)]
+struct Ready {
+    waiting: std::sync::Arc<std::sync::atomic::AtomicU8>,
+    notifier: Notifier,
+}
+
+impl Ready {
+    const FRAME: u8 = 1;
+    const STORE: u8 = 2;
+
+    fn new(notifier: Notifier, waits: u8) -> Ready {
+        Ready {
+            waiting: std::sync::Arc::new(std::sync::atomic::AtomicU8::new(waits)),
+            notifier,
+        }
+    }
+
+    fn done(&self, what: u8) {
+        let before = self
+            .waiting
+            .fetch_and(!what, std::sync::atomic::Ordering::SeqCst);
+        if before & what != 0 && before & !what == 0 {
+            tracing::info!("ready: the first frame is drawn and the store (if any) is open");
+            self.notifier.ready("showing the bedside UI");
+        }
+    }
 }
 
 /// Where the TV listings' last good copies are kept (None for the demo, which writes nothing).

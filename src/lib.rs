@@ -15,6 +15,7 @@ pub mod staff;
 pub mod store;
 pub mod supervise;
 pub mod sync;
+pub mod system;
 pub mod tls;
 pub mod ui;
 

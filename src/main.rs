@@ -236,13 +236,53 @@ fn status_command(path: Option<&std::path::Path>) -> ExitCode {
     }
 }
 
+/// The appliance itself: the UI on a display, with the IO runtime entered on this (the UI)
+/// thread for the whole run (see `bedside::system`). A reload starts the same program afresh
+/// in this process (systemd keeps following its pid).
+fn run_appliance(config: Option<&std::path::Path>, demo: bool) -> ExitCode {
+    let runtime = match bedside::system::runtime() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("bedside: cannot start the IO runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let _entered = runtime.enter();
+    let result = Setup::load(config, demo)
+        .and_then(|setup| launch::run_on_display(setup, config, runtime.handle()));
+    match result {
+        Ok(bedside::system::Exit::Stopped) => ExitCode::SUCCESS,
+        Ok(bedside::system::Exit::Reload) => {
+            use std::os::unix::process::CommandExt;
+            drop(_entered);
+            runtime.shutdown_timeout(Duration::from_secs(1));
+            let mut args = std::env::args_os();
+            let program = std::env::current_exe().unwrap_or_else(|_| "/proc/self/exe".into());
+            let mut again = std::process::Command::new(program);
+            if let Some(name) = args.next() {
+                again.arg0(name);
+            }
+            let error = again.args(args).exec();
+            eprintln!("bedside: cannot start again after a reload: {error}");
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("bedside: {e}");
+            match e {
+                LaunchError::NoDisplay(_) => ExitCode::from(3),
+                _ => ExitCode::FAILURE,
+            }
+        }
+    }
+}
+
 fn main() -> ExitCode {
     launch::tune_memory();
     let cli = Cli::parse();
     let result = match cli.command {
         None => {
             init_logging("info");
-            Setup::load(cli.config.as_deref(), cli.demo).and_then(launch::run_on_display)
+            return run_appliance(cli.config.as_deref(), cli.demo);
         }
         Some(Command::Snapshot {
             out,

@@ -835,8 +835,9 @@ impl Engine {
         ))
     }
 
-    /// Erases the occupant's data (store rows, the display settings they chose).
-    fn purge(&mut self) -> Result<bool, SyncError> {
+    /// Erases the occupant's data (store rows, the display settings they chose): at discharge,
+    /// and when biomedical IT ask for it ([`super::service::Command::Purge`]).
+    pub fn purge(&mut self) -> Result<bool, SyncError> {
         let started = Instant::now();
         let erased = self.store.purge()?;
         let settings = self.data_dir.join(crate::store::settings_file::FILE_NAME);

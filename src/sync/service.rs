@@ -26,6 +26,10 @@ pub enum Command {
     /// something the record points at).
     Show,
     Stop,
+    /// Erase the patient's data now (biomedical IT, over D-Bus); the answer says whether there
+    /// was any, or why it could not be done. Sync carries on: if the backend still has a patient
+    /// in the bed, the next pass loads their chart again.
+    Purge(crate::system::bus::PurgeReply),
     /// Test only: the loop fails as a bug in it would (see [`crate::supervise`]).
     Fail,
 }
@@ -38,6 +42,12 @@ pub struct Handle {
 impl Handle {
     pub fn send(&self, command: Command) {
         let _ = self.tx.send(command);
+    }
+
+    /// Something another thread can call to ask for a purge ([`Command::Purge`]).
+    pub fn purger(&self) -> crate::system::bus::Purger {
+        let tx = self.tx.clone();
+        Box::new(move |reply| tx.send(Command::Purge(reply)).is_ok())
     }
 
     /// Something another thread can call to run a pass now (an item went into the outbox).
@@ -210,6 +220,7 @@ pub fn run(
                         report(Event::Shown(e));
                     }
                 }
+                Ok(Command::Purge(reply)) => purge(&mut engine, reply, &mut report),
                 Ok(Command::SyncNow) | Err(RecvTimeoutError::Timeout) => break,
                 Ok(Command::Fail) => panic!("the sync thread was made to fail (test)"),
                 Ok(Command::Stop) | Err(RecvTimeoutError::Disconnected) => return,
@@ -221,9 +232,29 @@ pub fn run(
                 Command::Stop => return,
                 Command::Fail => panic!("the sync thread was made to fail (test)"),
                 Command::SyncNow | Command::Show => {}
+                Command::Purge(reply) => purge(&mut engine, reply, &mut report),
             }
         }
     }
+}
+
+/// Erases the patient's data now and shows the empty bed; answers `reply`.
+fn purge(
+    engine: &mut Option<Engine>,
+    reply: crate::system::bus::PurgeReply,
+    report: &mut impl FnMut(Event<'_>),
+) {
+    let answer = match engine.as_mut() {
+        None => Err("the store is not open (see the journal); nothing was erased".to_owned()),
+        Some(e) => match e.purge() {
+            Ok(erased) => {
+                report(Event::Shown(e));
+                Ok(erased)
+            }
+            Err(err) => Err(format!("the erase failed: {err}")),
+        },
+    };
+    let _ = reply.send(answer);
 }
 
 /// Listens for rest-hook notifications when the config asks for it. A notification is a bare

@@ -116,6 +116,15 @@ struct State {
     staff: StaffController,
     /// Learn: its screens and its worker.
     learn: super::learn::LearnController,
+    /// What the header shows of the backend link, and when the record last matched it (Unix
+    /// seconds), and whether a patient is in the bed: kept for [`State::facts`].
+    link: Link,
+    fresh_at: Option<i64>,
+    present: bool,
+    /// Where the box's facts go for the system layer (D-Bus), if anywhere.
+    facts: Option<tokio::sync::watch::Sender<crate::system::Facts>>,
+    /// What the system asks of the app (stop, reload), handled by whoever runs it.
+    on_system: Option<Box<dyn Fn(crate::system::Request)>>,
 }
 
 /// The running shell: the window and its controller.
@@ -184,6 +193,11 @@ impl App {
             call,
             staff,
             learn,
+            link: context.link,
+            fresh_at: None,
+            present: context.patient.is_some(),
+            facts: None,
+            on_system: None,
         }));
 
         let header = window.global::<HeaderState>();
@@ -243,6 +257,31 @@ impl App {
         let st = self.state.borrow();
         st.staff.set_wake(make());
         st.learn.set_wake(make());
+    }
+
+    /// Publishes the box's facts (standby, patient present, link, last sync, call) into `facts`
+    /// whenever one changes, for the system layer.
+    pub fn publish_facts(&self, facts: tokio::sync::watch::Sender<crate::system::Facts>) {
+        let mut st = self.state.borrow_mut();
+        st.facts = Some(facts);
+        publish_facts(&st);
+    }
+
+    /// Runs `then` once the first frame has been drawn and presented (on the turn of the event
+    /// loop after the renderer first draws the window).
+    pub fn on_first_frame(&self, then: impl FnOnce() + 'static) {
+        let then = std::cell::Cell::new(Some(then));
+        self.window.global::<AppState>().on_drawn(move || {
+            if let Some(then) = then.take() {
+                slint::Timer::single_shot(Duration::ZERO, then);
+            }
+            true
+        });
+    }
+
+    /// What to do when the system asks something of the app ([`Inbound::System`]).
+    pub fn on_system(&self, handle: impl Fn(crate::system::Request) + 'static) {
+        self.state.borrow_mut().on_system = Some(Box::new(handle));
     }
 
     /// The way in for other threads (input devices, sync, listings): a clone for each.
@@ -373,6 +412,10 @@ fn receive(window: &MainWindow, state: &Rc<RefCell<State>>, message: Inbound) {
             }
         }
         Inbound::Run(run) => run(),
+        Inbound::System(request) => match &state.borrow().on_system {
+            Some(handle) => handle(request),
+            None => tracing::warn!(?request, "nobody handles system requests here"),
+        },
     }
 }
 
@@ -384,6 +427,12 @@ fn deliver_sync_to(window: &MainWindow, state: &Rc<RefCell<State>>, status: Sync
         .staff
         .set_patient(status.occupant.clone(), status.outbox_waiting);
     set_link(&globals, status.link);
+    {
+        let mut st = state.borrow_mut();
+        st.link = status.link;
+        st.fresh_at = status.fresh_at;
+        st.present = status.occupant.is_some();
+    }
     let updated = status
         .fresh_at
         .and_then(|s| jiff::Timestamp::from_second(s).ok())
@@ -774,7 +823,38 @@ fn show_pin(pin: &PinState, shell: &Shell) {
     pin.set_tries_left(i32::from(left));
 }
 
+/// Hands the box's facts to the system layer if one of them changed (a few comparisons: this
+/// runs after every change on screen).
+fn publish_facts(state: &State) {
+    let Some(facts) = &state.facts else {
+        return;
+    };
+    let in_call = state.call.stage() != crate::domain::shell::CallStage::None
+        && state.call.stage() != crate::domain::shell::CallStage::Ended;
+    let link = match state.link {
+        Link::Online => "online",
+        Link::Offline => "offline",
+        Link::Unconfigured => "unconfigured",
+        Link::Demo => "demo",
+    };
+    let last_sync = state.fresh_at.unwrap_or(0);
+    facts.send_if_modified(|f| {
+        let changed = f.standby != state.shell.standby()
+            || f.patient_present != state.present
+            || f.backend_link != link
+            || f.last_sync != last_sync
+            || f.in_call != in_call;
+        f.standby = state.shell.standby();
+        f.patient_present = state.present;
+        f.backend_link = link;
+        f.last_sync = last_sync;
+        f.in_call = in_call;
+        changed
+    });
+}
+
 fn show(window: &MainWindow, state: &State) {
+    publish_facts(state);
     let shell = &state.shell;
     show_focus(&state.focus_flags, shell.layout().count(), shell.focus());
     let globals = window.global::<AppState>();

@@ -51,6 +51,8 @@ pub enum Inbound {
     ),
     /// Runs on the UI thread in its turn (tests and benchmarks stamp times with it).
     Run(Box<dyn FnOnce() + Send>),
+    /// The system asks something of the app: stop (SIGTERM) or reload (D-Bus).
+    System(crate::system::Request),
 }
 
 impl std::fmt::Debug for Inbound {
@@ -68,6 +70,7 @@ impl std::fmt::Debug for Inbound {
             Inbound::LeafletPage(..) => "LeafletPage",
             Inbound::Invitation(..) => "Invitation",
             Inbound::Run(_) => "Run",
+            Inbound::System(_) => "System",
         })
     }
 }
