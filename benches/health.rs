@@ -89,6 +89,7 @@ fn main() {
             fresh_at: None,
             outbox_waiting: 0,
             record: Arc::new(record),
+            after_pass: false,
         });
         headless.draw();
         let (mut open, mut scroll, mut trend) = (Vec::new(), Vec::new(), Vec::new());

@@ -138,6 +138,7 @@ fn main() {
         fresh_at: None,
         outbox_waiting: 0,
         record: Arc::new(record),
+        after_pass: false,
     });
     headless.draw();
 

@@ -56,6 +56,9 @@ PACKAGES=(
   # (systemd); a private system bus (dbus-daemon); gdbus to watch its signals
   # (libglib2.0-bin); setpriv to call as an unprivileged user (util-linux).
   systemd dbus-daemon dbus-bin libglib2.0-bin util-linux
+  # RAUC's update service, run by the tests on their private bus with a slot table of files and
+  # a bootloader backend that writes down what it is told (the appliance marks its slot good).
+  rauc rauc-service
 )
 
 if [ "${1:-}" = "--print-packages" ]; then

@@ -202,22 +202,44 @@ pub fn run_on_display(
             tracing::error!(error = %e, "cannot start reading the TV listings");
         }
     }
-    // READY waits for two things: the first frame, and the store (when there is one).
+    // READY waits for two things: the first frame, and the store (when there is one). A
+    // healthy start (RAUC then marks the booted slot good) waits for one sync attempt as well.
     let syncing = !demo && setup.config.backend.is_some();
-    let ready = Ready::new(
-        notifier.clone(),
-        if syncing {
-            Ready::FRAME | Ready::STORE
-        } else {
-            Ready::FRAME
-        },
-    );
+    let waits = if syncing {
+        Milestones::FRAME | Milestones::STORE
+    } else {
+        Milestones::FRAME
+    };
+    let (healthy_tx, healthy) = tokio::sync::watch::channel(false);
+    let ready = Milestones::new(vec![
+        (waits, {
+            let notifier = notifier.clone();
+            Box::new(move || {
+                tracing::info!("ready: the first frame is drawn and the store (if any) is open");
+                notifier.ready("showing the bedside UI");
+            })
+        }),
+        (
+            if syncing {
+                waits | Milestones::PASSED
+            } else {
+                waits
+            },
+            Box::new(move || {
+                tracing::info!("a healthy start: the first frame, the store open, one sync");
+                healthy_tx.send_replace(true);
+            }),
+        ),
+    ]);
     // Demo content stands in for the backend; otherwise sync runs while the window does.
     let sync = syncing.then(|| {
         let inbox = app.inbox();
         let opened = ready.clone();
         let sync = crate::sync::service::spawn(setup.config.clone(), move |status| {
-            opened.done(Ready::STORE);
+            opened.done(Milestones::STORE);
+            if status.after_pass {
+                opened.done(Milestones::PASSED);
+            }
             inbox.send(Inbound::Sync(status));
         });
         // Clinician mode's audit events and the patient's learning are delivered as soon as
@@ -232,21 +254,28 @@ pub fn run_on_display(
     app.publish_facts(facts);
     let reload_inbox = app.inbox();
     let config_path = config.map(Path::to_path_buf);
+    let network_inbox = app.inbox();
     crate::system::bus::start(
         runtime,
-        facts_rx,
-        Hooks {
-            purge: sync
-                .as_ref()
-                .map_or_else(|| Box::new(|_| false) as _, |s| s.purger()),
-            reload: Box::new(move || {
-                let Some(path) = &config_path else {
-                    return Err("the built-in demo has no configuration file to read".into());
-                };
-                Config::load(path).map_err(|e| e.to_string())?;
-                reload_inbox.send(Inbound::System(Request::Reload));
-                Ok(())
+        crate::system::bus::Start {
+            facts: facts_rx,
+            healthy,
+            on_network: Box::new(move |network| {
+                network_inbox.send(Inbound::Network(network));
             }),
+            hooks: Hooks {
+                purge: sync
+                    .as_ref()
+                    .map_or_else(|| Box::new(|_| false) as _, |s| s.purger()),
+                reload: Box::new(move || {
+                    let Some(path) = &config_path else {
+                        return Err("the built-in demo has no configuration file to read".into());
+                    };
+                    Config::load(path).map_err(|e| e.to_string())?;
+                    reload_inbox.send(Inbound::System(Request::Reload));
+                    Ok(())
+                }),
+            },
         },
     );
     let stop_inbox = app.inbox();
@@ -269,7 +298,7 @@ pub fn run_on_display(
     }
 
     let drawn = ready.clone();
-    app.on_first_frame(move || drawn.done(Ready::FRAME));
+    app.on_first_frame(move || drawn.done(Milestones::FRAME));
     app.window().show()?;
     let _watchdog = notifier.start_watchdog();
     slint::run_event_loop()?;
@@ -283,32 +312,52 @@ pub fn run_on_display(
     Ok(exit.get())
 }
 
-/// What READY still waits for (bits: [`Ready::FRAME`], [`Ready::STORE`]); the last one in tells
-/// systemd, from whichever thread it comes (each may come many times: only the first counts).
+/// Milestones of a start (bits: [`Milestones::FRAME`], [`Milestones::STORE`],
+/// [`Milestones::PASSED`]), each reached from whichever thread, many times over (only the first
+/// counts); each action runs once, when the last of the milestones it waits for is reached.
 #[derive(Clone)]
-struct Ready {
-    waiting: std::sync::Arc<std::sync::atomic::AtomicU8>,
-    notifier: Notifier,
+struct Milestones(std::sync::Arc<std::sync::Mutex<MilestonesInner>>);
+
+type Action = Box<dyn FnOnce() + Send>;
+
+struct MilestonesInner {
+    reached: u8,
+    actions: Vec<(u8, Option<Action>)>,
 }
 
-impl Ready {
+impl Milestones {
+    /// The first frame is drawn.
     const FRAME: u8 = 1;
+    /// The store is open.
     const STORE: u8 = 2;
+    /// One sync pass was attempted.
+    const PASSED: u8 = 4;
 
-    fn new(notifier: Notifier, waits: u8) -> Ready {
-        Ready {
-            waiting: std::sync::Arc::new(std::sync::atomic::AtomicU8::new(waits)),
-            notifier,
-        }
+    fn new(actions: Vec<(u8, Action)>) -> Milestones {
+        Milestones(std::sync::Arc::new(std::sync::Mutex::new(
+            MilestonesInner {
+                reached: 0,
+                actions: actions.into_iter().map(|(w, a)| (w, Some(a))).collect(),
+            },
+        )))
     }
 
-    fn done(&self, what: u8) {
-        let before = self
-            .waiting
-            .fetch_and(!what, std::sync::atomic::Ordering::SeqCst);
-        if before & what != 0 && before & !what == 0 {
-            tracing::info!("ready: the first frame is drawn and the store (if any) is open");
-            self.notifier.ready("showing the bedside UI");
+    fn done(&self, milestone: u8) {
+        let due: Vec<Action> = {
+            let Ok(mut inner) = self.0.lock() else {
+                return;
+            };
+            inner.reached |= milestone;
+            let reached = inner.reached;
+            inner
+                .actions
+                .iter_mut()
+                .filter(|(waits, _)| reached & waits == *waits)
+                .filter_map(|(_, action)| action.take())
+                .collect()
+        };
+        for action in due {
+            action();
         }
     }
 }

@@ -281,7 +281,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         None => {
-            init_logging("info");
+            // zbus warns of every proxy whose service is absent (NetworkManager or RAUC on a
+            // box without them); src/system/clients.rs says that once, in words.
+            init_logging("info,zbus::proxy=error");
             return run_appliance(cli.config.as_deref(), cli.demo);
         }
         Some(Command::Snapshot {

@@ -354,6 +354,11 @@ impl Drop for SystemBus {
 
 impl SystemBus {
     fn start() -> SystemBus {
+        SystemBus::with("")
+    }
+
+    /// With `extra` bus configuration after ours (policies for the services a test stands up).
+    fn with(extra: &str) -> SystemBus {
         let dir = tempfile::tempdir().unwrap();
         // An unprivileged caller must reach the socket.
         std::fs::set_permissions(
@@ -377,7 +382,7 @@ impl SystemBus {
                 "<!DOCTYPE busconfig PUBLIC \"-//freedesktop//DTD D-BUS Bus Configuration 1.0//EN\"\n \
                  \"http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd\">\n\
                  <busconfig><type>system</type><auth>EXTERNAL</auth>\
-                 <listen>unix:path={}</listen>{}<include>{}</include></busconfig>\n",
+                 <listen>unix:path={}</listen>{}<include>{}</include>{extra}</busconfig>\n",
                 socket.display(),
                 &system[start..end],
                 ours.display()
@@ -604,4 +609,265 @@ fn the_bus_shows_anyone_what_the_box_does_and_lets_only_root_purge_or_reload() {
         stat.contains("(bedside)"),
         "the same process runs bedside again: {stat}"
     );
+}
+
+/// RAUC's real service (Debian's rauc 1.8) on `bus`, with two slots of plain files and a
+/// bootloader backend that writes each call down in `calls` (and says slot A is booted and
+/// good). Killed when dropped.
+struct Rauc {
+    service: Child,
+    calls: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Rauc {
+    fn drop(&mut self) {
+        let _ = self.service.kill();
+        let _ = self.service.wait();
+    }
+}
+
+impl Rauc {
+    fn start(bus: &SystemBus) -> Rauc {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let calls = d.join("calls");
+        for slot in ["rootfs0.img", "rootfs1.img"] {
+            std::fs::write(d.join(slot), vec![0u8; 4096]).unwrap();
+        }
+        let backend = d.join("backend.sh");
+        std::fs::write(
+            &backend,
+            format!(
+                "#!/bin/sh\necho \"$@\" >> {}\ncase \"$1\" in get-primary|get-current) echo A ;; get-state) echo good ;; esac\n",
+                calls.display()
+            ),
+        )
+        .unwrap();
+        std::fs::set_permissions(
+            &backend,
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .unwrap();
+        let conf = d.join("system.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "[system]\ncompatible=bedside-test\nbootloader=custom\nstatusfile={d}/status.raucs\n\
+                 [handlers]\nbootloader-custom-backend={b}\n\
+                 [slot.rootfs.0]\ndevice={d}/rootfs0.img\ntype=raw\nbootname=A\n\
+                 [slot.rootfs.1]\ndevice={d}/rootfs1.img\ntype=raw\nbootname=B\n",
+                d = d.display(),
+                b = backend.display()
+            ),
+        )
+        .unwrap();
+        std::fs::create_dir(d.join("mnt")).unwrap();
+        let service = Command::new("rauc")
+            .arg(format!("--conf={}", conf.display()))
+            .arg(format!("--mount={}", d.join("mnt").display()))
+            .args(["service", "--override-boot-slot=A"])
+            .env("DBUS_SYSTEM_BUS_ADDRESS", &bus.address)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(d.join("rauc.log")).unwrap())
+            .spawn()
+            .expect("start rauc (rauc-service: run scripts/setup.sh)");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let (ok, out, _) = bus.busctl(
+                false,
+                &[
+                    "get-property",
+                    "de.pengutronix.rauc",
+                    "/",
+                    "de.pengutronix.rauc.Installer",
+                    "BootSlot",
+                ],
+            );
+            if ok && out == "s \"A\"" {
+                break;
+            }
+            assert!(Instant::now() < deadline, "RAUC never came on the bus");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Rauc {
+            service,
+            calls,
+            _dir: dir,
+        }
+    }
+
+    fn calls(&self) -> String {
+        std::fs::read_to_string(&self.calls).unwrap_or_default()
+    }
+}
+
+/// RAUC's own bus policy (it lets root own its name and anyone call it), as Debian installs it.
+const RAUC_POLICY: &str = "<include>/usr/share/dbus-1/system.d/de.pengutronix.rauc.conf</include>";
+
+#[test]
+fn a_healthy_start_marks_the_booted_slot_good_with_the_real_rauc() {
+    if unsafe { libc::geteuid() } != 0 {
+        assert!(
+            std::env::var_os("BEDSIDE_REQUIRE_SYSTEM_TESTS").is_none(),
+            "RAUC's policy lets only root own its name: this test needs root"
+        );
+        eprintln!("skipped: RAUC's service needs root to own its name");
+        return;
+    }
+    let server = FhirServer::start();
+    server.admit_synthea("Versie");
+    let bed = Bed::new(&server.base);
+    let bus = SystemBus::with(RAUC_POLICY);
+    let rauc = Rauc::start(&bus);
+    let display = Display::start(1920, 1080);
+    let dir = tempfile::tempdir().unwrap();
+
+    // Not healthy: the store cannot open (its key is gone). The slot is left unmarked, so a
+    // reboot would fall back to the other one.
+    let key = bed.dir.path().join("db-key");
+    let kept = std::fs::read(&key).unwrap();
+    std::fs::remove_file(&key).unwrap();
+    let app = start(
+        &["--config", bed.config.to_str().unwrap()],
+        &display,
+        &[("DBUS_SYSTEM_BUS_ADDRESS", &bus.address)],
+        false,
+        &dir.path().join("sick.log"),
+    );
+    bus.wait_property("BootSlot", "s \"A\"", Duration::from_secs(20), &app);
+    assert_eq!(bus.property("UpdateState"), "s \"idle\"");
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(
+        !rauc.calls().contains("set-state"),
+        "a box without its store marked its slot: {}",
+        rauc.calls()
+    );
+    assert_eq!(bus.property("BootedSlotGood"), "b false");
+    drop(app);
+
+    // Healthy: Home on screen, the store open, one sync pass: the booted slot is marked good.
+    std::fs::write(&key, kept).unwrap();
+    let app = start(
+        &["--config", bed.config.to_str().unwrap()],
+        &display,
+        &[("DBUS_SYSTEM_BUS_ADDRESS", &bus.address)],
+        false,
+        &dir.path().join("healthy.log"),
+    );
+    bus.wait_property("BootedSlotGood", "b true", Duration::from_secs(30), &app);
+    assert_eq!(
+        rauc.calls()
+            .lines()
+            .filter(|l| l.starts_with("set-state"))
+            .collect::<Vec<_>>(),
+        ["set-state A good"],
+        "RAUC told the bootloader once that slot A is good"
+    );
+    assert!(bus.property("BootSlot") == "s \"A\"");
+    assert!(
+        app.log().contains("the booted slot is marked good"),
+        "the log says so:\n{}",
+        app.log()
+    );
+}
+
+/// NetworkManager's main object as the appliance reads it (its `State`, an `NMState`, from
+/// NetworkManager's published org.freedesktop.NetworkManager.xml). A stand-in: the real daemon
+/// manages the machine's own interfaces and would take over the test machine's network.
+struct NetworkManagerStandIn {
+    state: u32,
+}
+
+#[zbus::interface(name = "org.freedesktop.NetworkManager")]
+impl NetworkManagerStandIn {
+    #[zbus(property)]
+    fn state(&self) -> u32 {
+        self.state
+    }
+}
+
+#[test]
+fn the_header_says_no_network_when_network_manager_says_it_is_down() {
+    if unsafe { libc::geteuid() } != 0 {
+        assert!(
+            std::env::var_os("BEDSIDE_REQUIRE_SYSTEM_TESTS").is_none(),
+            "the stand-in owns NetworkManager's name as root: this test needs root"
+        );
+        eprintln!("skipped: owning NetworkManager's name needs root");
+        return;
+    }
+    // A backend nobody answers at: the header says Offline, until the network itself is down.
+    let port = common::fhir::free_port();
+    let bed = Bed::new(&format!("http://127.0.0.1:{port}/fhir"));
+    let bus = SystemBus::with(
+        // As NetworkManager's own policy: root owns the name, anyone may read its properties.
+        "<policy user=\"root\"><allow own=\"org.freedesktop.NetworkManager\"/></policy>\
+         <policy context=\"default\"><allow send_destination=\"org.freedesktop.NetworkManager\" \
+         send_interface=\"org.freedesktop.DBus.Properties\"/></policy>",
+    );
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let nm_path = "/org/freedesktop/NetworkManager";
+    let nm = runtime
+        .block_on(async {
+            zbus::connection::Builder::address(bus.address.as_str())?
+                .name("org.freedesktop.NetworkManager")?
+                .serve_at(nm_path, NetworkManagerStandIn { state: 70 })?
+                .build()
+                .await
+        })
+        .expect("the NetworkManager stand-in on the bus");
+    let set_state = |state: u32| {
+        runtime.block_on(async {
+            let iface = nm
+                .object_server()
+                .interface::<_, NetworkManagerStandIn>(nm_path)
+                .await
+                .unwrap();
+            iface.get_mut().await.state = state;
+            iface
+                .get()
+                .await
+                .state_changed(iface.signal_emitter())
+                .await
+                .unwrap();
+        })
+    };
+
+    let display = Display::start(1920, 1080);
+    let dir = tempfile::tempdir().unwrap();
+    let app = start(
+        &["--config", bed.config.to_str().unwrap()],
+        &display,
+        &[("DBUS_SYSTEM_BUS_ADDRESS", &bus.address)],
+        false,
+        &dir.path().join("bedside.log"),
+    );
+    bus.wait_property("Network", "s \"up\"", Duration::from_secs(20), &app);
+    assert_eq!(bus.property("BackendLink"), "s \"offline\"");
+    std::thread::sleep(Duration::from_millis(500));
+    let header = |p: &common::Picture| {
+        let mut h = p.clone();
+        // The clock and date move: only the status area at the right is compared.
+        h.blank(0, 0, 1100, 1080);
+        h.blank(1100, 140, 820, 940);
+        h
+    };
+    let offline = header(&display.picture());
+
+    // The cable is pulled: NM says disconnected (20).
+    set_state(20);
+    bus.wait_property("Network", "s \"down\"", Duration::from_secs(5), &app);
+    let down = display.wait_for("No network", Duration::from_secs(5), |p| {
+        header(p).pixels_differing(&offline, 16) > 200
+    });
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/system-no-network.png");
+    down.write(&path);
+
+    // Back (70, connected globally): Offline again, exactly as before.
+    set_state(70);
+    bus.wait_property("Network", "s \"up\"", Duration::from_secs(5), &app);
+    display.wait_for("Offline again", Duration::from_secs(5), |p| {
+        header(p).pixels_differing(&offline, 16) < 50
+    });
 }

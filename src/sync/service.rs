@@ -124,6 +124,7 @@ pub fn spawn(config: Config, notify: impl Fn(SyncStatus) + Send + 'static) -> Ha
                             // Showing what was already there at start is not a change of
                             // occupant.
                             occupant_changed: status.occupant_changed && !first,
+                            after_pass: matches!(event, Event::Pass(..)),
                             ..status
                         };
                         *last.borrow_mut() = Some(status.clone());
@@ -358,6 +359,7 @@ fn status_of(
             fresh_at: store.fresh_at().ok().flatten(),
             outbox_waiting: store.outbox_from_patient().unwrap_or(0),
             record: Arc::new(record),
+            after_pass: false,
         },
         key,
         wants,

@@ -33,4 +33,7 @@ pub struct SyncStatus {
     pub outbox_waiting: u64,
     /// The patient's record for My health, built from the store after the pass.
     pub record: Arc<Record>,
+    /// This status follows a pass (whatever its result); false when the store was only opened
+    /// or shown again. The first such status is the "one sync attempt" of a healthy start.
+    pub after_pass: bool,
 }

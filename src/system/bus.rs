@@ -26,6 +26,7 @@ use zbus::message::Header;
 use zbus::{Connection, fdo, interface};
 
 use super::Facts;
+use super::clients::{Network, Updates};
 
 /// The well-known name, the object path and the interface.
 pub const NAME: &str = "io.github.bedside.Bedside1";
@@ -51,6 +52,8 @@ pub struct Hooks {
 
 struct Bedside {
     facts: Facts,
+    network: Network,
+    updates: Updates,
     hooks: Arc<Hooks>,
 }
 
@@ -90,6 +93,38 @@ impl Bedside {
     #[zbus(property)]
     fn in_call(&self) -> bool {
         self.facts.in_call
+    }
+
+    /// The box's own network as NetworkManager sees it: `up`, `down`, or `unknown` (no
+    /// NetworkManager).
+    #[zbus(property)]
+    fn network(&self) -> &str {
+        self.network.as_str()
+    }
+
+    /// The A/B slot the system booted from, as RAUC names it; empty without RAUC.
+    #[zbus(property)]
+    fn boot_slot(&self) -> &str {
+        &self.updates.boot_slot
+    }
+
+    /// `unmanaged` (no RAUC), `idle`, or what RAUC is doing (`installing`).
+    #[zbus(property)]
+    fn update_state(&self) -> &str {
+        &self.updates.operation
+    }
+
+    /// An installation's progress in per cent; -1 when none runs.
+    #[zbus(property)]
+    fn update_progress(&self) -> i32 {
+        self.updates.progress
+    }
+
+    /// The booted slot was marked good after this run started healthily (first frame, store
+    /// open, one sync attempt).
+    #[zbus(property)]
+    fn booted_slot_good(&self) -> bool {
+        self.updates.marked_good
     }
 
     /// The appliance's version.
@@ -217,76 +252,138 @@ fn in_group(uid: u32, group: &str) -> bool {
     }
 }
 
-/// Starts the service on the runtime: it takes the name on the system bus (zbus honours
-/// `DBUS_SYSTEM_BUS_ADDRESS`), then follows `facts`, signalling each property that changes.
-/// Without a system bus, or when the bus policy does not let this user own the name, it says so
-/// once and the appliance carries on without it.
-pub fn start(runtime: &tokio::runtime::Handle, mut facts: watch::Receiver<Facts>, hooks: Hooks) {
+/// What the system layer is started with.
+pub struct Start {
+    /// The UI thread's facts.
+    pub facts: watch::Receiver<Facts>,
+    pub hooks: Hooks,
+    /// Becomes true once the appliance has started healthily: RAUC then marks the booted slot
+    /// good.
+    pub healthy: watch::Receiver<bool>,
+    /// Told each change of the box's network (for the header).
+    pub on_network: Box<dyn Fn(Network) + Send>,
+}
+
+/// Starts the system layer on the runtime: our service takes its name on the system bus (zbus
+/// honours `DBUS_SYSTEM_BUS_ADDRESS`) and follows the facts, signalling each property that
+/// changes; NetworkManager and RAUC are followed ([`super::clients`]). Without a system bus, or
+/// where the bus policy does not let this user own the name, it says so once and the appliance
+/// carries on without it.
+pub fn start(runtime: &tokio::runtime::Handle, start: Start) {
+    let Start {
+        mut facts,
+        hooks,
+        healthy,
+        on_network,
+    } = start;
     let first = facts.borrow_and_update().clone();
     runtime.spawn(async move {
-        let service = Bedside {
-            facts: first,
-            hooks: Arc::new(hooks),
-        };
-        let connection = match connect(service).await {
+        let connection = match Connection::system().await {
             Ok(c) => c,
             Err(e) => {
-                tracing::warn!(error = %e, "no D-Bus service: the system bus or its policy refused {NAME}");
+                tracing::warn!(error = %e, "no system bus: no D-Bus service, NetworkManager or RAUC");
                 return;
             }
         };
-        tracing::info!(name = NAME, "on the system bus");
-        let iface = match connection
-            .object_server()
-            .interface::<_, Bedside>(PATH)
-            .await
-        {
-            Ok(i) => i,
+        let service = Bedside {
+            facts: first,
+            network: Network::Unknown,
+            updates: Updates::default(),
+            hooks: Arc::new(hooks),
+        };
+        let iface = match serve(&connection, service).await {
+            Ok(i) => {
+                tracing::info!(name = NAME, "on the system bus");
+                Some(i)
+            }
             Err(e) => {
-                tracing::error!(error = %e, "the D-Bus object is gone");
-                return;
+                tracing::warn!(error = %e, "no D-Bus service: the bus refused {NAME} (is its policy installed?)");
+                None
             }
         };
-        while facts.changed().await.is_ok() {
-            let new = facts.borrow_and_update().clone();
-            let mut service = iface.get_mut().await;
-            let old = std::mem::replace(&mut service.facts, new);
-            let now = &service.facts;
-            let emitter = iface.signal_emitter();
-            let result = async {
-                if old.standby != now.standby {
-                    service.state_changed(emitter).await?;
+        let (network_tx, mut network) = watch::channel(Network::Unknown);
+        let (updates_tx, mut updates) = watch::channel(Updates::default());
+        tokio::spawn(super::clients::follow_network(connection.clone(), network_tx));
+        tokio::spawn(super::clients::follow_updates(
+            connection.clone(),
+            updates_tx,
+            healthy,
+        ));
+        loop {
+            tokio::select! {
+                changed = facts.changed() => {
+                    if changed.is_err() {
+                        // The appliance is stopping.
+                        break;
+                    }
+                    let new = facts.borrow_and_update().clone();
+                    if let Some(iface) = &iface {
+                        let mut s = iface.get_mut().await;
+                        let old = std::mem::replace(&mut s.facts, new);
+                        let e = iface.signal_emitter();
+                        let result = async {
+                            let now = &s.facts;
+                            if old.standby != now.standby { s.state_changed(e).await?; }
+                            if old.bed != now.bed { s.bed_changed(e).await?; }
+                            if old.patient_present != now.patient_present { s.patient_present_changed(e).await?; }
+                            if old.backend_link != now.backend_link { s.backend_link_changed(e).await?; }
+                            if old.last_sync != now.last_sync { s.last_sync_changed(e).await?; }
+                            if old.in_call != now.in_call { s.in_call_changed(e).await?; }
+                            zbus::Result::Ok(())
+                        }.await;
+                        if let Err(e) = result {
+                            tracing::warn!(error = %e, "cannot signal a change on D-Bus");
+                        }
+                    }
                 }
-                if old.bed != now.bed {
-                    service.bed_changed(emitter).await?;
+                Ok(()) = network.changed() => {
+                    let now = *network.borrow_and_update();
+                    on_network(now);
+                    if let Some(iface) = &iface {
+                        let mut s = iface.get_mut().await;
+                        if s.network != now {
+                            s.network = now;
+                            if let Err(e) = s.network_changed(iface.signal_emitter()).await {
+                                tracing::warn!(error = %e, "cannot signal a change on D-Bus");
+                            }
+                        }
+                    }
                 }
-                if old.patient_present != now.patient_present {
-                    service.patient_present_changed(emitter).await?;
+                Ok(()) = updates.changed() => {
+                    let now = updates.borrow_and_update().clone();
+                    if let Some(iface) = &iface {
+                        let mut s = iface.get_mut().await;
+                        let old = std::mem::replace(&mut s.updates, now);
+                        let e = iface.signal_emitter();
+                        let result = async {
+                            if old.boot_slot != s.updates.boot_slot { s.boot_slot_changed(e).await?; }
+                            if old.operation != s.updates.operation { s.update_state_changed(e).await?; }
+                            if old.progress != s.updates.progress { s.update_progress_changed(e).await?; }
+                            if old.marked_good != s.updates.marked_good { s.booted_slot_good_changed(e).await?; }
+                            zbus::Result::Ok(())
+                        }.await;
+                        if let Err(e) = result {
+                            tracing::warn!(error = %e, "cannot signal a change on D-Bus");
+                        }
+                    }
                 }
-                if old.backend_link != now.backend_link {
-                    service.backend_link_changed(emitter).await?;
-                }
-                if old.last_sync != now.last_sync {
-                    service.last_sync_changed(emitter).await?;
-                }
-                if old.in_call != now.in_call {
-                    service.in_call_changed(emitter).await?;
-                }
-                zbus::Result::Ok(())
-            }
-            .await;
-            if let Err(e) = result {
-                tracing::warn!(error = %e, "cannot signal a change on D-Bus");
             }
         }
     });
 }
 
-async fn connect(service: Bedside) -> zbus::Result<Connection> {
-    zbus::connection::Builder::system()?
-        .name(NAME)?
-        .serve_at(PATH, service)?
-        .build()
+async fn serve(
+    connection: &Connection,
+    service: Bedside,
+) -> zbus::Result<zbus::object_server::InterfaceRef<Bedside>> {
+    connection.object_server().at(PATH, service).await?;
+    if let Err(e) = connection.request_name(NAME).await {
+        let _ = connection.object_server().remove::<Bedside, _>(PATH).await;
+        return Err(e);
+    }
+    connection
+        .object_server()
+        .interface::<_, Bedside>(PATH)
         .await
 }
 
@@ -300,6 +397,9 @@ mod tests {
         assert!(in_group(0, "root"));
         assert!(!in_group(65534, "root"));
         assert!(!in_group(0, "no-such-group-here"));
-        assert!(!in_group(4_000_000, "root"), "an unknown uid is in no group");
+        assert!(
+            !in_group(4_000_000, "root"),
+            "an unknown uid is in no group"
+        );
     }
 }

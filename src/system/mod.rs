@@ -16,6 +16,7 @@
 //! any thread.
 
 pub mod bus;
+pub mod clients;
 pub mod notify;
 
 /// The appliance's IO runtime: one worker thread (a two-core box; the UI owns the other core),

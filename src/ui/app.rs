@@ -412,6 +412,13 @@ fn receive(window: &MainWindow, state: &Rc<RefCell<State>>, message: Inbound) {
             }
         }
         Inbound::Run(run) => run(),
+        Inbound::Network(network) => {
+            // The header says "No network" rather than "Offline" when the box's own network is
+            // down: the nurse knows to check the cable, not the hospital's servers.
+            window
+                .global::<HeaderState>()
+                .set_network_down(network == crate::system::clients::Network::Down);
+        }
         Inbound::System(request) => match &state.borrow().on_system {
             Some(handle) => handle(request),
             None => tracing::warn!(?request, "nobody handles system requests here"),

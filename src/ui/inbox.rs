@@ -53,6 +53,8 @@ pub enum Inbound {
     Run(Box<dyn FnOnce() + Send>),
     /// The system asks something of the app: stop (SIGTERM) or reload (D-Bus).
     System(crate::system::Request),
+    /// The box's own network changed (NetworkManager).
+    Network(crate::system::clients::Network),
 }
 
 impl std::fmt::Debug for Inbound {
@@ -71,6 +73,7 @@ impl std::fmt::Debug for Inbound {
             Inbound::Invitation(..) => "Invitation",
             Inbound::Run(_) => "Run",
             Inbound::System(_) => "System",
+            Inbound::Network(_) => "Network",
         })
     }
 }
