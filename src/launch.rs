@@ -271,7 +271,12 @@ pub fn run_on_display(
                     let Some(path) = &config_path else {
                         return Err("the built-in demo has no configuration file to read".into());
                     };
-                    Config::load(path).map_err(|e| e.to_string())?;
+                    // Everything a start reads before showing anything: the file, and the
+                    // keymaps it names (a reload must not fail after it was accepted).
+                    let config = Config::load(path).map_err(|e| e.to_string())?;
+                    if let Some(dir) = &config.input.keymaps {
+                        Keymap::load_dir(dir).map_err(|e| e.to_string())?;
+                    }
                     reload_inbox.send(Inbound::System(Request::Reload));
                     Ok(())
                 }),
@@ -298,7 +303,26 @@ pub fn run_on_display(
     }
 
     let drawn = ready.clone();
-    app.on_first_frame(move || drawn.done(Milestones::FRAME));
+    let patience = syncing.then(|| notifier.clone());
+    app.on_first_frame(move || {
+        drawn.done(Milestones::FRAME);
+        // A store that will not open (its key missing or undecryptable) must not keep the
+        // unit activating until systemd gives up and, five tries on, reboots the box into a
+        // loop: READY after a while all the same, saying why. The start is not healthy, so
+        // RAUC never marks the slot good.
+        if let Some(notifier) = patience {
+            slint::Timer::single_shot(STORE_PATIENCE, move || {
+                if !notifier.is_ready() {
+                    tracing::error!(
+                        "the store is still not open: ready without it (the TV works, the \
+                         record does not)"
+                    );
+                    notifier
+                        .ready("showing the bedside UI; the store is NOT open: see the journal");
+                }
+            });
+        }
+    });
     app.window().show()?;
     let _watchdog = notifier.start_watchdog();
     slint::run_event_loop()?;
@@ -311,6 +335,9 @@ pub fn run_on_display(
     tracing::info!(reload = exit.get() == Exit::Reload, "stopped cleanly");
     Ok(exit.get())
 }
+
+/// How long READY waits for the store after the first frame before it is sent without it.
+const STORE_PATIENCE: Duration = Duration::from_secs(20);
 
 /// Milestones of a start (bits: [`Milestones::FRAME`], [`Milestones::STORE`],
 /// [`Milestones::PASSED`]), each reached from whichever thread, many times over (only the first

@@ -148,7 +148,19 @@ impl Bedside {
                 "this box keeps no patient data (no backend is configured)".into(),
             ));
         }
-        match rx.await {
+        // A sync pass in progress finishes first (it may wait on a slow backend): past 20 s
+        // the caller hears that the erase is queued, not that it failed.
+        let answer = match tokio::time::timeout(std::time::Duration::from_secs(20), rx).await {
+            Ok(answer) => answer,
+            Err(_) => {
+                return Err(fdo::Error::Failed(
+                    "queued: a sync pass is still running; the erase follows it (read \
+                     PatientPresent)"
+                        .into(),
+                ));
+            }
+        };
+        match answer {
             Ok(Ok(erased)) => {
                 tracing::warn!(
                     uid = caller,

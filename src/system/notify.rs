@@ -15,6 +15,8 @@ use sd_notify::NotifyState;
 #[derive(Clone, Debug)]
 pub struct Notifier {
     listening: bool,
+    /// READY was sent (it is sent once a run, whichever way of getting there came first).
+    ready_sent: std::sync::Arc<std::sync::atomic::AtomicBool>,
     /// `WatchdogSec=`, when systemd set one for this process.
     watchdog: Option<Duration>,
 }
@@ -28,6 +30,7 @@ impl Notifier {
             sd_notify::watchdog_enabled(false, &mut usec).then(|| Duration::from_micros(usec));
         Notifier {
             listening: std::env::var_os("NOTIFY_SOCKET").is_some(),
+            ready_sent: Default::default(),
             watchdog,
         }
     }
@@ -44,7 +47,19 @@ impl Notifier {
 
     /// READY=1, with a one-line status for `systemctl status`.
     pub fn ready(&self, status: &str) {
+        if self
+            .ready_sent
+            .swap(true, std::sync::atomic::Ordering::SeqCst)
+        {
+            self.status(status);
+            return;
+        }
         self.send(&[NotifyState::Ready, NotifyState::Status(status)]);
+    }
+
+    /// READY=1 has been sent this run.
+    pub fn is_ready(&self) -> bool {
+        self.ready_sent.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// STOPPING=1: a clean stop has begun.
