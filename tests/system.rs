@@ -889,3 +889,58 @@ fn the_header_says_no_network_when_network_manager_says_it_is_down() {
         header(p).pixels_differing(&offline, 16) < 50
     });
 }
+
+#[test]
+fn the_service_refuses_a_stranger_itself_where_the_bus_policy_would_let_them_through() {
+    if unsafe { libc::geteuid() } != 0 {
+        assert!(
+            std::env::var_os("BEDSIDE_REQUIRE_SYSTEM_TESTS").is_none(),
+            "this test calls as another user (setpriv): it needs root"
+        );
+        eprintln!("skipped: calling as an unprivileged user needs root");
+        return;
+    }
+    // A bus whose policy lets anybody call anything (ours missing, or broken by a site's own
+    // file): the method's own check is then all that stands between a stranger and Purge.
+    let bus = SystemBus::with(
+        "<policy context=\"mandatory\"><allow send_destination=\"io.github.bedside.Bedside1\"/></policy>",
+    );
+    let display = Display::start(1920, 1080);
+    let dir = tempfile::tempdir().unwrap();
+    let app = start(
+        &["--demo"],
+        &display,
+        &[("DBUS_SYSTEM_BUS_ADDRESS", &bus.address)],
+        false,
+        &dir.path().join("bedside.log"),
+    );
+    bus.wait_property("State", "s \"on\"", Duration::from_secs(20), &app);
+    for method in ["Purge", "Reload"] {
+        let (ok, _, err) = bus.busctl(true, &["call", NAME, OBJECT, NAME, method]);
+        assert!(!ok, "nobody could call {method}");
+        assert!(
+            err.contains("Access denied"),
+            "{method} refused for the wrong reason: {err}"
+        );
+    }
+    // busctl shows only "Access denied" for that error name: the service's log tells whose
+    // refusal it was (nobody's uid, both times).
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while app
+        .log()
+        .matches("a privileged D-Bus method was refused")
+        .count()
+        < 2
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the service itself did not refuse them:\n{}",
+            app.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(app.log().contains("uid=65534"), "{}", app.log());
+    // Root gets past the check (the demo keeps no data to purge, and says so).
+    let (ok, _, err) = bus.busctl(false, &["call", NAME, OBJECT, NAME, "Purge"]);
+    assert!(!ok && err.contains("keeps no patient data"), "{err}");
+}
