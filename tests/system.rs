@@ -469,17 +469,30 @@ impl SystemBus {
     }
 }
 
+/// Whether this test runs as root; if not, it fails saying `required` where the system tests
+/// are required (CI), and otherwise prints `skipped` and is skipped.
+fn as_root(required: &str, skipped: &str) -> bool {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        return true;
+    }
+    assert!(
+        std::env::var_os("BEDSIDE_REQUIRE_SYSTEM_TESTS").is_none(),
+        "{required}"
+    );
+    eprintln!("{skipped}");
+    false
+}
+
 const NAME: &str = "io.github.bedside.Bedside1";
 const OBJECT: &str = "/io/github/bedside/Bedside1";
 
 #[test]
 fn the_bus_shows_anyone_what_the_box_does_and_lets_only_root_purge_or_reload() {
-    if unsafe { libc::geteuid() } != 0 {
-        assert!(
-            std::env::var_os("BEDSIDE_REQUIRE_SYSTEM_TESTS").is_none(),
-            "this test calls as another user (setpriv): it needs root"
-        );
-        eprintln!("skipped: calling as an unprivileged user needs root");
+    if !as_root(
+        "this test calls as another user (setpriv): it needs root",
+        "skipped: calling as an unprivileged user needs root",
+    ) {
         return;
     }
     let server = FhirServer::start();
@@ -725,12 +738,10 @@ const RAUC_POLICY: &str = "<include>/usr/share/dbus-1/system.d/de.pengutronix.ra
 
 #[test]
 fn a_healthy_start_marks_the_booted_slot_good_with_the_real_rauc() {
-    if unsafe { libc::geteuid() } != 0 {
-        assert!(
-            std::env::var_os("BEDSIDE_REQUIRE_SYSTEM_TESTS").is_none(),
-            "RAUC's policy lets only root own its name: this test needs root"
-        );
-        eprintln!("skipped: RAUC's service needs root to own its name");
+    if !as_root(
+        "RAUC's policy lets only root own its name: this test needs root",
+        "skipped: RAUC's service needs root to own its name",
+    ) {
         return;
     }
     let server = FhirServer::start();
@@ -807,12 +818,10 @@ impl NetworkManagerStandIn {
 
 #[test]
 fn the_header_says_no_network_when_network_manager_says_it_is_down() {
-    if unsafe { libc::geteuid() } != 0 {
-        assert!(
-            std::env::var_os("BEDSIDE_REQUIRE_SYSTEM_TESTS").is_none(),
-            "the stand-in owns NetworkManager's name as root: this test needs root"
-        );
-        eprintln!("skipped: owning NetworkManager's name needs root");
+    if !as_root(
+        "the stand-in owns NetworkManager's name as root: this test needs root",
+        "skipped: owning NetworkManager's name needs root",
+    ) {
         return;
     }
     // A backend nobody answers at: the header says Offline, until the network itself is down.
@@ -892,12 +901,10 @@ fn the_header_says_no_network_when_network_manager_says_it_is_down() {
 
 #[test]
 fn the_service_refuses_a_stranger_itself_where_the_bus_policy_would_let_them_through() {
-    if unsafe { libc::geteuid() } != 0 {
-        assert!(
-            std::env::var_os("BEDSIDE_REQUIRE_SYSTEM_TESTS").is_none(),
-            "this test calls as another user (setpriv): it needs root"
-        );
-        eprintln!("skipped: calling as an unprivileged user needs root");
+    if !as_root(
+        "this test calls as another user (setpriv): it needs root",
+        "skipped: calling as an unprivileged user needs root",
+    ) {
         return;
     }
     // A bus whose policy lets anybody call anything (ours missing, or broken by a site's own
